@@ -1,0 +1,98 @@
+# vmroam build.  "make deps" installs what the build needs (Debian packages
+# and a cached static libopenvswitch); "make" builds bin/; "make check" runs
+# every test; "make check SANITIZE=1" runs them on an ASan/UBSan build.
+
+OVS := $(shell cmd/deps.sh --dir 2>/dev/null)
+ifeq ($(SANITIZE),1)
+B := build/asan
+BIN := build/asan/bin
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	     -fno-sanitize-recover=undefined
+else
+B := build/default
+BIN := bin
+SAN_FLAGS :=
+endif
+
+CC ?= gcc
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wno-sign-compare -Wno-missing-field-initializers
+CFLAGS ?= -O2 -g
+CFLAGS += $(WARN) $(SAN_FLAGS) -std=gnu11
+CPPFLAGS += -I. -Ibuild/gen -I$(OVS) -I$(OVS)/include -I$(OVS)/lib
+LDFLAGS += $(SAN_FLAGS)
+OVS_LIBS := $(OVS)/lib/.libs/libopenvswitch.a -lssl -lcrypto -lcap-ng \
+	    -lunbound -latomic -lm -lpthread -lrt
+OVS_STAMP := $(OVS)/.vmroam-built
+
+PYTHONPATH_IDL := $(OVS)/python
+IDLC := PYTHONPATH=$(PYTHONPATH_IDL) python3 $(OVS)/ovsdb/ovsdb-idlc
+
+LIB_SRCS := $(wildcard policy/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/policy/vmroam-idl.o \
+	    $(B)/gen/policy/schema.o
+GEN_HDRS := build/gen/policy/vmroam-idl.h
+
+CLI_SRCS := $(wildcard cmd/*.c)
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all deps check unit integration bench fuzz demo clean
+all: $(BIN)/vmroam $(UNIT_BINS)
+
+deps:
+	@cmd/deps.sh
+
+$(OVS_STAMP):
+	cmd/deps.sh
+
+build/gen/policy/vmroam.ovsidl: policy/vmroam.ovsschema policy/vmroam-idl.ann $(OVS_STAMP)
+	@mkdir -p $(@D)
+	$(IDLC) annotate policy/vmroam.ovsschema policy/vmroam-idl.ann > $@.tmp
+	mv $@.tmp $@
+
+build/gen/policy/vmroam-idl.h: build/gen/policy/vmroam.ovsidl
+	$(IDLC) c-idl-header $< > $@.tmp && mv $@.tmp $@
+
+build/gen/policy/vmroam-idl.c: build/gen/policy/vmroam.ovsidl
+	$(IDLC) c-idl-source $< > $@.tmp && mv $@.tmp $@
+
+# The schema is compiled in, so that "vmroam db start" needs no data files.
+build/gen/policy/schema.c: policy/vmroam.ovsschema
+	@mkdir -p $(@D)
+	{ echo 'const char policy_schema_json[] = {'; \
+	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0x00 };'; } > $@.tmp && mv $@.tmp $@
+
+$(B)/%.o: %.c $(GEN_HDRS) $(OVS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/gen/%.o: build/gen/%.c $(GEN_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-error -c $< -o $@
+
+$(B)/libvmroam.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN)/vmroam: $(CLI_SRCS:%.c=$(B)/%.o) $(B)/libvmroam.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(OVS_LIBS) -o $@
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(B)/libvmroam.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(OVS_LIBS) -lcmocka -o $@
+
+unit: $(UNIT_BINS)
+	@tests/run-unit $(UNIT_BINS)
+
+integration: $(BIN)/vmroam
+	@VMROAM_BIN=$(abspath $(BIN)) tests/run-integration
+
+check: deps all
+	@VMROAM_BIN=$(abspath $(BIN)) tests/run-all $(UNIT_BINS)
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

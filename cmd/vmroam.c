@@ -1,0 +1,226 @@
+/* vmroam: the operator's and SDN controller's command line. */
+
+#include <config.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/vmroam.h"
+#include "openvswitch/vlog.h"
+#include "policy/db.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(vmroam);
+
+static const struct vmroam_command *const command_groups[] = {
+    vmroam_db_commands,
+    vmroam_policy_commands,
+};
+
+static void
+print_commands(FILE *stream, const char *group)
+{
+    for (size_t g = 0; g < ARRAY_SIZE(command_groups); g++) {
+        for (const struct vmroam_command *c = command_groups[g]; c->name;
+             c++) {
+            size_t len = strcspn(c->name, " ");
+            if (!group || (strlen(group) == len
+                           && !strncmp(c->name, group, len))) {
+                char *usage = xasprintf("%s %s", c->name, c->args);
+                fprintf(stream, "  %-34s %s\n", usage, c->summary);
+                free(usage);
+            }
+        }
+    }
+}
+
+static void
+usage(FILE *stream, const char *group)
+{
+    fprintf(stream,
+"vmroam: live migration of VMs across physical subnets, keeping their\n"
+"addresses (policy, IPAM and migrations in the vmroam database)\n"
+"\n"
+"usage: vmroam [OPTIONS] COMMAND [ARG...]\n"
+"\n"
+"Commands:\n");
+    print_commands(stream, group);
+    fprintf(stream,
+"\n"
+"Options (every command):\n"
+"  --db REMOTE        vmroam database (unix:PATH, tcp:IP:PORT, ssl:IP:PORT;\n"
+"                     several, comma-separated, for a Raft cluster);\n"
+"                     default: the embedded database, or $VMROAM_DB\n"
+"  --state-dir DIR    embedded database files in DIR (default\n"
+"                     /var/lib/vmroam and /run/vmroam)\n"
+"  --timeout SECS     give up waiting for the database after SECS (10)\n"
+"  --format FMT       table (default) or json\n"
+"  --dry-run          show what would change, change nothing\n"
+"  -o, --output FILE  write exported data to FILE\n"
+"  -v, --verbose      list every change; log debug messages\n"
+"  -h, --help         this help; \"vmroam COMMAND --help\" for one command\n"
+"\n"
+"Exit status: 0 ok, 1 operational failure, 2 bad input or usage.\n");
+}
+
+static void
+command_usage(const struct vmroam_command *c)
+{
+    printf("usage: vmroam [OPTIONS] %s %s\n\n%s\n", c->name, c->args,
+           c->summary);
+    printf("\nSee \"vmroam --help\" for the options every command takes.\n");
+}
+
+/* Finds the command whose name is the longest match of the first words of
+ * 'argv', and returns it with the number of words it used in '*n_words'. */
+static const struct vmroam_command *
+find_command(int argc, char *argv[], int *n_words)
+{
+    for (size_t g = 0; g < ARRAY_SIZE(command_groups); g++) {
+        for (const struct vmroam_command *c = command_groups[g]; c->name;
+             c++) {
+            const char *p = c->name;
+            int i;
+            for (i = 0; i < argc; i++) {
+                size_t len = strlen(argv[i]);
+                if (strncmp(p, argv[i], len) || (p[len] && p[len] != ' ')) {
+                    break;
+                }
+                p += len;
+                if (!*p) {
+                    *n_words = i + 1;
+                    return c;
+                }
+                p++;
+            }
+        }
+    }
+    return NULL;
+}
+
+static int
+parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
+{
+    enum { OPT_DB = UCHAR_MAX + 1, OPT_STATE_DIR, OPT_TIMEOUT, OPT_FORMAT,
+           OPT_DRY_RUN };
+    static const struct option long_options[] = {
+        {"db", required_argument, NULL, OPT_DB},
+        {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"output", required_argument, NULL, 'o'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+
+    for (;;) {
+        int c = getopt_long(argc, argv, "o:vh", long_options, NULL);
+        if (c == -1) {
+            return 0;
+        }
+        switch (c) {
+        case OPT_DB:
+            ctx->db_remote = optarg;
+            break;
+        case OPT_STATE_DIR:
+            ctx->state_dir = optarg;
+            break;
+        case OPT_TIMEOUT: {
+            char *end;
+            long secs = strtol(optarg, &end, 10);
+            if (*end || secs <= 0 || secs > 86400) {
+                fprintf(stderr, "vmroam: --timeout: %s is not a number of "
+                        "seconds (1 to 86400)\n", optarg);
+                return VMROAM_EXIT_BAD_INPUT;
+            }
+            ctx->timeout_ms = secs * 1000;
+            break;
+        }
+        case OPT_FORMAT:
+            if (!strcmp(optarg, "table")) {
+                ctx->format = VMROAM_FORMAT_TABLE;
+            } else if (!strcmp(optarg, "json")) {
+                ctx->format = VMROAM_FORMAT_JSON;
+            } else {
+                fprintf(stderr, "vmroam: --format: unknown format \"%s\" "
+                        "(expected table or json)\n", optarg);
+                return VMROAM_EXIT_BAD_INPUT;
+            }
+            break;
+        case OPT_DRY_RUN:
+            ctx->dry_run = true;
+            break;
+        case 'o':
+            ctx->output = optarg;
+            break;
+        case 'v':
+            ctx->verbose = true;
+            vlog_set_levels(NULL, VLF_CONSOLE, VLL_DBG);
+            break;
+        case 'h':
+            *help = true;
+            break;
+        default:
+            fprintf(stderr, "Try \"vmroam --help\".\n");
+            return VMROAM_EXIT_BAD_INPUT;
+        }
+    }
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct vmroam_ctx ctx = {
+        .db_remote = getenv("VMROAM_DB"),
+        .timeout_ms = POLICY_DB_DEFAULT_TIMEOUT_MS,
+        .format = VMROAM_FORMAT_TABLE,
+    };
+    bool help = false;
+
+    set_program_name(argv[0]);
+    vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
+
+    int error = parse_options(argc, argv, &ctx, &help);
+    if (error) {
+        return error;
+    }
+    argc -= optind;
+    argv += optind;
+
+    int n_words = 0;
+    const struct vmroam_command *c = find_command(argc, argv, &n_words);
+    if (!c) {
+        if (help || !argc) {
+            usage(help ? stdout : stderr, argc ? argv[0] : NULL);
+            return help ? VMROAM_EXIT_OK : VMROAM_EXIT_BAD_INPUT;
+        }
+        fprintf(stderr, "vmroam: unknown command \"%s\"; commands are:\n",
+                argv[0]);
+        print_commands(stderr, NULL);
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    if (help) {
+        command_usage(c);
+        return VMROAM_EXIT_OK;
+    }
+
+    argc -= n_words;
+    argv += n_words;
+    if (argc < c->min_args || argc > c->max_args) {
+        fprintf(stderr, "vmroam %s: expected %s; usage: vmroam %s %s\n",
+                c->name, c->min_args == c->max_args && !c->min_args
+                ? "no arguments" : "other arguments", c->name, c->args);
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    char *default_remote = NULL;
+    if (!ctx.db_remote) {
+        ctx.db_remote = default_remote = vmroam_default_remote(&ctx);
+    }
+    error = c->run(&ctx, argc, argv);
+    free(default_remote);
+    return error;
+}

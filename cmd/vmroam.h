@@ -1,0 +1,50 @@
+/* The "vmroam" command line: shared context and the command table.
+ *
+ * Each command runs with its positional arguments and returns an exit
+ * status: 0 success, 1 operational failure (database unreachable, commit
+ * failed), 2 bad input or usage.  Commands print results on stdout and
+ * problems on stderr, one actionable line each. */
+
+#ifndef VMROAM_H
+#define VMROAM_H 1
+
+#include <stdbool.h>
+
+enum {
+    VMROAM_EXIT_OK = 0,
+    VMROAM_EXIT_FAILURE = 1,
+    VMROAM_EXIT_BAD_INPUT = 2
+};
+
+enum vmroam_format {
+    VMROAM_FORMAT_TABLE,
+    VMROAM_FORMAT_JSON
+};
+
+struct vmroam_ctx {
+    const char *db_remote;      /* --db, or the embedded database. */
+    const char *state_dir;      /* --state-dir, or NULL for the defaults. */
+    int timeout_ms;             /* --timeout. */
+    enum vmroam_format format;  /* --format. */
+    bool dry_run;               /* --dry-run. */
+    bool verbose;               /* --verbose. */
+    const char *output;         /* --output FILE, or NULL for stdout. */
+};
+
+struct vmroam_command {
+    const char *name;           /* "policy apply". */
+    const char *args;           /* "FILE [--dry-run]". */
+    const char *summary;
+    int min_args, max_args;
+    int (*run)(const struct vmroam_ctx *, int argc, char *argv[]);
+};
+
+extern const struct vmroam_command vmroam_db_commands[];
+extern const struct vmroam_command vmroam_policy_commands[];
+
+/* Paths of the embedded database for 'ctx'. */
+char *vmroam_db_file(const struct vmroam_ctx *);
+char *vmroam_run_path(const struct vmroam_ctx *, const char *name);
+char *vmroam_default_remote(const struct vmroam_ctx *);
+
+#endif /* cmd/vmroam.h */

@@ -1,0 +1,385 @@
+#include <config.h>
+
+#include "policy/db.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "policy/diff.h"
+#include "policy/parse.h"
+#include "policy/policy.h"
+#include "policy/vmroam-idl.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(policy_db);
+
+/* Runs 'idl' until its contents change from 'seqno' or 'deadline' passes.
+ * Returns false, with a message in '*errorp', on timeout or a fatal IDL
+ * error. */
+static bool
+wait_for_change(struct ovsdb_idl *idl, unsigned int seqno,
+                long long int deadline, const char *remote, char **errorp)
+{
+    for (;;) {
+        ovsdb_idl_run(idl);
+        if (!ovsdb_idl_is_alive(idl)) {
+            *errorp = xasprintf("%s: database connection failed (%s)",
+                                remote, ovs_retval_to_string(
+                                    ovsdb_idl_get_last_error(idl)));
+            return false;
+        }
+        if (ovsdb_idl_get_seqno(idl) != seqno) {
+            return true;
+        }
+        if (time_msec() >= deadline) {
+            int error = ovsdb_idl_get_last_error(idl);
+            *errorp = xasprintf("%s: no answer from the vmroam database%s%s "
+                                "(is it running? \"vmroam db start\" starts "
+                                "the embedded one)", remote,
+                                error ? ": " : "",
+                                error ? ovs_retval_to_string(error) : "");
+            return false;
+        }
+        ovsdb_idl_wait(idl);
+        poll_timer_wait_until(deadline);
+        poll_block();
+    }
+}
+
+struct policy_db *
+policy_db_connect(const char *remote, int timeout_ms, char **errorp)
+{
+    struct policy_db *db = xmalloc(sizeof *db);
+    db->idl = ovsdb_idl_create(remote, &vmroamrec_idl_class, true, true);
+    db->remote = xstrdup(remote);
+    db->timeout_ms = timeout_ms;
+    ovsdb_idl_set_leader_only(db->idl, true);
+    if (!wait_for_change(db->idl, ovsdb_idl_get_seqno(db->idl),
+                         time_msec() + timeout_ms, remote, errorp)) {
+        policy_db_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+void
+policy_db_close(struct policy_db *db)
+{
+    if (db) {
+        ovsdb_idl_destroy(db->idl);
+        free(db->remote);
+        free(db);
+    }
+}
+
+int64_t
+policy_db_generation(const struct ovsdb_idl *idl)
+{
+    const struct vmroamrec_vmroam_global *g
+        = vmroamrec_vmroam_global_first(idl);
+    return g ? g->generation : 0;
+}
+
+/* Fills in the parsed form of a field read from the database.  The database
+ * holds canonical text written by vmroam; anything else was written around
+ * it, and is kept as it is (and logged) rather than lost. */
+static void
+load_field(const char *table, const char *field, char *(*parse)(char **,
+                                                                void *),
+           char **text, void *parsed)
+{
+    char *error = parse(text, parsed);
+    if (error) {
+        VLOG_WARN("%s.%s in the database: %s", table, field, error);
+        free(error);
+    }
+}
+
+#define LOAD(TABLE, FIELD, PARSE, TEXT, PARSED)                          \
+    load_field(TABLE, FIELD, (char *(*)(char **, void *)) (PARSE),      \
+               TEXT, PARSED)
+
+static void
+set_origin(struct policy_origin *o, const struct ovsdb_idl_row *row)
+{
+    o->row = row->uuid;
+}
+
+static void
+load_routing_domains(struct ovsdb_idl *idl, struct policy *p)
+{
+    const struct vmroamrec_routing_domain *row;
+    VMROAMREC_ROUTING_DOMAIN_FOR_EACH (row, idl) {
+        struct policy_routing_domain *rd = policy_add_routing_domain(p);
+        set_origin(&rd->origin, &row->header_);
+        rd->name = xstrdup(row->name);
+    }
+}
+
+static void
+load_virtual_subnets(struct ovsdb_idl *idl, struct policy *p)
+{
+    const struct vmroamrec_virtual_subnet *row;
+    VMROAMREC_VIRTUAL_SUBNET_FOR_EACH (row, idl) {
+        struct policy_virtual_subnet *vs = policy_add_virtual_subnet(p);
+        set_origin(&vs->origin, &row->header_);
+        vs->vsid = row->vsid;
+        vs->routing_domain = xstrdup(row->routing_domain);
+        vs->prefix = xstrdup(row->prefix);
+        LOAD("Virtual_Subnet", "prefix", policy_parse_prefix, &vs->prefix,
+             &vs->prefix_p);
+        vs->gateway = nullable_xstrdup(row->gateway);
+        if (vs->gateway) {
+            LOAD("Virtual_Subnet", "gateway", policy_parse_addr,
+                 &vs->gateway, &vs->gateway_a);
+        }
+    }
+}
+
+static void
+load_provider_subnets(struct ovsdb_idl *idl, struct policy *p)
+{
+    const struct vmroamrec_provider_subnet *row;
+    VMROAMREC_PROVIDER_SUBNET_FOR_EACH (row, idl) {
+        struct policy_provider_subnet *ps = policy_add_provider_subnet(p);
+        set_origin(&ps->origin, &row->header_);
+        ps->footprint = xstrdup(row->footprint);
+        ps->prefix = xstrdup(row->prefix);
+        LOAD("Provider_Subnet", "prefix", policy_parse_prefix, &ps->prefix,
+             &ps->prefix_p);
+        ps->gateway = nullable_xstrdup(row->gateway);
+        if (ps->gateway) {
+            LOAD("Provider_Subnet", "gateway", policy_parse_addr,
+                 &ps->gateway, &ps->gateway_a);
+        }
+    }
+}
+
+static void
+load_lookup_records(struct ovsdb_idl *idl, struct policy *p)
+{
+    const struct vmroamrec_lookup_record *row;
+    VMROAMREC_LOOKUP_RECORD_FOR_EACH (row, idl) {
+        struct policy_lookup_record *r = policy_add_lookup_record(p);
+        set_origin(&r->origin, &row->header_);
+        r->vsid = row->vsid;
+        r->ca = xstrdup(row->ca);
+        LOAD("Lookup_Record", "ca", policy_parse_addr, &r->ca, &r->ca_a);
+        r->mac = xstrdup(row->mac);
+        LOAD("Lookup_Record", "mac", policy_parse_mac, &r->mac, &r->mac_e);
+        r->pa = xstrdup(row->pa);
+        LOAD("Lookup_Record", "pa", policy_parse_addr, &r->pa, &r->pa_a);
+        r->host = xstrdup(row->chassis);
+        r->vm = nullable_xstrdup(row->vm);
+    }
+}
+
+static void
+load_customer_routes(struct ovsdb_idl *idl, struct policy *p)
+{
+    const struct vmroamrec_customer_route *row;
+    VMROAMREC_CUSTOMER_ROUTE_FOR_EACH (row, idl) {
+        struct policy_customer_route *cr = policy_add_customer_route(p);
+        set_origin(&cr->origin, &row->header_);
+        cr->routing_domain = xstrdup(row->routing_domain);
+        cr->prefix = xstrdup(row->prefix);
+        LOAD("Customer_Route", "prefix", policy_parse_prefix, &cr->prefix,
+             &cr->prefix_p);
+        cr->next_hop = xstrdup(row->next_hop);
+        LOAD("Customer_Route", "next_hop", policy_parse_addr, &cr->next_hop,
+             &cr->next_hop_a);
+        cr->metric = row->metric;
+    }
+}
+
+/* Reads the policy tables of 'idl' into 'p', in canonical order. */
+void
+policy_db_load(struct ovsdb_idl *idl, struct policy *p)
+{
+    load_routing_domains(idl, p);
+    load_virtual_subnets(idl, p);
+    load_provider_subnets(idl, p);
+    load_lookup_records(idl, p);
+    load_customer_routes(idl, p);
+    policy_canonicalize(p);
+}
+
+static void
+write_routing_domain(const struct ovsdb_idl_row *row_, const void *item)
+{
+    const struct vmroamrec_routing_domain *row
+        = CONTAINER_OF(row_, struct vmroamrec_routing_domain, header_);
+    const struct policy_routing_domain *rd = item;
+    vmroamrec_routing_domain_set_name(row, rd->name);
+}
+
+static void
+write_virtual_subnet(const struct ovsdb_idl_row *row_, const void *item)
+{
+    const struct vmroamrec_virtual_subnet *row
+        = CONTAINER_OF(row_, struct vmroamrec_virtual_subnet, header_);
+    const struct policy_virtual_subnet *vs = item;
+    vmroamrec_virtual_subnet_set_vsid(row, vs->vsid);
+    vmroamrec_virtual_subnet_set_routing_domain(row, vs->routing_domain);
+    vmroamrec_virtual_subnet_set_prefix(row, vs->prefix);
+    vmroamrec_virtual_subnet_set_gateway(row, vs->gateway);
+}
+
+static void
+write_provider_subnet(const struct ovsdb_idl_row *row_, const void *item)
+{
+    const struct vmroamrec_provider_subnet *row
+        = CONTAINER_OF(row_, struct vmroamrec_provider_subnet, header_);
+    const struct policy_provider_subnet *ps = item;
+    vmroamrec_provider_subnet_set_prefix(row, ps->prefix);
+    vmroamrec_provider_subnet_set_footprint(row, ps->footprint);
+    vmroamrec_provider_subnet_set_gateway(row, ps->gateway);
+}
+
+static void
+write_lookup_record(const struct ovsdb_idl_row *row_, const void *item)
+{
+    const struct vmroamrec_lookup_record *row
+        = CONTAINER_OF(row_, struct vmroamrec_lookup_record, header_);
+    const struct policy_lookup_record *r = item;
+    vmroamrec_lookup_record_set_vsid(row, r->vsid);
+    vmroamrec_lookup_record_set_ca(row, r->ca);
+    vmroamrec_lookup_record_set_mac(row, r->mac);
+    vmroamrec_lookup_record_set_pa(row, r->pa);
+    vmroamrec_lookup_record_set_chassis(row, r->host);
+    vmroamrec_lookup_record_set_vm(row, r->vm);
+}
+
+static void
+write_customer_route(const struct ovsdb_idl_row *row_, const void *item)
+{
+    const struct vmroamrec_customer_route *row
+        = CONTAINER_OF(row_, struct vmroamrec_customer_route, header_);
+    const struct policy_customer_route *cr = item;
+    vmroamrec_customer_route_set_routing_domain(row, cr->routing_domain);
+    vmroamrec_customer_route_set_prefix(row, cr->prefix);
+    vmroamrec_customer_route_set_next_hop(row, cr->next_hop);
+    vmroamrec_customer_route_set_metric(row, cr->metric);
+}
+
+/* The database table behind each policy table. */
+static const struct {
+    const struct ovsdb_idl_table_class *class;
+    void (*write)(const struct ovsdb_idl_row *, const void *item);
+} db_tables[POLICY_N_TABLES] = {
+    [POLICY_ROUTING_DOMAINS] = {
+        &vmroamrec_table_classes[VMROAMREC_TABLE_ROUTING_DOMAIN],
+        write_routing_domain },
+    [POLICY_VIRTUAL_SUBNETS] = {
+        &vmroamrec_table_classes[VMROAMREC_TABLE_VIRTUAL_SUBNET],
+        write_virtual_subnet },
+    [POLICY_PROVIDER_SUBNETS] = {
+        &vmroamrec_table_classes[VMROAMREC_TABLE_PROVIDER_SUBNET],
+        write_provider_subnet },
+    [POLICY_LOOKUP_RECORDS] = {
+        &vmroamrec_table_classes[VMROAMREC_TABLE_LOOKUP_RECORD],
+        write_lookup_record },
+    [POLICY_CUSTOMER_ROUTES] = {
+        &vmroamrec_table_classes[VMROAMREC_TABLE_CUSTOMER_ROUTE],
+        write_customer_route },
+};
+
+/* Adds every change of 'diff' to 'txn'.  The 'old' side of each change must
+ * have been loaded from 'idl' by policy_db_load(). */
+void
+policy_db_write_diff(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+                     const struct policy_diff *diff)
+{
+    for (enum policy_table t = 0; t < POLICY_N_TABLES; t++) {
+        const struct policy_diff_table *dt = &diff->tables[t];
+        for (size_t i = 0; i < dt->n; i++) {
+            const struct policy_change *ch = &dt->changes[i];
+            const struct policy_origin *old = ch->old;
+            const struct ovsdb_idl_row *row
+                = (old
+                   ? ovsdb_idl_get_row_for_uuid(idl, db_tables[t].class,
+                                                &old->row)
+                   : ovsdb_idl_txn_insert(txn, db_tables[t].class, NULL));
+            if (!ch->new) {
+                ovsdb_idl_txn_delete(row);
+            } else {
+                db_tables[t].write(row, ch->new);
+            }
+        }
+    }
+}
+
+/* Increments the policy generation in 'txn', and makes the commit fail
+ * (TXN_TRY_AGAIN) if another client changed it since 'idl' read it. */
+void
+policy_db_bump_generation(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn)
+{
+    const struct vmroamrec_vmroam_global *g
+        = vmroamrec_vmroam_global_first(idl);
+    if (g) {
+        vmroamrec_vmroam_global_verify_generation(g);
+    } else {
+        g = vmroamrec_vmroam_global_insert(txn);
+    }
+    vmroamrec_vmroam_global_set_generation(g, policy_db_generation(idl) + 1);
+}
+
+/* Commits 'txn', waiting at most until 'deadline'. */
+static enum ovsdb_idl_txn_status
+commit(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+       long long int deadline)
+{
+    enum ovsdb_idl_txn_status status;
+    while ((status = ovsdb_idl_txn_commit(txn)) == TXN_INCOMPLETE
+           && time_msec() < deadline) {
+        ovsdb_idl_run(idl);
+        ovsdb_idl_wait(idl);
+        ovsdb_idl_txn_wait(txn);
+        poll_timer_wait_until(deadline);
+        poll_block();
+    }
+    return status;
+}
+
+bool
+policy_db_transact(struct policy_db *db, policy_db_build_func *build,
+                   void *aux, char **errorp)
+{
+    long long int deadline = time_msec() + db->timeout_ms;
+
+    for (;;) {
+        unsigned int seqno = ovsdb_idl_get_seqno(db->idl);
+        struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(db->idl);
+        if (!build(db->idl, txn, aux)) {
+            ovsdb_idl_txn_destroy(txn);
+            return true;
+        }
+
+        enum ovsdb_idl_txn_status status = commit(db->idl, txn, deadline);
+        if (status == TXN_INCOMPLETE) {
+            *errorp = xasprintf("%s: the database did not commit the "
+                                "transaction in %d ms; nothing was changed",
+                                db->remote, db->timeout_ms);
+        } else if (status != TXN_SUCCESS && status != TXN_UNCHANGED
+                   && status != TXN_TRY_AGAIN) {
+            *errorp = xasprintf("%s: transaction failed: %s (%s)",
+                                db->remote,
+                                ovsdb_idl_txn_status_to_string(status),
+                                ovsdb_idl_txn_get_error(txn));
+        }
+        ovsdb_idl_txn_destroy(txn);
+
+        if (status != TXN_TRY_AGAIN) {
+            return status == TXN_SUCCESS || status == TXN_UNCHANGED;
+        }
+        VLOG_INFO("%s: the database changed under us; rebuilding the "
+                  "transaction", db->remote);
+        if (!wait_for_change(db->idl, seqno, deadline, db->remote, errorp)) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,50 @@
+/* The vmroam database as seen by a client: connecting, reading the policy
+ * tables into a struct policy, and writing a policy diff in one transaction
+ * that bumps the policy generation.
+ *
+ * policy_db_transact() is the one way to change the database: it builds a
+ * transaction from the current contents, verifies the generation it read,
+ * and rebuilds from fresh contents when another client got there first, so
+ * that concurrent writers never leave a mix of their changes. */
+
+#ifndef POLICY_DB_H
+#define POLICY_DB_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ovsdb_idl;
+struct ovsdb_idl_txn;
+struct policy;
+struct policy_diff;
+
+#define POLICY_DB_DEFAULT_TIMEOUT_MS 10000
+
+/* A connection to the vmroam database.  Every wait on it ends after
+ * 'timeout_ms'. */
+struct policy_db {
+    struct ovsdb_idl *idl;
+    char *remote;
+    int timeout_ms;
+};
+
+struct policy_db *policy_db_connect(const char *remote, int timeout_ms,
+                                    char **errorp);
+void policy_db_close(struct policy_db *);
+
+void policy_db_load(struct ovsdb_idl *, struct policy *);
+int64_t policy_db_generation(const struct ovsdb_idl *);
+
+void policy_db_write_diff(struct ovsdb_idl *, struct ovsdb_idl_txn *,
+                          const struct policy_diff *);
+void policy_db_bump_generation(struct ovsdb_idl *, struct ovsdb_idl_txn *);
+
+/* Called with a fresh transaction and the database's current contents.
+ * Returns true to commit, false if there is nothing to do. */
+typedef bool policy_db_build_func(struct ovsdb_idl *, struct ovsdb_idl_txn *,
+                                  void *aux);
+
+bool policy_db_transact(struct policy_db *, policy_db_build_func *,
+                        void *aux, char **errorp);
+
+#endif /* policy/db.h */
