@@ -37,7 +37,7 @@ CLI_SRCS := $(wildcard cmd/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps check unit integration bench fuzz demo clean
+.PHONY: all deps check bench fuzz demo clean
 all: $(BIN)/vmroam $(UNIT_BINS)
 
 deps:
@@ -83,14 +83,24 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(B)/libvmroam.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(OVS_LIBS) -lcmocka -o $@
 
-unit: $(UNIT_BINS)
-	@tests/run-unit $(UNIT_BINS)
-
-integration: $(BIN)/vmroam
-	@VMROAM_BIN=$(abspath $(BIN)) tests/run-integration
-
+# "make check" runs every test on the normal build, then again on an
+# AddressSanitizer + UBSan build (the second half alone: "make check
+# SANITIZE=1").
+ifeq ($(SANITIZE),1)
 check: deps all
 	@VMROAM_BIN=$(abspath $(BIN)) tests/run-all $(UNIT_BINS)
+else
+check: deps all
+	@VMROAM_BIN=$(abspath $(BIN)) tests/run-all $(UNIT_BINS)
+	@echo "=== the same tests under AddressSanitizer and UBSan"
+	@$(MAKE) --no-print-directory check SANITIZE=1
+endif
+
+demo: deps all
+	@labs/demo
+
+bench: deps all
+	@VMROAM_BIN=$(abspath $(BIN)) tests/bench/run
 
 clean:
 	rm -rf build bin

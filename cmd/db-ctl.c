@@ -203,8 +203,8 @@ db_start(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
         char *ctl_arg = xasprintf("--unixctl=%s", ctl);
         char *log_arg = xasprintf("--log-file=%s", log);
         char *server[] = { "ovsdb-server", db, remote, pid_arg, ctl_arg,
-                           log_arg, "--detach", "--no-chdir",
-                           "-vconsole:off", NULL };
+                           "-vconsole:off", log_arg, "--detach",
+                           "--no-chdir", NULL };
         if (!run_program(server, NULL)) {
             printf("vmroam database running (pid %ld), remote unix:%s\n",
                    (long) running_pid(pidfile), sock);
@@ -288,11 +288,21 @@ db_status(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
     return VMROAM_EXIT_OK;
 }
 
+static int
+db_schema(const struct vmroam_ctx *ctx OVS_UNUSED, int argc OVS_UNUSED,
+          char *argv[] OVS_UNUSED)
+{
+    fputs(policy_schema_json, stdout);
+    return VMROAM_EXIT_OK;
+}
+
 const struct vmroam_command vmroam_db_commands[] = {
     {"db start", "", "start the embedded vmroam database (ovsdb-server)",
      0, 0, db_start},
     {"db stop", "", "stop the embedded vmroam database", 0, 0, db_stop},
     {"db status", "", "show the database's generation and row counts",
      0, 0, db_status},
+    {"db schema", "", "print the vmroam OVSDB schema (for ovsdb-tool)",
+     0, 0, db_schema},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -31,9 +31,10 @@ load_file(const char *file, struct policy *policy)
 {
     struct svec errors = SVEC_EMPTY_INITIALIZER;
     policy_init(policy);
-    if (policy_parse_file(file, policy, &errors)) {
-        policy_validate(policy, file, &errors);
-    }
+    /* Items with a bad field are left out of 'policy'; checking the rest
+     * still finds every other problem in one run. */
+    policy_parse_file(file, policy, &errors);
+    policy_validate(policy, file, &errors);
     for (size_t i = 0; i < errors.n; i++) {
         fprintf(stderr, "%s\n", errors.names[i]);
     }
@@ -205,6 +206,8 @@ print_table(const struct policy *p, enum policy_table t)
     struct table table;
     struct table_style style = TABLE_STYLE_DEFAULT;
 
+    style.format = TF_TABLE;
+
     table_init(&table);
     table_set_caption(&table, xasprintf("%s (%"PRIuSIZE" rows)", c->name,
                                         policy_n_items(p, t)));
@@ -254,16 +257,11 @@ policy_show_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
     return VMROAM_EXIT_OK;
 }
 
+/* Writes canonical 'policy' as a policy file to --output or stdout. */
 static int
-policy_export_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
-                  char *argv[] OVS_UNUSED)
+write_policy(const struct vmroam_ctx *ctx, const struct policy *policy)
 {
-    struct policy policy;
-    if (load_db(ctx, &policy) < 0) {
-        return VMROAM_EXIT_FAILURE;
-    }
-
-    struct json *json = policy_to_json(&policy);
+    struct json *json = policy_to_json(policy);
     char *s = json_to_string(json, JSSF_SORT | JSSF_PRETTY);
     int status = VMROAM_EXIT_OK;
     FILE *out = ctx->output ? fopen(ctx->output, "w") : stdout;
@@ -276,6 +274,29 @@ policy_export_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
     }
     free(s);
     json_destroy(json);
+    return status;
+}
+
+static int
+policy_export_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+                  char *argv[] OVS_UNUSED)
+{
+    struct policy policy;
+    int status = (load_db(ctx, &policy) < 0
+                  ? VMROAM_EXIT_FAILURE
+                  : write_policy(ctx, &policy));
+    policy_destroy(&policy);
+    return status;
+}
+
+static int
+policy_format_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+                  char *argv[])
+{
+    struct policy policy;
+    int status = (load_file(argv[0], &policy)
+                  ? write_policy(ctx, &policy)
+                  : VMROAM_EXIT_BAD_INPUT);
     policy_destroy(&policy);
     return status;
 }
@@ -293,5 +314,7 @@ const struct vmroam_command vmroam_policy_commands[] = {
     {"policy export", "[-o FILE]",
      "the database's policy as a canonical policy file", 0, 0,
      policy_export_cmd},
+    {"policy format", "FILE [-o FILE]",
+     "check FILE and print it in canonical form", 1, 1, policy_format_cmd},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

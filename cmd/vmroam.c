@@ -19,9 +19,12 @@ static const struct vmroam_command *const command_groups[] = {
     vmroam_policy_commands,
 };
 
-static void
+/* Prints the commands whose first word is 'group' (all if NULL) and returns
+ * how many it printed. */
+static size_t
 print_commands(FILE *stream, const char *group)
 {
+    size_t n = 0;
     for (size_t g = 0; g < ARRAY_SIZE(command_groups); g++) {
         for (const struct vmroam_command *c = command_groups[g]; c->name;
              c++) {
@@ -31,9 +34,11 @@ print_commands(FILE *stream, const char *group)
                 char *usage = xasprintf("%s %s", c->name, c->args);
                 fprintf(stream, "  %-34s %s\n", usage, c->summary);
                 free(usage);
+                n++;
             }
         }
     }
+    return n;
 }
 
 static void
@@ -200,7 +205,9 @@ main(int argc, char *argv[])
         }
         fprintf(stderr, "vmroam: unknown command \"%s\"; commands are:\n",
                 argv[0]);
-        print_commands(stderr, NULL);
+        if (!print_commands(stderr, argv[0])) {
+            print_commands(stderr, NULL);
+        }
         return VMROAM_EXIT_BAD_INPUT;
     }
     if (help) {
@@ -211,9 +218,8 @@ main(int argc, char *argv[])
     argc -= n_words;
     argv += n_words;
     if (argc < c->min_args || argc > c->max_args) {
-        fprintf(stderr, "vmroam %s: expected %s; usage: vmroam %s %s\n",
-                c->name, c->min_args == c->max_args && !c->min_args
-                ? "no arguments" : "other arguments", c->name, c->args);
+        fprintf(stderr, "vmroam %s: wrong number of arguments; usage: "
+                "vmroam %s %s\n", c->name, c->name, c->args);
         return VMROAM_EXIT_BAD_INPUT;
     }
     char *default_remote = NULL;

@@ -19,13 +19,17 @@ struct parser {
     bool ok;                    /* No error in the current item so far. */
 };
 
-static void OVS_PRINTF_FORMAT(3, 4)
-parse_error(struct parser *pr, const char *path, const char *format, ...)
+/* Reports a problem with 'field' (or the whole item, if NULL) of the item at
+ * 'path'. */
+static void OVS_PRINTF_FORMAT(4, 5)
+parse_error(struct parser *pr, const char *path, const char *field,
+            const char *format, ...)
 {
     struct ds msg = DS_EMPTY_INITIALIZER;
     va_list args;
 
-    ds_put_format(&msg, "%s: %s: ", pr->name, path);
+    ds_put_format(&msg, "%s: %s%s%s: ", pr->name, path, field ? "." : "",
+                  field ? field : "");
     va_start(args, format);
     ds_put_format_valist(&msg, format, args);
     va_end(args);
@@ -55,7 +59,7 @@ check_object(struct parser *pr, const char *path, const struct json *object,
              const char *const *fields)
 {
     if (object->type != JSON_OBJECT) {
-        parse_error(pr, path, "expected an object, got %s",
+        parse_error(pr, path, NULL, "expected an object, got %s",
                     json_type_article(object->type));
         return false;
     }
@@ -71,7 +75,8 @@ check_object(struct parser *pr, const char *path, const struct json *object,
             for (f = fields; *f; f++) {
                 ds_put_format(&expected, "%s%s", f == fields ? "" : ", ", *f);
             }
-            parse_error(pr, path, "unknown field \"%s\" (expected one of: %s)",
+            parse_error(pr, path, NULL,
+                        "unknown field \"%s\" (expected one of: %s)",
                         node->name, ds_cstr(&expected));
             ds_destroy(&expected);
         }
@@ -88,12 +93,13 @@ get_member(struct parser *pr, const char *path, const struct json *object,
     const struct json *value = shash_find_data(json_object(object), field);
     if (!value) {
         if (required) {
-            parse_error(pr, path, "missing required field \"%s\"", field);
+            parse_error(pr, path, NULL, "missing required field \"%s\"",
+                        field);
         }
         return NULL;
     }
     if (value->type != type) {
-        parse_error(pr, path, "%s: expected %s, got %s", field,
+        parse_error(pr, path, field, "expected %s, got %s",
                     json_type_article(type), json_type_article(value->type));
         return NULL;
     }
@@ -107,7 +113,7 @@ get_string(struct parser *pr, const char *path, const struct json *object,
     const struct json *value = get_member(pr, path, object, field,
                                           JSON_STRING, required);
     if (value && !json_string(value)[0]) {
-        parse_error(pr, path, "%s: must not be empty", field);
+        parse_error(pr, path, field, "must not be empty");
         return NULL;
     }
     return value ? xstrdup(json_string(value)) : NULL;
@@ -128,7 +134,7 @@ field_error(struct parser *pr, const char *path, const char *field,
             char *error)
 {
     if (error) {
-        parse_error(pr, path, "%s: %s", field, error);
+        parse_error(pr, path, field, "%s", error);
         free(error);
     }
 }
@@ -372,7 +378,7 @@ parse_customer_route(struct parser *pr, struct policy *policy,
                         &cr->next_hop_a);
     cr->metric = get_integer(pr, path, o, "metric", false, 0);
     if (cr->metric < 0) {
-        parse_error(pr, path, "metric: %"PRId64" is negative", cr->metric);
+        parse_error(pr, path, "metric", "%"PRId64" is negative", cr->metric);
     }
     if (!pr->ok) {
         policy_drop_last(policy, POLICY_CUSTOMER_ROUTES);

@@ -1,0 +1,83 @@
+# Helpers for vmroam's integration tests (sourced by tests/integration/*.sh).
+#
+# Each test script runs in its own scratch directory $T, which is removed on
+# exit together with every daemon the script started (by pid, never by
+# name).  check/check_fail count assertions; the script's exit status is the
+# number of failed ones.
+
+set -u
+VMROAM_BIN=${VMROAM_BIN:-$(cd "$(dirname "$0")/../../bin" && pwd)}
+VMROAM="$VMROAM_BIN/vmroam"
+TESTS_DIR=$(cd "$(dirname "$0")/.." && pwd)
+T=$(mktemp -d /tmp/vmroam-test.XXXXXX)
+N_PASS=0
+N_FAIL=0
+PIDS=""
+
+cleanup() {
+    for pid in $PIDS; do
+        kill "$pid" 2>/dev/null
+    done
+    for pid in $PIDS; do
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$pid" 2>/dev/null
+    done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Remembers a daemon to stop on exit, by pid file or pid.
+track_pidfile() { PIDS="$PIDS $(cat "$1")"; }
+
+pass() { N_PASS=$((N_PASS + 1)); echo "ok - $1"; }
+fail() { N_FAIL=$((N_FAIL + 1)); echo "not ok - $1"; }
+
+# check DESCRIPTION COMMAND...: COMMAND must succeed.
+check() {
+    desc=$1; shift
+    if "$@" >"$T/out" 2>"$T/err"; then
+        pass "$desc"
+    else
+        fail "$desc (exit $?)"
+        sed 's/^/    | /' "$T/out" "$T/err" | head -20
+    fi
+}
+
+# check_status DESCRIPTION STATUS COMMAND...: COMMAND must exit STATUS.
+check_status() {
+    desc=$1; want=$2; shift 2
+    "$@" >"$T/out" 2>"$T/err"
+    got=$?
+    if [ "$got" = "$want" ]; then
+        pass "$desc"
+    else
+        fail "$desc (exit $got, expected $want)"
+        sed 's/^/    | /' "$T/out" "$T/err" | head -20
+    fi
+}
+
+# check_output DESCRIPTION FILE PATTERN: FILE ($T/out, $T/err) has a line
+# matching the fixed string PATTERN.
+check_output() {
+    if grep -qF -- "$3" "$2"; then
+        pass "$1"
+    else
+        fail "$1: no line with: $3"
+        sed 's/^/    | /' "$2" | head -20
+    fi
+}
+
+finish() {
+    echo "# $(basename "$0"): $N_PASS passed, $N_FAIL failed"
+    exit "$N_FAIL"
+}
+
+# Starts the embedded database in $T/$1.
+start_db() {
+    "$VMROAM" --state-dir "$T/$1" db start >/dev/null || return 1
+    track_pidfile "$T/$1/ovsdb-server.pid"
+}
