@@ -28,17 +28,17 @@ OVS_STAMP := $(OVS)/.vmroam-built
 PYTHONPATH_IDL := $(OVS)/python
 IDLC := PYTHONPATH=$(PYTHONPATH_IDL) python3 $(OVS)/ovsdb/ovsdb-idlc
 
-LIB_SRCS := $(wildcard policy/*.c)
+LIB_SRCS := $(wildcard policy/*.c overlay/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/policy/vmroam-idl.o \
 	    $(B)/gen/policy/schema.o
 GEN_HDRS := build/gen/policy/vmroam-idl.h
 
-CLI_SRCS := $(wildcard cmd/*.c)
+CLI_SRCS := cmd/vmroam.c $(wildcard cmd/*-ctl.c)
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all deps check bench fuzz demo clean
-all: $(BIN)/vmroam $(UNIT_BINS)
+all: $(BIN)/vmroam $(BIN)/vmroamd $(UNIT_BINS)
 
 deps:
 	@cmd/deps.sh
@@ -76,6 +76,10 @@ $(B)/libvmroam.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(BIN)/vmroam: $(CLI_SRCS:%.c=$(B)/%.o) $(B)/libvmroam.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(OVS_LIBS) -o $@
+
+$(BIN)/vmroamd: $(B)/cmd/vmroamd.o $(B)/libvmroam.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(OVS_LIBS) -o $@
 

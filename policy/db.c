@@ -76,6 +76,24 @@ policy_db_close(struct policy_db *db)
     }
 }
 
+/* Makes ovsdb_idl_get_seqno() of 'idl' change only when the policy changes,
+ * not on every heartbeat or migration progress update of the other tables,
+ * which stay replicated. */
+void
+policy_db_alert_policy_only(struct ovsdb_idl *idl)
+{
+    for (size_t t = 0; t < VMROAMREC_N_TABLES; t++) {
+        const struct ovsdb_idl_table_class *tc = &vmroamrec_table_classes[t];
+        bool policy = t == VMROAMREC_TABLE_VMROAM_GLOBAL;
+        for (enum policy_table pt = 0; pt < POLICY_N_TABLES; pt++) {
+            policy |= !strcmp(tc->name, policy_tables[pt].name);
+        }
+        for (size_t c = 0; !policy && c < tc->n_columns; c++) {
+            ovsdb_idl_omit_alert(idl, &tc->columns[c]);
+        }
+    }
+}
+
 int64_t
 policy_db_generation(const struct ovsdb_idl *idl)
 {

@@ -32,6 +32,7 @@ struct policy_db *policy_db_connect(const char *remote, int timeout_ms,
                                     char **errorp);
 void policy_db_close(struct policy_db *);
 
+void policy_db_alert_policy_only(struct ovsdb_idl *);
 void policy_db_load(struct ovsdb_idl *, struct policy *);
 int64_t policy_db_generation(const struct ovsdb_idl *);
 

@@ -1,0 +1,480 @@
+/* vmroamd: the per-host agent.
+ *
+ * Watches the vmroam database (policy) and the local Open vSwitch database
+ * (br-int and its VM interfaces) through their IDLs, and keeps br-int's
+ * flows equal to the pipeline's translation of the policy over the
+ * persistent OpenFlow connection.  Reports its chassis, its bound VMs and
+ * the generation its flows reflect back into the vmroam database. */
+
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "command-line.h"
+#include "daemon.h"
+#include "dirs.h"
+#include "fatal-signal.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "overlay/bridge.h"
+#include "overlay/chassis.h"
+#include "overlay/flow.h"
+#include "overlay/ofctrl.h"
+#include "overlay/pipeline.h"
+#include "ovsdb-idl.h"
+#include "policy/db.h"
+#include "policy/policy.h"
+#include "policy/vmroam-idl.h"
+#include "smap.h"
+#include "sset.h"
+#include "timeval.h"
+#include "unixctl.h"
+#include "util.h"
+#include "vswitch-idl.h"
+
+VLOG_DEFINE_THIS_MODULE(vmroamd);
+
+#define VMROAM_VERSION "0.1"
+
+struct config {
+    char *chassis;
+    char *db;
+    char *ovs_db;
+    char *ofctl_target;
+    char *pa;
+    char *underlay_dev;
+    char *unixctl_path;
+    struct overlay_bridge_cfg bridge;
+};
+
+/* Everything the agent knows and has computed. */
+struct agent {
+    struct config cfg;
+    struct ovsdb_idl_loop vmroam;
+    struct ovsdb_idl_loop ovs;
+    struct overlay_ofctrl *ofctrl;
+
+    unsigned int vmroam_seqno, ovs_seqno;
+    bool recompute;
+
+    struct policy policy;       /* As of the last translation. */
+    struct hmap desired;        /* Flows of the last translation. */
+    struct sset bound;          /* Interfaces bound in it. */
+    uint64_t req;               /* Its number, for overlay_ofctrl_put(). */
+    int64_t req_generation;     /* Policy generation it reflects. */
+
+    struct sset installed;      /* Interfaces whose flows are in. */
+    int64_t generation_applied;
+    long long int next_heartbeat;
+    bool exiting;
+};
+
+static void
+usage(void)
+{
+    printf("%s: vmroam host agent\n"
+"usage: %s [OPTIONS]\n"
+"\n"
+"  --chassis NAME         this host's name in the policy (default: hostname)\n"
+"  --db REMOTE            vmroam database (default unix:/run/vmroam/db.sock)\n"
+"  --ovs-db REMOTE        local Open vSwitch database\n"
+"                         (default unix:%s/db.sock)\n"
+"  --ofctl TARGET         OpenFlow target of br-int\n"
+"                         (default unix:DIR/BRIDGE.mgmt, DIR of --ovs-db)\n"
+"  --pa ADDRESS           this host's provider address (GRE local_ip)\n"
+"  --underlay-dev DEV     device holding the PA (default br-phy)\n"
+"  --bridge NAME          integration bridge (default br-int)\n"
+"  --datapath-type TYPE   netdev (default) or system\n"
+"  --unixctl SOCKET       control socket for ovs-appctl -t\n",
+           program_name, program_name, ovs_rundir());
+    daemon_usage();
+    vlog_usage();
+    printf("  -h, --help             display this help message\n");
+    exit(EXIT_SUCCESS);
+}
+
+static char *
+default_ofctl_target(const char *ovs_db, const char *bridge)
+{
+    if (!strncmp(ovs_db, "unix:", 5)) {
+        const char *path = ovs_db + 5;
+        const char *slash = strrchr(path, '/');
+        if (slash) {
+            return xasprintf("unix:%.*s/%s.mgmt", (int) (slash - path), path,
+                             bridge);
+        }
+    }
+    return xasprintf("unix:%s/%s.mgmt", ovs_rundir(), bridge);
+}
+
+static void
+parse_options(int argc, char *argv[], struct config *cfg)
+{
+    enum {
+        OPT_CHASSIS = UCHAR_MAX + 1, OPT_DB, OPT_OVS_DB, OPT_OFCTL, OPT_PA,
+        OPT_UNDERLAY_DEV, OPT_BRIDGE, OPT_DATAPATH_TYPE, OPT_UNIXCTL,
+        DAEMON_OPTION_ENUMS,
+        VLOG_OPTION_ENUMS,
+    };
+    static const struct option long_options[] = {
+        {"chassis", required_argument, NULL, OPT_CHASSIS},
+        {"db", required_argument, NULL, OPT_DB},
+        {"ovs-db", required_argument, NULL, OPT_OVS_DB},
+        {"ofctl", required_argument, NULL, OPT_OFCTL},
+        {"pa", required_argument, NULL, OPT_PA},
+        {"underlay-dev", required_argument, NULL, OPT_UNDERLAY_DEV},
+        {"bridge", required_argument, NULL, OPT_BRIDGE},
+        {"datapath-type", required_argument, NULL, OPT_DATAPATH_TYPE},
+        {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        {"help", no_argument, NULL, 'h'},
+        DAEMON_LONG_OPTIONS,
+        VLOG_LONG_OPTIONS,
+        {NULL, 0, NULL, 0},
+    };
+    char *short_options = ovs_cmdl_long_options_to_short_options(long_options);
+
+    cfg->bridge.bridge = "br-int";
+    cfg->bridge.datapath_type = "netdev";
+    for (;;) {
+        int c = getopt_long(argc, argv, short_options, long_options, NULL);
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case OPT_CHASSIS: cfg->chassis = xstrdup(optarg); break;
+        case OPT_DB: cfg->db = xstrdup(optarg); break;
+        case OPT_OVS_DB: cfg->ovs_db = xstrdup(optarg); break;
+        case OPT_OFCTL: cfg->ofctl_target = xstrdup(optarg); break;
+        case OPT_PA: cfg->pa = xstrdup(optarg); break;
+        case OPT_UNDERLAY_DEV: cfg->underlay_dev = xstrdup(optarg); break;
+        case OPT_BRIDGE: cfg->bridge.bridge = optarg; break;
+        case OPT_DATAPATH_TYPE:
+            if (strcmp(optarg, "netdev") && strcmp(optarg, "system")) {
+                ovs_fatal(0, "--datapath-type: %s is not netdev or system",
+                          optarg);
+            }
+            cfg->bridge.datapath_type = optarg;
+            break;
+        case OPT_UNIXCTL: cfg->unixctl_path = xstrdup(optarg); break;
+        case 'h':
+            usage();
+            OVS_NOT_REACHED();
+        DAEMON_OPTION_HANDLERS
+        VLOG_OPTION_HANDLERS
+        case '?': exit(EXIT_FAILURE);
+        default: OVS_NOT_REACHED();
+        }
+    }
+    free(short_options);
+    if (optind < argc) {
+        ovs_fatal(0, "unexpected argument \"%s\" (try --help)", argv[optind]);
+    }
+
+    if (!cfg->chassis) {
+        char name[256];
+        if (gethostname(name, sizeof name)) {
+            ovs_fatal(errno, "no --chassis given and no hostname");
+        }
+        name[sizeof name - 1] = '\0';
+        cfg->chassis = xstrdup(name);
+    }
+    if (!cfg->db) {
+        cfg->db = xstrdup("unix:/run/vmroam/db.sock");
+    }
+    if (!cfg->ovs_db) {
+        cfg->ovs_db = xasprintf("unix:%s/db.sock", ovs_rundir());
+    }
+    if (!cfg->ofctl_target) {
+        cfg->ofctl_target = default_ofctl_target(cfg->ovs_db,
+                                                 cfg->bridge.bridge);
+    }
+    if (!cfg->underlay_dev) {
+        cfg->underlay_dev = xstrdup("br-phy");
+    }
+    cfg->bridge.local_ip = cfg->pa;
+}
+
+static bool
+idl_synced(const struct ovsdb_idl_loop *loop)
+{
+    return ovsdb_idl_has_ever_connected(loop->idl);
+}
+
+/* Recomputes the desired flows from the current contents of both
+ * databases. */
+static void
+translate(struct agent *a)
+{
+    struct overlay_iface *ifaces;
+    int64_t gre_ofport;
+    size_t n_ifaces = overlay_bridge_ifaces(a->ovs.idl, &a->cfg.bridge,
+                                            &ifaces, &gre_ofport);
+
+    policy_destroy(&a->policy);
+    policy_db_load(a->vmroam.idl, &a->policy);
+
+    struct overlay_input in = {
+        .policy = &a->policy,
+        .chassis = a->cfg.chassis,
+        .gre_ofport = gre_ofport,
+        .ifaces = ifaces,
+        .n_ifaces = n_ifaces,
+    };
+    struct overlay_port *ports;
+    size_t n_ports = overlay_pipeline_bind(&in, &ports);
+
+    overlay_flows_clear(&a->desired);
+    overlay_pipeline_translate(&in, ports, n_ports, &a->desired);
+    sset_clear(&a->bound);
+    for (size_t i = 0; i < n_ports; i++) {
+        sset_add(&a->bound, ports[i].iface->name);
+    }
+    a->req++;
+    a->req_generation = policy_db_generation(a->vmroam.idl);
+
+    VLOG_DBG("generation %"PRId64": %"PRIuSIZE" flows, %"PRIuSIZE" ports",
+             a->req_generation, hmap_count(&a->desired), n_ports);
+    free(ports);
+    free(ifaces);
+}
+
+/* Reports what the switch now holds: interfaces installed, VMs bound, the
+ * generation applied. */
+static void
+report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
+{
+    bool flows_in = overlay_ofctrl_acked(a->ofctrl) >= a->req && a->req;
+    if (flows_in) {
+        if (!sset_equals(&a->installed, &a->bound)) {
+            sset_destroy(&a->installed);
+            sset_clone(&a->installed, &a->bound);
+        }
+        a->generation_applied = a->req_generation;
+    }
+    if (otxn) {
+        overlay_bridge_mark_installed(a->ovs.idl, otxn, &a->cfg.bridge,
+                                      &a->installed);
+    }
+    if (vtxn) {
+        struct smap versions = SMAP_INITIALIZER(&versions);
+        const struct ovsrec_open_vswitch *ovs
+            = ovsrec_open_vswitch_first(a->ovs.idl);
+        smap_add(&versions, "vmroam", VMROAM_VERSION);
+        if (ovs && ovs->ovs_version) {
+            smap_add(&versions, "ovs", ovs->ovs_version);
+        }
+
+        long long int now = time_wall_msec();
+        struct overlay_chassis_state st = {
+            .name = a->cfg.chassis,
+            .pa = a->cfg.pa,
+            .up = true,
+            .generation_applied = a->generation_applied,
+            .versions = &versions,
+            .heartbeat = now >= a->next_heartbeat ? now : 0,
+        };
+        if (st.heartbeat) {
+            a->next_heartbeat = now + OVERLAY_CHASSIS_HEARTBEAT_MS;
+        }
+        overlay_chassis_update(a->vmroam.idl, vtxn, &st);
+        smap_destroy(&versions);
+    }
+}
+
+static void
+run(struct agent *a)
+{
+    struct ovsdb_idl_txn *vtxn = ovsdb_idl_loop_run(&a->vmroam);
+    struct ovsdb_idl_txn *otxn = ovsdb_idl_loop_run(&a->ovs);
+    overlay_ofctrl_run(a->ofctrl);
+
+    if (otxn) {
+        overlay_bridge_ensure(a->ovs.idl, otxn, &a->cfg.bridge);
+    }
+
+    /* Translate only once both databases have been read in full: flows from
+     * half a picture would replace good ones in the switch. */
+    if (idl_synced(&a->vmroam) && idl_synced(&a->ovs)) {
+        unsigned int vseqno = ovsdb_idl_get_seqno(a->vmroam.idl);
+        unsigned int oseqno = ovsdb_idl_get_seqno(a->ovs.idl);
+        if (a->recompute || vseqno != a->vmroam_seqno
+            || oseqno != a->ovs_seqno) {
+            a->vmroam_seqno = vseqno;
+            a->ovs_seqno = oseqno;
+            a->recompute = false;
+            translate(a);
+        }
+        overlay_ofctrl_put(a->ofctrl, &a->desired, a->req);
+    }
+    report(a, vtxn, otxn);
+
+    ovsdb_idl_loop_commit_and_wait(&a->vmroam);
+    ovsdb_idl_loop_commit_and_wait(&a->ovs);
+}
+
+static void
+wait_(struct agent *a)
+{
+    overlay_ofctrl_wait(a->ofctrl);
+    poll_timer_wait_until(a->next_heartbeat);
+}
+
+static void
+status_cmd(struct unixctl_conn *conn, int argc OVS_UNUSED,
+           const char *argv[] OVS_UNUSED, void *a_)
+{
+    struct agent *a = a_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+    const char *name;
+
+    ds_put_format(&s, "chassis: %s\n", a->cfg.chassis);
+    ds_put_format(&s, "pa: %s (underlay %s)\n",
+                  a->cfg.pa ? a->cfg.pa : "none", a->cfg.underlay_dev);
+    ds_put_format(&s, "vmroam db: %s (%s)\n", a->cfg.db,
+                  ovsdb_idl_is_connected(a->vmroam.idl)
+                  ? "connected" : "not connected");
+    ds_put_format(&s, "ovs db: %s (%s)\n", a->cfg.ovs_db,
+                  ovsdb_idl_is_connected(a->ovs.idl)
+                  ? "connected" : "not connected");
+    ds_put_format(&s, "openflow: %s (%s)\n", a->cfg.ofctl_target,
+                  overlay_ofctrl_is_connected(a->ofctrl)
+                  ? "connected" : "not connected");
+    ds_put_format(&s, "generation applied: %"PRId64" (database: %"PRId64")\n",
+                  a->generation_applied,
+                  policy_db_generation(a->vmroam.idl));
+    ds_put_format(&s, "bound ports: %"PRIuSIZE, sset_count(&a->bound));
+    SSET_FOR_EACH (name, &a->bound) {
+        ds_put_format(&s, " %s%s", name,
+                      sset_contains(&a->installed, name) ? "" : "(pending)");
+    }
+    ds_put_format(&s, "\nflows: %"PRIuSIZE" installed, %"PRIuSIZE
+                  " desired\n", overlay_ofctrl_n_flows(a->ofctrl),
+                  hmap_count(&a->desired));
+    ds_put_format(&s, "full resyncs: %u\n",
+                  overlay_ofctrl_n_resyncs(a->ofctrl));
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+recompute_cmd(struct unixctl_conn *conn, int argc OVS_UNUSED,
+              const char *argv[] OVS_UNUSED, void *a_)
+{
+    struct agent *a = a_;
+    a->recompute = true;
+    overlay_ofctrl_force_resync(a->ofctrl);
+    unixctl_command_reply(conn, NULL);
+}
+
+static void
+exit_cmd(struct unixctl_conn *conn, int argc OVS_UNUSED,
+         const char *argv[] OVS_UNUSED, void *a_)
+{
+    struct agent *a = a_;
+    a->exiting = true;
+    unixctl_command_reply(conn, NULL);
+}
+
+/* Marks this chassis down in the vmroam database, waiting at most a second:
+ * an agent that stops cleanly says so. */
+static void
+mark_down(struct agent *a)
+{
+    long long int deadline = time_msec() + 1000;
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(a->vmroam.idl);
+    const struct vmroamrec_chassis *ch;
+    VMROAMREC_CHASSIS_FOR_EACH (ch, a->vmroam.idl) {
+        if (!strcmp(ch->name, a->cfg.chassis)) {
+            vmroamrec_chassis_set_state(ch, "down");
+        }
+    }
+    while (ovsdb_idl_txn_commit(txn) == TXN_INCOMPLETE
+           && time_msec() < deadline) {
+        ovsdb_idl_run(a->vmroam.idl);
+        ovsdb_idl_wait(a->vmroam.idl);
+        ovsdb_idl_txn_wait(txn);
+        poll_timer_wait_until(deadline);
+        poll_block();
+    }
+    ovsdb_idl_txn_destroy(txn);
+}
+
+static struct agent *the_agent;
+
+static void
+signal_hook(void *aux OVS_UNUSED)
+{
+    if (the_agent) {
+        mark_down(the_agent);
+    }
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct agent a;
+    memset(&a, 0, sizeof a);
+
+    set_program_name(argv[0]);
+    service_start(&argc, &argv);
+    parse_options(argc, argv, &a.cfg);
+    fatal_ignore_sigpipe();
+    daemonize_start(false);
+
+    struct unixctl_server *unixctl;
+    int error = unixctl_server_create(a.cfg.unixctl_path, &unixctl);
+    if (error) {
+        ovs_fatal(error, "cannot create control socket");
+    }
+    unixctl_command_register("vmroamd/status", "", 0, 0, status_cmd, &a);
+    unixctl_command_register("vmroamd/recompute", "", 0, 0, recompute_cmd,
+                             &a);
+    unixctl_command_register("exit", "", 0, 0, exit_cmd, &a);
+    daemonize_complete();
+
+    a.vmroam = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
+        ovsdb_idl_create(a.cfg.db, &vmroamrec_idl_class, true, true));
+    policy_db_alert_policy_only(a.vmroam.idl);
+    a.ovs = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
+        ovsdb_idl_create(a.cfg.ovs_db, &ovsrec_idl_class, true, true));
+    overlay_bridge_register_columns(a.ovs.idl);
+    a.ofctrl = overlay_ofctrl_create(a.cfg.ofctl_target);
+    policy_init(&a.policy);
+    hmap_init(&a.desired);
+    sset_init(&a.bound);
+    sset_init(&a.installed);
+
+    the_agent = &a;
+    fatal_signal_add_hook(signal_hook, NULL, NULL, false);
+    VLOG_INFO("chassis %s: vmroam db %s, ovs db %s, openflow %s",
+              a.cfg.chassis, a.cfg.db, a.cfg.ovs_db, a.cfg.ofctl_target);
+
+    while (!a.exiting) {
+        run(&a);
+        unixctl_server_run(unixctl);
+
+        wait_(&a);
+        unixctl_server_wait(unixctl);
+        poll_block();
+    }
+
+    mark_down(&a);
+    the_agent = NULL;
+    unixctl_server_destroy(unixctl);
+    overlay_ofctrl_destroy(a.ofctrl);
+    ovsdb_idl_loop_destroy(&a.vmroam);
+    ovsdb_idl_loop_destroy(&a.ovs);
+    overlay_flows_clear(&a.desired);
+    hmap_destroy(&a.desired);
+    policy_destroy(&a.policy);
+    sset_destroy(&a.bound);
+    sset_destroy(&a.installed);
+    service_stop();
+    return 0;
+}

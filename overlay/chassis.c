@@ -1,0 +1,95 @@
+#include <config.h>
+
+#include "overlay/chassis.h"
+
+#include <string.h>
+
+#include "overlay/pipeline.h"
+#include "policy/policy.h"
+#include "policy/vmroam-idl.h"
+#include "smap.h"
+#include "util.h"
+
+static const struct vmroamrec_chassis *
+find_chassis(struct ovsdb_idl *idl, const char *name)
+{
+    const struct vmroamrec_chassis *ch;
+    VMROAMREC_CHASSIS_FOR_EACH (ch, idl) {
+        if (!strcmp(ch->name, name)) {
+            return ch;
+        }
+    }
+    return NULL;
+}
+
+/* Writes 'st' into this host's Chassis row, creating it if needed; only the
+ * columns that differ are written, so an idle agent sends nothing. */
+void
+overlay_chassis_update(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+                       const struct overlay_chassis_state *st)
+{
+    const struct vmroamrec_chassis *ch = find_chassis(idl, st->name);
+    if (!ch) {
+        ch = vmroamrec_chassis_insert(txn);
+        vmroamrec_chassis_set_name(ch, st->name);
+        vmroamrec_chassis_set_max_migrations(ch, 2);
+        vmroamrec_chassis_set_max_storage_migrations(ch, 1);
+    }
+
+    if (st->pa && (ch->n_pas != 1 || strcmp(ch->pas[0], st->pa))) {
+        vmroamrec_chassis_set_pas(ch, (const char **) &st->pa, 1);
+    }
+    const char *state = st->up ? "up" : "down";
+    if (!ch->state || strcmp(ch->state, state)) {
+        vmroamrec_chassis_set_state(ch, state);
+    }
+    if (ch->generation_applied != st->generation_applied) {
+        vmroamrec_chassis_set_generation_applied(ch, st->generation_applied);
+    }
+    if (st->versions && !smap_equal(&ch->versions, st->versions)) {
+        vmroamrec_chassis_set_versions(ch, st->versions);
+    }
+    if (st->heartbeat) {
+        vmroamrec_chassis_set_heartbeat(ch, st->heartbeat);
+    }
+}
+
+static const struct vmroamrec_vm *
+find_vm(struct ovsdb_idl *idl, const char *name)
+{
+    const struct vmroamrec_vm *vm;
+    VMROAMREC_VM_FOR_EACH (vm, idl) {
+        if (!strcmp(vm->name, name)) {
+            return vm;
+        }
+    }
+    return NULL;
+}
+
+/* Records in the VM table that each named VM of 'ports' runs here, with its
+ * NIC (MAC -> interface). */
+void
+overlay_chassis_report_vms(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+                           const char *chassis,
+                           const struct overlay_port *ports, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct policy_lookup_record *r = ports[i].record;
+        if (!r->vm) {
+            continue;
+        }
+        const struct vmroamrec_vm *vm = find_vm(idl, r->vm);
+        if (!vm) {
+            vm = vmroamrec_vm_insert(txn);
+            vmroamrec_vm_set_name(vm, r->vm);
+        }
+        if (!vm->chassis || strcmp(vm->chassis, chassis)) {
+            vmroamrec_vm_set_chassis(vm, chassis);
+        }
+        const char *iface = smap_get(&vm->ports, r->mac);
+        if (!iface || strcmp(iface, ports[i].iface->name)) {
+            vmroamrec_vm_update_ports_setkey(vm, r->mac,
+                                             ports[i].iface->name);
+        }
+    }
+}

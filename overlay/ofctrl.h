@@ -1,0 +1,38 @@
+/* The OpenFlow connection to br-int and the flow installer.
+ *
+ * One persistent connection (rconn, OpenFlow 1.3 to 1.5).  Each call to
+ * overlay_ofctrl_put() sends what turns the flows installed into the
+ * desired ones as one ordered, atomic bundle: the switch applies all of it
+ * or none.  After every (re)connection, including a restart of
+ * ovs-vswitchd, the first bundle deletes all flows and adds the desired
+ * set, still atomically, so the switch never forwards on half a table.
+ *
+ * Each put carries a caller-chosen, increasing number; once the switch has
+ * committed the bundle holding it, overlay_ofctrl_acked() returns it. */
+
+#ifndef OVERLAY_OFCTRL_H
+#define OVERLAY_OFCTRL_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct hmap;
+struct overlay_ofctrl;
+
+struct overlay_ofctrl *overlay_ofctrl_create(const char *target);
+void overlay_ofctrl_destroy(struct overlay_ofctrl *);
+
+void overlay_ofctrl_run(struct overlay_ofctrl *);
+void overlay_ofctrl_wait(struct overlay_ofctrl *);
+
+bool overlay_ofctrl_put(struct overlay_ofctrl *, const struct hmap *desired,
+                        uint64_t req);
+uint64_t overlay_ofctrl_acked(const struct overlay_ofctrl *);
+
+bool overlay_ofctrl_is_connected(const struct overlay_ofctrl *);
+size_t overlay_ofctrl_n_flows(const struct overlay_ofctrl *);
+unsigned int overlay_ofctrl_n_resyncs(const struct overlay_ofctrl *);
+void overlay_ofctrl_force_resync(struct overlay_ofctrl *);
+
+#endif /* overlay/ofctrl.h */

@@ -1,0 +1,418 @@
+#include <config.h>
+
+#include "overlay/pipeline.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "overlay/flow.h"
+#include "policy/policy.h"
+#include "util.h"
+
+/* NVGRE (RFC 7637): the 32-bit key is VSID << 8 | FlowID.  vmroam sends
+ * FlowID 0 and accepts any. */
+#define GRE_KEY_MASK 0xffffff00
+
+uint32_t
+overlay_gre_key(int64_t vsid)
+{
+    return (uint32_t) vsid << 8;
+}
+
+/* The distributed router's MAC in 'routing_domain': locally administered,
+ * derived from the name, so every host answers with the same one. */
+struct eth_addr
+overlay_router_mac(const char *routing_domain)
+{
+    uint32_t h = hash_string(routing_domain, 0);
+    return (struct eth_addr) { .ea = { 0x02, 0x76, 0x72, h >> 16, h >> 8,
+                                       h } };
+}
+
+/* State of one translation. */
+struct xlate {
+    const struct overlay_input *in;
+    struct hmap *flows;
+    bool *local_rds;            /* Indexed like policy->rds. */
+    struct ds match;
+};
+
+static uint64_t
+cookie_of(const struct policy_origin *o)
+{
+    return (uint64_t) o->row.parts[0] << 32 | o->row.parts[1];
+}
+
+/* Adds a flow written as "MATCH actions=ACTIONS" (MATCH may be empty). */
+static void OVS_PRINTF_FORMAT(5, 6)
+add_flow(struct xlate *x, enum overlay_table table, uint16_t priority,
+         uint64_t cookie, const char *format, ...)
+{
+    va_list args;
+
+    ds_clear(&x->match);
+    va_start(args, format);
+    ds_put_format_valist(&x->match, format, args);
+    va_end(args);
+
+    char *s = ds_cstr(&x->match);
+    char *actions = strstr(s, "actions=");
+    ovs_assert(actions);
+    char *end = actions;
+    while (end > s && end[-1] == ' ') {
+        end--;
+    }
+    *end = '\0';
+    overlay_flows_add(x->flows, table, priority, cookie, s,
+                      actions + strlen("actions="));
+}
+
+static int
+compare_vsid(const void *key_, const void *vs_)
+{
+    const int64_t *key = key_;
+    const struct policy_virtual_subnet *vs = vs_;
+    return (*key > vs->vsid) - (*key < vs->vsid);
+}
+
+static const struct policy_virtual_subnet *
+find_subnet(const struct policy *p, int64_t vsid)
+{
+    return bsearch(&vsid, p->vsubnets, p->n_vsubnets, sizeof *p->vsubnets,
+                   compare_vsid);
+}
+
+static int
+compare_rd_name(const void *key, const void *rd_)
+{
+    const struct policy_routing_domain *rd = rd_;
+    return strcmp(key, rd->name);
+}
+
+/* Returns the index of routing domain 'name' in 'p', or -1.  reg1 carries
+ * index + 1, so that 0 means "none". */
+static int
+rd_index(const struct policy *p, const char *name)
+{
+    const struct policy_routing_domain *rd
+        = bsearch(name, p->rds, p->n_rds, sizeof *p->rds, compare_rd_name);
+    return rd ? rd - p->rds : -1;
+}
+
+static int
+record_rd_index(const struct policy *p, const struct policy_lookup_record *r)
+{
+    const struct policy_virtual_subnet *vs = find_subnet(p, r->vsid);
+    return vs ? rd_index(p, vs->routing_domain) : -1;
+}
+
+static bool
+iface_matches(const struct overlay_iface *iface,
+              const struct policy_lookup_record *r)
+{
+    return ((iface->vm_id && r->vm && !strcmp(iface->vm_id, r->vm))
+            || (iface->attached_mac
+                && !strcasecmp(iface->attached_mac, r->mac)));
+}
+
+/* Binds the VM interfaces of 'in' to the lookup records that place a VM on
+ * this chassis.  Stores the bindings in '*ports' (freed by the caller) and
+ * returns how many.  An interface without an OpenFlow port yet is not
+ * bound. */
+size_t
+overlay_pipeline_bind(const struct overlay_input *in,
+                      struct overlay_port **ports)
+{
+    const struct policy *p = in->policy;
+    size_t n = 0, allocated = 0;
+
+    *ports = NULL;
+    for (size_t i = 0; i < p->n_records; i++) {
+        const struct policy_lookup_record *r = &p->records[i];
+        if (strcmp(r->host, in->chassis)) {
+            continue;
+        }
+        for (size_t j = 0; j < in->n_ifaces; j++) {
+            const struct overlay_iface *iface = &in->ifaces[j];
+            if (iface->ofport > 0 && iface_matches(iface, r)) {
+                if (n >= allocated) {
+                    *ports = x2nrealloc(*ports, &allocated, sizeof **ports);
+                }
+                (*ports)[n++] = (struct overlay_port) { iface, r };
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+static const char *
+ip_kw(const struct in6_addr *a)
+{
+    return policy_addr_is_ipv4(a) ? "ip" : "ipv6";
+}
+
+static const char *
+dst_kw(const struct in6_addr *a)
+{
+    return policy_addr_is_ipv4(a) ? "nw_dst" : "ipv6_dst";
+}
+
+/* Table 0 and 2 for a local port: classify, then port security. */
+static void
+xlate_port(struct xlate *x, const struct overlay_port *port)
+{
+    const struct policy_lookup_record *r = port->record;
+    uint64_t cookie = cookie_of(&r->origin);
+    int64_t ofport = port->iface->ofport;
+    int rd = record_rd_index(x->in->policy, r);
+
+    add_flow(x, OVERLAY_T_CLASSIFY, 100, cookie,
+             "in_port=%"PRId64" actions=set_field:%"PRId64"->metadata,"
+             "set_field:%d->reg1,goto_table:%d",
+             ofport, r->vsid, rd + 1, OVERLAY_T_PORT_SECURITY);
+
+    if (policy_addr_is_ipv4(&r->ca_a)) {
+        add_flow(x, OVERLAY_T_PORT_SECURITY, 100, cookie,
+                 "in_port=%"PRId64",dl_src=%s,ip,nw_src=%s "
+                 "actions=goto_table:%d", ofport, r->mac, r->ca,
+                 OVERLAY_T_RESPONDER);
+        add_flow(x, OVERLAY_T_PORT_SECURITY, 100, cookie,
+                 "in_port=%"PRId64",dl_src=%s,arp,arp_spa=%s,arp_sha=%s "
+                 "actions=goto_table:%d", ofport, r->mac, r->ca, r->mac,
+                 OVERLAY_T_RESPONDER);
+    } else {
+        add_flow(x, OVERLAY_T_PORT_SECURITY, 100, cookie,
+                 "in_port=%"PRId64",dl_src=%s,ipv6,ipv6_src=%s "
+                 "actions=goto_table:%d", ofport, r->mac, r->ca,
+                 OVERLAY_T_RESPONDER);
+        /* Neighbour discovery uses link-local and, for duplicate address
+         * detection, unspecified sources. */
+        add_flow(x, OVERLAY_T_PORT_SECURITY, 100, cookie,
+                 "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=fe80::/10 "
+                 "actions=goto_table:%d", ofport, r->mac,
+                 OVERLAY_T_RESPONDER);
+        add_flow(x, OVERLAY_T_PORT_SECURITY, 100, cookie,
+                 "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=::,"
+                 "icmp_type=135 actions=goto_table:%d", ofport, r->mac,
+                 OVERLAY_T_RESPONDER);
+    }
+
+    add_flow(x, OVERLAY_T_FORWARD, 100, cookie,
+             "metadata=%"PRId64",dl_dst=%s actions=output:%"PRId64,
+             r->vsid, r->mac, ofport);
+}
+
+/* Table 3: answers "who has ADDR" for 'addr' with 'mac' in 'vsid'. */
+static void
+xlate_responder(struct xlate *x, uint64_t cookie, int64_t vsid,
+                const char *addr, const struct in6_addr *addr_a,
+                const struct eth_addr mac)
+{
+    if (policy_addr_is_ipv4(addr_a)) {
+        add_flow(x, OVERLAY_T_RESPONDER, 100, cookie,
+                 "metadata=%"PRId64",arp,arp_op=1,arp_tpa=%s "
+                 "actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+                 "set_field:"ETH_ADDR_FMT"->eth_src,set_field:2->arp_op,"
+                 "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
+                 "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
+                 "set_field:"ETH_ADDR_FMT"->arp_sha,set_field:%s->arp_spa,"
+                 "in_port", vsid, addr, ETH_ADDR_ARGS(mac),
+                 ETH_ADDR_ARGS(mac), addr);
+    } else {
+        add_flow(x, OVERLAY_T_RESPONDER, 100, cookie,
+                 "metadata=%"PRId64",icmp6,icmp_type=135,nd_target=%s "
+                 "actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+                 "set_field:"ETH_ADDR_FMT"->eth_src,"
+                 "move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],"
+                 "set_field:%s->ipv6_src,set_field:136->icmp_type,"
+                 "set_field:0x60000000->nd_reserved,"
+                 "set_field:2->nd_options_type,"
+                 "set_field:"ETH_ADDR_FMT"->nd_tll,in_port",
+                 vsid, addr, ETH_ADDR_ARGS(mac), addr, ETH_ADDR_ARGS(mac));
+    }
+}
+
+/* Flows for one lookup record of a routing domain present on this chassis:
+ * its ARP/ND answer, its route from the other subnets of the domain, and,
+ * if it is remote, the tunnel to its PA. */
+static void
+xlate_record(struct xlate *x, const struct policy_lookup_record *r,
+             const struct policy_virtual_subnet *vs, bool local)
+{
+    uint64_t cookie = cookie_of(&r->origin);
+    struct eth_addr rmac = overlay_router_mac(vs->routing_domain);
+    int rd = rd_index(x->in->policy, vs->routing_domain);
+
+    xlate_responder(x, cookie, r->vsid, r->ca, &r->ca_a, r->mac_e);
+
+    add_flow(x, OVERLAY_T_ROUTER, 1000, cookie,
+             "reg1=%d,dl_dst="ETH_ADDR_FMT",%s,%s=%s "
+             "actions=dec_ttl,set_field:"ETH_ADDR_FMT"->eth_src,"
+             "set_field:%s->eth_dst,set_field:%"PRId64"->metadata,"
+             "goto_table:%d", rd + 1, ETH_ADDR_ARGS(rmac), ip_kw(&r->ca_a),
+             dst_kw(&r->ca_a), r->ca, ETH_ADDR_ARGS(rmac), r->mac, r->vsid,
+             OVERLAY_T_FORWARD);
+
+    if (!local && x->in->gre_ofport > 0) {
+        add_flow(x, OVERLAY_T_FORWARD, 100, cookie,
+                 "reg0=0,metadata=%"PRId64",dl_dst=%s "
+                 "actions=set_field:%s->%s,set_field:%#"PRIx32"->tun_id,"
+                 "output:%"PRId64, r->vsid, r->mac, r->pa,
+                 policy_addr_is_ipv4(&r->pa_a) ? "tun_dst" : "tun_ipv6_dst",
+                 overlay_gre_key(r->vsid), x->in->gre_ofport);
+    }
+}
+
+/* Flows of a virtual subnet of a routing domain present here: accept its
+ * GRE key, answer for its gateway. */
+static void
+xlate_subnet(struct xlate *x, const struct policy_virtual_subnet *vs)
+{
+    uint64_t cookie = cookie_of(&vs->origin);
+    int rd = rd_index(x->in->policy, vs->routing_domain);
+
+    if (x->in->gre_ofport > 0) {
+        add_flow(x, OVERLAY_T_TUNNEL_KEY, 100, cookie,
+                 "tun_id=%#"PRIx32"/%#x actions=set_field:%"PRId64
+                 "->metadata,set_field:%d->reg1,set_field:1->reg0,"
+                 "goto_table:%d", overlay_gre_key(vs->vsid), GRE_KEY_MASK,
+                 vs->vsid, rd + 1, OVERLAY_T_FORWARD);
+    }
+    if (vs->gateway) {
+        xlate_responder(x, cookie, vs->vsid, vs->gateway, &vs->gateway_a,
+                        overlay_router_mac(vs->routing_domain));
+    }
+}
+
+static const struct policy_lookup_record *
+find_record(const struct policy *p, int64_t vsid, const struct in6_addr *ca)
+{
+    struct policy_lookup_record key = { .vsid = vsid, .ca_a = *ca };
+    return bsearch(&key, p->records, p->n_records, sizeof *p->records,
+                   policy_tables[POLICY_LOOKUP_RECORDS].cmp);
+}
+
+/* Table 4: a customer route sends to the VM that owns its next hop. */
+static void
+xlate_route(struct xlate *x, const struct policy_customer_route *cr)
+{
+    const struct policy *p = x->in->policy;
+    const struct policy_lookup_record *nh = NULL;
+
+    for (size_t i = 0; i < p->n_vsubnets && !nh; i++) {
+        const struct policy_virtual_subnet *vs = &p->vsubnets[i];
+        if (!strcmp(vs->routing_domain, cr->routing_domain)
+            && policy_prefix_contains(&vs->prefix_p, &cr->next_hop_a)) {
+            nh = find_record(p, vs->vsid, &cr->next_hop_a);
+        }
+    }
+    if (!nh) {
+        /* The next hop is no VM (or the router itself): nothing to send
+         * to; packets for the prefix are dropped like any unknown one. */
+        return;
+    }
+
+    struct eth_addr rmac = overlay_router_mac(cr->routing_domain);
+    unsigned int plen = cr->prefix_p.plen;
+    add_flow(x, OVERLAY_T_ROUTER, 100 + plen, cookie_of(&cr->origin),
+             "reg1=%d,dl_dst="ETH_ADDR_FMT",%s,%s=%s "
+             "actions=dec_ttl,set_field:"ETH_ADDR_FMT"->eth_src,"
+             "set_field:%s->eth_dst,set_field:%"PRId64"->metadata,"
+             "goto_table:%d", rd_index(p, cr->routing_domain) + 1,
+             ETH_ADDR_ARGS(rmac), ip_kw(&cr->prefix_p.addr),
+             dst_kw(&cr->prefix_p.addr), cr->prefix, ETH_ADDR_ARGS(rmac),
+             nh->mac, nh->vsid, OVERLAY_T_FORWARD);
+}
+
+/* Table 0: GRE from the PAs of other hosts that carry records, and only
+ * those. */
+static void
+xlate_tunnel_sources(struct xlate *x)
+{
+    const struct policy *p = x->in->policy;
+    for (size_t i = 0; i < p->n_records; i++) {
+        const struct policy_lookup_record *r = &p->records[i];
+        if (strcmp(r->host, x->in->chassis)) {
+            add_flow(x, OVERLAY_T_CLASSIFY, 100, 0,
+                     "in_port=%"PRId64",%s=%s actions=goto_table:%d",
+                     x->in->gre_ofport,
+                     policy_addr_is_ipv4(&r->pa_a) ? "tun_src"
+                                                   : "tun_ipv6_src",
+                     r->pa, OVERLAY_T_TUNNEL_KEY);
+        }
+    }
+}
+
+/* What every table does with what its other flows do not match. */
+static void
+xlate_defaults(struct xlate *x)
+{
+    for (int t = OVERLAY_T_CLASSIFY; t <= OVERLAY_T_FORWARD; t++) {
+        const char *miss = (t == OVERLAY_T_RESPONDER ? "goto_table:4"
+                            : t == OVERLAY_T_ROUTER ? "goto_table:5"
+                            : "drop");
+        add_flow(x, t, 0, 0, "actions=%s", miss);
+    }
+    /* ARP and ND the responder did not answer, and other broadcast and
+     * multicast, stop here: the overlay never floods. */
+    add_flow(x, OVERLAY_T_RESPONDER, 50, 0, "arp actions=drop");
+    add_flow(x, OVERLAY_T_RESPONDER, 50, 0,
+             "icmp6,icmp_type=135 actions=drop");
+    add_flow(x, OVERLAY_T_RESPONDER, 40, 0,
+             "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00 actions=drop");
+}
+
+void
+overlay_pipeline_translate(const struct overlay_input *in,
+                           const struct overlay_port *ports, size_t n_ports,
+                           struct hmap *flows)
+{
+    const struct policy *p = in->policy;
+    struct xlate x = {
+        .in = in,
+        .flows = flows,
+        .local_rds = xcalloc(p->n_rds + 1, sizeof *x.local_rds),
+        .match = DS_EMPTY_INITIALIZER,
+    };
+
+    for (size_t i = 0; i < n_ports; i++) {
+        int rd = record_rd_index(p, ports[i].record);
+        if (rd >= 0) {
+            x.local_rds[rd] = true;
+            xlate_port(&x, &ports[i]);
+        }
+    }
+    for (size_t i = 0; i < p->n_vsubnets; i++) {
+        const struct policy_virtual_subnet *vs = &p->vsubnets[i];
+        int rd = rd_index(p, vs->routing_domain);
+        if (rd >= 0 && x.local_rds[rd]) {
+            xlate_subnet(&x, vs);
+        }
+    }
+    for (size_t i = 0; i < p->n_records; i++) {
+        const struct policy_lookup_record *r = &p->records[i];
+        const struct policy_virtual_subnet *vs = find_subnet(p, r->vsid);
+        int rd = vs ? rd_index(p, vs->routing_domain) : -1;
+        if (rd >= 0 && x.local_rds[rd]) {
+            xlate_record(&x, r, vs, !strcmp(r->host, in->chassis));
+        }
+    }
+    for (size_t i = 0; i < p->n_routes; i++) {
+        int rd = rd_index(p, p->routes[i].routing_domain);
+        if (rd >= 0 && x.local_rds[rd]) {
+            xlate_route(&x, &p->routes[i]);
+        }
+    }
+    if (in->gre_ofport > 0) {
+        xlate_tunnel_sources(&x);
+    }
+    xlate_defaults(&x);
+
+    free(x.local_rds);
+    ds_destroy(&x.match);
+}

@@ -1,0 +1,77 @@
+/* The OpenFlow pipeline of br-int: policy + local ports -> desired flows.
+ *
+ * Pure translation: given the policy (as loaded from the database), the
+ * chassis name, the GRE port and the VM interfaces on br-int, it computes
+ * the complete flow set the switch should hold.  It does no I/O, so it is
+ * unit-tested without a switch; overlay/ofctrl installs its result.
+ *
+ * Tables (DESIGN.md, "The OpenFlow pipeline"):
+ *   0 classify: VM port -> VSID in metadata, routing domain in reg1;
+ *     GRE packets only from known PAs (tun_src) go on to table 1
+ *   1 tunnel key: known VSIDs only (GRE key = VSID << 8 | FlowID);
+ *     marks reg0=1 (from the overlay) and goes straight to forwarding
+ *   2 port security: a VM sends only from its own MAC and CA
+ *   3 ARP and ND responder from the lookup records; other ARP, ND,
+ *     broadcast and multicast go no further
+ *   4 distributed router: to the routing domain's router MAC -> TTL-1,
+ *     MACs rewritten, destination VSID in metadata
+ *   5 forward: (VSID, MAC) -> local port, or GRE to the PA with the key
+ * Everything that matches nothing is dropped; nothing is ever flooded.
+ *
+ * Only routing domains that have a VM on this chassis get flows here: a
+ * host needs to know where its own tenants' addresses live, and nothing
+ * else. */
+
+#ifndef OVERLAY_PIPELINE_H
+#define OVERLAY_PIPELINE_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packets.h"
+
+struct hmap;
+struct policy;
+struct policy_lookup_record;
+
+enum overlay_table {
+    OVERLAY_T_CLASSIFY = 0,
+    OVERLAY_T_TUNNEL_KEY = 1,
+    OVERLAY_T_PORT_SECURITY = 2,
+    OVERLAY_T_RESPONDER = 3,
+    OVERLAY_T_ROUTER = 4,
+    OVERLAY_T_FORWARD = 5,
+};
+
+/* A VM interface on br-int, as the switch reports it. */
+struct overlay_iface {
+    const char *name;           /* Interface name. */
+    int64_t ofport;             /* OpenFlow port, or <= 0 if none yet. */
+    const char *vm_id;          /* external_ids:vm-id, or NULL. */
+    const char *attached_mac;   /* external_ids:attached-mac, or NULL. */
+};
+
+/* A lookup record placed on this chassis and the interface it is bound to. */
+struct overlay_port {
+    const struct overlay_iface *iface;
+    const struct policy_lookup_record *record;
+};
+
+struct overlay_input {
+    const struct policy *policy;
+    const char *chassis;
+    int64_t gre_ofport;         /* <= 0 if the GRE port is not there yet. */
+    const struct overlay_iface *ifaces;
+    size_t n_ifaces;
+};
+
+size_t overlay_pipeline_bind(const struct overlay_input *,
+                             struct overlay_port **ports);
+void overlay_pipeline_translate(const struct overlay_input *,
+                                const struct overlay_port *, size_t n_ports,
+                                struct hmap *flows);
+
+uint32_t overlay_gre_key(int64_t vsid);
+struct eth_addr overlay_router_mac(const char *routing_domain);
+
+#endif /* overlay/pipeline.h */
