@@ -224,15 +224,20 @@ xlate_responder(struct xlate *x, uint64_t cookie, int64_t vsid,
                  "in_port", vsid, addr, ETH_ADDR_ARGS(mac),
                  ETH_ADDR_ARGS(mac), addr);
     } else {
+        /* A neighbor advertisement made from the solicitation: OVS checks
+         * set_field prerequisites against the original match, so the
+         * source link-layer option gets our MAC while the packet is still
+         * a solicitation and only then becomes a target option (S and O
+         * flags set). */
         add_flow(x, OVERLAY_T_RESPONDER, 100, cookie,
                  "metadata=%"PRId64",icmp6,icmp_type=135,nd_target=%s "
                  "actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
                  "set_field:"ETH_ADDR_FMT"->eth_src,"
                  "move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],"
-                 "set_field:%s->ipv6_src,set_field:136->icmp_type,"
+                 "set_field:%s->ipv6_src,set_field:"ETH_ADDR_FMT"->nd_sll,"
+                 "set_field:136->icmpv6_type,"
                  "set_field:0x60000000->nd_reserved,"
-                 "set_field:2->nd_options_type,"
-                 "set_field:"ETH_ADDR_FMT"->nd_tll,in_port",
+                 "set_field:2->nd_options_type,in_port",
                  vsid, addr, ETH_ADDR_ARGS(mac), addr, ETH_ADDR_ARGS(mac));
     }
 }

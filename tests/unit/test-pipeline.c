@@ -1,0 +1,393 @@
+/* Unit tests of the pure pipeline translation: policy + local interfaces ->
+ * flows, with no switch. */
+
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "overlay/flow.h"
+#include "overlay/pipeline.h"
+#include "policy/parse.h"
+#include "policy/policy.h"
+#include "svec.h"
+#include "util.h"
+
+/* tenant-a and tenant-b use the same customer prefix; web-1 (a) and db-1
+ * (b) both have CA 192.168.10.1. */
+static const char policy_json[] =
+"{\"routing_domains\": ["
+"  {\"name\": \"tenant-a\", \"virtual_subnets\": ["
+"     {\"vsid\": 5001, \"prefix\": \"192.168.10.0/24\","
+"      \"gateway\": \"192.168.10.254\"},"
+"     {\"vsid\": 5002, \"prefix\": \"192.168.20.0/24\","
+"      \"gateway\": \"192.168.20.254\"}]},"
+"  {\"name\": \"tenant-b\", \"virtual_subnets\": ["
+"     {\"vsid\": 6001, \"prefix\": \"192.168.10.0/24\"}]}],"
+" \"provider_subnets\": ["
+"  {\"footprint\": \"r1\", \"prefix\": \"10.0.1.0/24\"},"
+"  {\"footprint\": \"r2\", \"prefix\": \"10.0.2.0/24\"}],"
+" \"lookup_records\": ["
+"  {\"vsid\": 5001, \"ca\": \"192.168.10.1\", \"mac\": \"02:00:00:00:50:01\","
+"   \"pa\": \"10.0.1.11\", \"host\": \"hv1\", \"vm\": \"web-1\"},"
+"  {\"vsid\": 5001, \"ca\": \"192.168.10.2\", \"mac\": \"02:00:00:00:50:02\","
+"   \"pa\": \"10.0.2.11\", \"host\": \"hv3\", \"vm\": \"web-2\"},"
+"  {\"vsid\": 5002, \"ca\": \"192.168.20.1\", \"mac\": \"02:00:00:00:50:03\","
+"   \"pa\": \"10.0.2.11\", \"host\": \"hv3\", \"vm\": \"app-1\"},"
+"  {\"vsid\": 6001, \"ca\": \"192.168.10.1\", \"mac\": \"02:00:00:00:60:01\","
+"   \"pa\": \"10.0.1.12\", \"host\": \"hv2\", \"vm\": \"db-1\"},"
+"  {\"vsid\": 6001, \"ca\": \"192.168.10.2\", \"mac\": \"02:00:00:00:60:02\","
+"   \"pa\": \"10.0.2.11\", \"host\": \"hv3\", \"vm\": \"db-2\"}],"
+" \"customer_routes\": ["
+"  {\"routing_domain\": \"tenant-a\", \"prefix\": \"10.99.0.0/16\","
+"   \"next_hop\": \"192.168.20.1\", \"metric\": 1}]}";
+
+struct fixture {
+    struct policy policy;
+    struct overlay_iface ifaces[3];
+    struct overlay_input in;
+    struct hmap flows;
+    struct overlay_port *ports;
+    size_t n_ports;
+};
+
+static void
+load(struct fixture *f, const char *json)
+{
+    struct svec errors = SVEC_EMPTY_INITIALIZER;
+    policy_init(&f->policy);
+    assert_true(policy_parse_string(json, "t.json", &f->policy, &errors));
+    svec_destroy(&errors);
+    policy_canonicalize(&f->policy);
+}
+
+static void
+translate(struct fixture *f)
+{
+    overlay_flows_clear(&f->flows);
+    free(f->ports);
+    f->n_ports = overlay_pipeline_bind(&f->in, &f->ports);
+    overlay_pipeline_translate(&f->in, f->ports, f->n_ports, &f->flows);
+}
+
+static int
+setup(void **state)
+{
+    struct fixture *f = xzalloc(sizeof *f);
+    load(f, policy_json);
+    f->ifaces[0] = (struct overlay_iface) {
+        .name = "v-web1", .ofport = 5, .vm_id = "web-1",
+    };
+    f->ifaces[1] = (struct overlay_iface) {
+        .name = "v-other", .ofport = 6, .vm_id = "nobody",
+    };
+    f->ifaces[2] = (struct overlay_iface) {
+        .name = "v-new", .ofport = 0, .attached_mac = "02:00:00:00:60:01",
+    };
+    f->in = (struct overlay_input) {
+        .policy = &f->policy, .chassis = "hv1", .gre_ofport = 1,
+        .ifaces = f->ifaces, .n_ifaces = ARRAY_SIZE(f->ifaces),
+    };
+    hmap_init(&f->flows);
+    translate(f);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+    overlay_flows_clear(&f->flows);
+    hmap_destroy(&f->flows);
+    policy_destroy(&f->policy);
+    free(f->ports);
+    free(f);
+    return 0;
+}
+
+/* Returns the actions of the flow with this key, or NULL. */
+static const char *
+actions_of(const struct fixture *f, int table, int priority,
+           const char *match)
+{
+    struct overlay_flow key = {
+        .table_id = table, .priority = priority,
+        .match = CONST_CAST(char *, match),
+    };
+    const struct overlay_flow *flow = overlay_flows_find(&f->flows, &key);
+    return flow ? flow->actions : NULL;
+}
+
+static size_t
+count_matching(const struct fixture *f, const char *needle)
+{
+    const struct overlay_flow *flow;
+    size_t n = 0;
+    HMAP_FOR_EACH (flow, node, &f->flows) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        overlay_flow_format(flow, &s);
+        n += strstr(ds_cstr(&s), needle) != NULL;
+        ds_destroy(&s);
+    }
+    return n;
+}
+
+static void
+test_binds_only_own_records_with_ofport(void **state)
+{
+    struct fixture *f = *state;
+    /* web-1 is placed on hv1 and has an interface; db-1's interface has no
+     * OpenFlow port yet, and db-1 lives on hv2 anyway. */
+    assert_int_equal(f->n_ports, 1);
+    assert_string_equal(f->ports[0].iface->name, "v-web1");
+    assert_string_equal(f->ports[0].record->vm, "web-1");
+}
+
+static void
+test_binds_by_attached_mac(void **state)
+{
+    struct fixture *f = *state;
+    f->in.chassis = "hv2";
+    f->ifaces[2].ofport = 7;
+    translate(f);
+    assert_int_equal(f->n_ports, 1);
+    assert_string_equal(f->ports[0].record->vm, "db-1");
+    assert_string_equal(actions_of(f, OVERLAY_T_CLASSIFY, 100, "in_port=7"),
+                        "set_field:6001->metadata,set_field:2->reg1,"
+                        "goto_table:2");
+}
+
+static void
+test_classify_and_port_security(void **state)
+{
+    struct fixture *f = *state;
+    assert_string_equal(actions_of(f, OVERLAY_T_CLASSIFY, 100, "in_port=5"),
+                        "set_field:5001->metadata,set_field:1->reg1,"
+                        "goto_table:2");
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_PORT_SECURITY, 100,
+                   "in_port=5,dl_src=02:00:00:00:50:01,ip,"
+                   "nw_src=192.168.10.1"), "goto_table:3");
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_PORT_SECURITY, 100,
+                   "in_port=5,dl_src=02:00:00:00:50:01,arp,"
+                   "arp_spa=192.168.10.1,arp_sha=02:00:00:00:50:01"),
+        "goto_table:3");
+    /* Nothing else from port 5 passes port security. */
+    assert_int_equal(count_matching(f, "table=2,priority=100"), 2);
+    assert_string_equal(actions_of(f, OVERLAY_T_PORT_SECURITY, 0, ""),
+                        "drop");
+}
+
+static void
+test_forward_local_and_remote(void **state)
+{
+    struct fixture *f = *state;
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_FORWARD, 100,
+                   "metadata=5001,dl_dst=02:00:00:00:50:01"), "output:5");
+    /* web-2 on hv3: GRE to its PA, key 5001 << 8 = 0x138900; never back
+     * out of the tunnel it came from (reg0=0). */
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_FORWARD, 100,
+                   "reg0=0,metadata=5001,dl_dst=02:00:00:00:50:02"),
+        "set_field:10.0.2.11->tun_dst,set_field:0x138900->tun_id,output:1");
+    assert_int_equal(overlay_gre_key(5001), 0x138900);
+    assert_int_equal(overlay_gre_key(16777214), 0xfffffe00);
+}
+
+static void
+test_other_tenant_gets_no_flows(void **state)
+{
+    struct fixture *f = *state;
+    /* hv1 hosts nothing of tenant-b: none of its records, keys or MACs. */
+    assert_int_equal(count_matching(f, "metadata=6001"), 0);
+    assert_int_equal(count_matching(f, "02:00:00:00:60:0"), 0);
+    assert_int_equal(count_matching(f, "tun_id=0x177100"), 0);
+    assert_non_null(actions_of(f, OVERLAY_T_TUNNEL_KEY, 100,
+                               "tun_id=0x138900/0xffffff00"));
+}
+
+static void
+test_tunnel_accepts_known_pas_only(void **state)
+{
+    struct fixture *f = *state;
+    assert_string_equal(actions_of(f, OVERLAY_T_CLASSIFY, 100,
+                                   "in_port=1,tun_src=10.0.2.11"),
+                        "goto_table:1");
+    assert_string_equal(actions_of(f, OVERLAY_T_CLASSIFY, 100,
+                                   "in_port=1,tun_src=10.0.1.12"),
+                        "goto_table:1");
+    /* Our own PA is not a source of tunnel traffic. */
+    assert_null(actions_of(f, OVERLAY_T_CLASSIFY, 100,
+                           "in_port=1,tun_src=10.0.1.11"));
+    assert_string_equal(actions_of(f, OVERLAY_T_CLASSIFY, 0, ""), "drop");
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_TUNNEL_KEY, 100,
+                   "tun_id=0x138900/0xffffff00"),
+        "set_field:5001->metadata,set_field:1->reg1,set_field:1->reg0,"
+        "goto_table:5");
+    assert_string_equal(actions_of(f, OVERLAY_T_TUNNEL_KEY, 0, ""), "drop");
+}
+
+static void
+test_arp_responder(void **state)
+{
+    struct fixture *f = *state;
+    const char *a = actions_of(f, OVERLAY_T_RESPONDER, 100,
+                               "metadata=5001,arp,arp_op=1,"
+                               "arp_tpa=192.168.10.2");
+    assert_non_null(a);
+    assert_non_null(strstr(a, "set_field:02:00:00:00:50:02->arp_sha"));
+    assert_non_null(strstr(a, "set_field:192.168.10.2->arp_spa"));
+    assert_non_null(strstr(a, "in_port"));
+
+    /* The gateway is answered with the routing domain's router MAC. */
+    struct eth_addr rmac = overlay_router_mac("tenant-a");
+    char *want = xasprintf("set_field:"ETH_ADDR_FMT"->arp_sha",
+                           ETH_ADDR_ARGS(rmac));
+    a = actions_of(f, OVERLAY_T_RESPONDER, 100,
+                   "metadata=5001,arp,arp_op=1,arp_tpa=192.168.10.254");
+    assert_non_null(a);
+    assert_non_null(strstr(a, want));
+    free(want);
+
+    /* Unanswered ARP and any broadcast stop here. */
+    assert_string_equal(actions_of(f, OVERLAY_T_RESPONDER, 50, "arp"),
+                        "drop");
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_RESPONDER, 40,
+                   "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00"), "drop");
+}
+
+static void
+test_router(void **state)
+{
+    struct fixture *f = *state;
+    struct eth_addr rmac = overlay_router_mac("tenant-a");
+    char *match = xasprintf("reg1=1,dl_dst="ETH_ADDR_FMT",ip,"
+                            "nw_dst=192.168.20.1", ETH_ADDR_ARGS(rmac));
+    char *want = xasprintf("dec_ttl,set_field:"ETH_ADDR_FMT"->eth_src,"
+                           "set_field:02:00:00:00:50:03->eth_dst,"
+                           "set_field:5002->metadata,goto_table:5",
+                           ETH_ADDR_ARGS(rmac));
+    assert_string_equal(actions_of(f, OVERLAY_T_ROUTER, 1000, match), want);
+    free(match);
+
+    /* The customer route to 10.99.0.0/16 goes via app-1 (192.168.20.1). */
+    match = xasprintf("reg1=1,dl_dst="ETH_ADDR_FMT",ip,nw_dst=10.99.0.0/16",
+                      ETH_ADDR_ARGS(rmac));
+    assert_string_equal(actions_of(f, OVERLAY_T_ROUTER, 100 + 96 + 16,
+                                   match), want);
+    free(match);
+    free(want);
+}
+
+static void
+test_ipv6_port_and_nd_responder(void **state)
+{
+    struct fixture *f = *state;
+    policy_destroy(&f->policy);
+    load(f,
+"{\"routing_domains\": [{\"name\": \"v6\", \"virtual_subnets\": ["
+"   {\"vsid\": 7001, \"prefix\": \"fd00:10::/64\"}]}],"
+" \"provider_subnets\": [{\"footprint\": \"r\", \"prefix\": \"10.0.1.0/24\"}],"
+" \"lookup_records\": ["
+"  {\"vsid\": 7001, \"ca\": \"fd00:10::1\", \"mac\": \"02:00:00:00:70:01\","
+"   \"pa\": \"10.0.1.11\", \"host\": \"hv1\", \"vm\": \"web-1\"},"
+"  {\"vsid\": 7001, \"ca\": \"fd00:10::2\", \"mac\": \"02:00:00:00:70:02\","
+"   \"pa\": \"10.0.1.12\", \"host\": \"hv2\", \"vm\": \"web-2\"}]}");
+    translate(f);
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_PORT_SECURITY, 100,
+                   "in_port=5,dl_src=02:00:00:00:70:01,ipv6,"
+                   "ipv6_src=fd00:10::1"), "goto_table:3");
+    const char *a = actions_of(f, OVERLAY_T_RESPONDER, 100,
+                               "metadata=7001,icmp6,icmp_type=135,"
+                               "nd_target=fd00:10::2");
+    assert_non_null(a);
+    assert_non_null(strstr(a, "set_field:02:00:00:00:70:02->nd_sll,"
+                              "set_field:136->icmpv6_type"));
+
+    struct eth_addr rmac = overlay_router_mac("v6");
+    char *match = xasprintf("reg1=1,dl_dst="ETH_ADDR_FMT",ipv6,"
+                            "ipv6_dst=fd00:10::2", ETH_ADDR_ARGS(rmac));
+    assert_non_null(actions_of(f, OVERLAY_T_ROUTER, 1000, match));
+    free(match);
+}
+
+static void
+test_translation_is_stable_and_diffs_are_small(void **state)
+{
+    struct fixture *f = *state;
+    struct hmap before = HMAP_INITIALIZER(&before);
+    const struct overlay_flow *flow;
+    HMAP_FOR_EACH (flow, node, &f->flows) {
+        struct overlay_flow *copy = overlay_flow_clone(flow);
+        hmap_insert(&before, &copy->node, flow->node.hash);
+    }
+
+    struct overlay_flow_change *changes;
+    translate(f);
+    assert_int_equal(overlay_flows_diff(&before, &f->flows, &changes), 0);
+    free(changes);
+
+    /* web-2 moves from hv3 (10.0.2.11) to hv2 (10.0.1.12): its tunnel flow
+     * changes in place, and nothing else does (both PAs stay known). */
+    for (size_t i = 0; i < f->policy.n_records; i++) {
+        struct policy_lookup_record *r = &f->policy.records[i];
+        if (r->vm && !strcmp(r->vm, "web-2")) {
+            free(r->pa);
+            r->pa = xstrdup("10.0.1.12");
+            assert_null(policy_parse_addr(&r->pa, &r->pa_a));
+            free(r->host);
+            r->host = xstrdup("hv2");
+        }
+    }
+    translate(f);
+    assert_int_equal(overlay_flows_diff(&before, &f->flows, &changes), 1);
+    assert_non_null(changes[0].old);
+    assert_non_null(changes[0].new);
+    assert_string_equal(changes[0].new->actions,
+                        "set_field:10.0.1.12->tun_dst,"
+                        "set_field:0x138900->tun_id,output:1");
+    free(changes);
+    overlay_flows_clear(&before);
+    hmap_destroy(&before);
+}
+
+static void
+test_flows_per_remote_record(void **state)
+{
+    struct fixture *f = *state;
+    /* ARP answer, route, tunnel: three flows for web-2. */
+    assert_int_equal(count_matching(f, "02:00:00:00:50:02"), 3);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(NAME) cmocka_unit_test_setup_teardown(NAME, setup, teardown)
+        T(test_binds_only_own_records_with_ofport),
+        T(test_binds_by_attached_mac),
+        T(test_classify_and_port_security),
+        T(test_forward_local_and_remote),
+        T(test_other_tenant_gets_no_flows),
+        T(test_tunnel_accepts_known_pas_only),
+        T(test_arp_responder),
+        T(test_router),
+        T(test_ipv6_port_and_nd_responder),
+        T(test_translation_is_stable_and_diffs_are_small),
+        T(test_flows_per_remote_record),
+#undef T
+    };
+    return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);
+}
