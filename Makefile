@@ -106,7 +106,36 @@ demo: deps all
 bench: deps all
 	@VMROAM_BIN=$(abspath $(BIN)) tests/bench/run
 
+# The policy parser under libFuzzer (clang), for FUZZ_TIME seconds.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 30
+FUZZ_B := build/fuzz
+FUZZ_FLAGS := -O1 -g -std=gnu11 $(WARN) -fno-omit-frame-pointer \
+	      -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJS := $(patsubst %.c,$(FUZZ_B)/%.o,$(wildcard policy/*.c)) \
+	     $(FUZZ_B)/gen/policy/vmroam-idl.o $(FUZZ_B)/gen/policy/schema.o
+
+$(FUZZ_B)/%.o: %.c $(GEN_HDRS) $(OVS_STAMP)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
+	    -MMD -MP -c $< -o $@
+
+$(FUZZ_B)/gen/%.o: build/gen/%.c $(GEN_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -Wno-error -c $< -o $@
+
+$(FUZZ_B)/fuzz-policy: $(FUZZ_B)/tests/fuzz/fuzz-policy.o $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ $(OVS_LIBS) -o $@
+
+fuzz: deps $(FUZZ_B)/fuzz-policy
+	@mkdir -p $(FUZZ_B)/corpus
+	$(FUZZ_B)/fuzz-policy -max_total_time=$(FUZZ_TIME) -max_len=4096 \
+	    -timeout=10 -rss_limit_mb=2048 -artifact_prefix=$(FUZZ_B)/ \
+	    -dict=tests/fuzz/policy.dict $(FUZZ_ARGS) \
+	    $(FUZZ_B)/corpus tests/fuzz/corpus
+
 clean:
 	rm -rf build bin
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+.SECONDARY:

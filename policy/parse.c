@@ -28,8 +28,8 @@ parse_error(struct parser *pr, const char *path, const char *field,
     struct ds msg = DS_EMPTY_INITIALIZER;
     va_list args;
 
-    ds_put_format(&msg, "%s: %s%s%s: ", pr->name, path, field ? "." : "",
-                  field ? field : "");
+    ds_put_format(&msg, "%s: %s%s%s: ", pr->name, path,
+                  path[0] && field ? "." : "", field ? field : "");
     va_start(args, format);
     ds_put_format_valist(&msg, format, args);
     va_end(args);

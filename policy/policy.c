@@ -427,7 +427,8 @@ routing_domains_to_json(const struct policy *p)
             const struct policy_virtual_subnet *vs = &p->vsubnets[j];
             if (!strcmp(vs->routing_domain, p->rds[i].name)) {
                 struct json *o = virtual_subnet_to_json(vs);
-                shash_find_and_delete(json_object(o), "routing_domain");
+                json_destroy(shash_find_and_delete(json_object(o),
+                                                  "routing_domain"));
                 json_array_add(subnets, o);
             }
         }

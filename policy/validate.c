@@ -188,11 +188,20 @@ check_virtual_subnets(struct validator *v, struct hmap *vsids)
     }
 }
 
+/* Orders addresses IPv6 first, then IPv4: an IPv6 prefix as short as ::/0
+ * spans the IPv4-mapped range, so a search must not mix the families. */
+static int
+addr_cmp_by_family(const struct in6_addr *a, const struct in6_addr *b)
+{
+    int fa = policy_addr_is_ipv4(a), fb = policy_addr_is_ipv4(b);
+    return fa != fb ? fa - fb : policy_addr_cmp(a, b);
+}
+
 static int
 compare_psubnet_ptrs(const void *a, const void *b)
 {
     const struct policy_provider_subnet *const *pa = a, *const *pb = b;
-    return policy_prefix_cmp(&(*pa)->prefix_p, &(*pb)->prefix_p);
+    return addr_cmp_by_family(&(*pa)->prefix_p.addr, &(*pb)->prefix_p.addr);
 }
 
 /* Returns the provider subnets sorted by prefix, after checking that none
@@ -235,7 +244,7 @@ find_provider_subnet(const struct policy_provider_subnet **sorted, size_t n,
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (policy_addr_cmp(&sorted[mid]->prefix_p.addr, a) <= 0) {
+        if (addr_cmp_by_family(&sorted[mid]->prefix_p.addr, a) <= 0) {
             lo = mid + 1;
         } else {
             hi = mid;
