@@ -19,6 +19,7 @@
 #include "policy/validate.h"
 #include "svec.h"
 #include "table.h"
+#include "timeval.h"
 #include "util.h"
 
 /* How many changes per table apply and diff list unless --verbose. */
@@ -121,6 +122,24 @@ build_apply(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *apply_)
     return apply->commit && apply->changed;
 }
 
+/* --wait: until every chassis that is up runs 'generation'. */
+static int
+wait_applied(struct policy_db *db, int64_t generation)
+{
+    long long int start = time_msec();
+    size_t n_chassis;
+    char *error = NULL;
+
+    if (!policy_db_wait_applied(db, generation, &n_chassis, &error)) {
+        fprintf(stderr, "vmroam: %s\n", error);
+        free(error);
+        return VMROAM_EXIT_FAILURE;
+    }
+    printf("generation %"PRId64" installed on all %"PRIuSIZE" chassis in "
+           "%lld ms\n", generation, n_chassis, time_msec() - start);
+    return VMROAM_EXIT_OK;
+}
+
 static int
 run_apply(const struct vmroam_ctx *ctx, const char *file, bool commit)
 {
@@ -152,6 +171,9 @@ run_apply(const struct vmroam_ctx *ctx, const char *file, bool commit)
         } else if (commit) {
             printf("applied %s: generation %"PRId64"\n", file,
                    apply.generation);
+        }
+        if (commit && ctx->wait) {
+            status = wait_applied(db, apply.generation);
         } else {
             printf("%s would make generation %"PRId64"%s\n", file,
                    apply.generation, ctx->dry_run ? " (dry run: nothing "
@@ -304,7 +326,7 @@ policy_format_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
 const struct vmroam_command vmroam_policy_commands[] = {
     {"policy validate", "FILE", "check a policy file; print every error",
      1, 1, policy_validate_cmd},
-    {"policy apply", "FILE [--dry-run]",
+    {"policy apply", "FILE [--dry-run] [--wait]",
      "make the database's policy equal FILE, in one transaction",
      1, 1, policy_apply_cmd},
     {"policy diff", "FILE", "what applying FILE would change", 1, 1,

@@ -63,6 +63,8 @@ usage(FILE *stream, const char *group)
 "  --timeout SECS     give up waiting for the database after SECS (10)\n"
 "  --format FMT       table (default) or json\n"
 "  --dry-run          show what would change, change nothing\n"
+"  --wait             after an apply, wait until every chassis that is up\n"
+"                     has installed the flows of the new generation\n"
 "  -o, --output FILE  write exported data to FILE\n"
 "  -v, --verbose      list every change; log debug messages\n"
 "  -h, --help         this help; \"vmroam COMMAND --help\" for one command\n"
@@ -109,13 +111,14 @@ static int
 parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
 {
     enum { OPT_DB = UCHAR_MAX + 1, OPT_STATE_DIR, OPT_TIMEOUT, OPT_FORMAT,
-           OPT_DRY_RUN };
+           OPT_DRY_RUN, OPT_WAIT };
     static const struct option long_options[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"state-dir", required_argument, NULL, OPT_STATE_DIR},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"wait", no_argument, NULL, OPT_WAIT},
         {"output", required_argument, NULL, 'o'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -158,6 +161,9 @@ parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
             break;
         case OPT_DRY_RUN:
             ctx->dry_run = true;
+            break;
+        case OPT_WAIT:
+            ctx->wait = true;
             break;
         case 'o':
             ctx->output = optarg;

@@ -27,6 +27,7 @@ struct vmroam_ctx {
     int timeout_ms;             /* --timeout. */
     enum vmroam_format format;  /* --format. */
     bool dry_run;               /* --dry-run. */
+    bool wait;                  /* --wait. */
     bool verbose;               /* --verbose. */
     const char *output;         /* --output FILE, or NULL for stdout. */
 };

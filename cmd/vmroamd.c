@@ -90,7 +90,8 @@ usage(void)
 "  --pa ADDRESS           this host's provider address (GRE local_ip)\n"
 "  --underlay-dev DEV     device holding the PA (default br-phy)\n"
 "  --bridge NAME          integration bridge (default br-int)\n"
-"  --datapath-type TYPE   netdev (default) or system\n"
+"  --datapath-type TYPE   netdev (default), system, or dummy (for tests\n"
+"                         with ovs-vswitchd --enable-dummy)\n"
 "  --unixctl SOCKET       control socket for ovs-appctl -t\n",
            program_name, program_name, ovs_rundir());
     daemon_usage();
@@ -155,9 +156,10 @@ parse_options(int argc, char *argv[], struct config *cfg)
         case OPT_UNDERLAY_DEV: cfg->underlay_dev = xstrdup(optarg); break;
         case OPT_BRIDGE: cfg->bridge.bridge = optarg; break;
         case OPT_DATAPATH_TYPE:
-            if (strcmp(optarg, "netdev") && strcmp(optarg, "system")) {
-                ovs_fatal(0, "--datapath-type: %s is not netdev or system",
-                          optarg);
+            if (strcmp(optarg, "netdev") && strcmp(optarg, "system")
+                && strcmp(optarg, "dummy")) {
+                ovs_fatal(0, "--datapath-type: %s is not netdev, system or "
+                          "dummy", optarg);
             }
             cfg->bridge.datapath_type = optarg;
             break;

@@ -346,6 +346,49 @@ policy_db_bump_generation(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn)
     vmroamrec_vmroam_global_set_generation(g, policy_db_generation(idl) + 1);
 }
 
+/* Returns how many chassis that are up have not applied 'generation' yet,
+ * and the number of chassis that are up in '*n_up'. */
+static size_t
+count_behind(struct ovsdb_idl *idl, int64_t generation, size_t *n_up)
+{
+    const struct vmroamrec_chassis *ch;
+    size_t n_behind = 0;
+
+    *n_up = 0;
+    VMROAMREC_CHASSIS_FOR_EACH (ch, idl) {
+        if (ch->state && !strcmp(ch->state, "up")) {
+            (*n_up)++;
+            n_behind += ch->generation_applied < generation;
+        }
+    }
+    return n_behind;
+}
+
+/* Waits until every chassis that is up reports flows for 'generation'
+ * installed (as "ovn-nbctl --wait=hv" does for OVN).  Stores the number of
+ * such chassis in '*n_chassis'. */
+bool
+policy_db_wait_applied(struct policy_db *db, int64_t generation,
+                       size_t *n_chassis, char **errorp)
+{
+    long long int deadline = time_msec() + db->timeout_ms;
+    for (;;) {
+        size_t n_behind = count_behind(db->idl, generation, n_chassis);
+        if (!n_behind) {
+            return true;
+        }
+        if (!wait_for_change(db->idl, ovsdb_idl_get_seqno(db->idl),
+                             deadline, db->remote, errorp)) {
+            free(*errorp);
+            *errorp = xasprintf("%s: %"PRIuSIZE" of %"PRIuSIZE" chassis did "
+                                "not apply generation %"PRId64" within %d ms",
+                                db->remote, n_behind, *n_chassis, generation,
+                                db->timeout_ms);
+            return false;
+        }
+    }
+}
+
 /* Commits 'txn', waiting at most until 'deadline'. */
 static enum ovsdb_idl_txn_status
 commit(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,

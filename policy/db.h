@@ -11,6 +11,7 @@
 #define POLICY_DB_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ovsdb_idl;
@@ -39,6 +40,9 @@ int64_t policy_db_generation(const struct ovsdb_idl *);
 void policy_db_write_diff(struct ovsdb_idl *, struct ovsdb_idl_txn *,
                           const struct policy_diff *);
 void policy_db_bump_generation(struct ovsdb_idl *, struct ovsdb_idl_txn *);
+
+bool policy_db_wait_applied(struct policy_db *, int64_t generation,
+                            size_t *n_chassis, char **errorp);
 
 /* Called with a fresh transaction and the database's current contents.
  * Returns true to commit, false if there is nothing to do. */

@@ -13,8 +13,14 @@ T=$(mktemp -d /tmp/vmroam-test.XXXXXX)
 N_PASS=0
 N_FAIL=0
 PIDS=""
+EXIT_CMDS=""
+
+# Runs a command when the script exits, however it exits (before daemons
+# are stopped and $T removed).
+on_exit() { EXIT_CMDS="$1; $EXIT_CMDS"; }
 
 cleanup() {
+    eval "$EXIT_CMDS"
     for pid in $PIDS; do
         kill "$pid" 2>/dev/null
     done

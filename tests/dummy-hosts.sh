@@ -1,0 +1,94 @@
+# Many simulated hosts on one box (sourced after tests/lib.sh): each is an
+# ovsdb-server + ovs-vswitchd on the dummy datapath (no namespace needed,
+# no kernel devices) with its own vmroamd, all against one vmroam database.
+# The control plane is real end to end: IDL, OpenFlow bundles, flows in
+# ovs-vswitchd; only the packet I/O is simulated.
+#
+#   dummy_policy N FILE      one tenant, N hosts with 2 VMs each
+#   dummy_hosts_up N         start the database and the N hosts, apply
+#                            $T/dummy-policy.json, plug every VM port and
+#                            wait until all are installed
+#   dummy_flows I            number of flows on host I
+
+DUMMY_DB="$T/dummy-db"
+
+dummy_policy() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+n, out = int(sys.argv[1]), sys.argv[2]
+records = []
+for i in range(1, n + 1):
+    for j in (1, 2):
+        k = (i - 1) * 2 + j
+        records.append({"vsid": 5001, "ca": "10.%d.%d.%d" % (k >> 16, (k >> 8) & 255, k & 255),
+                        "mac": "02:00:00:%02x:%02x:%02x" % (k >> 16, (k >> 8) & 255, k & 255),
+                        "pa": "172.16.%d.%d" % (i >> 8, i & 255), "host": "h%d" % i,
+                        "vm": "vm%d-%d" % (i, j)})
+json.dump({"routing_domains": [{"name": "t", "virtual_subnets": [
+               {"vsid": 5001, "prefix": "10.0.0.0/8", "gateway": "10.255.255.254"}]}],
+           "provider_subnets": [{"footprint": "sim", "prefix": "172.16.0.0/16"}],
+           "lookup_records": records}, open(out, "w"))
+PY
+}
+
+dummy_host_up() {
+    local i=$1 d="$T/h$1"
+    mkdir -p "$d"
+    ovsdb-tool create "$d/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+    OVS_RUNDIR=$d OVS_LOGDIR=$d ovsdb-server "$d/conf.db" \
+        --remote="punix:$d/db.sock" --pidfile="$d/ovsdb-server.pid" \
+        --unixctl="$d/ovsdb-server.ctl" -vconsole:off \
+        --log-file="$d/ovsdb-server.log" --detach --no-chdir || return 1
+    track_pidfile "$d/ovsdb-server.pid"
+    ovs-vsctl --db="unix:$d/db.sock" --no-wait init
+    OVS_RUNDIR=$d OVS_LOGDIR=$d ovs-vswitchd "unix:$d/db.sock" \
+        --enable-dummy --disable-system --disable-system-route \
+        --pidfile="$d/ovs-vswitchd.pid" --unixctl="$d/ovs-vswitchd.ctl" \
+        -vconsole:off --log-file="$d/ovs-vswitchd.log" --detach --no-chdir \
+        || return 1
+    track_pidfile "$d/ovs-vswitchd.pid"
+    "$VMROAM_BIN/vmroamd" --chassis "h$i" --db "unix:$DUMMY_DB/db.sock" \
+        --ovs-db "unix:$d/db.sock" --datapath-type dummy \
+        --pidfile="$d/vmroamd.pid" --unixctl="$d/vmroamd.ctl" \
+        -vconsole:off --log-file="$d/vmroamd.log" --detach || return 1
+    track_pidfile "$d/vmroamd.pid"
+    ovs-vsctl --db="unix:$d/db.sock" \
+        -- --may-exist add-br br-int \
+        -- set Bridge br-int datapath_type=dummy fail_mode=secure \
+        -- add-port br-int "vm$i-1" -- set Interface "vm$i-1" type=dummy \
+           external_ids:vm-id="vm$i-1" \
+        -- add-port br-int "vm$i-2" -- set Interface "vm$i-2" type=dummy \
+           external_ids:vm-id="vm$i-2"
+}
+
+# Number of VM interfaces of host I marked vmroam-installed.
+dummy_installed() {
+    ovs-vsctl --db="unix:$T/h$1/db.sock" --columns=external_ids list Interface \
+        | grep -c 'vmroam-installed="true"'
+}
+
+dummy_hosts_up() {
+    local n=$1 i
+    "$VMROAM" --state-dir "$DUMMY_DB" db start >/dev/null || return 1
+    track_pidfile "$DUMMY_DB/ovsdb-server.pid"
+    dummy_policy "$n" "$T/dummy-policy.json"
+    "$VMROAM" --state-dir "$DUMMY_DB" policy apply "$T/dummy-policy.json" \
+        >/dev/null || return 1
+    for i in $(seq "$n"); do
+        dummy_host_up "$i" || { echo "host h$i did not start"; return 1; }
+    done
+    for _ in $(seq 600); do
+        local missing=0
+        for i in $(seq "$n"); do
+            [ "$(dummy_installed "$i")" = 2 ] || missing=$((missing + 1))
+        done
+        [ $missing = 0 ] && return 0
+        sleep 0.1
+    done
+    echo "$missing hosts did not install their ports"
+    return 1
+}
+
+dummy_flows() {
+    ovs-ofctl -O OpenFlow15 dump-flows "unix:$T/h$1/br-int.mgmt" | grep -c "table="
+}
