@@ -171,13 +171,13 @@ run_apply(const struct vmroam_ctx *ctx, const char *file, bool commit)
         } else if (commit) {
             printf("applied %s: generation %"PRId64"\n", file,
                    apply.generation);
-        }
-        if (commit && ctx->wait) {
-            status = wait_applied(db, apply.generation);
         } else {
             printf("%s would make generation %"PRId64"%s\n", file,
                    apply.generation, ctx->dry_run ? " (dry run: nothing "
                    "was changed)" : "");
+        }
+        if (commit && ctx->wait) {
+            status = wait_applied(db, apply.generation);
         }
     } else {
         fprintf(stderr, "vmroam: %s\n", error);

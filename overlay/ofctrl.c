@@ -276,7 +276,11 @@ overlay_ofctrl_put(struct overlay_ofctrl *oc, const struct hmap *desired,
     size_t n = oc->need_resync ? 0 : overlay_flows_diff(&oc->installed,
                                                         desired, &changes);
     if (!oc->need_resync && !n) {
-        if (!oc->n_pending) {
+        /* Nothing to send: 'req' is in once what is already on its way
+         * is. */
+        if (oc->n_pending) {
+            oc->pending[oc->n_pending - 1].req = req;
+        } else {
             oc->acked = MAX(oc->acked, req);
         }
         free(changes);

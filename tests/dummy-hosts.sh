@@ -31,7 +31,8 @@ json.dump({"routing_domains": [{"name": "t", "virtual_subnets": [
 PY
 }
 
-dummy_host_up() {
+# Starts host I's ovsdb-server and ovs-vswitchd, and plugs its two VMs.
+dummy_switch_up() {
     local i=$1 d="$T/h$1"
     mkdir -p "$d"
     ovsdb-tool create "$d/conf.db" /usr/share/openvswitch/vswitch.ovsschema
@@ -47,11 +48,6 @@ dummy_host_up() {
         -vconsole:off --log-file="$d/ovs-vswitchd.log" --detach --no-chdir \
         || return 1
     track_pidfile "$d/ovs-vswitchd.pid"
-    "$VMROAM_BIN/vmroamd" --chassis "h$i" --db "unix:$DUMMY_DB/db.sock" \
-        --ovs-db "unix:$d/db.sock" --datapath-type dummy \
-        --pidfile="$d/vmroamd.pid" --unixctl="$d/vmroamd.ctl" \
-        -vconsole:off --log-file="$d/vmroamd.log" --detach || return 1
-    track_pidfile "$d/vmroamd.pid"
     ovs-vsctl --db="unix:$d/db.sock" \
         -- --may-exist add-br br-int \
         -- set Bridge br-int datapath_type=dummy fail_mode=secure \
@@ -59,6 +55,20 @@ dummy_host_up() {
            external_ids:vm-id="vm$i-1" \
         -- add-port br-int "vm$i-2" -- set Interface "vm$i-2" type=dummy \
            external_ids:vm-id="vm$i-2"
+}
+
+# Starts host I's vmroamd.
+dummy_agent_up() {
+    local i=$1 d="$T/h$1"
+    "$VMROAM_BIN/vmroamd" --chassis "h$i" --db "unix:$DUMMY_DB/db.sock" \
+        --ovs-db "unix:$d/db.sock" --datapath-type dummy \
+        --pidfile="$d/vmroamd.pid" --unixctl="$d/vmroamd.ctl" \
+        -vconsole:off --log-file="$d/vmroamd.log" --detach || return 1
+    track_pidfile "$d/vmroamd.pid"
+}
+
+dummy_host_up() {
+    dummy_switch_up "$1" && dummy_agent_up "$1"
 }
 
 # Number of VM interfaces of host I marked vmroam-installed.

@@ -15,6 +15,8 @@ check "apply a valid policy" vmroam policy apply "$DATA/two-tenants.json"
 check_output "apply reports added records" "$T/out" \
     "Lookup_Record    2 added, 0 changed, 0 removed"
 check_output "apply bumps the generation" "$T/out" "generation 1"
+if grep -q "would make" "$T/out"; then fail "a real apply speaks of a dry run"
+else pass "a real apply does not speak of a dry run"; fi
 
 check "re-apply" vmroam policy apply "$DATA/two-tenants.json"
 check_output "re-apply is a no-op" "$T/out" "no changes"

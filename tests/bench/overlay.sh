@@ -1,0 +1,124 @@
+#!/bin/bash
+# Overlay figures:
+#  (a) one lookup record changed in the database -> flows installed on
+#      every host (policy apply --wait), p50/p99 over ROUNDS changes, on the
+#      3-host namespace lab and on HOSTS simulated hosts;
+#  (b) a full sync of RECORDS lookup records on one host: time from vmroamd
+#      start to its flows installed, vmroamd and ovs-vswitchd RSS, next to
+#      "ovs-ofctl --bundle add-flows" of the same flow set on the same
+#      machine in the same run;
+#  (c) flows per lookup record.
+set -u
+. "$(dirname "$0")/../lib.sh"
+. "$TESTS_DIR/dummy-hosts.sh"
+ROUNDS=${ROUNDS:-100}
+HOSTS=${HOSTS:-100}
+RECORDS=${RECORDS:-100000}
+LABS="$TESTS_DIR/../labs"
+
+now_ms() { date +%s%3N; }
+rss_mb() { echo "$(ps -o rss= -p "$(cat "$1")") / 1024" | bc; }
+
+# percentiles FILE: p50 and p99 of the numbers in FILE, one per line.
+percentiles() {
+    sort -n "$1" | awk '{v[NR]=$1} END {
+        p50=v[int((NR-1)*0.50)+1]; p99=v[int((NR-1)*0.99)+1];
+        printf "p50 %d ms, p99 %d ms, max %d ms (%d changes)\n", p50, p99, v[NR], NR}'
+}
+
+# change_rounds DB POLICY VM PA_A HOST_A PA_B HOST_B: moves VM's record back
+# and forth ROUNDS times, each apply waiting for every chassis.
+change_rounds() {
+    local db=$1 policy=$2 vm=$3 out=$T/lat
+    : >"$out"
+    for r in $(seq "$ROUNDS"); do
+        if [ $((r % 2)) = 1 ]; then pa=$6 host=$7; else pa=$4 host=$5; fi
+        python3 - "$policy" "$T/round.json" "$vm" "$pa" "$host" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+for r in p["lookup_records"]:
+    if r.get("vm") == sys.argv[3]:
+        r.update(pa=sys.argv[4], host=sys.argv[5])
+json.dump(p, open(sys.argv[2], "w"))
+PY
+        "$VMROAM" --state-dir "$db" --timeout 30 policy apply --wait \
+            "$T/round.json" | sed -n 's/.* in \([0-9]*\) ms$/\1/p' >>"$out"
+    done
+    percentiles "$out"
+}
+
+echo "(a) record change -> flows installed on every host"
+LAB="$T/lab.json"
+sed 's/"name": "vmroam"/"name": "vmrb"/' "$LABS/default.json" >"$LAB"
+on_exit "'$LABS/lab' down '$LAB' >/dev/null 2>&1"
+if "$LABS/lab" up "$LAB" >"$T/lab.out" 2>&1; then
+    db=/run/vmroam-lab/vmrb/db
+    "$VMROAM" --state-dir "$db" policy export -o "$T/lab-policy.json"
+    printf '  3-host lab (namespaces, netdev): '
+    change_rounds "$db" "$T/lab-policy.json" a2 10.0.2.11 hv3 10.0.1.12 hv2
+else
+    echo "  lab did not come up:"; tail -5 "$T/lab.out"
+fi
+"$LABS/lab" down "$LAB" >/dev/null 2>&1
+
+start=$(now_ms)
+if dummy_hosts_up "$HOSTS"; then
+    printf '  %d simulated hosts up in %d ms; ' "$HOSTS" $(( $(now_ms) - start ))
+    change_rounds "$DUMMY_DB" "$T/dummy-policy.json" vm2-1 \
+        172.16.0.2 h2 172.16.0.3 h3
+fi
+for pidfile in "$T"/h*/*.pid "$DUMMY_DB/ovsdb-server.pid"; do
+    kill "$(cat "$pidfile")" 2>/dev/null
+done
+sleep 1
+rm -rf "$T"/h* "$DUMMY_DB"
+
+echo "(b) full sync of $RECORDS lookup records on one host"
+"$VMROAM" --state-dir "$DUMMY_DB" db start >/dev/null
+track_pidfile "$DUMMY_DB/ovsdb-server.pid"
+dummy_policy $((RECORDS / 2)) "$T/big.json"
+"$VMROAM" --state-dir "$DUMMY_DB" --timeout 600 policy apply "$T/big.json" >/dev/null
+dummy_switch_up 1
+start=$(now_ms)
+dummy_agent_up 1
+until [ "$(dummy_installed 1)" = 2 ]; do sleep 0.02; done
+sync_ms=$(( $(now_ms) - start ))
+flows=$(dummy_flows 1)
+printf '  vmroamd: %d flows installed %d ms after start (IDL load, translation,\n' "$flows" "$sync_ms"
+printf '           one bundle); vmroamd RSS %d MB, ovs-vswitchd RSS %d MB\n' \
+    "$(rss_mb "$T/h1/vmroamd.pid")" "$(rss_mb "$T/h1/ovs-vswitchd.pid")"
+
+# The same flows through ovs-ofctl into a fresh switch.
+ovs-ofctl -O OpenFlow15 --no-stats dump-flows "unix:$T/h1/br-int.mgmt" \
+    | sed 's/^ *//' >"$T/flows.txt"
+d="$T/ref"
+mkdir -p "$d"
+ovsdb-tool create "$d/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+OVS_RUNDIR=$d ovsdb-server "$d/conf.db" --remote="punix:$d/db.sock" \
+    --pidfile="$d/ovsdb-server.pid" --unixctl="$d/ovsdb-server.ctl" \
+    -vconsole:off --detach --no-chdir
+track_pidfile "$d/ovsdb-server.pid"
+ovs-vsctl --db="unix:$d/db.sock" --no-wait init
+OVS_RUNDIR=$d ovs-vswitchd "unix:$d/db.sock" --enable-dummy --disable-system \
+    --disable-system-route --pidfile="$d/ovs-vswitchd.pid" \
+    --unixctl="$d/ovs-vswitchd.ctl" -vconsole:off --detach --no-chdir
+track_pidfile "$d/ovs-vswitchd.pid"
+ovs-vsctl --db="unix:$d/db.sock" add-br br-int \
+    -- set Bridge br-int datapath_type=dummy fail_mode=secure \
+       protocols=OpenFlow13,OpenFlow15 \
+    -- add-port br-int vmroam-gre -- set Interface vmroam-gre type=gre \
+       options:remote_ip=flow options:key=flow \
+    -- add-port br-int vm1-1 -- set Interface vm1-1 type=dummy \
+    -- add-port br-int vm1-2 -- set Interface vm1-2 type=dummy
+start=$(now_ms)
+ovs-ofctl -O OpenFlow15 --bundle add-flows "unix:$d/br-int.mgmt" "$T/flows.txt"
+ofctl_ms=$(( $(now_ms) - start ))
+ref_flows=$(ovs-ofctl -O OpenFlow15 dump-flows "unix:$d/br-int.mgmt" | grep -c "table=")
+printf '  ovs-ofctl --bundle add-flows of the same flows: %d ms (%d flows)\n' \
+    "$ofctl_ms" "$ref_flows"
+printf '  ratio vmroamd full sync / ovs-ofctl: %s\n' \
+    "$(echo "scale=2; $sync_ms / $ofctl_ms" | bc)"
+
+echo "(c) flows per lookup record"
+printf '  %d flows for %d records on a host with one local tenant: %s per record\n' \
+    "$flows" "$RECORDS" "$(echo "scale=2; $flows / $RECORDS" | bc)"

@@ -1,0 +1,135 @@
+#!/bin/bash
+# The overlay on the real lab: 3 hosts on 2 provider subnets, each with its
+# own ovsdb-server, ovs-vswitchd (userspace datapath) and vmroamd, in
+# network namespaces this test creates and removes; two tenants with the
+# same customer prefix.
+. "$(dirname "$0")/../lib.sh"
+
+LABS="$TESTS_DIR/../labs"
+LAB="$T/lab.json"
+sed 's/"name": "vmroam"/"name": "vmrt"/' "$LABS/default.json" >"$LAB"
+on_exit "'$LABS/lab' down '$LAB' >/dev/null 2>&1"
+X() { "$LABS/lab" exec "$LAB" "$@"; }
+DB="--state-dir /run/vmroam-lab/vmrt/db"
+rx() { X "$1" cat /sys/class/net/eth0/statistics/rx_packets; }
+mac_of() { python3 -c "import json,sys; print([v['mac'] for v in json.load(open('$LAB'))['vms'] if v['name']=='$1'][0])"; }
+
+check "lab up: every VM port installed" "$LABS/lab" up "$LAB"
+[ $N_FAIL = 0 ] || finish
+
+# Cross-subnet reachability in each tenant.
+check "tenant-a: a1 (hv1, 10.0.1.0/24) pings a2 (hv3, 10.0.2.0/24)" \
+    X a1 ping -c 3 -i 0.1 -W 1 192.168.10.2
+check "tenant-b: b1 (hv2, 10.0.1.0/24) pings b2 (hv3, 10.0.2.0/24)" \
+    X b1 ping -c 3 -i 0.1 -W 1 192.168.10.2
+
+# Isolation: 192.168.10.2 is a2 for tenant-a and b2 for tenant-b.
+X a1 ip neigh show 192.168.10.2 >"$T/neigh"
+check_output "a1 resolves 192.168.10.2 to a2's MAC, not b2's" "$T/neigh" "$(mac_of a2)"
+before=$(rx b2)
+X a1 ping -c 20 -i 0.01 -W 1 192.168.10.2 >/dev/null
+after=$(rx b2)
+if [ "$before" = "$after" ]; then pass "b2 receives nothing while a1 talks to 192.168.10.2"
+else fail "b2 received $((after - before)) packets of tenant-a"; fi
+
+# 50 MB over TCP with 1500-byte frames, in each tenant.
+head -c 52428800 /dev/urandom >"$T/blob"
+want=$(sha256sum <"$T/blob" | cut -d' ' -f1)
+for pair in "a1 a2" "b1 b2"; do
+    set -- $pair
+    X "$2" timeout 60 socat -u TCP-LISTEN:5001,reuseaddr OPEN:"$T/rx-$2",creat,trunc &
+    srv=$!
+    sleep 0.3
+    X "$1" timeout 60 socat -u OPEN:"$T/blob" TCP:192.168.10.2:5001
+    wait $srv
+    got=$(sha256sum <"$T/rx-$2" | cut -d' ' -f1)
+    if [ "$got" = "$want" ]; then pass "50 MB TCP $1 -> $2 across subnets arrives intact"
+    else fail "50 MB TCP $1 -> $2: $(stat -c %s "$T/rx-$2") bytes, checksum differs"; fi
+done
+rm -f "$T/blob" "$T"/rx-*
+X a1 ip link show eth0 >"$T/link"
+check_output "VM MTU stays 1500 over the MTU-9000 underlay" "$T/link" "mtu 1500"
+
+# Port security.
+before=$(rx a2)
+X a1 ip addr add 192.168.10.77/24 dev eth0
+check_status "a1 sending from a CA not its own is dropped" 1 \
+    X a1 ping -c 3 -i 0.1 -W 1 -I 192.168.10.77 192.168.10.2
+X a1 ip addr del 192.168.10.77/24 dev eth0
+X a1 ip link set eth0 address "$(mac_of a2)"
+check_status "a1 sending with a2's MAC is dropped" 1 \
+    X a1 ping -c 3 -i 0.1 -W 1 192.168.10.2
+X a1 ip link set eth0 address "$(mac_of a1)"
+after=$(rx a2)
+if [ "$before" = "$after" ]; then pass "a2 received none of the spoofed packets"
+else fail "a2 received $((after - before)) spoofed packets"; fi
+check "a1 works again with its own MAC and CA" X a1 ping -c 2 -i 0.1 -W 1 192.168.10.2
+
+# The GRE port accepts known keys from known PAs only (the switch's own
+# pipeline, traced).
+trace() {
+    X hv3 ovs-appctl ofproto/trace br-int "in_port=vmroam-gre,tun_src=$1,tun_dst=10.0.2.11,tun_id=$2,dl_src=$(mac_of a1),dl_dst=$(mac_of a2),ip,nw_src=192.168.10.1,nw_dst=192.168.10.2" >"$T/trace"
+    grep "^Datapath actions:" "$T/trace"
+}
+case "$(trace 10.0.1.11 0x138900)" in *"actions: drop"*|"") fail "known PA and key not delivered" ;; *) pass "GRE from a known PA with a known key is delivered" ;; esac
+case "$(trace 10.0.9.9 0x138900)" in *"actions: drop") pass "GRE from an unknown PA is dropped" ;; *) fail "GRE from an unknown PA not dropped" ;; esac
+case "$(trace 10.0.1.11 0x3e7700)" in *"actions: drop") pass "GRE with an unknown key is dropped" ;; *) fail "GRE with an unknown key not dropped" ;; esac
+
+# ARP is answered on the host: no ARP ever crosses the underlay.
+X hv1 timeout 3 tcpdump -nn -v -l -i eth0 ip proto 47 >"$T/gre" 2>/dev/null &
+cap=$!
+sleep 0.5
+X a1 ip neigh flush dev eth0
+X a1 ping -c 5 -i 0.1 -W 1 192.168.10.2 >/dev/null
+wait $cap
+check_output "the underlay carries a1's traffic in GRE with key VSID<<8" "$T/gre" "key=0x138900"
+if grep -q "ARP" "$T/gre"; then fail "ARP seen inside GRE on the underlay"
+else pass "no ARP inside GRE on the underlay"; fi
+
+# A lookup record moved to another host's PA: traffic follows.
+check "move a2's NIC to hv2 (10.0.1.0/24)" "$LABS/lab" move "$LAB" a2 hv2
+"$VMROAM" $DB policy export -o "$T/p.json"
+python3 - "$T/p.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+for r in p["lookup_records"]:
+    if r.get("vm") == "a2":
+        r.update(pa="10.0.1.12", host="hv2")
+json.dump(p, open(sys.argv[1], "w"))
+PY
+check "apply the moved lookup record" "$VMROAM" $DB policy apply "$T/p.json"
+ok=0
+for _ in $(seq 50); do
+    X a1 ping -c 1 -W 1 192.168.10.2 >/dev/null && { ok=1; break; }
+    sleep 0.1
+done
+if [ $ok = 1 ]; then pass "a1 reaches a2 on its new host"; else fail "a1 cannot reach a2 after the move"; fi
+check "the other tenant still works" X b1 ping -c 2 -i 0.1 -W 1 192.168.10.2
+
+# Restarting vmroamd (killed, as in a crash) under ping -i 0.01 loses nothing.
+X a1 ping -q -i 0.01 -c 300 -W 1 192.168.10.2 >"$T/ping" 2>&1 &
+p=$!
+sleep 0.5
+"$LABS/lab" stop "$LAB" hv1 vmroamd --kill >/dev/null
+sleep 0.5
+"$LABS/lab" start "$LAB" hv1 vmroamd >/dev/null
+wait $p
+check_output "vmroamd killed and restarted under ping -i 0.01: 0 lost" "$T/ping" " 0% packet loss"
+
+# ovs-vswitchd restarted: vmroamd restores every flow.
+flows() { X "$1" ovs-ofctl -O OpenFlow15 dump-flows br-int | grep -c "table="; }
+n_before=$(flows hv3)
+check "restart ovs-vswitchd on hv3" "$LABS/lab" restart "$LAB" hv3 ovs-vswitchd
+ok=0
+for _ in $(seq 100); do
+    X b1 ping -c 1 -W 1 192.168.10.2 >/dev/null && { ok=1; break; }
+    sleep 0.1
+done
+if [ $ok = 1 ]; then pass "traffic to hv3 flows again after the vswitchd restart"; else fail "no traffic to hv3 after vswitchd restart"; fi
+n_after=$(flows hv3)
+if [ "$n_before" = "$n_after" ] && [ "$n_after" -gt 10 ]; then pass "all $n_after flows restored on hv3"
+else fail "flows on hv3: $n_before before, $n_after after"; fi
+
+check "lab down" "$LABS/lab" down "$LAB"
+ip netns list | grep -q "^vmrt-" && fail "namespaces left: $(ip netns list | grep '^vmrt-')" || pass "no lab namespace left"
+finish
