@@ -89,7 +89,7 @@ printf '           one bundle); vmroamd RSS %d MB, ovs-vswitchd RSS %d MB\n' \
     "$(rss_mb "$T/h1/vmroamd.pid")" "$(rss_mb "$T/h1/ovs-vswitchd.pid")"
 
 # The same flows through ovs-ofctl into a fresh switch.
-ovs-ofctl -O OpenFlow15 --no-stats dump-flows "unix:$T/h1/br-int.mgmt" \
+ovs-ofctl -O OpenFlow15 --no-stats dump-flows "unix:$T/h1/br-int.mgmt" 2>/dev/null \
     | sed 's/^ *//' >"$T/flows.txt"
 d="$T/ref"
 mkdir -p "$d"
@@ -111,7 +111,7 @@ ovs-vsctl --db="unix:$d/db.sock" add-br br-int \
     -- add-port br-int vm1-1 -- set Interface vm1-1 type=dummy \
     -- add-port br-int vm1-2 -- set Interface vm1-2 type=dummy
 start=$(now_ms)
-ovs-ofctl -O OpenFlow15 --bundle add-flows "unix:$d/br-int.mgmt" "$T/flows.txt"
+ovs-ofctl -O OpenFlow15 --bundle add-flows "unix:$d/br-int.mgmt" "$T/flows.txt" 2>/dev/null
 ofctl_ms=$(( $(now_ms) - start ))
 ref_flows=$(ovs-ofctl -O OpenFlow15 dump-flows "unix:$d/br-int.mgmt" | grep -c "table=")
 printf '  ovs-ofctl --bundle add-flows of the same flows: %d ms (%d flows)\n' \
