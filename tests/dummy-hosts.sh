@@ -100,5 +100,5 @@ dummy_hosts_up() {
 }
 
 dummy_flows() {
-    ovs-ofctl -O OpenFlow15 dump-flows "unix:$T/h$1/br-int.mgmt" | grep -c "table="
+    ovs-ofctl -O OpenFlow15 dump-flows "unix:$T/h$1/br-int.mgmt" 2>/dev/null | grep -c "table="
 }
