@@ -265,12 +265,8 @@ static int
 db_status(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
           char *argv[] OVS_UNUSED)
 {
-    char *error = NULL;
-    struct policy_db *db = policy_db_connect(ctx->db_remote, ctx->timeout_ms,
-                                             &error);
+    struct policy_db *db = vmroam_connect(ctx);
     if (!db) {
-        fprintf(stderr, "vmroam: %s\n", error);
-        free(error);
         return VMROAM_EXIT_FAILURE;
     }
 

@@ -49,19 +49,6 @@ load_file(const char *file, struct policy *policy)
     return ok;
 }
 
-static struct policy_db *
-connect_db(const struct vmroam_ctx *ctx)
-{
-    char *error = NULL;
-    struct policy_db *db = policy_db_connect(ctx->db_remote, ctx->timeout_ms,
-                                             &error);
-    if (!db) {
-        fprintf(stderr, "vmroam: %s\n", error);
-        free(error);
-    }
-    return db;
-}
-
 static void
 print_counts(const struct policy *p)
 {
@@ -149,7 +136,7 @@ run_apply(const struct vmroam_ctx *ctx, const char *file, bool commit)
         return VMROAM_EXIT_BAD_INPUT;
     }
 
-    struct policy_db *db = connect_db(ctx);
+    struct policy_db *db = vmroam_connect(ctx);
     if (!db) {
         policy_destroy(&policy);
         return VMROAM_EXIT_FAILURE;
@@ -210,7 +197,7 @@ policy_diff_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
 static int64_t
 load_db(const struct vmroam_ctx *ctx, struct policy *policy)
 {
-    struct policy_db *db = connect_db(ctx);
+    struct policy_db *db = vmroam_connect(ctx);
     policy_init(policy);
     if (!db) {
         return -1;
@@ -222,13 +209,11 @@ load_db(const struct vmroam_ctx *ctx, struct policy *policy)
 }
 
 static void
-print_table(const struct policy *p, enum policy_table t)
+print_table(const struct vmroam_ctx *ctx, const struct policy *p,
+            enum policy_table t)
 {
     const struct policy_table_class *c = &policy_tables[t];
     struct table table;
-    struct table_style style = TABLE_STYLE_DEFAULT;
-
-    style.format = TF_TABLE;
 
     table_init(&table);
     table_set_caption(&table, xasprintf("%s (%"PRIuSIZE" rows)", c->name,
@@ -248,8 +233,7 @@ print_table(const struct policy *p, enum policy_table t)
         }
         json_destroy(row);
     }
-    table_print(&table, &style);
-    table_destroy(&table);
+    vmroam_print_table(ctx, &table);
 }
 
 static int
@@ -272,7 +256,7 @@ policy_show_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
     } else {
         printf("generation %"PRId64"\n\n", generation);
         for (enum policy_table t = 0; t < POLICY_N_TABLES; t++) {
-            print_table(&policy, t);
+            print_table(ctx, &policy, t);
         }
     }
     policy_destroy(&policy);

@@ -10,6 +10,7 @@
 #include "cmd/vmroam.h"
 #include "openvswitch/vlog.h"
 #include "policy/db.h"
+#include "table.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(vmroam);
@@ -17,7 +18,31 @@ VLOG_DEFINE_THIS_MODULE(vmroam);
 static const struct vmroam_command *const command_groups[] = {
     vmroam_db_commands,
     vmroam_policy_commands,
+    vmroam_ipam_commands,
 };
+
+struct policy_db *
+vmroam_connect(const struct vmroam_ctx *ctx)
+{
+    char *error = NULL;
+    struct policy_db *db = policy_db_connect(ctx->db_remote, ctx->timeout_ms,
+                                             &error);
+    if (!db) {
+        fprintf(stderr, "vmroam: %s\n", error);
+        free(error);
+    }
+    return db;
+}
+
+/* Prints 'table' as --format asks and frees it. */
+void
+vmroam_print_table(const struct vmroam_ctx *ctx, struct table *table)
+{
+    struct table_style style = TABLE_STYLE_DEFAULT;
+    style.format = ctx->format == VMROAM_FORMAT_JSON ? TF_JSON : TF_TABLE;
+    table_print(table, &style);
+    table_destroy(table);
+}
 
 /* Prints the commands whose first word is 'group' (all if NULL) and returns
  * how many it printed. */
@@ -32,7 +57,12 @@ print_commands(FILE *stream, const char *group)
             if (!group || (strlen(group) == len
                            && !strncmp(c->name, group, len))) {
                 char *usage = xasprintf("%s %s", c->name, c->args);
-                fprintf(stream, "  %-34s %s\n", usage, c->summary);
+                if (strlen(usage) <= 34) {
+                    fprintf(stream, "  %-34s %s\n", usage, c->summary);
+                } else {
+                    fprintf(stream, "  %s\n  %-34s %s\n", usage, "",
+                            c->summary);
+                }
                 free(usage);
                 n++;
             }
@@ -66,6 +96,8 @@ usage(FILE *stream, const char *group)
 "  --wait             after an apply, wait until every chassis that is up\n"
 "                     has installed the flows of the new generation\n"
 "  -o, --output FILE  write exported data to FILE\n"
+"  --vsid, --vm, --mac, --address, --host, --footprint, --gateway,\n"
+"  --reserve, --count, --owner, --ttl, --description: see each command\n"
 "  -v, --verbose      list every change; log debug messages\n"
 "  -h, --help         this help; \"vmroam COMMAND --help\" for one command\n"
 "\n"
@@ -111,7 +143,7 @@ static int
 parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
 {
     enum { OPT_DB = UCHAR_MAX + 1, OPT_STATE_DIR, OPT_TIMEOUT, OPT_FORMAT,
-           OPT_DRY_RUN, OPT_WAIT };
+           OPT_DRY_RUN, OPT_WAIT, OPT_RESERVE, OPT_COMMAND };
     static const struct option long_options[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"state-dir", required_argument, NULL, OPT_STATE_DIR},
@@ -119,6 +151,19 @@ parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
         {"format", required_argument, NULL, OPT_FORMAT},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"wait", no_argument, NULL, OPT_WAIT},
+        {"reserve", required_argument, NULL, OPT_RESERVE},
+        /* Options of single commands, kept in ctx->opts by name. */
+        {"vsid", required_argument, NULL, OPT_COMMAND},
+        {"vm", required_argument, NULL, OPT_COMMAND},
+        {"mac", required_argument, NULL, OPT_COMMAND},
+        {"address", required_argument, NULL, OPT_COMMAND},
+        {"host", required_argument, NULL, OPT_COMMAND},
+        {"footprint", required_argument, NULL, OPT_COMMAND},
+        {"gateway", required_argument, NULL, OPT_COMMAND},
+        {"count", required_argument, NULL, OPT_COMMAND},
+        {"owner", required_argument, NULL, OPT_COMMAND},
+        {"ttl", required_argument, NULL, OPT_COMMAND},
+        {"description", required_argument, NULL, OPT_COMMAND},
         {"output", required_argument, NULL, 'o'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -126,11 +171,18 @@ parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
     };
 
     for (;;) {
-        int c = getopt_long(argc, argv, "o:vh", long_options, NULL);
+        int index;
+        int c = getopt_long(argc, argv, "o:vh", long_options, &index);
         if (c == -1) {
             return 0;
         }
         switch (c) {
+        case OPT_COMMAND:
+            smap_replace(&ctx->opts, long_options[index].name, optarg);
+            break;
+        case OPT_RESERVE:
+            svec_add(&ctx->reserve, optarg);
+            break;
         case OPT_DB:
             ctx->db_remote = optarg;
             break;
@@ -192,8 +244,13 @@ main(int argc, char *argv[])
     };
     bool help = false;
 
+    smap_init(&ctx.opts);
+    svec_init(&ctx.reserve);
     set_program_name(argv[0]);
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
+    /* Lost races between writers are retried, not worth a warning. */
+    vlog_set_levels(vlog_module_from_name("ovsdb_idl"), VLF_CONSOLE,
+                    VLL_ERR);
 
     int error = parse_options(argc, argv, &ctx, &help);
     if (error) {
@@ -234,5 +291,7 @@ main(int argc, char *argv[])
     }
     error = c->run(&ctx, argc, argv);
     free(default_remote);
+    smap_destroy(&ctx.opts);
+    svec_destroy(&ctx.reserve);
     return error;
 }

@@ -10,6 +10,11 @@
 
 #include <stdbool.h>
 
+#include "smap.h"
+#include "svec.h"
+
+struct table;
+
 enum {
     VMROAM_EXIT_OK = 0,
     VMROAM_EXIT_FAILURE = 1,
@@ -30,6 +35,8 @@ struct vmroam_ctx {
     bool wait;                  /* --wait. */
     bool verbose;               /* --verbose. */
     const char *output;         /* --output FILE, or NULL for stdout. */
+    struct smap opts;           /* Command options: --vsid N -> "vsid"=N. */
+    struct svec reserve;        /* Each --reserve RANGE. */
 };
 
 struct vmroam_command {
@@ -42,6 +49,10 @@ struct vmroam_command {
 
 extern const struct vmroam_command vmroam_db_commands[];
 extern const struct vmroam_command vmroam_policy_commands[];
+extern const struct vmroam_command vmroam_ipam_commands[];
+
+struct policy_db *vmroam_connect(const struct vmroam_ctx *);
+void vmroam_print_table(const struct vmroam_ctx *, struct table *);
 
 /* Paths of the embedded database for 'ctx'. */
 char *vmroam_db_file(const struct vmroam_ctx *);

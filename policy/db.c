@@ -421,6 +421,15 @@ policy_db_transact(struct policy_db *db, policy_db_build_func *build,
         }
 
         enum ovsdb_idl_txn_status status = commit(db->idl, txn, deadline);
+        /* Another client inserted a row with the same index key first (two
+         * allocators picking the same free address): the database refused
+         * ours, and the fresh contents will show why. */
+        bool lost_race = (status == TXN_ERROR
+                          && strstr(ovsdb_idl_txn_get_error(txn),
+                                    "constraint violation"));
+        if (lost_race) {
+            status = TXN_TRY_AGAIN;
+        }
         if (status == TXN_INCOMPLETE) {
             *errorp = xasprintf("%s: the database did not commit the "
                                 "transaction in %d ms; nothing was changed",
@@ -439,7 +448,13 @@ policy_db_transact(struct policy_db *db, policy_db_build_func *build,
         }
         VLOG_INFO("%s: the database changed under us; rebuilding the "
                   "transaction", db->remote);
-        if (!wait_for_change(db->idl, seqno, deadline, db->remote, errorp)) {
+        /* A constraint the fresh contents do not explain within a second is
+         * not a race: it is a real conflict. */
+        long long int wait_until = (lost_race
+                                    ? MIN(deadline, time_msec() + 1000)
+                                    : deadline);
+        if (!wait_for_change(db->idl, seqno, wait_until, db->remote,
+                             errorp)) {
             return false;
         }
     }

@@ -1,0 +1,695 @@
+/* "vmroam ipam ...": footprints, provider subnets, CA and PA leases. */
+
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/vmroam.h"
+#include "ipam/leases.h"
+#include "ipam/pool.h"
+#include "openvswitch/dynamic-string.h"
+#include "ovsdb-idl.h"
+#include "policy/db.h"
+#include "policy/parse.h"
+#include "policy/policy.h"
+#include "policy/prefix.h"
+#include "policy/vmroam-idl.h"
+#include "table.h"
+#include "timeval.h"
+#include "util.h"
+
+/* Parses option 'name' as an integer in [min, max] into '*value'; reports
+ * a bad one.  An absent option leaves '*value' alone. */
+static bool
+int_opt(const struct vmroam_ctx *ctx, const char *name, long long int min,
+        long long int max, long long int *value)
+{
+    const char *s = smap_get(&ctx->opts, name);
+    if (!s) {
+        return true;
+    }
+    char *end;
+    long long int v = strtoll(s, &end, 10);
+    if (!*s || *end || v < min || v > max) {
+        fprintf(stderr, "vmroam: --%s: %s is not a number from %lld to "
+                "%lld\n", name, s, min, max);
+        return false;
+    }
+    *value = v;
+    return true;
+}
+
+static const char *
+required_opt(const struct vmroam_ctx *ctx, const char *cmd, const char *name)
+{
+    const char *s = smap_get(&ctx->opts, name);
+    if (!s) {
+        fprintf(stderr, "vmroam %s: --%s is required\n", cmd, name);
+    }
+    return s;
+}
+
+static int
+exit_status(enum ipam_error e)
+{
+    return (e == IPAM_OK ? VMROAM_EXIT_OK
+            : e == IPAM_CONFLICT ? VMROAM_EXIT_FAILURE
+            : VMROAM_EXIT_BAD_INPUT);
+}
+
+/* One change built afresh on each attempt by 'build'; 'result' and 'error'
+ * tell how the last attempt went. */
+struct change {
+    enum ipam_error (*build)(struct ovsdb_idl *, struct ovsdb_idl_txn *,
+                             struct change *);
+    const struct vmroam_ctx *ctx;
+    const char *arg;
+    struct ipam_request req;
+    enum ipam_error result;
+    char *address;
+    char *error;
+};
+
+static bool
+build_change(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *c_)
+{
+    struct change *c = c_;
+    free(c->address);
+    free(c->error);
+    c->address = c->error = NULL;
+    c->result = c->build(idl, txn, c);
+    return c->result == IPAM_OK;
+}
+
+/* Runs change 'c' as one transaction and returns the exit status. */
+static int
+run_change(struct policy_db *db, struct change *c)
+{
+    char *error = NULL;
+    int status;
+    if (!policy_db_transact(db, build_change, c, &error)) {
+        fprintf(stderr, "vmroam: %s\n", error);
+        free(error);
+        status = VMROAM_EXIT_FAILURE;
+    } else if (c->result != IPAM_OK) {
+        fprintf(stderr, "vmroam: %s; nothing was changed\n", c->error);
+        status = exit_status(c->result);
+    } else {
+        status = VMROAM_EXIT_OK;
+    }
+    return status;
+}
+
+static int
+run_one(const struct vmroam_ctx *ctx, struct change *c)
+{
+    struct policy_db *db = vmroam_connect(ctx);
+    if (!db) {
+        return VMROAM_EXIT_FAILURE;
+    }
+    int status = run_change(db, c);
+    free(c->address);
+    free(c->error);
+    policy_db_close(db);
+    return status;
+}
+
+static enum ipam_error
+build_allocate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+               struct change *c)
+{
+    return ipam_allocate(idl, txn, &c->req, time_wall_msec(), &c->address,
+                         &c->error);
+}
+
+/* Fills in the reservation part of 'req' from --owner and --ttl. */
+static bool
+reservation_opts(const struct vmroam_ctx *ctx, struct ipam_request *req)
+{
+    long long int ttl = 0;
+    if (!int_opt(ctx, "ttl", 1, 365LL * 86400, &ttl)) {
+        return false;
+    }
+    req->owner = smap_get(&ctx->opts, "owner");
+    if (ttl && !req->owner) {
+        fprintf(stderr, "vmroam: --ttl needs --owner (a reservation is "
+                "held for someone)\n");
+        return false;
+    }
+    req->expires = ttl ? time_wall_msec() + ttl * 1000 : 0;
+    return true;
+}
+
+/* Allocates, in separate transactions, --count addresses, printing each. */
+static int
+allocate(const struct vmroam_ctx *ctx, struct change *c)
+{
+    long long int count = 1;
+    if (!int_opt(ctx, "count", 1, 1000000, &count)
+        || !reservation_opts(ctx, &c->req)) {
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    if (count > 1 && c->req.address) {
+        fprintf(stderr, "vmroam: --count and --address exclude each "
+                "other\n");
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+
+    struct policy_db *db = vmroam_connect(ctx);
+    if (!db) {
+        return VMROAM_EXIT_FAILURE;
+    }
+    int status = VMROAM_EXIT_OK;
+    for (long long int i = 0; i < count && !status; i++) {
+        status = run_change(db, c);
+        if (!status) {
+            printf("%s\n", c->address);
+        }
+    }
+    free(c->address);
+    free(c->error);
+    policy_db_close(db);
+    return status;
+}
+
+static int
+ipam_allocate_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+                  char *argv[] OVS_UNUSED)
+{
+    long long int vsid = 0;
+    if (!required_opt(ctx, "ipam allocate", "vsid")
+        || !int_opt(ctx, "vsid", POLICY_VSID_MIN, POLICY_VSID_MAX, &vsid)) {
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    struct change c = {
+        .build = build_allocate,
+        .req = {
+            .vsid = vsid,
+            .vm = smap_get(&ctx->opts, "vm"),
+            .mac = smap_get(&ctx->opts, "mac"),
+            .address = smap_get(&ctx->opts, "address"),
+        },
+    };
+    return allocate(ctx, &c);
+}
+
+static int
+ipam_pa_allocate_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+                     char *argv[] OVS_UNUSED)
+{
+    const char *host = required_opt(ctx, "ipam pa allocate", "host");
+    if (!host) {
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    struct change c = {
+        .build = build_allocate,
+        .req = {
+            .chassis = host,
+            .footprint = smap_get(&ctx->opts, "footprint"),
+            .address = smap_get(&ctx->opts, "address"),
+        },
+    };
+    return allocate(ctx, &c);
+}
+
+static enum ipam_error
+build_release(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+              struct change *c)
+{
+    return ipam_release(idl, txn, c->req.vsid, c->arg, &c->error);
+}
+
+static int
+ipam_release_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+                 char *argv[])
+{
+    long long int vsid = 0;
+    if (!int_opt(ctx, "vsid", POLICY_VSID_MIN, POLICY_VSID_MAX, &vsid)) {
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    struct change c = {
+        .build = build_release, .arg = argv[0], .req = { .vsid = vsid },
+    };
+    int status = run_one(ctx, &c);
+    if (!status) {
+        printf("released %s\n", argv[0]);
+    }
+    return status;
+}
+
+static void
+add_cell(struct table *t, const char *text)
+{
+    table_add_cell(t)->text = xstrdup(text ? text : "");
+}
+
+static void
+add_cell_nocopy(struct table *t, char *text)
+{
+    table_add_cell(t)->text = text;
+}
+
+static char *
+expiry_text(const int64_t *expires, size_t n)
+{
+    return n ? xastrftime_msec("%Y-%m-%d %H:%M:%S", *expires, true)
+             : xstrdup("");
+}
+
+static int
+ipam_leases_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+                char *argv[] OVS_UNUSED)
+{
+    struct policy_db *db = vmroam_connect(ctx);
+    if (!db) {
+        return VMROAM_EXIT_FAILURE;
+    }
+
+    struct table t;
+    table_init(&t);
+    table_set_caption(&t, xstrdup("Leases"));
+    static const char *const columns[] = {
+        "kind", "space", "address", "holder", "state", "owner", "expires"
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(columns); i++) {
+        table_add_column(&t, "%s", columns[i]);
+    }
+
+    const struct vmroamrec_pa_lease *pl;
+    VMROAMREC_PA_LEASE_FOR_EACH (pl, db->idl) {
+        table_add_row(&t);
+        add_cell(&t, "PA");
+        add_cell(&t, pl->provider_subnet);
+        add_cell(&t, pl->address);
+        add_cell(&t, pl->chassis);
+        add_cell(&t, pl->state);
+        add_cell(&t, pl->owner);
+        add_cell_nocopy(&t, expiry_text(pl->expires, pl->n_expires));
+    }
+    const struct vmroamrec_ca_lease *cl;
+    VMROAMREC_CA_LEASE_FOR_EACH (cl, db->idl) {
+        table_add_row(&t);
+        add_cell(&t, "CA");
+        add_cell_nocopy(&t, xasprintf("VSID %"PRId64, cl->vsid));
+        add_cell(&t, cl->address);
+        add_cell_nocopy(&t, xasprintf("%s%s%s", cl->vm ? cl->vm : "",
+                                      cl->vm && cl->mac ? " " : "",
+                                      cl->mac ? cl->mac : ""));
+        add_cell(&t, cl->state);
+        add_cell(&t, cl->owner);
+        add_cell_nocopy(&t, expiry_text(cl->expires, cl->n_expires));
+    }
+    vmroam_print_table(ctx, &t);
+    policy_db_close(db);
+    return VMROAM_EXIT_OK;
+}
+
+static int
+ipam_check_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+               char *argv[] OVS_UNUSED)
+{
+    struct policy_db *db = vmroam_connect(ctx);
+    if (!db) {
+        return VMROAM_EXIT_FAILURE;
+    }
+    struct svec problems = SVEC_EMPTY_INITIALIZER;
+    size_t n = ipam_check(db->idl, time_wall_msec(), &problems);
+    for (size_t i = 0; i < problems.n; i++) {
+        printf("%s\n", problems.names[i]);
+    }
+    printf("%s: %"PRIuSIZE" inconsistenc%s between lookup records and "
+           "leases\n", n ? "FAILED" : "ok", n, n == 1 ? "y" : "ies");
+    svec_destroy(&problems);
+    policy_db_close(db);
+    return n ? VMROAM_EXIT_FAILURE : VMROAM_EXIT_OK;
+}
+
+/* Footprints. */
+
+static bool
+footprint_exists(struct ovsdb_idl *idl, const char *name)
+{
+    const struct vmroamrec_footprint *f;
+    VMROAMREC_FOOTPRINT_FOR_EACH (f, idl) {
+        if (!strcmp(f->name, name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static enum ipam_error
+build_footprint_add(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+                    struct change *c)
+{
+    if (footprint_exists(idl, c->arg)) {
+        c->error = xasprintf("footprint %s exists already", c->arg);
+        return IPAM_CONFLICT;
+    }
+    const struct vmroamrec_footprint *f = vmroamrec_footprint_insert(txn);
+    vmroamrec_footprint_set_name(f, c->arg);
+    vmroamrec_footprint_set_description(
+        f, smap_get(&c->ctx->opts, "description"));
+    return IPAM_OK;
+}
+
+static int
+ipam_footprint_add_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+                       char *argv[])
+{
+    struct change c = {
+        .build = build_footprint_add, .ctx = ctx, .arg = argv[0],
+    };
+    int status = run_one(ctx, &c);
+    if (!status) {
+        printf("footprint %s added\n", argv[0]);
+    }
+    return status;
+}
+
+/* Every footprint name: Footprint rows and the names provider subnets use
+ * (policy files may name footprints without adding them first). */
+static void
+footprint_names(struct ovsdb_idl *idl, struct sset *names)
+{
+    const struct vmroamrec_footprint *f;
+    VMROAMREC_FOOTPRINT_FOR_EACH (f, idl) {
+        sset_add(names, f->name);
+    }
+    const struct vmroamrec_provider_subnet *ps;
+    VMROAMREC_PROVIDER_SUBNET_FOR_EACH (ps, idl) {
+        sset_add(names, ps->footprint);
+    }
+}
+
+/* The PA leases of footprint 'name' (all if NULL). */
+static size_t
+count_pa_leases(struct ovsdb_idl *idl, const char *subnet)
+{
+    const struct vmroamrec_pa_lease *pl;
+    size_t n = 0;
+    VMROAMREC_PA_LEASE_FOR_EACH (pl, idl) {
+        n += !strcmp(pl->provider_subnet, subnet)
+             && strcmp(pl->state, "released");
+    }
+    return n;
+}
+
+static int
+ipam_footprint_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+                        char *argv[] OVS_UNUSED)
+{
+    struct policy_db *db = vmroam_connect(ctx);
+    if (!db) {
+        return VMROAM_EXIT_FAILURE;
+    }
+    struct sset names = SSET_INITIALIZER(&names);
+    footprint_names(db->idl, &names);
+
+    struct table t;
+    table_init(&t);
+    table_set_caption(&t, xstrdup("Footprints"));
+    table_add_column(&t, "name");
+    table_add_column(&t, "subnets");
+    table_add_column(&t, "pa leases");
+    const char *name;
+    SSET_FOR_EACH (name, &names) {
+        size_t n_subnets = 0, n_leases = 0;
+        const struct vmroamrec_provider_subnet *ps;
+        VMROAMREC_PROVIDER_SUBNET_FOR_EACH (ps, db->idl) {
+            if (!strcmp(ps->footprint, name)) {
+                n_subnets++;
+                n_leases += count_pa_leases(db->idl, ps->prefix);
+            }
+        }
+        table_add_row(&t);
+        add_cell(&t, name);
+        add_cell_nocopy(&t, xasprintf("%"PRIuSIZE, n_subnets));
+        add_cell_nocopy(&t, xasprintf("%"PRIuSIZE, n_leases));
+    }
+    vmroam_print_table(ctx, &t);
+    sset_destroy(&names);
+    policy_db_close(db);
+    return VMROAM_EXIT_OK;
+}
+
+static int
+ipam_footprint_show_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+                        char *argv[])
+{
+    struct policy_db *db = vmroam_connect(ctx);
+    if (!db) {
+        return VMROAM_EXIT_FAILURE;
+    }
+    struct sset names = SSET_INITIALIZER(&names);
+    footprint_names(db->idl, &names);
+    if (!sset_contains(&names, argv[0])) {
+        fprintf(stderr, "vmroam: no footprint named %s\n", argv[0]);
+        sset_destroy(&names);
+        policy_db_close(db);
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    sset_destroy(&names);
+
+    struct table t;
+    table_init(&t);
+    table_set_caption(&t, xasprintf("Footprint %s", argv[0]));
+    table_add_column(&t, "subnet");
+    table_add_column(&t, "gateway");
+    table_add_column(&t, "host");
+    table_add_column(&t, "pa");
+    table_add_column(&t, "vms");
+
+    const struct vmroamrec_provider_subnet *ps;
+    VMROAMREC_PROVIDER_SUBNET_FOR_EACH (ps, db->idl) {
+        if (strcmp(ps->footprint, argv[0])) {
+            continue;
+        }
+        const struct vmroamrec_pa_lease *pl;
+        bool any = false;
+        VMROAMREC_PA_LEASE_FOR_EACH (pl, db->idl) {
+            if (strcmp(pl->provider_subnet, ps->prefix)
+                || !strcmp(pl->state, "released")) {
+                continue;
+            }
+            struct ds vms = DS_EMPTY_INITIALIZER;
+            const struct vmroamrec_lookup_record *r;
+            VMROAMREC_LOOKUP_RECORD_FOR_EACH (r, db->idl) {
+                if (!strcmp(r->pa, pl->address)) {
+                    ds_put_format(&vms, "%s%s", vms.length ? " " : "",
+                                  r->vm ? r->vm : r->ca);
+                }
+            }
+            table_add_row(&t);
+            add_cell(&t, ps->prefix);
+            add_cell(&t, ps->gateway);
+            add_cell(&t, pl->chassis);
+            add_cell(&t, pl->address);
+            add_cell_nocopy(&t, ds_steal_cstr(&vms));
+            any = true;
+        }
+        if (!any) {
+            table_add_row(&t);
+            add_cell(&t, ps->prefix);
+            add_cell(&t, ps->gateway);
+            add_cell(&t, "");
+            add_cell(&t, "");
+            add_cell(&t, "");
+        }
+    }
+    vmroam_print_table(ctx, &t);
+    policy_db_close(db);
+    return VMROAM_EXIT_OK;
+}
+
+/* Provider subnets. */
+
+static enum ipam_error
+build_subnet_add(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+                 struct change *c)
+{
+    const struct vmroam_ctx *ctx = c->ctx;
+    struct policy_prefix prefix;
+    char *text = xstrdup(c->arg);
+
+    c->error = policy_parse_prefix(&text, &prefix);
+    if (c->error) {
+        free(text);
+        return IPAM_BAD_INPUT;
+    }
+
+    /* The gateway and reservations must fit the prefix: a pool built from
+     * them says so in its own words. */
+    struct ipam_pool pool;
+    ipam_pool_init(&pool, text, &prefix);
+    const char *gateway = smap_get(&ctx->opts, "gateway");
+    if (gateway) {
+        c->error = ipam_pool_exclude(&pool, gateway);
+    }
+    for (size_t i = 0; !c->error && i < ctx->reserve.n; i++) {
+        c->error = ipam_pool_exclude(&pool, ctx->reserve.names[i]);
+    }
+    ipam_pool_destroy(&pool);
+
+    const struct vmroamrec_provider_subnet *ps;
+    VMROAMREC_PROVIDER_SUBNET_FOR_EACH (ps, idl) {
+        struct policy_prefix other;
+        char *error = policy_prefix_parse(ps->prefix, &other);
+        if (!error && !c->error && policy_prefix_overlaps(&prefix, &other)) {
+            c->error = xasprintf("%s overlaps provider subnet %s (footprint "
+                                 "%s)", text, ps->prefix, ps->footprint);
+        }
+        free(error);
+    }
+    if (c->error) {
+        free(text);
+        return IPAM_BAD_INPUT;
+    }
+
+    ps = vmroamrec_provider_subnet_insert(txn);
+    vmroamrec_provider_subnet_set_prefix(ps, text);
+    vmroamrec_provider_subnet_set_footprint(
+        ps, smap_get(&ctx->opts, "footprint"));
+    vmroamrec_provider_subnet_set_gateway(ps, gateway);
+    vmroamrec_provider_subnet_set_reserved(
+        ps, (const char **) ctx->reserve.names, ctx->reserve.n);
+    policy_db_bump_generation(idl, txn);
+    free(text);
+    return IPAM_OK;
+}
+
+static int
+ipam_subnet_add_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+                    char *argv[])
+{
+    if (!required_opt(ctx, "ipam subnet add", "footprint")) {
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    struct change c = { .build = build_subnet_add, .ctx = ctx,
+                        .arg = argv[0] };
+    int status = run_one(ctx, &c);
+    if (!status) {
+        printf("provider subnet %s added to footprint %s\n", argv[0],
+               smap_get(&ctx->opts, "footprint"));
+    }
+    return status;
+}
+
+static enum ipam_error
+build_subnet_del(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+                 struct change *c)
+{
+    struct policy_prefix prefix;
+    char *text = xstrdup(c->arg);
+    c->error = policy_parse_prefix(&text, &prefix);
+    if (c->error) {
+        free(text);
+        return IPAM_BAD_INPUT;
+    }
+
+    const struct vmroamrec_provider_subnet *ps, *found = NULL;
+    VMROAMREC_PROVIDER_SUBNET_FOR_EACH (ps, idl) {
+        if (!strcmp(ps->prefix, text)) {
+            found = ps;
+        }
+    }
+    enum ipam_error result = IPAM_OK;
+    size_t n_leases = found ? count_pa_leases(idl, text) : 0;
+    if (!found) {
+        c->error = xasprintf("no provider subnet %s", text);
+        result = IPAM_BAD_INPUT;
+    } else if (n_leases) {
+        c->error = xasprintf("provider subnet %s still has %"PRIuSIZE" PA "
+                             "lease%s; release them first", text, n_leases,
+                             n_leases == 1 ? "" : "s");
+        result = IPAM_CONFLICT;
+    } else {
+        vmroamrec_provider_subnet_delete(found);
+        policy_db_bump_generation(idl, txn);
+    }
+    free(text);
+    return result;
+}
+
+static int
+ipam_subnet_del_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+                    char *argv[])
+{
+    struct change c = { .build = build_subnet_del, .ctx = ctx,
+                        .arg = argv[0] };
+    int status = run_one(ctx, &c);
+    if (!status) {
+        printf("provider subnet %s deleted\n", argv[0]);
+    }
+    return status;
+}
+
+static int
+ipam_subnet_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+                     char *argv[] OVS_UNUSED)
+{
+    struct policy_db *db = vmroam_connect(ctx);
+    if (!db) {
+        return VMROAM_EXIT_FAILURE;
+    }
+    struct table t;
+    table_init(&t);
+    table_set_caption(&t, xstrdup("Provider subnets"));
+    table_add_column(&t, "prefix");
+    table_add_column(&t, "footprint");
+    table_add_column(&t, "gateway");
+    table_add_column(&t, "reserved");
+    table_add_column(&t, "pa leases");
+    const struct vmroamrec_provider_subnet *ps;
+    VMROAMREC_PROVIDER_SUBNET_FOR_EACH (ps, db->idl) {
+        struct ds reserved = DS_EMPTY_INITIALIZER;
+        for (size_t i = 0; i < ps->n_reserved; i++) {
+            ds_put_format(&reserved, "%s%s", i ? " " : "", ps->reserved[i]);
+        }
+        table_add_row(&t);
+        add_cell(&t, ps->prefix);
+        add_cell(&t, ps->footprint);
+        add_cell(&t, ps->gateway);
+        add_cell_nocopy(&t, ds_steal_cstr(&reserved));
+        add_cell_nocopy(&t, xasprintf("%"PRIuSIZE,
+                                      count_pa_leases(db->idl, ps->prefix)));
+    }
+    vmroam_print_table(ctx, &t);
+    policy_db_close(db);
+    return VMROAM_EXIT_OK;
+}
+
+const struct vmroam_command vmroam_ipam_commands[] = {
+    {"ipam footprint add", "NAME [--description TEXT]",
+     "add a footprint (a named set of provider subnets)", 1, 1,
+     ipam_footprint_add_cmd},
+    {"ipam footprint list", "", "footprints with their subnets and leases",
+     0, 0, ipam_footprint_list_cmd},
+    {"ipam footprint show", "NAME",
+     "a footprint's subnets, hosts, PAs and VMs", 1, 1,
+     ipam_footprint_show_cmd},
+    {"ipam subnet add", "PREFIX --footprint F [--gateway A] [--reserve R]...",
+     "add a provider subnet (refused if it overlaps one)", 1, 1,
+     ipam_subnet_add_cmd},
+    {"ipam subnet list", "", "provider subnets", 0, 0, ipam_subnet_list_cmd},
+    {"ipam subnet del", "PREFIX", "delete a provider subnet without leases",
+     1, 1, ipam_subnet_del_cmd},
+    {"ipam allocate",
+     "--vsid N [--vm NAME] [--mac MAC] [--address A] [--count N] "
+     "[--owner O --ttl SECS]",
+     "lease customer addresses of a virtual subnet", 0, 0,
+     ipam_allocate_cmd},
+    {"ipam pa allocate",
+     "--host NAME [--footprint F] [--address A] [--owner O --ttl SECS]",
+     "lease a provider address to a host", 0, 0, ipam_pa_allocate_cmd},
+    {"ipam release", "ADDRESS [--vsid N]",
+     "release a CA (with --vsid) or PA lease", 1, 1, ipam_release_cmd},
+    {"ipam leases", "[--format table|json]", "every lease", 0, 0,
+     ipam_leases_cmd},
+    {"ipam check", "",
+     "lookup records without leases, leases without records", 0, 0,
+     ipam_check_cmd},
+    {NULL, NULL, NULL, 0, 0, NULL},
+};

@@ -1,0 +1,53 @@
+/* Leases of customer (CA) and provider (PA) addresses in the vmroam
+ * database.
+ *
+ * Each function adds its changes to a transaction built from the IDL's
+ * current contents (run it under policy_db_transact()).  Two clients that
+ * pick the same free address cannot both win: a new lease is an insert that
+ * the (vsid, address) or (address) index lets only one transaction commit,
+ * and reusing a released or expired lease verifies its state.  The loser
+ * rebuilds from fresh contents and picks another address.
+ *
+ * Addresses already used by lookup records count as taken, so IPAM never
+ * hands out an address the policy gives to a VM. */
+
+#ifndef IPAM_LEASES_H
+#define IPAM_LEASES_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ovsdb_idl;
+struct ovsdb_idl_txn;
+struct svec;
+
+/* Which exit status an error deserves. */
+enum ipam_error {
+    IPAM_OK,
+    IPAM_BAD_INPUT,             /* Unknown VSID, address outside, ... */
+    IPAM_CONFLICT,              /* Already leased, pool exhausted, ... */
+};
+
+struct ipam_request {
+    int64_t vsid;               /* CA: its virtual subnet; 0 for a PA. */
+    const char *vm;             /* CA holder, optional. */
+    const char *mac;            /* CA holder, optional. */
+    const char *chassis;        /* PA: the host. */
+    const char *footprint;      /* PA: only from this footprint, or NULL. */
+    const char *address;        /* A static address, or NULL for any. */
+    const char *owner;          /* Reserve for this owner, or NULL. */
+    long long int expires;      /* Reservation end, ms since the epoch. */
+};
+
+enum ipam_error ipam_allocate(struct ovsdb_idl *, struct ovsdb_idl_txn *,
+                              const struct ipam_request *, long long int now,
+                              char **address, char **errorp);
+enum ipam_error ipam_release(struct ovsdb_idl *, struct ovsdb_idl_txn *,
+                             int64_t vsid, const char *address,
+                             char **errorp);
+size_t ipam_check(struct ovsdb_idl *, long long int now,
+                  struct svec *problems);
+const char *ipam_pa_of(struct ovsdb_idl *, const char *chassis);
+
+#endif /* ipam/leases.h */
