@@ -18,6 +18,8 @@
 #include "daemon.h"
 #include "dirs.h"
 #include "fatal-signal.h"
+#include "ipam/host.h"
+#include "ipam/leases.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/poll-loop.h"
@@ -47,8 +49,9 @@ struct config {
     char *db;
     char *ovs_db;
     char *ofctl_target;
-    char *pa;
+    char *pa;                   /* Static PA, or NULL to take it from IPAM. */
     char *underlay_dev;
+    char *uplink;
     char *unixctl_path;
     struct overlay_bridge_cfg bridge;
 };
@@ -59,6 +62,10 @@ struct agent {
     struct ovsdb_idl_loop vmroam;
     struct ovsdb_idl_loop ovs;
     struct overlay_ofctrl *ofctrl;
+    struct ipam_host *host;     /* Netlink: PA and underlay link. */
+    char *pa;                   /* The PA in use now, or NULL. */
+    char *pa_subnet;            /* Its provider subnet. */
+    char *pa_programmed;        /* ADDRESS/LEN put on the underlay. */
 
     unsigned int vmroam_seqno, ovs_seqno;
     bool recompute;
@@ -87,8 +94,12 @@ usage(void)
 "                         (default unix:%s/db.sock)\n"
 "  --ofctl TARGET         OpenFlow target of br-int\n"
 "                         (default unix:DIR/BRIDGE.mgmt, DIR of --ovs-db)\n"
-"  --pa ADDRESS           this host's provider address (GRE local_ip)\n"
+"  --pa ADDRESS           a static provider address (GRE local_ip); without\n"
+"                         it, the PA is this chassis's IPAM lease, which\n"
+"                         vmroamd puts on the underlay device itself\n"
 "  --underlay-dev DEV     device holding the PA (default br-phy)\n"
+"  --uplink DEV           physical port whose carrier is the underlay link\n"
+"                         (default: the underlay device)\n"
 "  --bridge NAME          integration bridge (default br-int)\n"
 "  --datapath-type TYPE   netdev (default), system, or dummy (for tests\n"
 "                         with ovs-vswitchd --enable-dummy)\n"
@@ -119,7 +130,8 @@ parse_options(int argc, char *argv[], struct config *cfg)
 {
     enum {
         OPT_CHASSIS = UCHAR_MAX + 1, OPT_DB, OPT_OVS_DB, OPT_OFCTL, OPT_PA,
-        OPT_UNDERLAY_DEV, OPT_BRIDGE, OPT_DATAPATH_TYPE, OPT_UNIXCTL,
+        OPT_UNDERLAY_DEV, OPT_UPLINK, OPT_BRIDGE, OPT_DATAPATH_TYPE,
+        OPT_UNIXCTL,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -130,6 +142,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         {"ofctl", required_argument, NULL, OPT_OFCTL},
         {"pa", required_argument, NULL, OPT_PA},
         {"underlay-dev", required_argument, NULL, OPT_UNDERLAY_DEV},
+        {"uplink", required_argument, NULL, OPT_UPLINK},
         {"bridge", required_argument, NULL, OPT_BRIDGE},
         {"datapath-type", required_argument, NULL, OPT_DATAPATH_TYPE},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
@@ -154,6 +167,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         case OPT_OFCTL: cfg->ofctl_target = xstrdup(optarg); break;
         case OPT_PA: cfg->pa = xstrdup(optarg); break;
         case OPT_UNDERLAY_DEV: cfg->underlay_dev = xstrdup(optarg); break;
+        case OPT_UPLINK: cfg->uplink = xstrdup(optarg); break;
         case OPT_BRIDGE: cfg->bridge.bridge = optarg; break;
         case OPT_DATAPATH_TYPE:
             if (strcmp(optarg, "netdev") && strcmp(optarg, "system")
@@ -199,7 +213,6 @@ parse_options(int argc, char *argv[], struct config *cfg)
     if (!cfg->underlay_dev) {
         cfg->underlay_dev = xstrdup("br-phy");
     }
-    cfg->bridge.local_ip = cfg->pa;
 }
 
 static bool
@@ -275,7 +288,9 @@ report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
         long long int now = time_wall_msec();
         struct overlay_chassis_state st = {
             .name = a->cfg.chassis,
-            .pa = a->cfg.pa,
+            .pa = a->pa,
+            .provider_subnet = a->pa_subnet,
+            .underlay_link = ipam_host_link_state(a->host),
             .up = true,
             .generation_applied = a->generation_applied,
             .versions = &versions,
@@ -290,12 +305,66 @@ report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
 }
 
 static void
+set_string(char **dst, const char *src)
+{
+    if (!nullable_string_is_equal(*dst, src)) {
+        free(*dst);
+        *dst = nullable_xstrdup(src);
+    }
+}
+
+/* Keeps the PA in force: the static one, or this chassis's IPAM lease,
+ * which goes onto the underlay device (and off it when the lease goes). */
+static void
+run_pa(struct agent *a)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    struct ipam_pa lease;
+
+    if (a->cfg.pa) {
+        set_string(&a->pa, a->cfg.pa);
+        return;
+    }
+    if (!ipam_pa_of(a->vmroam.idl, a->cfg.chassis, &lease)) {
+        set_string(&a->pa, NULL);
+        set_string(&a->pa_subnet, NULL);
+        if (a->pa_programmed) {
+            char *error = ipam_host_clear_pa(a->host);
+            if (error) {
+                VLOG_WARN_RL(&rl, "%s", error);
+                free(error);
+            }
+            set_string(&a->pa_programmed, NULL);
+        }
+        return;
+    }
+
+    set_string(&a->pa, lease.address);
+    set_string(&a->pa_subnet, lease.subnet);
+    char *cidr = ipam_pa_cidr(&lease);
+    if (!nullable_string_is_equal(cidr, a->pa_programmed)) {
+        char *error = ipam_host_set_pa(a->host, cidr, lease.gateway);
+        if (error) {
+            VLOG_WARN_RL(&rl, "cannot put PA %s on %s: %s", cidr,
+                         a->cfg.underlay_dev, error);
+            free(error);
+        } else {
+            set_string(&a->pa_programmed, cidr);
+        }
+    }
+    free(cidr);
+}
+
+static void
 run(struct agent *a)
 {
     struct ovsdb_idl_txn *vtxn = ovsdb_idl_loop_run(&a->vmroam);
     struct ovsdb_idl_txn *otxn = ovsdb_idl_loop_run(&a->ovs);
     overlay_ofctrl_run(a->ofctrl);
+    ipam_host_run(a->host);
+    run_pa(a);
 
+    a->cfg.bridge.local_ip = a->pa;
     if (otxn) {
         overlay_bridge_ensure(a->ovs.idl, otxn, &a->cfg.bridge);
     }
@@ -324,6 +393,7 @@ static void
 wait_(struct agent *a)
 {
     overlay_ofctrl_wait(a->ofctrl);
+    ipam_host_wait(a->host);
     poll_timer_wait_until(a->next_heartbeat);
 }
 
@@ -336,8 +406,11 @@ status_cmd(struct unixctl_conn *conn, int argc OVS_UNUSED,
     const char *name;
 
     ds_put_format(&s, "chassis: %s\n", a->cfg.chassis);
-    ds_put_format(&s, "pa: %s (underlay %s)\n",
-                  a->cfg.pa ? a->cfg.pa : "none", a->cfg.underlay_dev);
+    ds_put_format(&s, "pa: %s (%s) on %s, underlay link %s\n",
+                  a->pa ? a->pa : "none",
+                  a->cfg.pa ? "static" : "IPAM lease", a->cfg.underlay_dev,
+                  ipam_host_link_state(a->host)
+                  ? ipam_host_link_state(a->host) : "unknown");
     ds_put_format(&s, "vmroam db: %s (%s)\n", a->cfg.db,
                   ovsdb_idl_is_connected(a->vmroam.idl)
                   ? "connected" : "not connected");
@@ -360,6 +433,17 @@ status_cmd(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   hmap_count(&a->desired));
     ds_put_format(&s, "full resyncs: %u\n",
                   overlay_ofctrl_n_resyncs(a->ofctrl));
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+host_cmd(struct unixctl_conn *conn, int argc OVS_UNUSED,
+         const char *argv[] OVS_UNUSED, void *a_)
+{
+    struct agent *a = a_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ipam_host_describe(a->host, &s);
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }
@@ -437,6 +521,7 @@ main(int argc, char *argv[])
     unixctl_command_register("vmroamd/status", "", 0, 0, status_cmd, &a);
     unixctl_command_register("vmroamd/recompute", "", 0, 0, recompute_cmd,
                              &a);
+    unixctl_command_register("vmroamd/host", "", 0, 0, host_cmd, &a);
     unixctl_command_register("exit", "", 0, 0, exit_cmd, &a);
     daemonize_complete();
 
@@ -447,6 +532,11 @@ main(int argc, char *argv[])
         ovsdb_idl_create(a.cfg.ovs_db, &ovsrec_idl_class, true, true));
     overlay_bridge_register_columns(a.ovs.idl);
     a.ofctrl = overlay_ofctrl_create(a.cfg.ofctl_target);
+    char *error_msg = NULL;
+    a.host = ipam_host_create(a.cfg.underlay_dev, a.cfg.uplink, &error_msg);
+    if (!a.host) {
+        ovs_fatal(0, "%s", error_msg);
+    }
     policy_init(&a.policy);
     hmap_init(&a.desired);
     sset_init(&a.bound);
@@ -470,6 +560,10 @@ main(int argc, char *argv[])
     the_agent = NULL;
     unixctl_server_destroy(unixctl);
     overlay_ofctrl_destroy(a.ofctrl);
+    ipam_host_destroy(a.host);
+    free(a.pa);
+    free(a.pa_subnet);
+    free(a.pa_programmed);
     ovsdb_idl_loop_destroy(&a.vmroam);
     ovsdb_idl_loop_destroy(&a.ovs);
     overlay_flows_clear(&a.desired);

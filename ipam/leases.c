@@ -430,15 +430,33 @@ ipam_check(struct ovsdb_idl *idl, long long int now, struct svec *problems)
     return problems->n - n;
 }
 
-/* Returns the active PA lease of 'chassis', or NULL. */
-const char *
-ipam_pa_of(struct ovsdb_idl *idl, const char *chassis)
+/* Finds the active PA lease of 'chassis' and its provider subnet. */
+bool
+ipam_pa_of(struct ovsdb_idl *idl, const char *chassis, struct ipam_pa *pa)
 {
     const struct vmroamrec_pa_lease *l;
     VMROAMREC_PA_LEASE_FOR_EACH (l, idl) {
         if (!strcmp(l->chassis, chassis) && !strcmp(l->state, "active")) {
-            return l->address;
+            const struct vmroamrec_provider_subnet *ps;
+            VMROAMREC_PROVIDER_SUBNET_FOR_EACH (ps, idl) {
+                if (!strcmp(ps->prefix, l->provider_subnet)) {
+                    *pa = (struct ipam_pa) {
+                        .address = l->address,
+                        .subnet = ps->prefix,
+                        .gateway = ps->gateway,
+                    };
+                    return true;
+                }
+            }
         }
     }
-    return NULL;
+    return false;
+}
+
+/* Returns "ADDRESS/LENGTH" of 'pa', with its subnet's prefix length. */
+char *
+ipam_pa_cidr(const struct ipam_pa *pa)
+{
+    const char *slash = strchr(pa->subnet, '/');
+    return xasprintf("%s%s", pa->address, slash ? slash : "");
 }

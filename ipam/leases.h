@@ -48,6 +48,14 @@ enum ipam_error ipam_release(struct ovsdb_idl *, struct ovsdb_idl_txn *,
                              char **errorp);
 size_t ipam_check(struct ovsdb_idl *, long long int now,
                   struct svec *problems);
-const char *ipam_pa_of(struct ovsdb_idl *, const char *chassis);
+/* A host's provider address as IPAM leased it. */
+struct ipam_pa {
+    const char *address;        /* "10.0.1.11". */
+    const char *subnet;         /* Its provider subnet, "10.0.1.0/24". */
+    const char *gateway;        /* That subnet's gateway, or NULL. */
+};
+
+bool ipam_pa_of(struct ovsdb_idl *, const char *chassis, struct ipam_pa *);
+char *ipam_pa_cidr(const struct ipam_pa *);
 
 #endif /* ipam/leases.h */

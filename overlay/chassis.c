@@ -36,8 +36,14 @@ overlay_chassis_update(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
         vmroamrec_chassis_set_max_storage_migrations(ch, 1);
     }
 
-    if (st->pa && (ch->n_pas != 1 || strcmp(ch->pas[0], st->pa))) {
-        vmroamrec_chassis_set_pas(ch, (const char **) &st->pa, 1);
+    if (st->pa ? ch->n_pas != 1 || strcmp(ch->pas[0], st->pa) : ch->n_pas) {
+        vmroamrec_chassis_set_pas(ch, (const char **) &st->pa, !!st->pa);
+    }
+    if (!nullable_string_is_equal(ch->provider_subnet, st->provider_subnet)) {
+        vmroamrec_chassis_set_provider_subnet(ch, st->provider_subnet);
+    }
+    if (!nullable_string_is_equal(ch->underlay_link, st->underlay_link)) {
+        vmroamrec_chassis_set_underlay_link(ch, st->underlay_link);
     }
     const char *state = st->up ? "up" : "down";
     if (!ch->state || strcmp(ch->state, state)) {

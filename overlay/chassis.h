@@ -20,6 +20,8 @@ struct smap;
 struct overlay_chassis_state {
     const char *name;
     const char *pa;             /* May be NULL. */
+    const char *provider_subnet;    /* Of the PA, or NULL. */
+    const char *underlay_link;  /* "up", "down", or NULL if unknown. */
     bool up;
     int64_t generation_applied;
     const struct smap *versions;

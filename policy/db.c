@@ -76,15 +76,16 @@ policy_db_close(struct policy_db *db)
     }
 }
 
-/* Makes ovsdb_idl_get_seqno() of 'idl' change only when the policy changes,
- * not on every heartbeat or migration progress update of the other tables,
- * which stay replicated. */
+/* Makes ovsdb_idl_get_seqno() of 'idl' change only when the policy or the
+ * PA leases change, not on every heartbeat or migration progress update of
+ * the other tables, which stay replicated. */
 void
 policy_db_alert_policy_only(struct ovsdb_idl *idl)
 {
     for (size_t t = 0; t < VMROAMREC_N_TABLES; t++) {
         const struct ovsdb_idl_table_class *tc = &vmroamrec_table_classes[t];
-        bool policy = t == VMROAMREC_TABLE_VMROAM_GLOBAL;
+        bool policy = (t == VMROAMREC_TABLE_VMROAM_GLOBAL
+                       || t == VMROAMREC_TABLE_PA_LEASE);
         for (enum policy_table pt = 0; pt < POLICY_N_TABLES; pt++) {
             policy |= !strcmp(tc->name, policy_tables[pt].name);
         }
