@@ -19,6 +19,7 @@ static const struct vmroam_command *const command_groups[] = {
     vmroam_db_commands,
     vmroam_policy_commands,
     vmroam_ipam_commands,
+    vmroam_host_commands,
 };
 
 struct policy_db *

@@ -1,0 +1,82 @@
+/* "vmroam host ...": the hypervisor hosts (chassis) as their agents report
+ * them. */
+
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/vmroam.h"
+#include "openvswitch/dynamic-string.h"
+#include "policy/db.h"
+#include "policy/vmroam-idl.h"
+#include "table.h"
+#include "util.h"
+
+static char *
+join(char **strings, size_t n)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(&s, "%s%s", i ? " " : "", strings[i]);
+    }
+    return ds_steal_cstr(&s);
+}
+
+static void
+cell(struct table *t, char *text)
+{
+    table_add_cell(t)->text = text;
+}
+
+static int
+host_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+              char *argv[] OVS_UNUSED)
+{
+    struct policy_db *db = vmroam_connect(ctx);
+    if (!db) {
+        return VMROAM_EXIT_FAILURE;
+    }
+
+    static const char *const columns[] = {
+        "name", "state", "pa", "provider subnet", "underlay", "generation",
+        "max migrations", "versions"
+    };
+    struct table t;
+    table_init(&t);
+    table_set_caption(&t, xstrdup("Hosts"));
+    for (size_t i = 0; i < ARRAY_SIZE(columns); i++) {
+        table_add_column(&t, "%s", columns[i]);
+    }
+
+    const struct vmroamrec_chassis *ch;
+    VMROAMREC_CHASSIS_FOR_EACH (ch, db->idl) {
+        struct ds versions = DS_EMPTY_INITIALIZER;
+        const struct smap_node *node;
+        SMAP_FOR_EACH (node, &ch->versions) {
+            ds_put_format(&versions, "%s%s=%s", versions.length ? " " : "",
+                          node->key, node->value);
+        }
+        table_add_row(&t);
+        cell(&t, xstrdup(ch->name));
+        cell(&t, xstrdup(ch->state));
+        cell(&t, join(ch->pas, ch->n_pas));
+        cell(&t, nullable_xstrdup(ch->provider_subnet));
+        cell(&t, xstrdup(ch->underlay_link ? ch->underlay_link : "unknown"));
+        cell(&t, xasprintf("%"PRId64, ch->generation_applied));
+        cell(&t, xasprintf("%"PRId64" (storage %"PRId64")",
+                           ch->max_migrations, ch->max_storage_migrations));
+        cell(&t, ds_steal_cstr(&versions));
+    }
+    vmroam_print_table(ctx, &t);
+    policy_db_close(db);
+    return VMROAM_EXIT_OK;
+}
+
+const struct vmroam_command vmroam_host_commands[] = {
+    {"host list", "[--format table|json]",
+     "the hosts: state, PA, underlay link, generation applied", 0, 0,
+     host_list_cmd},
+    {NULL, NULL, NULL, 0, 0, NULL},
+};
