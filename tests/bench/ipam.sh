@@ -1,0 +1,79 @@
+#!/bin/bash
+# IPAM figures: allocations per second through the database (one
+# transaction per address) with one client and with 4 at once; the time to
+# load LEASES CA leases into the database and to read them all back
+# (vmroam ipam check), and the database server's RSS with them.
+set -u
+. "$(dirname "$0")/../lib.sh"
+ALLOCS=${ALLOCS:-4000}
+LEASES=${LEASES:-1000000}
+S="--state-dir $T/db --timeout 600"
+vmroam() { "$VMROAM" $S "$@"; }
+now_ms() { date +%s%3N; }
+
+start_db db
+cat >"$T/p.json" <<'J'
+{"routing_domains": [
+   {"name": "a", "virtual_subnets": [{"vsid": 5001, "prefix": "10.0.0.0/8"}]},
+   {"name": "b", "virtual_subnets": [{"vsid": 5002, "prefix": "10.0.0.0/8"}]},
+   {"name": "c", "virtual_subnets": [{"vsid": 6001, "prefix": "172.16.0.0/12"}]}]}
+J
+vmroam policy apply "$T/p.json" >/dev/null || exit 1
+
+t0=$(now_ms)
+vmroam ipam allocate --vsid 5001 --count "$ALLOCS" >/dev/null
+ms=$(( $(now_ms) - t0 ))
+printf '  1 client:  %d allocations in %d ms: %d per second\n' "$ALLOCS" "$ms" \
+    $(( ALLOCS * 1000 / ms ))
+
+t0=$(now_ms)
+for i in 1 2 3 4; do
+    vmroam ipam allocate --vsid 5002 --count $((ALLOCS / 4)) >"$T/c$i" &
+done
+wait
+ms=$(( $(now_ms) - t0 ))
+n=$(cat "$T"/c[1-4] | sort -u | wc -l)
+printf '  4 clients: %d distinct allocations in %d ms: %d per second\n' "$n" "$ms" \
+    $(( n * 1000 / ms ))
+
+# LEASES leases in VSID 6001, inserted 100k per transaction, sent as
+# JSON-RPC straight to the server (too big for an ovsdb-client argument).
+t0=$(now_ms)
+python3 - "$LEASES" "$T/db/db.sock" <<'PY' || { echo "  loading leases failed"; exit 1; }
+import json, socket, sys
+n, path = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+dec = json.JSONDecoder()
+for b in range(0, n, 100000):
+    ops = ["vmroam"]
+    for k in range(b + 1, min(n, b + 100000) + 1):
+        ops.append({"op": "insert", "table": "CA_Lease",
+                    "row": {"vsid": 6001, "state": "active",
+                            "address": "172.%d.%d.%d" % (16 + (k >> 16), (k >> 8) & 255, k & 255),
+                            "vm": "vm%d" % k}})
+    s.sendall(json.dumps({"method": "transact", "params": ops, "id": b}).encode())
+    buf = ""
+    while True:
+        buf += s.recv(1 << 20).decode()
+        try:
+            reply, _ = dec.raw_decode(buf)
+        except ValueError:
+            continue
+        if reply.get("id") == b:
+            break
+        buf = ""
+    errors = [r for r in reply.get("result") or [] if r and "error" in r]
+    if reply.get("error") or errors:
+        sys.exit("transaction failed: %s" % (reply.get("error") or errors[0]))
+PY
+ms=$(( $(now_ms) - t0 ))
+rss=$(ps -o rss= -p "$(cat "$T/db/ovsdb-server.pid")")
+printf '  %d CA leases written in %d ms; ovsdb-server RSS %d MB\n' "$LEASES" "$ms" $((rss / 1024))
+t0=$(now_ms)
+/usr/bin/time -f "%M" -o "$T/rss" "$VMROAM" $S ipam check >/dev/null
+ms=$(( $(now_ms) - t0 ))
+printf '  vmroam ipam check over them: %d ms, peak RSS %d MB\n' "$ms" $(( $(tail -1 "$T/rss") / 1024 ))
+t0=$(now_ms)
+vmroam ipam allocate --vsid 6001 >/dev/null
+printf '  one allocation next to them: %d ms\n' $(( $(now_ms) - t0 ))
