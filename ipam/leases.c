@@ -251,8 +251,10 @@ allocate_pa(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
         if (!error) {
             struct policy_prefix *p = &pool.prefix;
             struct in6_addr want;
-            if (req->address && (policy_addr_parse(req->address, &want)
-                                 || !policy_prefix_contains(p, &want))) {
+            char *bad = req->address ? policy_addr_parse(req->address,
+                                                         &want) : NULL;
+            if (bad || (req->address && !policy_prefix_contains(p, &want))) {
+                free(bad);
                 ipam_pool_destroy(&pool);
                 continue;
             }

@@ -60,6 +60,15 @@ default_range(const struct policy_prefix *p)
     return r;
 }
 
+/* The last address of ::ffff:0:0/96, where IPv4 addresses are kept. */
+static struct in6_addr
+ipv4_block_last(void)
+{
+    struct in6_addr a;
+    in6_addr_set_mapped_ipv4(&a, OVS_BE32_MAX);
+    return a;
+}
+
 static bool
 range_contains(const struct ipam_range *r, const struct in6_addr *a)
 {
@@ -76,6 +85,10 @@ range_format(const struct ipam_range *r, struct ds *s)
         policy_addr_format(&r->last, s);
     }
 }
+
+static const struct in6_addr ipv4_block_first = {
+    .s6_addr = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0 }
+};
 
 /* Parses "A-B", "A" or "A/LEN" into 'r'. */
 char *
@@ -111,7 +124,10 @@ ipam_range_parse(const char *text, struct ipam_range *r)
                          "ADDRESS or PREFIX)", text);
     }
     if (policy_addr_is_ipv4(&r->first) != policy_addr_is_ipv4(&r->last)
-        || policy_addr_cmp(&r->first, &r->last) > 0) {
+        || policy_addr_cmp(&r->first, &r->last) > 0
+        || (!policy_addr_is_ipv4(&r->first)
+            && policy_addr_cmp(&r->first, &ipv4_block_first) < 0
+            && policy_addr_cmp(&r->last, &ipv4_block_first) > 0)) {
         return xasprintf("%s: the range must run from low to high within "
                          "one IP version", text);
     }
@@ -231,9 +247,14 @@ search_range(const struct ipam_range *r, void *s_)
     struct search *s = s_;
     struct in6_addr a = r->first;
 
+    bool ipv4 = policy_addr_is_ipv4(&s->pool->prefix.addr);
     while (policy_addr_cmp(&a, &r->last) <= 0) {
         const struct ipam_range *ex = find_excluded(s->pool, &a);
-        if (ex) {
+        if (policy_addr_is_ipv4(&a) != ipv4) {
+            /* An IPv6 range as short as ::/80 spans the block where IPv4
+             * addresses are kept (::ffff:0:0/96): skip it whole. */
+            a = ipv4_block_last();
+        } else if (ex) {
             a = ex->last;
         } else if (!ipam_addr_set_contains(s->used, &a)) {
             s->found = a;
@@ -265,6 +286,9 @@ ranges_to_string(const struct ipam_pool *pool)
     return ds_steal_cstr(&s);
 }
 
+static size_t count_inside(const struct ipam_addr_set *,
+                           const struct policy_prefix *);
+
 char *
 ipam_pool_next_free(const struct ipam_pool *pool,
                     const struct ipam_addr_set *used, struct in6_addr *a)
@@ -280,7 +304,7 @@ ipam_pool_next_free(const struct ipam_pool *pool,
     char *error = xasprintf("%s (%s) is exhausted: every address of %s is "
                             "leased or reserved (%"PRIuSIZE" in use)",
                             pool->name, prefix, ranges,
-                            ipam_addr_set_count(used));
+                            count_inside(used, &pool->prefix));
     free(prefix);
     free(ranges);
     return error;
@@ -369,6 +393,18 @@ ipam_addr_set_add(struct ipam_addr_set *set, const struct in6_addr *a)
         n->addr = *a;
         hmap_insert(&set->map, &n->node, hash_bytes(a, sizeof *a, 0));
     }
+}
+
+/* Returns how many addresses of 'set' lie in 'prefix'. */
+static size_t
+count_inside(const struct ipam_addr_set *set, const struct policy_prefix *p)
+{
+    const struct addr_node *n;
+    size_t count = 0;
+    HMAP_FOR_EACH (n, node, &set->map) {
+        count += policy_prefix_contains(p, &n->addr);
+    }
+    return count;
 }
 
 size_t
