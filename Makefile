@@ -29,7 +29,7 @@ OVS_STAMP := $(OVS)/.vmroam-built
 PYTHONPATH_IDL := $(OVS)/python
 IDLC := PYTHONPATH=$(PYTHONPATH_IDL) python3 $(OVS)/ovsdb/ovsdb-idlc
 
-LIB_SRCS := $(wildcard policy/*.c overlay/*.c ipam/*.c)
+LIB_SRCS := $(wildcard policy/*.c overlay/*.c ipam/*.c migrator/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/policy/vmroam-idl.o \
 	    $(B)/gen/policy/schema.o
 GEN_HDRS := build/gen/policy/vmroam-idl.h

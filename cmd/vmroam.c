@@ -20,6 +20,7 @@ static const struct vmroam_command *const command_groups[] = {
     vmroam_policy_commands,
     vmroam_ipam_commands,
     vmroam_host_commands,
+    vmroam_migrate_commands,
 };
 
 struct policy_db *
@@ -98,7 +99,9 @@ usage(FILE *stream, const char *group)
 "                     has installed the flows of the new generation\n"
 "  -o, --output FILE  write exported data to FILE\n"
 "  --vsid, --vm, --mac, --address, --host, --footprint, --gateway,\n"
-"  --reserve, --count, --owner, --ttl, --description: see each command\n"
+"  --reserve, --count, --owner, --ttl, --description, --to, --best,\n"
+"  --storage, --cancel, --watch, --max-migrations,\n"
+"  --max-storage-migrations: see each command\n"
 "  -v, --verbose      list every change; log debug messages\n"
 "  -h, --help         this help; \"vmroam COMMAND --help\" for one command\n"
 "\n"
@@ -165,6 +168,13 @@ parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
         {"owner", required_argument, NULL, OPT_COMMAND},
         {"ttl", required_argument, NULL, OPT_COMMAND},
         {"description", required_argument, NULL, OPT_COMMAND},
+        {"to", required_argument, NULL, OPT_COMMAND},
+        {"storage", required_argument, NULL, OPT_COMMAND},
+        {"cancel", required_argument, NULL, OPT_COMMAND},
+        {"max-migrations", required_argument, NULL, OPT_COMMAND},
+        {"max-storage-migrations", required_argument, NULL, OPT_COMMAND},
+        {"best", no_argument, NULL, OPT_COMMAND},
+        {"watch", no_argument, NULL, OPT_COMMAND},
         {"output", required_argument, NULL, 'o'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -179,7 +189,8 @@ parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
         }
         switch (c) {
         case OPT_COMMAND:
-            smap_replace(&ctx->opts, long_options[index].name, optarg);
+            smap_replace(&ctx->opts, long_options[index].name,
+                         optarg ? optarg : "true");
             break;
         case OPT_RESERVE:
             svec_add(&ctx->reserve, optarg);

@@ -51,6 +51,7 @@ extern const struct vmroam_command vmroam_db_commands[];
 extern const struct vmroam_command vmroam_policy_commands[];
 extern const struct vmroam_command vmroam_ipam_commands[];
 extern const struct vmroam_command vmroam_host_commands[];
+extern const struct vmroam_command vmroam_migrate_commands[];
 
 struct policy_db *vmroam_connect(const struct vmroam_ctx *);
 void vmroam_print_table(const struct vmroam_ctx *, struct table *);

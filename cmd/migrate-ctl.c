@@ -1,0 +1,683 @@
+/* "vmroam migrate ...", "vmroam migrations", "vmroam host set": queue
+ * migrations, follow them, cancel them, set the hosts' limits. */
+
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/vmroam.h"
+#include "migrator/fsm.h"
+#include "migrator/version.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/poll-loop.h"
+#include "ovsdb-idl.h"
+#include "policy/db.h"
+#include "policy/vmroam-idl.h"
+#include "table.h"
+#include "timeval.h"
+#include "util.h"
+
+static const struct vmroamrec_chassis *
+find_chassis(struct ovsdb_idl *idl, const char *name)
+{
+    const struct vmroamrec_chassis *ch;
+    VMROAMREC_CHASSIS_FOR_EACH (ch, idl) {
+        if (!strcmp(ch->name, name)) {
+            return ch;
+        }
+    }
+    return NULL;
+}
+
+static const struct vmroamrec_vm *
+find_vm(struct ovsdb_idl *idl, const char *name)
+{
+    const struct vmroamrec_vm *vm;
+    VMROAMREC_VM_FOR_EACH (vm, idl) {
+        if (!strcmp(vm->name, name)) {
+            return vm;
+        }
+    }
+    return NULL;
+}
+
+static enum migr_state
+state_of(const struct vmroamrec_migration *m)
+{
+    enum migr_state s = MIGR_QUEUED;
+    migr_state_from_name(m->state, &s);
+    return s;
+}
+
+static bool
+vm_is_migrating(struct ovsdb_idl *idl, const char *vm)
+{
+    const struct vmroamrec_migration *m;
+    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+        if (!strcmp(m->vm, vm) && !migr_state_is_final(state_of(m))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Migrations running or queued on chassis 'name'. */
+static int64_t
+busy(struct ovsdb_idl *idl, const char *name)
+{
+    const struct vmroamrec_migration *m;
+    int64_t n = 0;
+    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+        n += (!migr_state_is_final(state_of(m))
+              && (!strcmp(m->source, name)
+                  || (m->destination && !strcmp(m->destination, name))));
+    }
+    return n;
+}
+
+static size_t
+vms_on(struct ovsdb_idl *idl, const char *name)
+{
+    const struct vmroamrec_vm *vm;
+    size_t n = 0;
+    VMROAMREC_VM_FOR_EACH (vm, idl) {
+        n += vm->chassis && !strcmp(vm->chassis, name);
+    }
+    return n;
+}
+
+static bool
+allowed(const struct vmroamrec_vm *vm, const char *chassis)
+{
+    for (size_t i = 0; i < vm->n_allowed_chassis; i++) {
+        if (!strcmp(vm->allowed_chassis[i], chassis)) {
+            return true;
+        }
+    }
+    return !vm->n_allowed_chassis;
+}
+
+/* Picks the up host, other than the VM's, allowed for it and not older,
+ * with the most free migration slots, then the fewest VMs.  Explains the
+ * choice in 'why'. */
+static const struct vmroamrec_chassis *
+best_host(struct ovsdb_idl *idl, const struct vmroamrec_vm *vm,
+          const struct vmroamrec_chassis *src, struct ds *why)
+{
+    const struct vmroamrec_chassis *ch, *best = NULL;
+    int64_t best_free = 0;
+    size_t best_vms = 0;
+
+    VMROAMREC_CHASSIS_FOR_EACH (ch, idl) {
+        if (ch == src || strcmp(ch->state, "up") || !allowed(vm, ch->name)) {
+            continue;
+        }
+        char *error = migr_check_versions(src->name, &src->versions,
+                                          ch->name, &ch->versions);
+        if (error) {
+            ds_put_format(why, "  %s: no (%s)\n", ch->name, error);
+            free(error);
+            continue;
+        }
+        int64_t free_slots = ch->max_migrations - busy(idl, ch->name);
+        size_t n_vms = vms_on(idl, ch->name);
+        ds_put_format(why, "  %s: %"PRId64" free migration slot%s, %"PRIuSIZE
+                      " VM%s\n", ch->name, free_slots,
+                      free_slots == 1 ? "" : "s", n_vms, n_vms == 1 ? "" : "s");
+        if (!best || free_slots > best_free
+            || (free_slots == best_free && n_vms < best_vms)) {
+            best = ch;
+            best_free = free_slots;
+            best_vms = n_vms;
+        }
+    }
+    return best;
+}
+
+/* A migration request, checked and queued in one transaction. */
+struct request {
+    const struct vmroam_ctx *ctx;
+    const char *vm_name;
+    const char *to;             /* NULL with --best. */
+    const char *storage;
+    int status;
+    char *error;
+    struct ds why;
+    struct uuid uuid;           /* Of the inserted row (temporary). */
+    const struct vmroamrec_migration *row;
+    char *source, *destination;
+};
+
+static bool
+build_migrate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
+{
+    struct request *r = r_;
+    free(r->error);
+    r->error = NULL;
+    ds_clear(&r->why);
+    r->status = VMROAM_EXIT_BAD_INPUT;
+
+    const struct vmroamrec_vm *vm = find_vm(idl, r->vm_name);
+    const struct vmroamrec_chassis *src = (vm && vm->chassis
+                                           ? find_chassis(idl, vm->chassis)
+                                           : NULL);
+    const struct vmroamrec_chassis *dst = (r->to ? find_chassis(idl, r->to)
+                                           : NULL);
+    if (!vm) {
+        r->error = xasprintf("no VM named %s (vmroam host list shows the "
+                             "hosts; their agents report the VMs)",
+                             r->vm_name);
+        return false;
+    }
+    if (!src) {
+        r->error = xasprintf("VM %s runs on no known host", r->vm_name);
+        r->status = VMROAM_EXIT_FAILURE;
+        return false;
+    }
+    if (vm_is_migrating(idl, r->vm_name)) {
+        r->error = xasprintf("VM %s is already being migrated (see vmroam "
+                             "migrations)", r->vm_name);
+        r->status = VMROAM_EXIT_FAILURE;
+        return false;
+    }
+    if (r->to) {
+        if (!dst) {
+            r->error = xasprintf("no host named %s", r->to);
+            return false;
+        }
+        if (dst == src) {
+            r->error = xasprintf("VM %s already runs on %s", r->vm_name,
+                                 r->to);
+            return false;
+        }
+        if (strcmp(dst->state, "up")) {
+            r->error = xasprintf("host %s is %s", r->to, dst->state);
+            r->status = VMROAM_EXIT_FAILURE;
+            return false;
+        }
+        r->error = migr_check_versions(src->name, &src->versions, dst->name,
+                                       &dst->versions);
+        if (r->error) {
+            r->status = VMROAM_EXIT_FAILURE;
+            return false;
+        }
+    } else {
+        dst = best_host(idl, vm, src, &r->why);
+        if (!dst) {
+            r->error = xasprintf("no host can take VM %s:\n%s", r->vm_name,
+                                 ds_cstr(&r->why));
+            r->status = VMROAM_EXIT_FAILURE;
+            return false;
+        }
+    }
+
+    const struct vmroamrec_migration *m = vmroamrec_migration_insert(txn);
+    struct smap options = SMAP_INITIALIZER(&options);
+    smap_add(&options, "storage", r->storage);
+    vmroamrec_migration_set_vm(m, r->vm_name);
+    vmroamrec_migration_set_source(m, src->name);
+    vmroamrec_migration_set_destination(m, dst->name);
+    vmroamrec_migration_set_best_host(m, !r->to);
+    vmroamrec_migration_set_options(m, &options);
+    vmroamrec_migration_set_state(m, "queued");
+    vmroamrec_migration_update_timestamps_setkey(m, "queued",
+                                                 time_wall_msec());
+    smap_destroy(&options);
+    r->row = m;
+    free(r->source);
+    free(r->destination);
+    r->source = xstrdup(src->name);
+    r->destination = xstrdup(dst->name);
+    r->status = VMROAM_EXIT_OK;
+    return true;
+}
+
+static const struct vmroamrec_migration *
+find_migration(struct ovsdb_idl *idl, const char *id)
+{
+    const struct vmroamrec_migration *m, *found = NULL;
+    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+        char *s = xasprintf(UUID_FMT, UUID_ARGS(&m->header_.uuid));
+        if (!strncmp(s, id, strlen(id))) {
+            found = m;
+        }
+        free(s);
+    }
+    return found;
+}
+
+static int64_t
+stat_of(const struct vmroamrec_migration *m, const char *key)
+{
+    for (size_t i = 0; i < m->n_stats; i++) {
+        if (!strcmp(m->key_stats[i], key)) {
+            return m->value_stats[i];
+        }
+    }
+    return 0;
+}
+
+static int64_t
+time_of(const struct vmroamrec_migration *m, const char *key)
+{
+    for (size_t i = 0; i < m->n_timestamps; i++) {
+        if (!strcmp(m->key_timestamps[i], key)) {
+            return m->value_timestamps[i];
+        }
+    }
+    return 0;
+}
+
+/* Prints one progress line (over itself on a terminal). */
+static void
+print_progress(const struct vmroamrec_migration *m, bool tty)
+{
+    int64_t started = time_of(m, "started");
+    int64_t processed = stat_of(m, "bytes_processed");
+    double secs = started ? (time_wall_msec() - started) / 1000.0 : 0;
+    double mbps = secs > 0 ? processed / 1e6 / secs : 0;
+    int width = 30, filled = m->progress * width / 100;
+
+    printf("%s%-12s [%.*s%*s] %3"PRId64"%%  %7.1f MB/s  iteration %"PRId64
+           "%s", tty ? "\r" : "", m->state, filled,
+           "##############################", width - filled, "",
+           m->progress, mbps, stat_of(m, "iteration"), tty ? "" : "\n");
+    fflush(stdout);
+}
+
+static void
+print_summary(const struct vmroamrec_migration *m)
+{
+    int64_t queued = time_of(m, "queued");
+    int64_t finished = time_of(m, "finished");
+    int64_t started = time_of(m, "started");
+    printf("migration of %s from %s to %s: %s\n", m->vm, m->source,
+           m->destination ? m->destination : "?", m->state);
+    if (m->error) {
+        printf("  reason: %s\n", m->error);
+    }
+    printf("  total %.2f s (queued %.2f s), downtime %"PRId64" ms, "
+           "%.1f MB transferred, %"PRId64" iterations\n",
+           finished && started ? (finished - started) / 1000.0 : 0,
+           started && queued ? (started - queued) / 1000.0 : 0,
+           stat_of(m, "downtime_ms"), stat_of(m, "bytes_processed") / 1e6,
+           stat_of(m, "iteration"));
+}
+
+/* Follows migration 'uuid' until it ends.  Returns the exit status. */
+static int
+follow(struct policy_db *db, const struct uuid *uuid)
+{
+    bool tty = isatty(STDOUT_FILENO);
+    char *last = NULL;
+
+    for (;;) {
+        ovsdb_idl_run(db->idl);
+        const struct vmroamrec_migration *m
+            = vmroamrec_migration_get_for_uuid(db->idl, uuid);
+        if (!m) {
+            fprintf(stderr, "vmroam: the migration disappeared\n");
+            return VMROAM_EXIT_FAILURE;
+        }
+        char *now = xasprintf("%s %"PRId64" %"PRId64, m->state, m->progress,
+                              stat_of(m, "iteration"));
+        if (!last || strcmp(now, last) || tty) {
+            print_progress(m, tty);
+        }
+        free(last);
+        last = now;
+        if (migr_state_is_final(state_of(m))) {
+            if (tty) {
+                putchar('\n');
+            }
+            print_summary(m);
+            free(last);
+            return (state_of(m) == MIGR_DONE ? VMROAM_EXIT_OK
+                    : VMROAM_EXIT_FAILURE);
+        }
+        ovsdb_idl_wait(db->idl);
+        poll_timer_wait(tty ? 200 : 1000);
+        poll_block();
+    }
+}
+
+static char *
+short_id(const struct uuid *uuid)
+{
+    return xasprintf("%08x", uuid->parts[0]);
+}
+
+struct cancel {
+    const char *id;
+    int status;
+    char *error;
+    char *vm;
+};
+
+static bool
+build_cancel(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn OVS_UNUSED,
+             void *c_)
+{
+    struct cancel *c = c_;
+    free(c->error);
+    free(c->vm);
+    c->error = c->vm = NULL;
+
+    const struct vmroamrec_migration *m = find_migration(idl, c->id);
+    if (!m) {
+        c->error = xasprintf("no migration %s (vmroam migrations lists "
+                             "them)", c->id);
+        c->status = VMROAM_EXIT_BAD_INPUT;
+        return false;
+    }
+    c->vm = xstrdup(m->vm);
+    if (migr_state_is_final(state_of(m))
+        || migr_state_vm_on_destination(state_of(m))) {
+        c->error = xasprintf("migration %s of %s is %s: too late to cancel",
+                             c->id, m->vm, m->state);
+        c->status = VMROAM_EXIT_FAILURE;
+        return false;
+    }
+    vmroamrec_migration_verify_state(m);
+    vmroamrec_migration_set_cancel_requested(m, true);
+    c->status = VMROAM_EXIT_OK;
+    return true;
+}
+
+static int
+cancel_migration(const struct vmroam_ctx *ctx, const char *id)
+{
+    struct policy_db *db = vmroam_connect(ctx);
+    if (!db) {
+        return VMROAM_EXIT_FAILURE;
+    }
+    struct cancel c = { .id = id };
+    char *error = NULL;
+    int status = VMROAM_EXIT_FAILURE;
+    if (!policy_db_transact(db, build_cancel, &c, &error)) {
+        fprintf(stderr, "vmroam: %s\n", error);
+        free(error);
+    } else if (c.status) {
+        fprintf(stderr, "vmroam: %s\n", c.error);
+        status = c.status;
+    } else {
+        printf("cancel requested for migration %s of %s\n", id, c.vm);
+        const struct vmroamrec_migration *m = find_migration(db->idl, id);
+        status = (ctx->wait && m ? follow(db, &m->header_.uuid)
+                  : VMROAM_EXIT_OK);
+        if (ctx->wait && status == VMROAM_EXIT_FAILURE && m
+            && state_of(m) == MIGR_CANCELLED) {
+            status = VMROAM_EXIT_OK;
+        }
+    }
+    free(c.error);
+    free(c.vm);
+    policy_db_close(db);
+    return status;
+}
+
+static int
+migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
+{
+    const char *cancel = smap_get(&ctx->opts, "cancel");
+    if (cancel && !argc) {
+        return cancel_migration(ctx, cancel);
+    }
+    if (cancel || !argc) {
+        fprintf(stderr, "vmroam migrate: give a VM (vmroam migrate VM --to "
+                "HOST) or --cancel ID, not both\n");
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    const char *to = smap_get(&ctx->opts, "to");
+    bool best = smap_get_bool(&ctx->opts, "best", false);
+    const char *storage = smap_get_def(&ctx->opts, "storage", "shared");
+    if (!!to == best) {
+        fprintf(stderr, "vmroam migrate: give exactly one of --to HOST and "
+                "--best\n");
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    if (strcmp(storage, "copy") && strcmp(storage, "shared")) {
+        fprintf(stderr, "vmroam migrate: --storage: %s is not copy or "
+                "shared\n", storage);
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+
+    struct policy_db *db = vmroam_connect(ctx);
+    if (!db) {
+        return VMROAM_EXIT_FAILURE;
+    }
+    struct request r = {
+        .ctx = ctx, .vm_name = argv[0], .to = to, .storage = storage,
+        .why = DS_EMPTY_INITIALIZER,
+    };
+    char *error = NULL;
+    int status;
+    if (!policy_db_transact(db, build_migrate, &r, &error)) {
+        fprintf(stderr, "vmroam: %s\n", error);
+        free(error);
+        status = VMROAM_EXIT_FAILURE;
+    } else if (r.status) {
+        fprintf(stderr, "vmroam: %s\n", r.error);
+        status = r.status;
+    } else {
+        if (best) {
+            printf("best host for %s: %s, of:\n%s", r.vm_name, r.destination,
+                   ds_cstr(&r.why));
+        }
+        /* The row has its permanent UUID now. */
+        const struct vmroamrec_migration *m = NULL, *i;
+        VMROAMREC_MIGRATION_FOR_EACH (i, db->idl) {
+            if (!strcmp(i->vm, r.vm_name)
+                && !migr_state_is_final(state_of(i))) {
+                m = i;
+            }
+        }
+        struct uuid uuid = m ? m->header_.uuid : UUID_ZERO;
+        char *id = short_id(&uuid);
+        printf("migration %s queued: %s from %s to %s (storage %s)\n",
+               id, r.vm_name, r.source, r.destination, storage);
+        free(id);
+        status = (ctx->wait && m ? follow(db, &uuid) : VMROAM_EXIT_OK);
+    }
+    free(r.error);
+    free(r.source);
+    free(r.destination);
+    ds_destroy(&r.why);
+    policy_db_close(db);
+    return status;
+}
+
+static void
+add_cell(struct table *t, char *text)
+{
+    table_add_cell(t)->text = text;
+}
+
+static int
+compare_queued(const void *a_, const void *b_)
+{
+    const struct vmroamrec_migration *const *a = a_, *const *b = b_;
+    int64_t qa = time_of(*a, "queued"), qb = time_of(*b, "queued");
+    return qa < qb ? -1 : qa > qb;
+}
+
+static void
+list_migrations(const struct vmroam_ctx *ctx, struct ovsdb_idl *idl)
+{
+    static const char *const columns[] = {
+        "id", "vm", "source", "destination", "storage", "state", "progress",
+        "iteration", "downtime", "MB", "error"
+    };
+    struct table t;
+    table_init(&t);
+    table_set_caption(&t, xstrdup("Migrations"));
+    for (size_t i = 0; i < ARRAY_SIZE(columns); i++) {
+        table_add_column(&t, "%s", columns[i]);
+    }
+
+    size_t n = 0;
+    const struct vmroamrec_migration *m, **all = NULL;
+    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+        all = xrealloc(all, (n + 1) * sizeof *all);
+        all[n++] = m;
+    }
+    if (n > 1) {
+        qsort(all, n, sizeof *all, compare_queued);
+    }
+    for (size_t i = 0; i < n; i++) {
+        m = all[i];
+        table_add_row(&t);
+        add_cell(&t, short_id(&m->header_.uuid));
+        add_cell(&t, xstrdup(m->vm));
+        add_cell(&t, xstrdup(m->source));
+        add_cell(&t, xstrdup(m->destination ? m->destination : "-"));
+        add_cell(&t, xstrdup(smap_get_def(&m->options, "storage",
+                                          "shared")));
+        add_cell(&t, xstrdup(m->state));
+        add_cell(&t, xasprintf("%"PRId64"%%", m->progress));
+        add_cell(&t, xasprintf("%"PRId64, stat_of(m, "iteration")));
+        add_cell(&t, xasprintf("%"PRId64" ms", stat_of(m, "downtime_ms")));
+        add_cell(&t, xasprintf("%.1f", stat_of(m, "bytes_processed") / 1e6));
+        add_cell(&t, xstrdup(m->error ? m->error : ""));
+    }
+    free(all);
+    vmroam_print_table(ctx, &t);
+}
+
+static bool
+all_final(struct ovsdb_idl *idl)
+{
+    const struct vmroamrec_migration *m;
+    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+        if (!migr_state_is_final(state_of(m))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int
+migrations_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+               char *argv[] OVS_UNUSED)
+{
+    struct policy_db *db = vmroam_connect(ctx);
+    if (!db) {
+        return VMROAM_EXIT_FAILURE;
+    }
+    bool watch = smap_get_bool(&ctx->opts, "watch", false);
+    bool tty = isatty(STDOUT_FILENO);
+    for (;;) {
+        if (watch && tty) {
+            fputs("\033[H\033[2J", stdout);
+        }
+        list_migrations(ctx, db->idl);
+        fflush(stdout);
+        if (!watch || all_final(db->idl)) {
+            break;
+        }
+        unsigned int seqno = ovsdb_idl_get_seqno(db->idl);
+        while (seqno == ovsdb_idl_get_seqno(db->idl)) {
+            ovsdb_idl_run(db->idl);
+            ovsdb_idl_wait(db->idl);
+            poll_timer_wait(1000);
+            poll_block();
+        }
+    }
+    policy_db_close(db);
+    return VMROAM_EXIT_OK;
+}
+
+struct limits {
+    const char *host;
+    long long int max, max_storage;
+    int status;
+    char *error;
+};
+
+static bool
+build_host_set(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn OVS_UNUSED,
+               void *l_)
+{
+    struct limits *l = l_;
+    const struct vmroamrec_chassis *ch = find_chassis(idl, l->host);
+    free(l->error);
+    l->error = NULL;
+    if (!ch) {
+        l->error = xasprintf("no host named %s", l->host);
+        l->status = VMROAM_EXIT_BAD_INPUT;
+        return false;
+    }
+    if (l->max >= 0) {
+        vmroamrec_chassis_set_max_migrations(ch, l->max);
+    }
+    if (l->max_storage >= 0) {
+        vmroamrec_chassis_set_max_storage_migrations(ch, l->max_storage);
+    }
+    l->status = VMROAM_EXIT_OK;
+    return true;
+}
+
+static bool
+limit_opt(const struct vmroam_ctx *ctx, const char *name, long long int *v)
+{
+    const char *s = smap_get(&ctx->opts, name);
+    char *end;
+    *v = -1;
+    if (s) {
+        *v = strtoll(s, &end, 10);
+        if (!*s || *end || *v < 0 || *v > 1000) {
+            fprintf(stderr, "vmroam host set: --%s: %s is not a number from "
+                    "0 to 1000\n", name, s);
+            return false;
+        }
+    }
+    return true;
+}
+
+static int
+host_set_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED, char *argv[])
+{
+    struct limits l = { .host = argv[0] };
+    if (!limit_opt(ctx, "max-migrations", &l.max)
+        || !limit_opt(ctx, "max-storage-migrations", &l.max_storage)) {
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    if (l.max < 0 && l.max_storage < 0) {
+        fprintf(stderr, "vmroam host set: give --max-migrations N and/or "
+                "--max-storage-migrations N\n");
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    struct policy_db *db = vmroam_connect(ctx);
+    if (!db) {
+        return VMROAM_EXIT_FAILURE;
+    }
+    char *error = NULL;
+    int status = VMROAM_EXIT_FAILURE;
+    if (!policy_db_transact(db, build_host_set, &l, &error)) {
+        fprintf(stderr, "vmroam: %s\n", error);
+        free(error);
+    } else if (l.status) {
+        fprintf(stderr, "vmroam: %s\n", l.error);
+        status = l.status;
+    } else {
+        printf("host %s: limits set\n", l.host);
+        status = VMROAM_EXIT_OK;
+    }
+    free(l.error);
+    policy_db_close(db);
+    return status;
+}
+
+const struct vmroam_command vmroam_migrate_commands[] = {
+    {"migrate", "VM (--to HOST | --best) [--storage copy|shared] [--wait]",
+     "live-migrate a VM to a host on any subnet; --cancel ID to cancel one",
+     0, 1, migrate_cmd},
+    {"migrations", "[--watch] [--format table|json]",
+     "every migration: phase, progress, result", 0, 0, migrations_cmd},
+    {"host set", "HOST [--max-migrations N] [--max-storage-migrations N]",
+     "a host's concurrent migration limits", 1, 1, host_set_cmd},
+    {NULL, NULL, NULL, 0, 0, NULL},
+};
