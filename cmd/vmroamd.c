@@ -20,6 +20,8 @@
 #include "fatal-signal.h"
 #include "ipam/host.h"
 #include "ipam/leases.h"
+#include "migrator/executor.h"
+#include "migrator/libvirt.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/poll-loop.h"
@@ -53,6 +55,8 @@ struct config {
     char *underlay_dev;
     char *uplink;
     char *unixctl_path;
+    char *libvirt;              /* Local hypervisor, or NULL for none. */
+    char *libvirt_peer_uri;     /* How peers' libvirtd reach it. */
     struct overlay_bridge_cfg bridge;
 };
 
@@ -63,6 +67,9 @@ struct agent {
     struct ovsdb_idl_loop ovs;
     struct overlay_ofctrl *ofctrl;
     struct ipam_host *host;     /* Netlink: PA and underlay link. */
+    struct migr_backend *hypervisor;    /* NULL without --libvirt. */
+    struct migr_executor *migrations;
+    long long int next_vm_scan;
     char *pa;                   /* The PA in use now, or NULL. */
     char *pa_subnet;            /* Its provider subnet. */
     char *pa_programmed;        /* ADDRESS/LEN put on the underlay. */
@@ -103,7 +110,10 @@ usage(void)
 "  --bridge NAME          integration bridge (default br-int)\n"
 "  --datapath-type TYPE   netdev (default), system, or dummy (for tests\n"
 "                         with ovs-vswitchd --enable-dummy)\n"
-"  --unixctl SOCKET       control socket for ovs-appctl -t\n",
+"  --unixctl SOCKET       control socket for ovs-appctl -t\n"
+"  --libvirt URI          the local libvirtd (enables migrations)\n"
+"  --libvirt-peer-uri URI how other hosts' libvirtd reach it (default:\n"
+"                         the --libvirt URI)\n",
            program_name, program_name, ovs_rundir());
     daemon_usage();
     vlog_usage();
@@ -131,7 +141,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
     enum {
         OPT_CHASSIS = UCHAR_MAX + 1, OPT_DB, OPT_OVS_DB, OPT_OFCTL, OPT_PA,
         OPT_UNDERLAY_DEV, OPT_UPLINK, OPT_BRIDGE, OPT_DATAPATH_TYPE,
-        OPT_UNIXCTL,
+        OPT_UNIXCTL, OPT_LIBVIRT, OPT_LIBVIRT_PEER_URI,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -146,6 +156,8 @@ parse_options(int argc, char *argv[], struct config *cfg)
         {"bridge", required_argument, NULL, OPT_BRIDGE},
         {"datapath-type", required_argument, NULL, OPT_DATAPATH_TYPE},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        {"libvirt", required_argument, NULL, OPT_LIBVIRT},
+        {"libvirt-peer-uri", required_argument, NULL, OPT_LIBVIRT_PEER_URI},
         {"help", no_argument, NULL, 'h'},
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
@@ -178,6 +190,10 @@ parse_options(int argc, char *argv[], struct config *cfg)
             cfg->bridge.datapath_type = optarg;
             break;
         case OPT_UNIXCTL: cfg->unixctl_path = xstrdup(optarg); break;
+        case OPT_LIBVIRT: cfg->libvirt = xstrdup(optarg); break;
+        case OPT_LIBVIRT_PEER_URI:
+            cfg->libvirt_peer_uri = xstrdup(optarg);
+            break;
         case 'h':
             usage();
             OVS_NOT_REACHED();
@@ -213,6 +229,9 @@ parse_options(int argc, char *argv[], struct config *cfg)
     if (!cfg->underlay_dev) {
         cfg->underlay_dev = xstrdup("br-phy");
     }
+    if (cfg->libvirt && !cfg->libvirt_peer_uri) {
+        cfg->libvirt_peer_uri = xstrdup(cfg->libvirt);
+    }
 }
 
 static bool
@@ -224,7 +243,7 @@ idl_synced(const struct ovsdb_idl_loop *loop)
 /* Recomputes the desired flows from the current contents of both
  * databases. */
 static void
-translate(struct agent *a)
+translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
 {
     struct overlay_iface *ifaces;
     int64_t gre_ofport;
@@ -249,6 +268,10 @@ translate(struct agent *a)
     sset_clear(&a->bound);
     for (size_t i = 0; i < n_ports; i++) {
         sset_add(&a->bound, ports[i].iface->name);
+    }
+    if (vtxn) {
+        overlay_chassis_report_vms(a->vmroam.idl, vtxn, a->cfg.chassis,
+                                   ports, n_ports);
     }
     a->req++;
     a->req_generation = policy_db_generation(a->vmroam.idl);
@@ -284,6 +307,9 @@ report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
         if (ovs && ovs->ovs_version) {
             smap_add(&versions, "ovs", ovs->ovs_version);
         }
+        if (a->hypervisor) {
+            a->hypervisor->class->versions(a->hypervisor->data, &versions);
+        }
 
         long long int now = time_wall_msec();
         struct overlay_chassis_state st = {
@@ -291,6 +317,7 @@ report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
             .pa = a->pa,
             .provider_subnet = a->pa_subnet,
             .underlay_link = ipam_host_link_state(a->host),
+            .libvirt_uri = a->cfg.libvirt_peer_uri,
             .up = true,
             .generation_applied = a->generation_applied,
             .versions = &versions,
@@ -355,6 +382,21 @@ run_pa(struct agent *a)
     free(cidr);
 }
 
+/* Tells the database which VMs run here, as the hypervisor lists them. */
+static void
+scan_vms(struct agent *a, struct ovsdb_idl_txn *vtxn)
+{
+    if (!a->hypervisor || !vtxn || time_msec() < a->next_vm_scan) {
+        return;
+    }
+    struct sset running = SSET_INITIALIZER(&running);
+    migr_libvirt_list(a->hypervisor, &running);
+    overlay_chassis_report_running(a->vmroam.idl, vtxn, a->cfg.chassis,
+                                   &running);
+    sset_destroy(&running);
+    a->next_vm_scan = time_msec() + 1000;
+}
+
 static void
 run(struct agent *a)
 {
@@ -379,11 +421,16 @@ run(struct agent *a)
             a->vmroam_seqno = vseqno;
             a->ovs_seqno = oseqno;
             a->recompute = false;
-            translate(a);
+            translate(a, vtxn);
         }
         overlay_ofctrl_put(a->ofctrl, &a->desired, a->req);
     }
     report(a, vtxn, otxn);
+    if (idl_synced(&a->vmroam)) {
+        migr_executor_run(a->migrations, a->vmroam.idl, vtxn,
+                          ipam_host_link_state(a->host));
+        scan_vms(a, vtxn);
+    }
 
     ovsdb_idl_loop_commit_and_wait(&a->vmroam);
     ovsdb_idl_loop_commit_and_wait(&a->ovs);
@@ -394,6 +441,10 @@ wait_(struct agent *a)
 {
     overlay_ofctrl_wait(a->ofctrl);
     ipam_host_wait(a->host);
+    migr_executor_wait(a->migrations);
+    if (a->hypervisor) {
+        poll_timer_wait_until(a->next_vm_scan);
+    }
     poll_timer_wait_until(a->next_heartbeat);
 }
 
@@ -537,6 +588,13 @@ main(int argc, char *argv[])
     if (!a.host) {
         ovs_fatal(0, "%s", error_msg);
     }
+    if (a.cfg.libvirt) {
+        a.hypervisor = migr_libvirt_open(a.cfg.libvirt, &error_msg);
+        if (!a.hypervisor) {
+            ovs_fatal(0, "%s", error_msg);
+        }
+    }
+    a.migrations = migr_executor_create(a.cfg.chassis, a.hypervisor);
     policy_init(&a.policy);
     hmap_init(&a.desired);
     sset_init(&a.bound);
@@ -561,6 +619,8 @@ main(int argc, char *argv[])
     unixctl_server_destroy(unixctl);
     overlay_ofctrl_destroy(a.ofctrl);
     ipam_host_destroy(a.host);
+    migr_executor_destroy(a.migrations);
+    migr_libvirt_close(a.hypervisor);
     free(a.pa);
     free(a.pa_subnet);
     free(a.pa_programmed);

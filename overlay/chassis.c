@@ -8,6 +8,7 @@
 #include "policy/policy.h"
 #include "policy/vmroam-idl.h"
 #include "smap.h"
+#include "sset.h"
 #include "util.h"
 
 static const struct vmroamrec_chassis *
@@ -55,6 +56,15 @@ overlay_chassis_update(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     if (st->versions && !smap_equal(&ch->versions, st->versions)) {
         vmroamrec_chassis_set_versions(ch, st->versions);
     }
+    if (!nullable_string_is_equal(smap_get(&ch->external_ids, "libvirt-uri"),
+                                  st->libvirt_uri)) {
+        if (st->libvirt_uri) {
+            vmroamrec_chassis_update_external_ids_setkey(ch, "libvirt-uri",
+                                                         st->libvirt_uri);
+        } else {
+            vmroamrec_chassis_update_external_ids_delkey(ch, "libvirt-uri");
+        }
+    }
     if (st->heartbeat) {
         vmroamrec_chassis_set_heartbeat(ch, st->heartbeat);
     }
@@ -96,6 +106,38 @@ overlay_chassis_report_vms(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
         if (!iface || strcmp(iface, ports[i].iface->name)) {
             vmroamrec_vm_update_ports_setkey(vm, r->mac,
                                              ports[i].iface->name);
+        }
+    }
+}
+
+/* Records in the VM table that the VMs in 'running' (as the hypervisor
+ * lists them) run here, and that VMs said to run here but not listed do
+ * not run anywhere known. */
+void
+overlay_chassis_report_running(struct ovsdb_idl *idl,
+                               struct ovsdb_idl_txn *txn, const char *chassis,
+                               const struct sset *running)
+{
+    const struct vmroamrec_vm *vm;
+    const char *name;
+    SSET_FOR_EACH (name, running) {
+        vm = find_vm(idl, name);
+        if (!vm) {
+            vm = vmroamrec_vm_insert(txn);
+            vmroamrec_vm_set_name(vm, name);
+        }
+        if (!vm->chassis || strcmp(vm->chassis, chassis)) {
+            vmroamrec_vm_set_chassis(vm, chassis);
+        }
+        if (!vm->state || strcmp(vm->state, "running")) {
+            vmroamrec_vm_set_state(vm, "running");
+        }
+    }
+    VMROAMREC_VM_FOR_EACH (vm, idl) {
+        if (vm->chassis && !strcmp(vm->chassis, chassis)
+            && !sset_contains(running, vm->name)
+            && (!vm->state || strcmp(vm->state, "stopped"))) {
+            vmroamrec_vm_set_state(vm, "stopped");
         }
     }
 }

@@ -13,6 +13,7 @@ struct ovsdb_idl;
 struct ovsdb_idl_txn;
 struct overlay_port;
 struct smap;
+struct sset;
 
 /* How often the Chassis row's heartbeat is refreshed. */
 #define OVERLAY_CHASSIS_HEARTBEAT_MS 10000
@@ -22,6 +23,7 @@ struct overlay_chassis_state {
     const char *pa;             /* May be NULL. */
     const char *provider_subnet;    /* Of the PA, or NULL. */
     const char *underlay_link;  /* "up", "down", or NULL if unknown. */
+    const char *libvirt_uri;    /* How peers reach its hypervisor. */
     bool up;
     int64_t generation_applied;
     const struct smap *versions;
@@ -33,5 +35,9 @@ void overlay_chassis_update(struct ovsdb_idl *, struct ovsdb_idl_txn *,
 void overlay_chassis_report_vms(struct ovsdb_idl *, struct ovsdb_idl_txn *,
                                 const char *chassis,
                                 const struct overlay_port *, size_t n);
+void overlay_chassis_report_running(struct ovsdb_idl *,
+                                    struct ovsdb_idl_txn *,
+                                    const char *chassis,
+                                    const struct sset *running);
 
 #endif /* overlay/chassis.h */

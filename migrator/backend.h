@@ -1,0 +1,66 @@
+/* What moves a VM: the interface between the migration executor and the
+ * hypervisor.
+ *
+ * The executor (migrator/executor.c) decides what happens when; a backend
+ * does it.  The real backend is libvirt (migrator/libvirt.c); unit tests use
+ * a fake.  A backend moves memory (and disks, for shared-nothing
+ * migrations) while the VM runs, reports progress, can be aborted, and
+ * always leaves the VM running exactly once: on the destination if it
+ * succeeded, on the source otherwise.  The data path (libvirt's own
+ * connection today) is the backend's business. */
+
+#ifndef MIGRATOR_BACKEND_H
+#define MIGRATOR_BACKEND_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct smap;
+
+struct migr_spec {
+    const char *vm;
+    const char *destination;        /* Chassis name, for messages. */
+    const char *dest_uri;           /* How to reach its hypervisor. */
+    const char *dest_address;       /* Its PA: where the data goes. */
+    bool copy_storage;              /* Copy the disks too. */
+    int max_downtime_ms;            /* Pause target at switchover. */
+};
+
+enum migr_job_result {
+    MIGR_JOB_RUNNING,
+    MIGR_JOB_SUCCEEDED,             /* The VM runs on the destination. */
+    MIGR_JOB_FAILED,                /* The VM still runs on the source. */
+};
+
+struct migr_status {
+    enum migr_job_result result;
+    bool copying_storage;           /* Still in the storage phase. */
+    uint64_t total;                 /* Bytes, memory + disks. */
+    uint64_t processed;
+    uint64_t remaining;
+    uint64_t dirty_rate;            /* Pages per second. */
+    uint64_t iteration;             /* Memory pass. */
+    uint64_t downtime_ms;           /* Once succeeded. */
+    char *error;                    /* Once failed; caller frees. */
+};
+
+struct migr_job;
+
+struct migr_backend_class {
+    const char *name;
+    struct migr_job *(*start)(void *backend, const struct migr_spec *,
+                              char **errorp);
+    void (*poll)(struct migr_job *, struct migr_status *);
+    void (*abort)(struct migr_job *);
+    void (*wait)(struct migr_job *);
+    void (*destroy)(struct migr_job *);
+    bool (*runs_here)(void *backend, const char *vm);
+    void (*versions)(void *backend, struct smap *);
+};
+
+struct migr_backend {
+    const struct migr_backend_class *class;
+    void *data;
+};
+
+#endif /* migrator/backend.h */

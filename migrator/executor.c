@@ -1,0 +1,537 @@
+#include <config.h>
+
+#include "migrator/executor.h"
+
+#include <string.h>
+
+#include "migrator/backend.h"
+#include "migrator/fsm.h"
+#include "migrator/schedule.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "policy/db.h"
+#include "policy/vmroam-idl.h"
+#include "smap.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(migr_executor);
+
+/* How long a source waits for its destination to get ready. */
+#define PREPARE_TIMEOUT_MS 30000
+/* How often progress is written to the database while a job runs. */
+#define PROGRESS_INTERVAL_MS 250
+
+/* One migration this host is the source of. */
+struct job {
+    struct hmap_node node;      /* In executor's 'jobs', by row UUID. */
+    struct uuid row;
+    struct migr_job *job;       /* NULL before the backend started. */
+    struct migr_status status;  /* Last seen. */
+    char *abort_reason;         /* Why we aborted it, or NULL. */
+    long long int next_progress;
+};
+
+struct migr_executor {
+    char *chassis;
+    struct migr_backend *backend;   /* May be NULL: no hypervisor. */
+    struct hmap jobs;
+};
+
+struct migr_executor *
+migr_executor_create(const char *chassis, struct migr_backend *backend)
+{
+    struct migr_executor *ex = xzalloc(sizeof *ex);
+    ex->chassis = xstrdup(chassis);
+    ex->backend = backend;
+    hmap_init(&ex->jobs);
+    return ex;
+}
+
+static void
+job_destroy(struct migr_executor *ex, struct job *j)
+{
+    hmap_remove(&ex->jobs, &j->node);
+    if (j->job) {
+        ex->backend->class->destroy(j->job);
+    }
+    free(j->status.error);
+    free(j->abort_reason);
+    free(j);
+}
+
+void
+migr_executor_destroy(struct migr_executor *ex)
+{
+    if (ex) {
+        struct job *j;
+        HMAP_FOR_EACH_SAFE (j, node, &ex->jobs) {
+            job_destroy(ex, j);
+        }
+        hmap_destroy(&ex->jobs);
+        free(ex->chassis);
+        free(ex);
+    }
+}
+
+static struct job *
+find_job(const struct migr_executor *ex, const struct uuid *row)
+{
+    struct job *j;
+    HMAP_FOR_EACH_WITH_HASH (j, node, uuid_hash(row), &ex->jobs) {
+        if (uuid_equals(&j->row, row)) {
+            return j;
+        }
+    }
+    return NULL;
+}
+
+static struct job *
+get_job(struct migr_executor *ex, const struct uuid *row)
+{
+    struct job *j = find_job(ex, row);
+    if (!j) {
+        j = xzalloc(sizeof *j);
+        j->row = *row;
+        hmap_insert(&ex->jobs, &j->node, uuid_hash(row));
+    }
+    return j;
+}
+
+static enum migr_state
+state_of(const struct vmroamrec_migration *m)
+{
+    enum migr_state s = MIGR_QUEUED;
+    migr_state_from_name(m->state, &s);
+    return s;
+}
+
+static struct migr_flags
+flags_of(const struct vmroamrec_migration *m)
+{
+    return (struct migr_flags) {
+        .copy_storage = !strcmp(smap_get_def(&m->options, "storage",
+                                             "shared"), "copy"),
+        .cancel_requested = m->cancel_requested,
+    };
+}
+
+static const struct vmroamrec_chassis *
+find_chassis(struct ovsdb_idl *idl, const char *name)
+{
+    const struct vmroamrec_chassis *ch;
+    VMROAMREC_CHASSIS_FOR_EACH (ch, idl) {
+        if (name && !strcmp(ch->name, name)) {
+            return ch;
+        }
+    }
+    return NULL;
+}
+
+/* Moves 'm' to the state after 'event', stamping the time it entered it.
+ * Returns the new state. */
+static enum migr_state
+advance(const struct vmroamrec_migration *m, enum migr_event event)
+{
+    struct migr_flags flags = flags_of(m);
+    char *error;
+    enum migr_state s = migr_next(state_of(m), event, &flags, &error);
+    if (error) {
+        VLOG_WARN("migration of %s: %s", m->vm, error);
+        free(error);
+        return s;
+    }
+    long long int now = time_wall_msec();
+    vmroamrec_migration_set_state(m, migr_state_name(s));
+    vmroamrec_migration_update_timestamps_setkey(m, migr_state_name(s), now);
+    if (migr_state_is_final(s)) {
+        vmroamrec_migration_update_timestamps_setkey(m, "finished", now);
+        vmroamrec_migration_set_progress(m, s == MIGR_DONE ? 100
+                                            : m->progress);
+    }
+    VLOG_INFO("migration of %s from %s to %s: %s -> %s (%s)", m->vm,
+              m->source, m->destination ? m->destination : "?", m->state,
+              migr_state_name(s), migr_event_name(event));
+    return s;
+}
+
+static void
+fail(const struct vmroamrec_migration *m, const char *reason)
+{
+    vmroamrec_migration_set_error(m, reason);
+    advance(m, MIGR_EV_FAILED);
+}
+
+/* Starts the queued migrations of this host that the limits allow. */
+static void
+schedule(struct migr_executor *ex, struct ovsdb_idl *idl,
+         struct ovsdb_idl_txn *txn)
+{
+    const struct vmroamrec_migration *m;
+    size_t n = 0, n_hosts = 0;
+    bool mine = false;
+
+    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+        n++;
+        mine |= (state_of(m) == MIGR_QUEUED && !m->cancel_requested
+                 && !strcmp(m->source, ex->chassis));
+    }
+    if (!mine) {
+        return;
+    }
+
+    struct migr_entry *entries = xcalloc(n, sizeof *entries);
+    const struct vmroamrec_migration **rows = xcalloc(n, sizeof *rows);
+    size_t i = 0;
+    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+        rows[i] = m;
+        entries[i++] = (struct migr_entry) {
+            .source = m->source,
+            .destination = m->destination,
+            .copy_storage = flags_of(m).copy_storage,
+            .state = m->cancel_requested ? MIGR_CANCELLED : state_of(m),
+            .queued_at = smap_get_int(&m->external_ids, "order", 0),
+        };
+        for (size_t k = 0; k < m->n_timestamps; k++) {
+            if (!strcmp(m->key_timestamps[k], "queued")) {
+                entries[i - 1].queued_at = m->value_timestamps[k];
+            }
+        }
+    }
+
+    const struct vmroamrec_chassis *ch;
+    struct migr_host_limits *hosts = NULL;
+    VMROAMREC_CHASSIS_FOR_EACH (ch, idl) {
+        hosts = xrealloc(hosts, (n_hosts + 1) * sizeof *hosts);
+        hosts[n_hosts++] = (struct migr_host_limits) {
+            ch->name, ch->max_migrations, ch->max_storage_migrations,
+        };
+    }
+
+    if (migr_schedule(entries, n, hosts, n_hosts)) {
+        bool started = false;
+        for (i = 0; i < n; i++) {
+            if (entries[i].start && !strcmp(entries[i].source, ex->chassis)) {
+                advance(rows[i], MIGR_EV_START);
+                vmroamrec_migration_update_timestamps_setkey(
+                    rows[i], "started", time_wall_msec());
+                started = true;
+            }
+        }
+        if (started) {
+            /* Two sources must not both take a destination's last slot:
+             * our view of every migration must still hold at commit. */
+            VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+                vmroamrec_migration_verify_state(m);
+            }
+        }
+    }
+    (void) txn;
+    free(entries);
+    free(rows);
+    free(hosts);
+}
+
+/* The destination's part: say when this host can receive. */
+static void
+prepare_incoming(struct migr_executor *ex, struct ovsdb_idl *idl,
+                 const char *underlay_link)
+{
+    const struct vmroamrec_migration *m;
+    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+        if (state_of(m) != MIGR_PREPARING || !m->destination
+            || strcmp(m->destination, ex->chassis)
+            || smap_get(&m->external_ids, "destination-ready")) {
+            continue;
+        }
+        const char *verdict = (!ex->backend ? "no hypervisor on this host"
+                               : underlay_link && !strcmp(underlay_link,
+                                                          "down")
+                               ? "underlay link down" : "yes");
+        vmroamrec_migration_update_external_ids_setkey(
+            m, "destination-ready", verdict);
+    }
+}
+
+static int64_t
+time_of(const struct vmroamrec_migration *m, const char *key)
+{
+    for (size_t i = 0; i < m->n_timestamps; i++) {
+        if (!strcmp(m->key_timestamps[i], key)) {
+            return m->value_timestamps[i];
+        }
+    }
+    return 0;
+}
+
+/* Starts the backend once the destination is ready. */
+static void
+run_preparing(struct migr_executor *ex, struct ovsdb_idl *idl,
+              const struct vmroamrec_migration *m, struct job *j)
+{
+    const char *ready = smap_get(&m->external_ids, "destination-ready");
+    const struct vmroamrec_chassis *dst = find_chassis(idl, m->destination);
+
+    if (m->cancel_requested) {
+        vmroamrec_migration_set_error(m, "cancelled by the operator");
+        advance(m, MIGR_EV_CANCEL);
+        return;
+    }
+    if (!ready) {
+        if (time_wall_msec() - time_of(m, "preparing") > PREPARE_TIMEOUT_MS) {
+            char *why = xasprintf("destination %s did not get ready within "
+                                  "%d s (is its vmroamd running?)",
+                                  m->destination, PREPARE_TIMEOUT_MS / 1000);
+            fail(m, why);
+            free(why);
+        }
+        return;
+    }
+    if (strcmp(ready, "yes")) {
+        char *why = xasprintf("destination %s cannot receive: %s",
+                              m->destination, ready);
+        fail(m, why);
+        free(why);
+        return;
+    }
+
+    const char *uri = dst ? smap_get(&dst->external_ids, "libvirt-uri")
+                          : NULL;
+    if (!uri || !dst->n_pas) {
+        char *why = xasprintf("destination %s publishes no hypervisor URI "
+                              "or PA", m->destination);
+        fail(m, why);
+        free(why);
+        return;
+    }
+    struct migr_spec spec = {
+        .vm = m->vm,
+        .destination = m->destination,
+        .dest_uri = uri,
+        .dest_address = dst->pas[0],
+        .copy_storage = flags_of(m).copy_storage,
+        .max_downtime_ms = smap_get_int(&m->options, "max-downtime-ms", 300),
+    };
+    char *error = NULL;
+    j->job = ex->backend->class->start(ex->backend->data, &spec, &error);
+    if (!j->job) {
+        fail(m, error);
+        free(error);
+        return;
+    }
+    advance(m, MIGR_EV_PREPARED);
+}
+
+static void
+write_stats(const struct vmroamrec_migration *m, const struct migr_status *st)
+{
+    static const char *const keys[] = {
+        "bytes_total", "bytes_processed", "bytes_remaining", "dirty_rate",
+        "iteration", "downtime_ms",
+    };
+    const int64_t values[] = {
+        st->total, st->processed, st->remaining, st->dirty_rate,
+        st->iteration, st->downtime_ms,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        vmroamrec_migration_update_stats_setkey(m, keys[i], values[i]);
+    }
+    double fraction = st->total ? (double) st->processed / st->total : 0;
+    vmroamrec_migration_set_progress(
+        m, migr_progress(state_of(m), flags_of(m).copy_storage, fraction));
+}
+
+/* The VM runs on the destination: its lookup records move to the
+ * destination's PA in this same transaction, with a new generation. */
+static void
+move_records(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+             const struct vmroamrec_migration *m)
+{
+    const struct vmroamrec_chassis *dst = find_chassis(idl, m->destination);
+    const struct vmroamrec_lookup_record *r;
+    bool moved = false;
+    VMROAMREC_LOOKUP_RECORD_FOR_EACH (r, idl) {
+        if (r->vm && !strcmp(r->vm, m->vm) && dst && dst->n_pas) {
+            vmroamrec_lookup_record_set_pa(r, dst->pas[0]);
+            vmroamrec_lookup_record_set_chassis(r, m->destination);
+            moved = true;
+        }
+    }
+    if (moved) {
+        policy_db_bump_generation(idl, txn);
+    }
+    const struct vmroamrec_vm *vm;
+    VMROAMREC_VM_FOR_EACH (vm, idl) {
+        if (!strcmp(vm->name, m->vm)) {
+            vmroamrec_vm_set_chassis(vm, m->destination);
+        }
+    }
+}
+
+/* Why a running migration must stop now, or NULL. */
+static const char *
+abort_reason(struct ovsdb_idl *idl, const struct vmroamrec_migration *m,
+             const char *underlay_link, char **buf)
+{
+    const struct vmroamrec_chassis *dst = find_chassis(idl, m->destination);
+    *buf = NULL;
+    if (m->cancel_requested) {
+        return "cancelled by the operator";
+    }
+    if (underlay_link && !strcmp(underlay_link, "down")) {
+        *buf = xasprintf("underlay link of the source %s went down",
+                         m->source);
+    } else if (dst && dst->underlay_link
+               && !strcmp(dst->underlay_link, "down")) {
+        *buf = xasprintf("underlay link of the destination %s went down",
+                         m->destination);
+    } else if (!dst || strcmp(dst->state, "up")) {
+        *buf = xasprintf("destination %s went down", m->destination);
+    }
+    return *buf;
+}
+
+static void
+run_job(struct migr_executor *ex, struct ovsdb_idl *idl,
+        struct ovsdb_idl_txn *txn, const struct vmroamrec_migration *m,
+        struct job *j, const char *underlay_link)
+{
+    const struct migr_backend_class *class = ex->backend->class;
+    enum migr_state s = state_of(m);
+
+    free(j->status.error);
+    class->poll(j->job, &j->status);
+    struct migr_status *st = &j->status;
+
+    char *buf;
+    const char *reason = abort_reason(idl, m, underlay_link, &buf);
+    if (st->result == MIGR_JOB_RUNNING && reason && !j->abort_reason) {
+        VLOG_WARN("migration of %s: aborting: %s", m->vm, reason);
+        j->abort_reason = xstrdup(reason);
+        class->abort(j->job);
+    }
+    free(buf);
+
+    if (st->result == MIGR_JOB_SUCCEEDED) {
+        write_stats(m, st);
+        if (s == MIGR_STORAGE) {
+            s = advance(m, MIGR_EV_STORAGE_DONE);
+        }
+        if (s == MIGR_MEMORY) {
+            s = advance(m, MIGR_EV_MEMORY_DONE);
+        }
+        move_records(idl, txn, m);
+        s = advance(m, MIGR_EV_RESUMED);
+        advance(m, MIGR_EV_CLEANED);
+    } else if (st->result == MIGR_JOB_FAILED) {
+        vmroamrec_migration_set_error(m, j->abort_reason ? j->abort_reason
+                                         : st->error);
+        if (j->abort_reason && m->cancel_requested) {
+            advance(m, MIGR_EV_CANCEL);
+        } else {
+            advance(m, MIGR_EV_FAILED);
+        }
+    } else {
+        if (s == MIGR_STORAGE && !st->copying_storage && st->processed) {
+            advance(m, MIGR_EV_STORAGE_DONE);
+        }
+        long long int now = time_msec();
+        if (now >= j->next_progress) {
+            write_stats(m, st);
+            j->next_progress = now + PROGRESS_INTERVAL_MS;
+        }
+    }
+}
+
+/* Drives one migration this host is the source of. */
+static void
+run_outgoing(struct migr_executor *ex, struct ovsdb_idl *idl,
+             struct ovsdb_idl_txn *txn, const struct vmroamrec_migration *m,
+             const char *underlay_link)
+{
+    enum migr_state s = state_of(m);
+    struct job *j = find_job(ex, &m->header_.uuid);
+
+    if (s == MIGR_QUEUED) {
+        if (m->cancel_requested) {
+            vmroamrec_migration_set_error(m, "cancelled by the operator");
+            advance(m, MIGR_EV_CANCEL);
+        }
+    } else if (s == MIGR_PREPARING) {
+        if (!ex->backend) {
+            fail(m, "the source has no hypervisor connection");
+        } else {
+            run_preparing(ex, idl, m, get_job(ex, &m->header_.uuid));
+        }
+    } else if (s == MIGR_ROLLING_BACK) {
+        /* The backend leaves the VM on the source and the destination
+         * clean; nothing is left to undo once its job has ended. */
+        if (!j || !j->job || j->status.result != MIGR_JOB_RUNNING) {
+            advance(m, MIGR_EV_ROLLED_BACK);
+        }
+    } else if (migr_state_is_active(s) && (!j || !j->job)) {
+        /* A migration of ours that no job of ours drives: this agent
+         * restarted.  Where does the VM run now? */
+        bool here = ex->backend && ex->backend->class->runs_here(
+            ex->backend->data, m->vm);
+        if (here) {
+            fail(m, "the source agent restarted during the migration; the "
+                 "VM kept running on the source");
+        } else {
+            move_records(idl, txn, m);
+            advance(m, MIGR_EV_RESUMED);
+            advance(m, MIGR_EV_CLEANED);
+        }
+    } else if (migr_state_is_active(s)) {
+        run_job(ex, idl, txn, m, j, underlay_link);
+    }
+}
+
+void
+migr_executor_run(struct migr_executor *ex, struct ovsdb_idl *idl,
+                  struct ovsdb_idl_txn *txn, const char *underlay_link)
+{
+    if (!txn) {
+        /* The last transaction is still on its way: decide nothing from a
+         * view it is about to change. */
+        return;
+    }
+    schedule(ex, idl, txn);
+    prepare_incoming(ex, idl, underlay_link);
+
+    const struct vmroamrec_migration *m;
+    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+        if (!strcmp(m->source, ex->chassis)) {
+            run_outgoing(ex, idl, txn, m, underlay_link);
+        }
+    }
+
+    /* Forget jobs whose migration ended or vanished. */
+    struct job *j;
+    HMAP_FOR_EACH_SAFE (j, node, &ex->jobs) {
+        const struct vmroamrec_migration *row
+            = vmroamrec_migration_get_for_uuid(idl, &j->row);
+        if (!row || (migr_state_is_final(state_of(row))
+                     && (!j->job || j->status.result != MIGR_JOB_RUNNING))) {
+            job_destroy(ex, j);
+        }
+    }
+}
+
+void
+migr_executor_wait(struct migr_executor *ex)
+{
+    struct job *j;
+    HMAP_FOR_EACH (j, node, &ex->jobs) {
+        if (j->job) {
+            ex->backend->class->wait(j->job);
+            if (j->status.result == MIGR_JOB_RUNNING) {
+                poll_timer_wait(PROGRESS_INTERVAL_MS);
+            }
+        } else {
+            poll_timer_wait(1000);
+        }
+    }
+}

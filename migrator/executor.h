@@ -1,0 +1,29 @@
+/* The migrations one host's agent takes part in.
+ *
+ * Every vmroamd runs an executor.  As a source it starts the queued
+ * migrations the scheduler lets through (the start is a transaction that
+ * verifies every migration's state, so two sources never overbook a
+ * destination), drives each through the state machine with its backend,
+ * writes progress into the Migration row, aborts on cancel, on a lost
+ * underlay link or an absent destination, and on success moves the VM's
+ * lookup records to the destination's PA.  As a destination it says when
+ * it is ready to receive.  Everything it knows is in the database, so a
+ * restarted agent finds its migrations again. */
+
+#ifndef MIGRATOR_EXECUTOR_H
+#define MIGRATOR_EXECUTOR_H 1
+
+struct migr_backend;
+struct migr_executor;
+struct ovsdb_idl;
+struct ovsdb_idl_txn;
+
+struct migr_executor *migr_executor_create(const char *chassis,
+                                           struct migr_backend *);
+void migr_executor_destroy(struct migr_executor *);
+
+void migr_executor_run(struct migr_executor *, struct ovsdb_idl *,
+                       struct ovsdb_idl_txn *, const char *underlay_link);
+void migr_executor_wait(struct migr_executor *);
+
+#endif /* migrator/executor.h */

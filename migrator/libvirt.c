@@ -1,0 +1,309 @@
+#include <config.h>
+
+#include "migrator/libvirt.h"
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "latch.h"
+#include "openvswitch/thread.h"
+#include "ovs-thread.h"
+#include "openvswitch/vlog.h"
+#include "smap.h"
+#include "sset.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(migr_libvirt);
+
+struct libvirt {
+    virConnectPtr conn;
+    char *uri;
+};
+
+struct migr_job {
+    struct libvirt *lv;
+    virDomainPtr dom;
+    char *vm;
+    char *dest_uri;
+    char *migrate_uri;
+    bool copy_storage;
+    int max_downtime_ms;
+
+    struct ovs_mutex mutex;
+    bool done OVS_GUARDED;
+    bool ok OVS_GUARDED;
+    char *error OVS_GUARDED;
+    struct migr_status last;        /* Last progress seen. */
+    struct latch latch;             /* Set when the thread ends. */
+    pthread_t thread;
+};
+
+static char *
+last_error(const char *what)
+{
+    const char *msg = virGetLastErrorMessage();
+    return xasprintf("%s: %s", what, msg ? msg : "unknown libvirt error");
+}
+
+static void *
+migrate_thread(void *job_)
+{
+    struct migr_job *job = job_;
+    virTypedParameterPtr params = NULL;
+    int nparams = 0, maxparams = 0;
+    unsigned int flags = (VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER
+                          | VIR_MIGRATE_PERSIST_DEST
+                          | VIR_MIGRATE_UNDEFINE_SOURCE
+                          | VIR_MIGRATE_AUTO_CONVERGE);
+    if (job->copy_storage) {
+        flags |= VIR_MIGRATE_NON_SHARED_DISK;
+    }
+    if (job->migrate_uri) {
+        virTypedParamsAddString(&params, &nparams, &maxparams,
+                                VIR_MIGRATE_PARAM_URI, job->migrate_uri);
+    }
+
+    int ret = virDomainMigrateToURI3(job->dom, job->dest_uri, params,
+                                     nparams, flags);
+    char *error = ret ? last_error("migration failed") : NULL;
+    virTypedParamsFree(params, nparams);
+
+    ovs_mutex_lock(&job->mutex);
+    job->done = true;
+    job->ok = !ret;
+    job->error = error;
+    ovs_mutex_unlock(&job->mutex);
+    latch_set(&job->latch);
+    return NULL;
+}
+
+static struct migr_job *
+lv_start(void *lv_, const struct migr_spec *spec, char **errorp)
+{
+    struct libvirt *lv = lv_;
+    virDomainPtr dom = virDomainLookupByName(lv->conn, spec->vm);
+    if (!dom) {
+        *errorp = last_error(spec->vm);
+        return NULL;
+    }
+    if (spec->max_downtime_ms > 0
+        && virDomainMigrateSetMaxDowntime(dom, spec->max_downtime_ms, 0)) {
+        VLOG_WARN("%s: cannot set the downtime target", spec->vm);
+    }
+
+    struct migr_job *job = xzalloc(sizeof *job);
+    job->lv = lv;
+    job->dom = dom;
+    job->vm = xstrdup(spec->vm);
+    job->dest_uri = xstrdup(spec->dest_uri);
+    job->migrate_uri = (spec->dest_address
+                        ? xasprintf("tcp://%s", spec->dest_address) : NULL);
+    job->copy_storage = spec->copy_storage;
+    ovs_mutex_init(&job->mutex);
+    latch_init(&job->latch);
+    job->thread = ovs_thread_create("migrate", migrate_thread, job);
+    VLOG_INFO("%s: migrating to %s (%s%s)", spec->vm, spec->destination,
+              spec->dest_uri, spec->copy_storage ? ", copying storage" : "");
+    return job;
+}
+
+static uint64_t
+param(virTypedParameterPtr params, int n, const char *name)
+{
+    unsigned long long v = 0;
+    return virTypedParamsGetULLong(params, n, name, &v) == 1 ? v : 0;
+}
+
+/* Reads the running job's statistics into 'st'. */
+static void
+read_stats(struct migr_job *job, struct migr_status *st)
+{
+    virTypedParameterPtr params = NULL;
+    int n = 0, type;
+    if (virDomainGetJobStats(job->dom, &type, &params, &n, 0) || !n) {
+        return;
+    }
+    uint64_t disk_total = param(params, n, VIR_DOMAIN_JOB_DISK_TOTAL);
+    uint64_t disk_done = param(params, n, VIR_DOMAIN_JOB_DISK_PROCESSED);
+    uint64_t mem_done = param(params, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED);
+
+    st->total = param(params, n, VIR_DOMAIN_JOB_DATA_TOTAL);
+    st->processed = param(params, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
+    st->remaining = param(params, n, VIR_DOMAIN_JOB_DATA_REMAINING);
+    st->dirty_rate = param(params, n, VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE);
+    st->iteration = param(params, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
+    /* Disks are mirrored before memory moves. */
+    st->copying_storage = (job->copy_storage && disk_total
+                           && disk_done < disk_total && !mem_done);
+    virTypedParamsFree(params, n);
+}
+
+/* After success the source domain is gone; the destination keeps the
+ * completed job's statistics, downtime included. */
+static void
+read_completed_stats(struct migr_job *job, struct migr_status *st)
+{
+    virConnectPtr dest = virConnectOpen(job->dest_uri);
+    virDomainPtr dom = dest ? virDomainLookupByName(dest, job->vm) : NULL;
+    virTypedParameterPtr params = NULL;
+    int n = 0, type;
+    if (dom && !virDomainGetJobStats(dom, &type, &params, &n,
+                                     VIR_DOMAIN_JOB_STATS_COMPLETED)) {
+        st->downtime_ms = param(params, n, VIR_DOMAIN_JOB_DOWNTIME);
+        uint64_t total = param(params, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
+        if (total) {
+            st->processed = st->total = total;
+            st->remaining = 0;
+        }
+        uint64_t iteration = param(params, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
+        st->iteration = iteration ? iteration : st->iteration;
+        virTypedParamsFree(params, n);
+    }
+    if (dom) {
+        virDomainFree(dom);
+    }
+    if (dest) {
+        virConnectClose(dest);
+    }
+}
+
+static void
+lv_poll(struct migr_job *job, struct migr_status *st)
+{
+    ovs_mutex_lock(&job->mutex);
+    bool done = job->done, ok = job->ok;
+    char *error = nullable_xstrdup(job->error);
+    ovs_mutex_unlock(&job->mutex);
+
+    if (!done) {
+        read_stats(job, &job->last);
+    } else if (ok && job->last.result == MIGR_JOB_RUNNING) {
+        read_completed_stats(job, &job->last);
+    }
+    job->last.result = (!done ? MIGR_JOB_RUNNING
+                        : ok ? MIGR_JOB_SUCCEEDED : MIGR_JOB_FAILED);
+    *st = job->last;
+    st->error = error;
+}
+
+static void
+lv_abort(struct migr_job *job)
+{
+    if (virDomainAbortJob(job->dom)) {
+        char *error = last_error("abort");
+        VLOG_WARN("%s: %s", job->vm, error);
+        free(error);
+    }
+}
+
+static void
+lv_wait(struct migr_job *job)
+{
+    latch_wait(&job->latch);
+}
+
+static void
+lv_destroy(struct migr_job *job)
+{
+    if (job) {
+        xpthread_join(job->thread, NULL);
+        virDomainFree(job->dom);
+        latch_destroy(&job->latch);
+        ovs_mutex_destroy(&job->mutex);
+        free(job->error);
+        free(job->vm);
+        free(job->dest_uri);
+        free(job->migrate_uri);
+        free(job);
+    }
+}
+
+static bool
+lv_runs_here(void *lv_, const char *vm)
+{
+    struct libvirt *lv = lv_;
+    virDomainPtr dom = virDomainLookupByName(lv->conn, vm);
+    bool active = dom && virDomainIsActive(dom) == 1;
+    if (dom) {
+        virDomainFree(dom);
+    }
+    return active;
+}
+
+static char *
+version_string(unsigned long v)
+{
+    return xasprintf("%lu.%lu.%lu", v / 1000000, v / 1000 % 1000, v % 1000);
+}
+
+static void
+lv_versions(void *lv_, struct smap *versions)
+{
+    struct libvirt *lv = lv_;
+    unsigned long v;
+    if (!virConnectGetLibVersion(lv->conn, &v)) {
+        smap_add_nocopy(versions, xstrdup("libvirt"), version_string(v));
+    }
+    if (!virConnectGetVersion(lv->conn, &v)) {
+        smap_add_nocopy(versions, xstrdup("qemu"), version_string(v));
+    }
+}
+
+static const struct migr_backend_class libvirt_class = {
+    "libvirt", lv_start, lv_poll, lv_abort, lv_wait, lv_destroy,
+    lv_runs_here, lv_versions,
+};
+
+static void
+ignore_error(void *aux OVS_UNUSED, virErrorPtr error OVS_UNUSED)
+{
+    /* Errors are reported where they happen, with their context. */
+}
+
+struct migr_backend *
+migr_libvirt_open(const char *uri, char **errorp)
+{
+    virSetErrorFunc(NULL, ignore_error);
+    virConnectPtr conn = virConnectOpen(uri);
+    if (!conn) {
+        *errorp = last_error(uri);
+        return NULL;
+    }
+    struct libvirt *lv = xzalloc(sizeof *lv);
+    lv->conn = conn;
+    lv->uri = xstrdup(uri);
+
+    struct migr_backend *b = xmalloc(sizeof *b);
+    b->class = &libvirt_class;
+    b->data = lv;
+    return b;
+}
+
+void
+migr_libvirt_close(struct migr_backend *b)
+{
+    if (b) {
+        struct libvirt *lv = b->data;
+        virConnectClose(lv->conn);
+        free(lv->uri);
+        free(lv);
+        free(b);
+    }
+}
+
+/* Adds the names of the domains running here to 'running'. */
+void
+migr_libvirt_list(struct migr_backend *b, struct sset *running)
+{
+    struct libvirt *lv = b->data;
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(lv->conn, &doms,
+                                     VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    for (int i = 0; i < n; i++) {
+        sset_add(running, virDomainGetName(doms[i]));
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+}
