@@ -191,7 +191,10 @@ schedule(struct migr_executor *ex, struct ovsdb_idl *idl,
             .source = m->source,
             .destination = m->destination,
             .copy_storage = flags_of(m).copy_storage,
-            .state = m->cancel_requested ? MIGR_CANCELLED : state_of(m),
+            /* A queued migration with a cancel pending will never run;
+             * a running one still counts until it has rolled back. */
+            .state = (m->cancel_requested && state_of(m) == MIGR_QUEUED
+                      ? MIGR_CANCELLED : state_of(m)),
             .queued_at = smap_get_int(&m->external_ids, "order", 0),
         };
         for (size_t k = 0; k < m->n_timestamps; k++) {

@@ -144,7 +144,7 @@ migr_progress(enum migr_state s, bool copy_storage, double fraction)
 {
     /* Where each phase starts, in percent. */
     int start, end;
-    fraction = fraction < 0 ? 0 : fraction > 1 ? 1 : fraction;
+    fraction = !(fraction >= 0) ? 0 : fraction > 1 ? 1 : fraction;
     switch (s) {
     case MIGR_QUEUED: return 0;
     case MIGR_PREPARING: start = 0; end = 5; break;

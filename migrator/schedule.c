@@ -47,26 +47,40 @@ limit_of(const struct migr_host_limits *h, bool storage)
     return storage ? h->max_storage_migrations : h->max_migrations;
 }
 
-/* True if 'e' fits the limits of both its hosts, the lower of each pair. */
+/* True if 'e' fits the limits of both its hosts: each end stays within its
+ * own limit, so between the two the lower one holds. */
 static bool
 fits(const struct migr_entry *entries, size_t n, const struct migr_entry *e,
      const struct migr_host_limits *hosts, size_t n_hosts)
 {
-    const struct migr_host_limits *src = find_host(hosts, n_hosts, e->source);
-    const struct migr_host_limits *dst = find_host(hosts, n_hosts,
-                                                   e->destination);
-    int64_t max = MIN(limit_of(src, false), limit_of(dst, false));
-    int64_t max_storage = MIN(limit_of(src, true), limit_of(dst, true));
     const char *ends[2] = { e->source, e->destination };
-
     for (int i = 0; i < 2; i++) {
+        const struct migr_host_limits *h = find_host(hosts, n_hosts, ends[i]);
         int64_t all, storage;
         count_running(entries, n, ends[i], &all, &storage);
-        if (all >= max || (e->copy_storage && storage >= max_storage)) {
+        if (all >= limit_of(h, false)
+            || (e->copy_storage && storage >= limit_of(h, true))) {
             return false;
         }
     }
     return true;
+}
+
+/* True if 'e' can never start: one of its hosts takes no migrations (of its
+ * kind) at all.  It must not hold up the queue behind it. */
+static bool
+never_fits(const struct migr_entry *e, const struct migr_host_limits *hosts,
+           size_t n_hosts)
+{
+    const char *ends[2] = { e->source, e->destination };
+    for (int i = 0; i < 2; i++) {
+        const struct migr_host_limits *h = find_host(hosts, n_hosts, ends[i]);
+        if (limit_of(h, false) <= 0
+            || (e->copy_storage && limit_of(h, true) <= 0)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static int
@@ -97,7 +111,7 @@ migr_schedule(struct migr_entry *entries, size_t n,
     struct sset waiting = SSET_INITIALIZER(&waiting);
     for (size_t i = 0; i < n_queued; i++) {
         struct migr_entry *e = queue[i];
-        if (!e->destination) {
+        if (!e->destination || never_fits(e, hosts, n_hosts)) {
             continue;
         }
         if (!sset_contains(&waiting, e->source)
