@@ -369,7 +369,8 @@ run_pa(struct agent *a)
     set_string(&a->pa, lease.address);
     set_string(&a->pa_subnet, lease.subnet);
     char *cidr = ipam_pa_cidr(&lease);
-    if (!nullable_string_is_equal(cidr, a->pa_programmed)) {
+    if (!nullable_string_is_equal(cidr, a->pa_programmed)
+        || !ipam_host_pa_present(a->host)) {
         char *error = ipam_host_set_pa(a->host, cidr, lease.gateway);
         if (error) {
             VLOG_WARN_RL(&rl, "cannot put PA %s on %s: %s", cidr,

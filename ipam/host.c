@@ -245,6 +245,36 @@ ipam_host_clear_pa(struct ipam_host *h)
     return msg;
 }
 
+struct pa_search {
+    struct nl_addr *pa;
+    int ifindex;
+    bool found;
+};
+
+static void
+find_pa_cb(struct nl_object *obj, void *s_)
+{
+    struct pa_search *s = s_;
+    struct rtnl_addr *addr = (struct rtnl_addr *) obj;
+    struct nl_addr *local = rtnl_addr_get_local(addr);
+    s->found |= (rtnl_addr_get_ifindex(addr) == s->ifindex && local
+                 && !nl_addr_cmp(local, s->pa));
+}
+
+/* True if the PA put on the underlay device is still there (someone may
+ * have removed it, or the device may have been recreated). */
+bool
+ipam_host_pa_present(const struct ipam_host *h)
+{
+    struct pa_search s = { .ifindex = underlay_ifindex(h) };
+    if (!h->pa || nl_addr_parse(h->pa, AF_UNSPEC, &s.pa)) {
+        return false;
+    }
+    nl_cache_foreach(h->addrs, find_pa_cb, &s);
+    nl_addr_put(s.pa);
+    return s.found;
+}
+
 static void
 dump_cb(struct nl_object *obj, void *s_)
 {

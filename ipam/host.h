@@ -32,6 +32,7 @@ unsigned int ipam_host_link_seqno(const struct ipam_host *);
 char *ipam_host_set_pa(struct ipam_host *, const char *pa_cidr,
                        const char *gateway) OVS_WARN_UNUSED_RESULT;
 char *ipam_host_clear_pa(struct ipam_host *) OVS_WARN_UNUSED_RESULT;
+bool ipam_host_pa_present(const struct ipam_host *);
 
 void ipam_host_describe(const struct ipam_host *, struct ds *);
 

@@ -53,6 +53,10 @@ check "carrier lost: the Chassis row says down within a second" wait_until 1 cha
 in_ns ip link set peer0 up
 check "carrier back: up again within a second" wait_until 1 chassis_link up
 
+in_ns ip addr del "$pa/24" dev uplink0
+check "an address removed by hand is put back" wait_until 3 has_pa
+check "with its default route" wait_until 3 has_route
+
 check "vmroamd/host shows what netlink sees" \
     ovs-appctl -t "$T/vmroamd.ctl" vmroamd/host
 check_output "the underlay and its PA" "$T/out" "underlay: uplink0 (PA $pa/24)"
