@@ -13,9 +13,20 @@ X() { "$LABS/lab" exec "$LAB" "$@"; }
 DB="--state-dir /run/vmroam-lab/vmrt/db"
 rx() { X "$1" cat /sys/class/net/eth0/statistics/rx_packets; }
 mac_of() { python3 -c "import json,sys; print([v['mac'] for v in json.load(open('$LAB'))['vms'] if v['name']=='$1'][0])"; }
+# A host's PA: the lab leases it from IPAM.
+pa_of() { "$VMROAM" $DB ipam leases --format json | python3 -c "import json,sys; t=json.load(sys.stdin); h=t['headings']; print([r[h.index('address')] for r in t['data'] if r[h.index('kind')]=='PA' and r[h.index('state')]=='active' and r[h.index('holder')]=='$1'][0])"; }
 
 check "lab up: every VM port installed" "$LABS/lab" up "$LAB"
 [ $N_FAIL = 0 ] || finish
+PA_HV1=$(pa_of hv1) PA_HV2=$(pa_of hv2) PA_HV3=$(pa_of hv3)
+if [ -n "$PA_HV1" ] && [ -n "$PA_HV2" ] && [ -n "$PA_HV3" ]; then
+    pass "each host has a PA leased from IPAM ($PA_HV1 $PA_HV2 $PA_HV3)"
+else
+    fail "PA leases: hv1 '$PA_HV1' hv2 '$PA_HV2' hv3 '$PA_HV3'"; finish
+fi
+X hv1 ip -4 addr show dev br-phy >"$T/br-phy"
+check_output "vmroamd put hv1's leased PA on br-phy" "$T/br-phy" "inet $PA_HV1/24"
+check "ipam check: lookup records and leases agree" "$VMROAM" $DB ipam check
 
 # Cross-subnet reachability in each tenant.
 check "tenant-a: a1 (hv1, 10.0.1.0/24) pings a2 (hv3, 10.0.2.0/24)" \
@@ -68,12 +79,12 @@ check "a1 works again with its own MAC and CA" X a1 ping -c 2 -i 0.1 -W 1 192.16
 # The GRE port accepts known keys from known PAs only (the switch's own
 # pipeline, traced).
 trace() {
-    X hv3 ovs-appctl ofproto/trace br-int "in_port=vmroam-gre,tun_src=$1,tun_dst=10.0.2.11,tun_id=$2,dl_src=$(mac_of a1),dl_dst=$(mac_of a2),ip,nw_src=192.168.10.1,nw_dst=192.168.10.2" >"$T/trace"
+    X hv3 ovs-appctl ofproto/trace br-int "in_port=vmroam-gre,tun_src=$1,tun_dst=$PA_HV3,tun_id=$2,dl_src=$(mac_of a1),dl_dst=$(mac_of a2),ip,nw_src=192.168.10.1,nw_dst=192.168.10.2" >"$T/trace"
     grep "^Datapath actions:" "$T/trace"
 }
-case "$(trace 10.0.1.11 0x138900)" in *"actions: drop"*|"") fail "known PA and key not delivered" ;; *) pass "GRE from a known PA with a known key is delivered" ;; esac
+case "$(trace $PA_HV1 0x138900)" in *"actions: drop"*|"") fail "known PA and key not delivered" ;; *) pass "GRE from a known PA with a known key is delivered" ;; esac
 case "$(trace 10.0.9.9 0x138900)" in *"actions: drop") pass "GRE from an unknown PA is dropped" ;; *) fail "GRE from an unknown PA not dropped" ;; esac
-case "$(trace 10.0.1.11 0x3e7700)" in *"actions: drop") pass "GRE with an unknown key is dropped" ;; *) fail "GRE with an unknown key not dropped" ;; esac
+case "$(trace $PA_HV1 0x3e7700)" in *"actions: drop") pass "GRE with an unknown key is dropped" ;; *) fail "GRE with an unknown key not dropped" ;; esac
 
 # ARP is answered on the host: no ARP ever crosses the underlay.
 X hv1 timeout 3 tcpdump -nn -v -l -i eth0 ip proto 47 >"$T/gre" 2>/dev/null &
@@ -89,12 +100,12 @@ else pass "no ARP inside GRE on the underlay"; fi
 # A lookup record moved to another host's PA: traffic follows.
 check "move a2's NIC to hv2 (10.0.1.0/24)" "$LABS/lab" move "$LAB" a2 hv2
 "$VMROAM" $DB policy export -o "$T/p.json"
-python3 - "$T/p.json" <<'PY'
+python3 - "$T/p.json" "$PA_HV2" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))
 for r in p["lookup_records"]:
     if r.get("vm") == "a2":
-        r.update(pa="10.0.1.12", host="hv2")
+        r.update(pa=sys.argv[2], host="hv2")
 json.dump(p, open(sys.argv[1], "w"))
 PY
 check "apply the moved lookup record" "$VMROAM" $DB policy apply "$T/p.json"
