@@ -101,8 +101,8 @@ allowed(const struct vmroamrec_vm *vm, const char *chassis)
 }
 
 /* Picks the up host, other than the VM's, allowed for it and not older,
- * with the most free migration slots, then the fewest VMs.  Explains the
- * choice in 'why'. */
+ * with the most free migration slots, then the fewest VMs, then the first
+ * name.  Explains the choice in 'why'. */
 static const struct vmroamrec_chassis *
 best_host(struct ovsdb_idl *idl, const struct vmroamrec_vm *vm,
           const struct vmroamrec_chassis *src, struct ds *why)
@@ -128,7 +128,10 @@ best_host(struct ovsdb_idl *idl, const struct vmroamrec_vm *vm,
                       " VM%s\n", ch->name, free_slots,
                       free_slots == 1 ? "" : "s", n_vms, n_vms == 1 ? "" : "s");
         if (!best || free_slots > best_free
-            || (free_slots == best_free && n_vms < best_vms)) {
+            || (free_slots == best_free
+                && (n_vms < best_vms
+                    || (n_vms == best_vms
+                        && strcmp(ch->name, best->name) < 0)))) {
             best = ch;
             best_free = free_slots;
             best_vms = n_vms;

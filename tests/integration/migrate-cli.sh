@@ -1,0 +1,62 @@
+#!/bin/bash
+# vmroam migrate, migrations and host set against a real ovsdb-server whose
+# Chassis and VM rows are written here as agents would: bad requests, the
+# cross-version rule, --best's choice, limits, cancel.
+. "$(dirname "$0")/../lib.sh"
+
+S="--state-dir $T/db"
+vmroam() { "$VMROAM" $S "$@"; }
+check "database starts" start_db db
+DB="unix:$T/db/db.sock"
+
+chassis() {  # chassis NAME QEMU_VERSION STATE
+    printf '{"op": "insert", "table": "Chassis", "row": {"name": "%s", "state": "%s", "pas": "10.0.1.%d", "max_migrations": 2, "max_storage_migrations": 1, "versions": ["map", [["libvirt", "9.0.0"], ["qemu", "%s"], ["vmroam", "0.1"]]]}}' \
+        "$1" "$3" "${#1}" "$2"
+}
+ovsdb-client transact "$DB" "[\"vmroam\",
+  $(chassis hv1 7.2.0 up), $(chassis hv2 7.1.0 up), $(chassis hv3 7.2.0 up),
+  $(chassis hv4 8.0.0 up), $(chassis hv5 8.0.0 down),
+  {\"op\": \"insert\", \"table\": \"VM\", \"row\": {\"name\": \"web-1\", \"chassis\": \"hv1\"}},
+  {\"op\": \"insert\", \"table\": \"VM\", \"row\": {\"name\": \"web-2\", \"chassis\": \"hv4\"}},
+  {\"op\": \"insert\", \"table\": \"VM\", \"row\": {\"name\": \"web-3\", \"chassis\": \"hv3\"}},
+  {\"op\": \"insert\", \"table\": \"VM\", \"row\": {\"name\": \"web-4\", \"chassis\": \"hv2\"}}]" >/dev/null
+
+check_status "migrate needs --to or --best: exit 2" 2 vmroam migrate web-1
+check_status "an unknown VM: exit 2" 2 vmroam migrate nope --to hv3
+check_output "says so" "$T/err" "no VM named nope"
+check_status "an unknown host: exit 2" 2 vmroam migrate web-1 --to hv9
+check_status "to the host it runs on: exit 2" 2 vmroam migrate web-1 --to hv1
+check_status "to a host that is down: exit 1" 1 vmroam migrate web-1 --to hv5
+check_status "bad --storage: exit 2" 2 vmroam migrate web-1 --to hv3 --storage sometimes
+check_status "to an older QEMU: refused up front, exit 1" 1 vmroam migrate web-1 --to hv2
+check_output "with the reason" "$T/err" \
+    "hv2 runs qemu 7.1.0, older than 7.2.0 on hv1: a VM never moves to an older host"
+check "to the same version: queued" vmroam migrate web-1 --to hv3
+check_output "the queue confirms it" "$T/out" "queued: web-1 from hv1 to hv3 (storage shared)"
+check_status "a VM already migrating: exit 1" 1 vmroam migrate web-1 --to hv4
+check "to a newer QEMU: queued" vmroam migrate web-3 --to hv4 --storage copy
+
+# --best: hv2 is older than hv4's 8.0.0; hv1 and hv3 too; hv5 is down.
+check_status "no host can take web-2 (all others older or down): exit 1" 1 \
+    vmroam migrate web-2 --best
+# web-4 on hv2 (7.1.0) may go anywhere newer.  hv3 is busy with two
+# migrations; hv1 and hv4 with one each, and have one VM each: the name
+# breaks the tie.
+check "--best picks a host and says why" vmroam migrate web-4 --best
+check_output "the choice" "$T/out" "best host for web-4: hv1, of:"
+check_output "hv1's reason" "$T/out" "hv1: 1 free migration slot, 1 VM"
+check_output "hv3 counted busy" "$T/out" "hv3: 0 free migration slots, 1 VM"
+check "host set limits" vmroam host set hv3 --max-migrations 4 --max-storage-migrations 2
+check "host list shows them" vmroam host list
+check_output "hv3 at 4 (storage 2)" "$T/out" "4 (storage 2)"
+check_status "host set without limits: exit 2" 2 vmroam host set hv3
+check_status "host set on an unknown host: exit 2" 2 vmroam host set hv9 --max-migrations 1
+
+check "migrations lists them" vmroam migrations
+check_output "web-1's is queued" "$T/out" "web-1 hv1"
+check "migrations as JSON" vmroam migrations --format json
+id=$(vmroam migrations --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print([r[0] for r in d["data"] if r[1]=="web-1"][0])')
+check "cancel web-1's migration by id" vmroam migrate --cancel "$id"
+check_output "acknowledged" "$T/out" "cancel requested for migration $id of web-1"
+check_status "cancel an unknown id: exit 2" 2 vmroam migrate --cancel ffffffff
+finish
