@@ -59,6 +59,10 @@ migrate_thread(void *job_)
                           | VIR_MIGRATE_AUTO_CONVERGE);
     if (job->copy_storage) {
         flags |= VIR_MIGRATE_NON_SHARED_DISK;
+    } else {
+        /* The operator says the storage is shared; libvirt cannot tell a
+         * shared local path (as in the lab) from an unsafe one. */
+        flags |= VIR_MIGRATE_UNSAFE;
     }
     if (job->migrate_uri) {
         virTypedParamsAddString(&params, &nparams, &maxparams,

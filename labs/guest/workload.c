@@ -1,0 +1,756 @@
+/* vmroam guest workload: the program a lab guest runs as its only job.
+ *
+ * It makes a live migration observable from outside and checks that it lost
+ * nothing:
+ *   - TCP port 7 echoes what it gets (a connection that must survive);
+ *   - TCP port 8 sends one status line at once and then one every second;
+ *   - the same status line goes to the console (the guest's ttyS0) every
+ *     second;
+ *   - a memory checker keeps a region of guest memory filled with a pattern
+ *     that names each page and its generation, rewrites pages at the
+ *     configured rate (so a migration has dirty pages to chase) and verifies
+ *     the whole region every second: a page that a migration lost or
+ *     corrupted shows as "memcheck FAIL at page ...";
+ *   - a disk checker writes 4 KiB blocks carrying a sequence number around a
+ *     ring on the disk (O_DIRECT), reads each one back and re-reads an older
+ *     one per write: a block that storage migration lost shows as
+ *     "diskcheck FAIL at block ...".
+ *
+ * Status line (one per second; " | " separates the parts):
+ *   vmroam NAME hb=N t=SECS | memcheck ok R rounds D MB dirtied |
+ *   diskcheck ok W writes V verified
+ * where a failing checker says "memcheck FAIL ..." / "diskcheck FAIL ..."
+ * (sticky: the first failure stays in the line, with the count of bad
+ * pages/blocks), and an unused disk says "diskcheck off (REASON)".
+ *
+ * Built statically (labs/guest/build); it also runs on a Linux host for
+ * testing (--echo-port/--status-port to move off ports 7/8, --disk FILE).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fs.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE 4096u
+#define WORDS (PAGE / 8u)
+#define BLOCK 4096u
+#define MAX_CLIENTS 64
+#define ECHO_BUF 65536
+#define LINE_MAX_LEN 512
+
+/* ------------------------------------------------------------ config */
+
+static struct {
+    double dirty_mbps;          /* memory dirtied per second, MB (2^20) */
+    unsigned mem_mb;            /* size of the checked region */
+    const char *disk;           /* block device (or file); NULL: none */
+    unsigned disk_mb;           /* size of the ring on the disk */
+    unsigned disk_rate;         /* block writes per second */
+    const char *name;
+    const char *console;        /* NULL: stdout */
+    int echo_port, status_port;
+} cfg = {
+    .dirty_mbps = 4, .mem_mb = 32, .disk = NULL, .disk_mb = 8,
+    .disk_rate = 20, .name = "guest", .console = NULL,
+    .echo_port = 7, .status_port = 8,
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_until(double t)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t) t;
+    ts.tv_nsec = (long) ((t - (double) ts.tv_sec) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+    }
+}
+
+/* Log lines of the workload itself (start, errors) go to the console too. */
+static int console_fd = 1;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    char buf[LINE_MAX_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t) n > sizeof buf - 2)
+        n = sizeof buf - 2;
+    buf[n++] = '\n';
+    ssize_t w = write(console_fd, buf, (size_t) n);
+    (void) w;
+}
+
+/* ------------------------------------------------------------ memory checker */
+
+static struct {
+    pthread_mutex_t mu;
+    uint64_t rounds;            /* full verification sweeps */
+    uint64_t pages_dirtied;
+    uint64_t bad_pages;
+    char first_fail[200];
+} mem = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static uint64_t *region;
+static uint32_t *gens;
+static size_t npages;
+
+/* Word i of page p at generation g.  Word 0 is a readable header. */
+static inline uint64_t mem_word(uint32_t p, uint32_t g, uint32_t i)
+{
+    if (i == 0)
+        return (uint64_t) p << 32 | g;
+    uint64_t x = ((uint64_t) p << 32 | g) * 0x9E3779B97F4A7C15ull;
+    return x ^ ((uint64_t) i * 0xD6E8FEB86659FD93ull) ^ 0xA5A5A5A55A5A5A5Aull;
+}
+
+static void mem_fill(uint32_t p)
+{
+    uint64_t *w = region + (size_t) p * WORDS;
+    uint32_t g = gens[p];
+    for (uint32_t i = 0; i < WORDS; i++)
+        w[i] = mem_word(p, g, i);
+}
+
+/* Returns true when page p holds its expected pattern; else records the
+ * failure and rewrites the page so that the next sweep checks it afresh. */
+static bool mem_verify(uint32_t p)
+{
+    const uint64_t *w = region + (size_t) p * WORDS;
+    uint32_t g = gens[p];
+    for (uint32_t i = 0; i < WORDS; i++) {
+        uint64_t want = mem_word(p, g, i);
+        if (w[i] == want)
+            continue;
+        pthread_mutex_lock(&mem.mu);
+        mem.bad_pages++;
+        if (!mem.first_fail[0])
+            snprintf(mem.first_fail, sizeof mem.first_fail,
+                     "page %" PRIu32 " word %" PRIu32 " want %016" PRIx64
+                     " got %016" PRIx64 " (holds page %" PRIu64 " gen %" PRIu64
+                     ", want gen %" PRIu32 ")",
+                     p, i, want, w[i], w[0] >> 32, w[0] & 0xffffffffu, g);
+        pthread_mutex_unlock(&mem.mu);
+        mem_fill(p);
+        return false;
+    }
+    return true;
+}
+
+static void *mem_thread(void *arg)
+{
+    (void) arg;
+    const double tick = 0.01;
+    double bytes_per_tick = cfg.dirty_mbps * 1048576.0 * tick;
+    double budget = 0;
+    uint32_t cursor = 0;
+    double next = now(), next_sweep = next + 1.0;
+
+    for (;;) {
+        next += tick;
+        sleep_until(next);
+        double t = now();
+        if (t > next + 1.0)             /* paused (e.g. migration): no catch-up */
+            next = t;
+        budget += bytes_per_tick;
+        if (budget > cfg.dirty_mbps * 1048576.0)
+            budget = cfg.dirty_mbps * 1048576.0;
+        uint64_t dirtied = 0;
+        while (budget >= PAGE) {
+            mem_verify(cursor);
+            gens[cursor]++;
+            mem_fill(cursor);
+            dirtied++;
+            budget -= PAGE;
+            if (++cursor == npages)
+                cursor = 0;
+        }
+        if (t >= next_sweep) {
+            for (uint32_t p = 0; p < npages; p++)
+                mem_verify(p);
+            next_sweep = now() + 1.0;
+            pthread_mutex_lock(&mem.mu);
+            mem.rounds++;
+            pthread_mutex_unlock(&mem.mu);
+        }
+        if (dirtied) {
+            pthread_mutex_lock(&mem.mu);
+            mem.pages_dirtied += dirtied;
+            pthread_mutex_unlock(&mem.mu);
+        }
+    }
+    return NULL;
+}
+
+static int mem_init(void)
+{
+    npages = (size_t) cfg.mem_mb * (1048576 / PAGE);
+    region = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    gens = calloc(npages, sizeof *gens);
+    if (region == MAP_FAILED || !gens) {
+        say("workload: cannot allocate %u MiB for the memory checker", cfg.mem_mb);
+        return -1;
+    }
+    for (uint32_t p = 0; p < npages; p++) {
+        gens[p] = 1;
+        mem_fill(p);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ disk checker */
+
+static struct {
+    pthread_mutex_t mu;
+    bool on;
+    uint64_t writes, verified, bad_blocks;
+    char off_reason[120];
+    char first_fail[200];
+} dsk = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static int disk_fd = -1;
+static uint64_t nblocks;
+static uint64_t *last_seq;      /* per block: sequence number written there */
+static uint64_t run_id;         /* tells this boot's blocks from older ones */
+
+struct block_hdr {
+    char magic[8];              /* "VMROAMDK" */
+    uint64_t run_id;
+    uint64_t seq;
+    uint64_t blockno;
+};
+
+static void disk_pattern(uint64_t *w, uint64_t blk, uint64_t seq)
+{
+    struct block_hdr *h = (struct block_hdr *) w;
+    memcpy(h->magic, "VMROAMDK", 8);
+    h->run_id = run_id;
+    h->seq = seq;
+    h->blockno = blk;
+    uint64_t x = (seq * 0x9E3779B97F4A7C15ull) ^ (blk << 20) ^ run_id;
+    for (size_t i = sizeof *h / 8; i < BLOCK / 8; i++)
+        w[i] = x ^ ((uint64_t) i * 0xD6E8FEB86659FD93ull);
+}
+
+static void disk_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void disk_fail(const char *fmt, ...)
+{
+    pthread_mutex_lock(&dsk.mu);
+    dsk.bad_blocks++;
+    if (!dsk.first_fail[0]) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(dsk.first_fail, sizeof dsk.first_fail, fmt, ap);
+        va_end(ap);
+    }
+    pthread_mutex_unlock(&dsk.mu);
+}
+
+/* Reads block blk and compares it with what was written there last. */
+static bool disk_verify(uint64_t blk, uint64_t *buf, uint64_t *want)
+{
+    uint64_t seq = last_seq[blk];
+    ssize_t n = pread(disk_fd, buf, BLOCK, (off_t) (blk * BLOCK));
+    if (n != (ssize_t) BLOCK) {
+        disk_fail("at block %" PRIu64 ": read: %s", blk,
+                  n < 0 ? strerror(errno) : "short read");
+        return false;
+    }
+    disk_pattern(want, blk, seq);
+    if (memcmp(buf, want, BLOCK) == 0)
+        return true;
+    const struct block_hdr *h = (const struct block_hdr *) buf;
+    if (memcmp(h->magic, "VMROAMDK", 8) != 0)
+        disk_fail("at block %" PRIu64 ": want seq %" PRIu64 ", no header", blk, seq);
+    else if (h->run_id != run_id || h->blockno != blk || h->seq != seq)
+        disk_fail("at block %" PRIu64 ": want seq %" PRIu64 " got seq %" PRIu64
+                  " block %" PRIu64 "%s", blk, seq, h->seq, h->blockno,
+                  h->run_id != run_id ? " of another run" : "");
+    else
+        disk_fail("at block %" PRIu64 " seq %" PRIu64 ": data differs", blk, seq);
+    return false;
+}
+
+static void *disk_thread(void *arg)
+{
+    (void) arg;
+    uint64_t *buf, *want;
+    if (posix_memalign((void **) &buf, BLOCK, BLOCK) ||
+        posix_memalign((void **) &want, BLOCK, BLOCK)) {
+        say("workload: out of memory");
+        return NULL;
+    }
+    double period = 1.0 / cfg.disk_rate, next = now();
+    uint64_t seq = 0, check = 0;
+    for (;;) {
+        next += period;
+        sleep_until(next);
+        double t = now();
+        if (t > next + 1.0)
+            next = t;
+        seq++;
+        uint64_t blk = (seq - 1) % nblocks;
+        last_seq[blk] = seq;
+        disk_pattern(buf, blk, seq);
+        ssize_t n = pwrite(disk_fd, buf, BLOCK, (off_t) (blk * BLOCK));
+        if (n != (ssize_t) BLOCK) {
+            disk_fail("at block %" PRIu64 ": write: %s", blk,
+                      n < 0 ? strerror(errno) : "short write");
+            last_seq[blk] = 0;
+            continue;
+        }
+        uint64_t verified = disk_verify(blk, buf, want);
+        /* And two older blocks: a cursor that sweeps over the blocks written
+         * so far twice as fast as the writes, so blocks of every age (written
+         * before a migration, read after it) get checked. */
+        uint64_t written = seq < nblocks ? seq : nblocks;
+        for (int k = 0; k < 2; k++) {
+            if (++check >= written)
+                check = 0;
+            if (check != blk && last_seq[check])
+                verified += disk_verify(check, buf, want);
+        }
+        pthread_mutex_lock(&dsk.mu);
+        dsk.writes++;
+        dsk.verified += verified;
+        pthread_mutex_unlock(&dsk.mu);
+    }
+    return NULL;
+}
+
+static void disk_off(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void disk_off(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(dsk.off_reason, sizeof dsk.off_reason, fmt, ap);
+    va_end(ap);
+    say("workload: diskcheck off: %s", dsk.off_reason);
+}
+
+static void disk_init(void)
+{
+    if (!cfg.disk || !cfg.disk[0]) {
+        disk_off("no disk configured");
+        return;
+    }
+    /* The device may show up a moment after the module loaded. */
+    for (int i = 0; i < 50; i++) {
+        disk_fd = open(cfg.disk, O_RDWR | O_DIRECT | O_CLOEXEC);
+        if (disk_fd >= 0 || errno != ENOENT)
+            break;
+        usleep(100000);
+    }
+    if (disk_fd < 0 && errno == EINVAL)             /* no O_DIRECT (tmpfs) */
+        disk_fd = open(cfg.disk, O_RDWR | O_DSYNC | O_CLOEXEC);
+    if (disk_fd < 0) {
+        disk_off("%s: %s", cfg.disk, strerror(errno));
+        return;
+    }
+    uint64_t size = 0;
+    struct stat st;
+    if (fstat(disk_fd, &st) == 0 && S_ISBLK(st.st_mode)) {
+        if (ioctl(disk_fd, BLKGETSIZE64, &size) < 0)
+            size = 0;
+    } else if (fstat(disk_fd, &st) == 0) {
+        size = (uint64_t) st.st_size;
+    }
+    nblocks = size / BLOCK;
+    if (nblocks > (uint64_t) cfg.disk_mb * (1048576 / BLOCK))
+        nblocks = (uint64_t) cfg.disk_mb * (1048576 / BLOCK);
+    if (nblocks < 2) {
+        disk_off("%s: too small (%" PRIu64 " bytes)", cfg.disk, size);
+        close(disk_fd);
+        disk_fd = -1;
+        return;
+    }
+    last_seq = calloc(nblocks, sizeof *last_seq);
+    if (!last_seq) {
+        disk_off("out of memory");
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    run_id = ((uint64_t) ts.tv_sec << 20) ^ (uint64_t) ts.tv_nsec ^ (uint64_t) getpid();
+    dsk.on = true;
+    say("workload: diskcheck on %s: ring of %" PRIu64 " blocks of %u bytes, "
+        "%u writes/s", cfg.disk, nblocks, BLOCK, cfg.disk_rate);
+}
+
+/* ------------------------------------------------------------ status */
+
+static uint64_t heartbeat;
+static double t0;
+
+static int status_line(char *buf, size_t size)
+{
+    int n = snprintf(buf, size, "vmroam %s hb=%" PRIu64 " t=%.3f | ",
+                     cfg.name, heartbeat, now() - t0);
+    pthread_mutex_lock(&mem.mu);
+    if (mem.bad_pages)
+        n += snprintf(buf + n, size - (size_t) n,
+                      "memcheck FAIL at %s; %" PRIu64 " bad pages; %" PRIu64 " rounds",
+                      mem.first_fail, mem.bad_pages, mem.rounds);
+    else
+        n += snprintf(buf + n, size - (size_t) n,
+                      "memcheck ok %" PRIu64 " rounds %" PRIu64 " MB dirtied",
+                      mem.rounds, mem.pages_dirtied * PAGE / 1048576);
+    pthread_mutex_unlock(&mem.mu);
+    pthread_mutex_lock(&dsk.mu);
+    if (!dsk.on)
+        n += snprintf(buf + n, size - (size_t) n, " | diskcheck off (%s)",
+                      dsk.off_reason);
+    else if (dsk.bad_blocks)
+        n += snprintf(buf + n, size - (size_t) n,
+                      " | diskcheck FAIL %s; %" PRIu64 " bad; %" PRIu64 " writes",
+                      dsk.first_fail, dsk.bad_blocks, dsk.writes);
+    else
+        n += snprintf(buf + n, size - (size_t) n,
+                      " | diskcheck ok %" PRIu64 " writes %" PRIu64 " verified",
+                      dsk.writes, dsk.verified);
+    pthread_mutex_unlock(&dsk.mu);
+    if ((size_t) n > size - 2)
+        n = (int) size - 2;
+    buf[n++] = '\n';
+    buf[n] = 0;
+    return n;
+}
+
+/* The console gets its lines from its own thread, so that a console that
+ * blocks (a pty nobody reads) never stalls the network service; a line
+ * that finds the previous one still unwritten replaces it. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char line[LINE_MAX_LEN];
+    bool pending;
+} con = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void *console_thread(void *arg)
+{
+    (void) arg;
+    char line[LINE_MAX_LEN];
+    for (;;) {
+        pthread_mutex_lock(&con.mu);
+        while (!con.pending)
+            pthread_cond_wait(&con.cv, &con.mu);
+        memcpy(line, con.line, sizeof line);
+        con.pending = false;
+        pthread_mutex_unlock(&con.mu);
+        size_t len = strlen(line), off = 0;
+        while (off < len) {
+            ssize_t w = write(console_fd, line + off, len - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            off += (size_t) w;
+        }
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------ network */
+
+enum kind { ECHO, STATUS };
+
+static struct client {
+    int fd;                     /* -1: free */
+    enum kind kind;
+    char *buf;                  /* echo: bytes read, not yet written back */
+    size_t len, off;
+} clients[MAX_CLIENTS];
+
+static int listen_on(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port),
+                               .sin_addr.s_addr = htonl(INADDR_ANY) };
+    if (bind(fd, (struct sockaddr *) &sin, sizeof sin) < 0 || listen(fd, 16) < 0) {
+        say("workload: port %d: %s", port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void drop(struct client *c)
+{
+    close(c->fd);
+    c->fd = -1;
+    free(c->buf);
+    c->buf = NULL;
+    c->len = c->off = 0;
+}
+
+static void accept_on(int lfd, enum kind kind, const char *line, size_t len)
+{
+    for (;;) {
+        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        struct client *c = NULL;
+        for (int i = 0; i < MAX_CLIENTS; i++)
+            if (clients[i].fd < 0) {
+                c = &clients[i];
+                break;
+            }
+        if (!c) {
+            close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        c->fd = fd;
+        c->kind = kind;
+        c->len = c->off = 0;
+        if (kind == ECHO) {
+            c->buf = malloc(ECHO_BUF);
+            if (!c->buf)
+                drop(c);
+        } else if (send(fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0
+                   && errno != EAGAIN) {
+            drop(c);
+        }
+    }
+}
+
+static void echo_io(struct client *c, short revents)
+{
+    if (c->len > c->off && (revents & (POLLOUT | POLLERR | POLLHUP))) {
+        ssize_t w = send(c->fd, c->buf + c->off, c->len - c->off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0 && errno != EAGAIN && errno != EINTR) {
+            drop(c);
+            return;
+        }
+        if (w > 0)
+            c->off += (size_t) w;
+        if (c->off == c->len)
+            c->off = c->len = 0;
+    }
+    if (c->len == 0 && (revents & (POLLIN | POLLERR | POLLHUP))) {
+        ssize_t r = recv(c->fd, c->buf, ECHO_BUF, MSG_DONTWAIT);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+            drop(c);
+            return;
+        }
+        if (r > 0) {
+            c->len = (size_t) r;
+            ssize_t w = send(c->fd, c->buf, c->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (w < 0 && errno != EAGAIN && errno != EINTR) {
+                drop(c);
+                return;
+            }
+            if (w > 0)
+                c->off = (size_t) w;
+            if (c->off == c->len)
+                c->off = c->len = 0;
+        }
+    }
+}
+
+static void status_io(struct client *c, short revents)
+{
+    char junk[512];
+    if (revents & (POLLIN | POLLERR | POLLHUP)) {
+        ssize_t r = recv(c->fd, junk, sizeof junk, MSG_DONTWAIT);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+            drop(c);
+    }
+}
+
+static void serve(void)
+{
+    int efd = listen_on(cfg.echo_port), sfd = listen_on(cfg.status_port);
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        clients[i].fd = -1;
+    char line[LINE_MAX_LEN];
+    size_t len = (size_t) status_line(line, sizeof line);
+    double next = now() + 1.0;
+
+    for (;;) {
+        struct pollfd pfd[MAX_CLIENTS + 2];
+        int idx[MAX_CLIENTS + 2];
+        int n = 0;
+        if (efd >= 0) {
+            pfd[n] = (struct pollfd) { .fd = efd, .events = POLLIN };
+            idx[n++] = -1;
+        }
+        if (sfd >= 0) {
+            pfd[n] = (struct pollfd) { .fd = sfd, .events = POLLIN };
+            idx[n++] = -2;
+        }
+        for (int i = 0; i < MAX_CLIENTS; i++) {
+            struct client *c = &clients[i];
+            if (c->fd < 0)
+                continue;
+            short ev = c->kind == ECHO && c->len > c->off ? POLLOUT : POLLIN;
+            pfd[n] = (struct pollfd) { .fd = c->fd, .events = ev };
+            idx[n++] = i;
+        }
+        double wait = next - now();
+        int ms = wait <= 0 ? 0 : (int) (wait * 1000) + 1;
+        int r = poll(pfd, (nfds_t) n, ms);
+        if (r < 0 && errno != EINTR) {
+            say("workload: poll: %s", strerror(errno));
+            sleep(1);
+        }
+        for (int k = 0; r > 0 && k < n; k++) {
+            if (!pfd[k].revents)
+                continue;
+            if (idx[k] == -1)
+                accept_on(efd, ECHO, line, len);
+            else if (idx[k] == -2)
+                accept_on(sfd, STATUS, line, len);
+            else if (clients[idx[k]].fd == pfd[k].fd) {
+                struct client *c = &clients[idx[k]];
+                if (c->kind == ECHO)
+                    echo_io(c, pfd[k].revents);
+                else
+                    status_io(c, pfd[k].revents);
+            }
+        }
+        double t = now();
+        if (t >= next) {
+            next += 1.0;
+            if (next < t)                   /* paused: realign, no burst */
+                next = t + 1.0;
+            heartbeat++;
+            len = (size_t) status_line(line, sizeof line);
+            pthread_mutex_lock(&con.mu);
+            memcpy(con.line, line, len + 1);
+            con.pending = true;
+            pthread_cond_signal(&con.cv);
+            pthread_mutex_unlock(&con.mu);
+            for (int i = 0; i < MAX_CLIENTS; i++) {
+                struct client *c = &clients[i];
+                if (c->fd >= 0 && c->kind == STATUS &&
+                    send(c->fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+                    errno != EAGAIN)
+                    drop(c);
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------ main */
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: workload [--dirty MBPS] [--mem MB] [--disk DEV] [--disk-mb MB]\n"
+            "                [--disk-rate WRITES_PER_S] [--name NAME] [--console DEV]\n"
+            "                [--echo-port N] [--status-port N]\n");
+    exit(2);
+}
+
+static long num(const char *opt, const char *v, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < lo || n > hi) {
+        fprintf(stderr, "workload: %s: %s is not a number in %ld..%ld\n", opt, v, lo, hi);
+        exit(2);
+    }
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (i + 1 >= argc)
+            usage();
+        const char *v = argv[++i];
+        if (!strcmp(o, "--dirty")) {
+            char *end;
+            cfg.dirty_mbps = strtod(v, &end);
+            if (end == v || *end || cfg.dirty_mbps < 0 || cfg.dirty_mbps > 100000) {
+                fprintf(stderr, "workload: --dirty: bad rate %s\n", v);
+                return 2;
+            }
+        } else if (!strcmp(o, "--mem"))
+            cfg.mem_mb = (unsigned) num(o, v, 1, 65536);
+        else if (!strcmp(o, "--disk"))
+            cfg.disk = v;
+        else if (!strcmp(o, "--disk-mb"))
+            cfg.disk_mb = (unsigned) num(o, v, 1, 1 << 20);
+        else if (!strcmp(o, "--disk-rate"))
+            cfg.disk_rate = (unsigned) num(o, v, 1, 100000);
+        else if (!strcmp(o, "--name"))
+            cfg.name = v;
+        else if (!strcmp(o, "--console"))
+            cfg.console = v;
+        else if (!strcmp(o, "--echo-port"))
+            cfg.echo_port = (int) num(o, v, 1, 65535);
+        else if (!strcmp(o, "--status-port"))
+            cfg.status_port = (int) num(o, v, 1, 65535);
+        else
+            usage();
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (cfg.console) {
+        int fd = open(cfg.console, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+            fprintf(stderr, "workload: %s: %s (using stdout)\n", cfg.console,
+                    strerror(errno));
+        else
+            console_fd = fd;
+    }
+    t0 = now();
+    say("workload: start %s: memcheck %u MiB, dirty %g MB/s, echo port %d, "
+        "status port %d", cfg.name, cfg.mem_mb, cfg.dirty_mbps,
+        cfg.echo_port, cfg.status_port);
+    if (mem_init() < 0)
+        return 1;
+    disk_init();
+
+    pthread_t th;
+    if (pthread_create(&th, NULL, mem_thread, NULL) ||
+        pthread_create(&th, NULL, console_thread, NULL) ||
+        (dsk.on && pthread_create(&th, NULL, disk_thread, NULL))) {
+        say("workload: cannot start threads");
+        return 1;
+    }
+    serve();
+    return 0;
+}
