@@ -146,6 +146,7 @@ struct request {
     const char *vm_name;
     const char *to;             /* NULL with --best. */
     const char *storage;
+    const char *bandwidth;      /* MiB/s, or NULL for no cap. */
     int status;
     char *error;
     struct ds why;
@@ -220,6 +221,9 @@ build_migrate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
     const struct vmroamrec_migration *m = vmroamrec_migration_insert(txn);
     struct smap options = SMAP_INITIALIZER(&options);
     smap_add(&options, "storage", r->storage);
+    if (r->bandwidth) {
+        smap_add(&options, "bandwidth", r->bandwidth);
+    }
     vmroamrec_migration_set_vm(m, r->vm_name);
     vmroamrec_migration_set_source(m, src->name);
     vmroamrec_migration_set_destination(m, dst->name);
@@ -442,6 +446,13 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
                 "--best\n");
         return VMROAM_EXIT_BAD_INPUT;
     }
+    const char *bandwidth = smap_get(&ctx->opts, "bandwidth");
+    char *end;
+    if (bandwidth && (strtol(bandwidth, &end, 10) <= 0 || *end)) {
+        fprintf(stderr, "vmroam migrate: --bandwidth: %s is not a positive "
+                "number of MiB/s\n", bandwidth);
+        return VMROAM_EXIT_BAD_INPUT;
+    }
     if (strcmp(storage, "copy") && strcmp(storage, "shared")) {
         fprintf(stderr, "vmroam migrate: --storage: %s is not copy or "
                 "shared\n", storage);
@@ -454,6 +465,7 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
     }
     struct request r = {
         .ctx = ctx, .vm_name = argv[0], .to = to, .storage = storage,
+        .bandwidth = bandwidth,
         .why = DS_EMPTY_INITIALIZER,
     };
     char *error = NULL;
@@ -675,7 +687,8 @@ host_set_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED, char *argv[])
 }
 
 const struct vmroam_command vmroam_migrate_commands[] = {
-    {"migrate", "VM (--to HOST | --best) [--storage copy|shared] [--wait]",
+    {"migrate", "VM (--to HOST | --best) [--storage copy|shared] "
+     "[--bandwidth MIBPS] [--wait]",
      "live-migrate a VM to a host on any subnet; --cancel ID to cancel one",
      0, 1, migrate_cmd},
     {"migrations", "[--watch] [--format table|json]",

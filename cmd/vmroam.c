@@ -100,7 +100,7 @@ usage(FILE *stream, const char *group)
 "  -o, --output FILE  write exported data to FILE\n"
 "  --vsid, --vm, --mac, --address, --host, --footprint, --gateway,\n"
 "  --reserve, --count, --owner, --ttl, --description, --to, --best,\n"
-"  --storage, --cancel, --watch, --max-migrations,\n"
+"  --storage, --bandwidth, --cancel, --watch, --max-migrations,\n"
 "  --max-storage-migrations: see each command\n"
 "  -v, --verbose      list every change; log debug messages\n"
 "  -h, --help         this help; \"vmroam COMMAND --help\" for one command\n"
@@ -173,6 +173,7 @@ parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
         {"cancel", required_argument, NULL, OPT_COMMAND},
         {"max-migrations", required_argument, NULL, OPT_COMMAND},
         {"max-storage-migrations", required_argument, NULL, OPT_COMMAND},
+        {"bandwidth", required_argument, NULL, OPT_COMMAND},
         {"best", no_argument, NULL, OPT_COMMAND},
         {"watch", no_argument, NULL, OPT_COMMAND},
         {"output", required_argument, NULL, 'o'},

@@ -24,6 +24,7 @@ struct migr_spec {
     const char *dest_address;       /* Its PA: where the data goes. */
     bool copy_storage;              /* Copy the disks too. */
     int max_downtime_ms;            /* Pause target at switchover. */
+    int bandwidth_mibps;            /* Cap on the data rate, 0 for none. */
 };
 
 enum migr_job_result {

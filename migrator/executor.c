@@ -316,6 +316,7 @@ run_preparing(struct migr_executor *ex, struct ovsdb_idl *idl,
         .dest_address = dst->pas[0],
         .copy_storage = flags_of(m).copy_storage,
         .max_downtime_ms = smap_get_int(&m->options, "max-downtime-ms", 300),
+        .bandwidth_mibps = smap_get_int(&m->options, "bandwidth", 0),
     };
     char *error = NULL;
     j->job = ex->backend->class->start(ex->backend->data, &spec, &error);

@@ -29,7 +29,7 @@ struct migr_job {
     char *dest_uri;
     char *migrate_uri;
     bool copy_storage;
-    int max_downtime_ms;
+    int bandwidth_mibps;
 
     struct ovs_mutex mutex;
     bool done OVS_GUARDED;
@@ -68,6 +68,11 @@ migrate_thread(void *job_)
         virTypedParamsAddString(&params, &nparams, &maxparams,
                                 VIR_MIGRATE_PARAM_URI, job->migrate_uri);
     }
+    if (job->bandwidth_mibps > 0) {
+        virTypedParamsAddULLong(&params, &nparams, &maxparams,
+                                VIR_MIGRATE_PARAM_BANDWIDTH,
+                                job->bandwidth_mibps);
+    }
 
     int ret = virDomainMigrateToURI3(job->dom, job->dest_uri, params,
                                      nparams, flags);
@@ -105,6 +110,7 @@ lv_start(void *lv_, const struct migr_spec *spec, char **errorp)
     job->migrate_uri = (spec->dest_address
                         ? xasprintf("tcp://%s", spec->dest_address) : NULL);
     job->copy_storage = spec->copy_storage;
+    job->bandwidth_mibps = spec->bandwidth_mibps;
     ovs_mutex_init(&job->mutex);
     latch_init(&job->latch);
     job->thread = ovs_thread_create("migrate", migrate_thread, job);
