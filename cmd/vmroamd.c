@@ -70,6 +70,7 @@ struct agent {
     struct migr_backend *hypervisor;    /* NULL without --libvirt. */
     struct migr_executor *migrations;
     long long int next_vm_scan;
+    long long int redirects_expire;     /* LLONG_MAX if none. */
     char *pa;                   /* The PA in use now, or NULL. */
     char *pa_subnet;            /* Its provider subnet. */
     char *pa_programmed;        /* ADDRESS/LEN put on the underlay. */
@@ -240,6 +241,52 @@ idl_synced(const struct ovsdb_idl_loop *loop)
     return ovsdb_idl_has_ever_connected(loop->idl);
 }
 
+/* How long the source of a migration tunnels late packets on to the VM's
+ * new PA while the other hosts' flows catch up. */
+#define REDIRECT_GRACE_MS 5000
+
+/* The VMs that migrated away from this chassis within the grace period, as
+ * redirects to their new PAs (pointing into the IDL).  Notes in
+ * 'a->redirects_expire' when the first of them ends. */
+static size_t
+recent_departures(struct agent *a, struct overlay_redirect **redirects)
+{
+    long long int now = time_wall_msec();
+    const struct vmroamrec_migration *m;
+    size_t n = 0, allocated = 0;
+
+    *redirects = NULL;
+    a->redirects_expire = LLONG_MAX;
+    VMROAMREC_MIGRATION_FOR_EACH (m, a->vmroam.idl) {
+        long long int finished = 0;
+        for (size_t i = 0; i < m->n_timestamps; i++) {
+            if (!strcmp(m->key_timestamps[i], "finished")) {
+                finished = m->value_timestamps[i];
+            }
+        }
+        long long int expires = finished + REDIRECT_GRACE_MS;
+        if (strcmp(m->state, "done") || strcmp(m->source, a->cfg.chassis)
+            || expires <= now) {
+            continue;
+        }
+        a->redirects_expire = MIN(a->redirects_expire, expires);
+        const struct vmroamrec_lookup_record *r;
+        VMROAMREC_LOOKUP_RECORD_FOR_EACH (r, a->vmroam.idl) {
+            if (r->vm && !strcmp(r->vm, m->vm)
+                && strcmp(r->chassis, a->cfg.chassis)) {
+                if (n >= allocated) {
+                    *redirects = x2nrealloc(*redirects, &allocated,
+                                            sizeof **redirects);
+                }
+                (*redirects)[n++] = (struct overlay_redirect) {
+                    r->vsid, r->mac, r->pa,
+                };
+            }
+        }
+    }
+    return n;
+}
+
 /* Recomputes the desired flows from the current contents of both
  * databases. */
 static void
@@ -253,12 +300,16 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
     policy_destroy(&a->policy);
     policy_db_load(a->vmroam.idl, &a->policy);
 
+    struct overlay_redirect *redirects;
+    size_t n_redirects = recent_departures(a, &redirects);
     struct overlay_input in = {
         .policy = &a->policy,
         .chassis = a->cfg.chassis,
         .gre_ofport = gre_ofport,
         .ifaces = ifaces,
         .n_ifaces = n_ifaces,
+        .redirects = redirects,
+        .n_redirects = n_redirects,
     };
     struct overlay_port *ports;
     size_t n_ports = overlay_pipeline_bind(&in, &ports);
@@ -280,6 +331,7 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
              a->req_generation, hmap_count(&a->desired), n_ports);
     free(ports);
     free(ifaces);
+    free(redirects);
 }
 
 /* Reports what the switch now holds: interfaces installed, VMs bound, the
@@ -418,7 +470,8 @@ run(struct agent *a)
         unsigned int vseqno = ovsdb_idl_get_seqno(a->vmroam.idl);
         unsigned int oseqno = ovsdb_idl_get_seqno(a->ovs.idl);
         if (a->recompute || vseqno != a->vmroam_seqno
-            || oseqno != a->ovs_seqno) {
+            || oseqno != a->ovs_seqno
+            || time_wall_msec() >= a->redirects_expire) {
             a->vmroam_seqno = vseqno;
             a->ovs_seqno = oseqno;
             a->recompute = false;
@@ -445,6 +498,10 @@ wait_(struct agent *a)
     migr_executor_wait(a->migrations);
     if (a->hypervisor) {
         poll_timer_wait_until(a->next_vm_scan);
+    }
+    if (a->redirects_expire != LLONG_MAX) {
+        poll_timer_wait_until(time_msec() + MAX(0, a->redirects_expire
+                                                - time_wall_msec()));
     }
     poll_timer_wait_until(a->next_heartbeat);
 }
@@ -558,6 +615,7 @@ main(int argc, char *argv[])
 {
     struct agent a;
     memset(&a, 0, sizeof a);
+    a.redirects_expire = LLONG_MAX;
 
     set_program_name(argv[0]);
     service_start(&argc, &argv);

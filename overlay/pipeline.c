@@ -353,6 +353,29 @@ xlate_tunnel_sources(struct xlate *x)
     }
 }
 
+/* Table 5: late packets for a VM that migrated away, tunnelled on.  The
+ * packet came in on the GRE port, so its in_port is cleared first: OpenFlow
+ * never outputs to the port a packet came from. */
+static void
+xlate_redirects(struct xlate *x)
+{
+    for (size_t i = 0; i < x->in->n_redirects; i++) {
+        const struct overlay_redirect *r = &x->in->redirects[i];
+        struct in6_addr pa;
+        char *error = policy_addr_parse(r->pa, &pa);
+        if (error) {
+            free(error);
+            continue;
+        }
+        add_flow(x, OVERLAY_T_FORWARD, 110, 0,
+                 "reg0=1,metadata=%"PRId64",dl_dst=%s "
+                 "actions=set_field:%s->%s,set_field:%#"PRIx32"->tun_id,"
+                 "load:0->NXM_OF_IN_PORT[],output:%"PRId64, r->vsid, r->mac,
+                 r->pa, policy_addr_is_ipv4(&pa) ? "tun_dst" : "tun_ipv6_dst",
+                 overlay_gre_key(r->vsid), x->in->gre_ofport);
+    }
+}
+
 /* What every table does with what its other flows do not match. */
 static void
 xlate_defaults(struct xlate *x)
@@ -415,6 +438,7 @@ overlay_pipeline_translate(const struct overlay_input *in,
     }
     if (in->gre_ofport > 0) {
         xlate_tunnel_sources(&x);
+        xlate_redirects(&x);
     }
     xlate_defaults(&x);
 

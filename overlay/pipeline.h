@@ -15,7 +15,9 @@
  *     broadcast and multicast go no further
  *   4 distributed router: to the routing domain's router MAC -> TTL-1,
  *     MACs rewritten, destination VSID in metadata
- *   5 forward: (VSID, MAC) -> local port, or GRE to the PA with the key
+ *   5 forward: (VSID, MAC) -> local port, or GRE to the PA with the key;
+ *     for a VM that just migrated away, what still arrives by tunnel is
+ *     sent on to its new PA
  * Everything that matches nothing is dropped; nothing is ever flooded.
  *
  * Only routing domains that have a VM on this chassis get flows here: a
@@ -57,12 +59,22 @@ struct overlay_port {
     const struct policy_lookup_record *record;
 };
 
+/* A VM that just left this chassis: packets still tunnelled here for it
+ * (other hosts' flows not yet updated) go on to its new PA. */
+struct overlay_redirect {
+    int64_t vsid;
+    const char *mac;
+    const char *pa;             /* Its new PA. */
+};
+
 struct overlay_input {
     const struct policy *policy;
     const char *chassis;
     int64_t gre_ofport;         /* <= 0 if the GRE port is not there yet. */
     const struct overlay_iface *ifaces;
     size_t n_ifaces;
+    const struct overlay_redirect *redirects;
+    size_t n_redirects;
 };
 
 size_t overlay_pipeline_bind(const struct overlay_input *,

@@ -364,6 +364,22 @@ test_translation_is_stable_and_diffs_are_small(void **state)
 }
 
 static void
+test_redirect_after_departure(void **state)
+{
+    struct fixture *f = *state;
+    const struct overlay_redirect r = { 5001, "02:00:00:00:50:01",
+                                        "10.0.2.11" };
+    f->in.redirects = &r;
+    f->in.n_redirects = 1;
+    translate(f);
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_FORWARD, 110,
+                   "reg0=1,metadata=5001,dl_dst=02:00:00:00:50:01"),
+        "set_field:10.0.2.11->tun_dst,set_field:0x138900->tun_id,"
+        "load:0->NXM_OF_IN_PORT[],output:1");
+}
+
+static void
 test_flows_per_remote_record(void **state)
 {
     struct fixture *f = *state;
@@ -386,6 +402,7 @@ main(void)
         T(test_router),
         T(test_ipv6_port_and_nd_responder),
         T(test_translation_is_stable_and_diffs_are_small),
+        T(test_redirect_after_departure),
         T(test_flows_per_remote_record),
 #undef T
     };
