@@ -442,6 +442,7 @@ scan_vms(struct agent *a, struct ovsdb_idl_txn *vtxn)
     if (!a->hypervisor || !vtxn || time_msec() < a->next_vm_scan) {
         return;
     }
+    migr_libvirt_run(a->hypervisor);
     struct sset running = SSET_INITIALIZER(&running);
     migr_libvirt_list(a->hypervisor, &running);
     overlay_chassis_report_running(a->vmroam.idl, vtxn, a->cfg.chassis,

@@ -283,7 +283,10 @@ run_preparing(struct migr_executor *ex, struct ovsdb_idl *idl,
         return;
     }
     if (!ready) {
-        if (time_wall_msec() - time_of(m, "preparing") > PREPARE_TIMEOUT_MS) {
+        /* The timestamp of a migration started in this very run is not in
+         * the IDL's view yet: only committed map updates are. */
+        int64_t since = time_of(m, "preparing");
+        if (since && time_wall_msec() - since > PREPARE_TIMEOUT_MS) {
             char *why = xasprintf("destination %s did not get ready within "
                                   "%d s (is its vmroamd running?)",
                                   m->destination, PREPARE_TIMEOUT_MS / 1000);

@@ -13,6 +13,7 @@
 #include "openvswitch/vlog.h"
 #include "smap.h"
 #include "sset.h"
+#include "timeval.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(migr_libvirt);
@@ -20,6 +21,7 @@ VLOG_DEFINE_THIS_MODULE(migr_libvirt);
 struct libvirt {
     virConnectPtr conn;
     char *uri;
+    long long int next_reconnect;
 };
 
 struct migr_job {
@@ -300,6 +302,23 @@ migr_libvirt_close(struct migr_backend *b)
         free(lv->uri);
         free(lv);
         free(b);
+    }
+}
+
+/* Reconnects to libvirtd if it restarted (at most once a second). */
+void
+migr_libvirt_run(struct migr_backend *b)
+{
+    struct libvirt *lv = b->data;
+    if (virConnectIsAlive(lv->conn) == 1 || time_msec() < lv->next_reconnect) {
+        return;
+    }
+    lv->next_reconnect = time_msec() + 1000;
+    virConnectPtr conn = virConnectOpen(lv->uri);
+    if (conn) {
+        VLOG_INFO("%s: reconnected", lv->uri);
+        virConnectClose(lv->conn);
+        lv->conn = conn;
     }
 }
 

@@ -15,5 +15,6 @@ struct sset;
 struct migr_backend *migr_libvirt_open(const char *uri, char **errorp);
 void migr_libvirt_close(struct migr_backend *);
 void migr_libvirt_list(struct migr_backend *, struct sset *running);
+void migr_libvirt_run(struct migr_backend *);
 
 #endif /* migrator/libvirt.h */
