@@ -144,6 +144,9 @@ advance(const struct vmroamrec_migration *m, enum migr_event event)
         return s;
     }
     long long int now = time_wall_msec();
+    VLOG_INFO("migration of %s from %s to %s: %s -> %s (%s)", m->vm,
+              m->source, m->destination ? m->destination : "?", m->state,
+              migr_state_name(s), migr_event_name(event));
     vmroamrec_migration_set_state(m, migr_state_name(s));
     vmroamrec_migration_update_timestamps_setkey(m, migr_state_name(s), now);
     if (migr_state_is_final(s)) {
@@ -151,9 +154,6 @@ advance(const struct vmroamrec_migration *m, enum migr_event event)
         vmroamrec_migration_set_progress(m, s == MIGR_DONE ? 100
                                             : m->progress);
     }
-    VLOG_INFO("migration of %s from %s to %s: %s -> %s (%s)", m->vm,
-              m->source, m->destination ? m->destination : "?", m->state,
-              migr_state_name(s), migr_event_name(event));
     return s;
 }
 

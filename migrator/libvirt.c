@@ -26,7 +26,9 @@ struct libvirt {
 
 struct migr_job {
     struct libvirt *lv;
-    virDomainPtr dom;
+    virDomainPtr dom;           /* On lv->conn: for stats and abort. */
+    virConnectPtr mig_conn;     /* The migrate call's own connection. */
+    virDomainPtr mig_dom;       /* On 'mig_conn'. */
     char *vm;
     char *dest_uri;
     char *migrate_uri;
@@ -76,7 +78,7 @@ migrate_thread(void *job_)
                                 job->bandwidth_mibps);
     }
 
-    int ret = virDomainMigrateToURI3(job->dom, job->dest_uri, params,
+    int ret = virDomainMigrateToURI3(job->mig_dom, job->dest_uri, params,
                                      nparams, flags);
     char *error = ret ? last_error("migration failed") : NULL;
     virTypedParamsFree(params, nparams);
@@ -104,9 +106,27 @@ lv_start(void *lv_, const struct migr_spec *spec, char **errorp)
         VLOG_WARN("%s: cannot set the downtime target", spec->vm);
     }
 
+    /* The blocking migrate call gets a connection of its own: calls from
+     * the poll loop (job stats, abort) on a connection that another thread
+     * is blocked in do not get their replies until that call ends. */
+    virConnectPtr mig_conn = virConnectOpen(lv->uri);
+    virDomainPtr mig_dom = (mig_conn
+                            ? virDomainLookupByName(mig_conn, spec->vm)
+                            : NULL);
+    if (!mig_dom) {
+        *errorp = last_error(lv->uri);
+        if (mig_conn) {
+            virConnectClose(mig_conn);
+        }
+        virDomainFree(dom);
+        return NULL;
+    }
+
     struct migr_job *job = xzalloc(sizeof *job);
     job->lv = lv;
     job->dom = dom;
+    job->mig_conn = mig_conn;
+    job->mig_dom = mig_dom;
     job->vm = xstrdup(spec->vm);
     job->dest_uri = xstrdup(spec->dest_uri);
     job->migrate_uri = (spec->dest_address
@@ -222,6 +242,8 @@ lv_destroy(struct migr_job *job)
     if (job) {
         xpthread_join(job->thread, NULL);
         virDomainFree(job->dom);
+        virDomainFree(job->mig_dom);
+        virConnectClose(job->mig_conn);
         latch_destroy(&job->latch);
         ovs_mutex_destroy(&job->mutex);
         free(job->error);
