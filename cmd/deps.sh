@@ -14,7 +14,8 @@ PACKAGES="openvswitch-switch openvswitch-common openvswitch-source
 libnl-3-dev libnl-route-3-dev libvirt-dev liblz4-dev libcmocka-dev
 libssl-dev libcap-ng-dev libunbound-dev python3 autoconf automake libtool
 pkg-config make gcc clang libclang-rt-14-dev iproute2 iputils-ping tcpdump
-ethtool socat time procps bc"
+ethtool socat time procps bc qemu-system-x86 qemu-utils libvirt-daemon
+libvirt-daemon-driver-qemu libvirt-clients busybox-static cpio kmod gzip"
 
 CACHE=${VMROAM_CACHE:-/var/cache/vmroam}
 
