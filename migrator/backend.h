@@ -42,6 +42,8 @@ struct migr_status {
     uint64_t dirty_rate;            /* Pages per second. */
     uint64_t iteration;             /* Memory pass. */
     uint64_t downtime_ms;           /* Once succeeded. */
+    bool resumed_on_destination;    /* The VM runs there already, even if
+                                     * the job has not ended yet. */
     char *error;                    /* Once failed; caller frees. */
 };
 

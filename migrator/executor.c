@@ -23,6 +23,9 @@ VLOG_DEFINE_THIS_MODULE(migr_executor);
 #define PREPARE_TIMEOUT_MS 30000
 /* How often progress is written to the database while a job runs. */
 #define PROGRESS_INTERVAL_MS 250
+/* How often a running job is polled: the lookup records move as soon as
+ * the VM resumes on the destination. */
+#define POLL_INTERVAL_MS 20
 
 /* One migration this host is the source of. */
 struct job {
@@ -31,6 +34,7 @@ struct job {
     struct migr_job *job;       /* NULL before the backend started. */
     struct migr_status status;  /* Last seen. */
     char *abort_reason;         /* Why we aborted it, or NULL. */
+    bool resumed;               /* The VM ran on the destination. */
     long long int next_progress;
 };
 
@@ -377,6 +381,21 @@ move_records(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     }
 }
 
+/* True if every lookup record of the migrating VM points at its
+ * destination (as committed, or as this run's transaction has it). */
+static bool
+records_follow(struct ovsdb_idl *idl, const struct vmroamrec_migration *m)
+{
+    const struct vmroamrec_lookup_record *r;
+    VMROAMREC_LOOKUP_RECORD_FOR_EACH (r, idl) {
+        if (r->vm && !strcmp(r->vm, m->vm)
+            && strcmp(r->chassis, m->destination)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Why a running migration must stop now, or NULL. */
 static const char *
 abort_reason(struct ovsdb_idl *idl, const struct vmroamrec_migration *m,
@@ -421,8 +440,11 @@ run_job(struct migr_executor *ex, struct ovsdb_idl *idl,
     }
     free(buf);
 
-    if (st->result == MIGR_JOB_SUCCEEDED) {
-        write_stats(m, st);
+    j->resumed |= (st->result == MIGR_JOB_SUCCEEDED
+                   || st->resumed_on_destination);
+    if (j->resumed && !records_follow(idl, m)) {
+        /* Switchover: the VM runs on the destination; its lookup records
+         * follow it now, in one transaction with a new generation. */
         if (s == MIGR_STORAGE) {
             s = advance(m, MIGR_EV_STORAGE_DONE);
         }
@@ -430,6 +452,18 @@ run_job(struct migr_executor *ex, struct ovsdb_idl *idl,
             s = advance(m, MIGR_EV_MEMORY_DONE);
         }
         move_records(idl, txn, m);
+        vmroamrec_migration_update_timestamps_setkey(m, "records-moved",
+                                                     time_wall_msec());
+    }
+
+    if (st->result == MIGR_JOB_SUCCEEDED
+        || (st->result == MIGR_JOB_FAILED && j->resumed)) {
+        /* Once the VM has resumed on the destination it stays there, even
+         * if libvirt's last steps reported an error. */
+        write_stats(m, st);
+        if (st->result == MIGR_JOB_FAILED) {
+            vmroamrec_migration_set_error(m, st->error);
+        }
         s = advance(m, MIGR_EV_RESUMED);
         advance(m, MIGR_EV_CLEANED);
     } else if (st->result == MIGR_JOB_FAILED) {
@@ -535,7 +569,7 @@ migr_executor_wait(struct migr_executor *ex)
         if (j->job) {
             ex->backend->class->wait(j->job);
             if (j->status.result == MIGR_JOB_RUNNING) {
-                poll_timer_wait(PROGRESS_INTERVAL_MS);
+                poll_timer_wait(POLL_INTERVAL_MS);
             }
         } else {
             poll_timer_wait(1000);

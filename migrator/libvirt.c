@@ -28,6 +28,7 @@ struct migr_job {
     struct libvirt *lv;
     virDomainPtr dom;           /* On lv->conn: for stats and abort. */
     virConnectPtr mig_conn;     /* The migrate call's own connection. */
+    virConnectPtr dest_conn;    /* To watch the VM resume there. */
     virDomainPtr mig_dom;       /* On 'mig_conn'. */
     char *vm;
     char *dest_uri;
@@ -40,6 +41,7 @@ struct migr_job {
     bool ok OVS_GUARDED;
     char *error OVS_GUARDED;
     struct migr_status last;        /* Last progress seen. */
+    long long int next_stats;       /* When to ask QEMU for them again. */
     struct latch latch;             /* Set when the thread ends. */
     pthread_t thread;
 };
@@ -127,6 +129,7 @@ lv_start(void *lv_, const struct migr_spec *spec, char **errorp)
     job->dom = dom;
     job->mig_conn = mig_conn;
     job->mig_dom = mig_dom;
+    job->dest_conn = virConnectOpen(spec->dest_uri);
     job->vm = xstrdup(spec->vm);
     job->dest_uri = xstrdup(spec->dest_uri);
     job->migrate_uri = (spec->dest_address
@@ -201,6 +204,24 @@ read_completed_stats(struct migr_job *job, struct migr_status *st)
     }
 }
 
+/* True once the VM runs on the destination: libvirt's API call returns
+ * only after its finish and confirm steps, while the network should follow
+ * the VM the moment it resumes there. */
+static bool
+resumed_on_destination(struct migr_job *job)
+{
+    if (!job->dest_conn) {
+        return false;
+    }
+    virDomainPtr dom = virDomainLookupByName(job->dest_conn, job->vm);
+    int state = VIR_DOMAIN_NOSTATE, reason;
+    if (dom) {
+        virDomainGetState(dom, &state, &reason, 0);
+        virDomainFree(dom);
+    }
+    return state == VIR_DOMAIN_RUNNING;
+}
+
 static void
 lv_poll(struct migr_job *job, struct migr_status *st)
 {
@@ -210,7 +231,14 @@ lv_poll(struct migr_job *job, struct migr_status *st)
     ovs_mutex_unlock(&job->mutex);
 
     if (!done) {
-        read_stats(job, &job->last);
+        /* Job statistics cost QEMU a monitor command: not more than 4 a
+         * second, or a busy TCG guest converges more slowly.  The
+         * destination's domain state is libvirtd's alone: cheap. */
+        if (time_msec() >= job->next_stats) {
+            read_stats(job, &job->last);
+            job->next_stats = time_msec() + 250;
+        }
+        job->last.resumed_on_destination |= resumed_on_destination(job);
     } else if (ok && job->last.result == MIGR_JOB_RUNNING) {
         read_completed_stats(job, &job->last);
     }
@@ -244,6 +272,9 @@ lv_destroy(struct migr_job *job)
         virDomainFree(job->dom);
         virDomainFree(job->mig_dom);
         virConnectClose(job->mig_conn);
+        if (job->dest_conn) {
+            virConnectClose(job->dest_conn);
+        }
         latch_destroy(&job->latch);
         ovs_mutex_destroy(&job->mutex);
         free(job->error);
