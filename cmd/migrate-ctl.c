@@ -10,6 +10,7 @@
 
 #include "cmd/vmroam.h"
 #include "migrator/fsm.h"
+#include "migrator/row.h"
 #include "migrator/version.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
@@ -20,44 +21,12 @@
 #include "timeval.h"
 #include "util.h"
 
-static const struct vmroamrec_chassis *
-find_chassis(struct ovsdb_idl *idl, const char *name)
-{
-    const struct vmroamrec_chassis *ch;
-    VMROAMREC_CHASSIS_FOR_EACH (ch, idl) {
-        if (!strcmp(ch->name, name)) {
-            return ch;
-        }
-    }
-    return NULL;
-}
-
-static const struct vmroamrec_vm *
-find_vm(struct ovsdb_idl *idl, const char *name)
-{
-    const struct vmroamrec_vm *vm;
-    VMROAMREC_VM_FOR_EACH (vm, idl) {
-        if (!strcmp(vm->name, name)) {
-            return vm;
-        }
-    }
-    return NULL;
-}
-
-static enum migr_state
-state_of(const struct vmroamrec_migration *m)
-{
-    enum migr_state s = MIGR_QUEUED;
-    migr_state_from_name(m->state, &s);
-    return s;
-}
-
 static bool
 vm_is_migrating(struct ovsdb_idl *idl, const char *vm)
 {
     const struct vmroamrec_migration *m;
     VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
-        if (!strcmp(m->vm, vm) && !migr_state_is_final(state_of(m))) {
+        if (!strcmp(m->vm, vm) && !migr_state_is_final(migr_row_state(m))) {
             return true;
         }
     }
@@ -71,7 +40,7 @@ busy(struct ovsdb_idl *idl, const char *name)
     const struct vmroamrec_migration *m;
     int64_t n = 0;
     VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
-        n += (!migr_state_is_final(state_of(m))
+        n += (!migr_state_is_final(migr_row_state(m))
               && (!strcmp(m->source, name)
                   || (m->destination && !strcmp(m->destination, name))));
     }
@@ -164,11 +133,11 @@ build_migrate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
     ds_clear(&r->why);
     r->status = VMROAM_EXIT_BAD_INPUT;
 
-    const struct vmroamrec_vm *vm = find_vm(idl, r->vm_name);
+    const struct vmroamrec_vm *vm = policy_db_vm(idl, r->vm_name);
     const struct vmroamrec_chassis *src = (vm && vm->chassis
-                                           ? find_chassis(idl, vm->chassis)
+                                           ? policy_db_chassis(idl, vm->chassis)
                                            : NULL);
-    const struct vmroamrec_chassis *dst = (r->to ? find_chassis(idl, r->to)
+    const struct vmroamrec_chassis *dst = (r->to ? policy_db_chassis(idl, r->to)
                                            : NULL);
     if (!vm) {
         r->error = xasprintf("no VM named %s (vmroam host list shows the "
@@ -256,34 +225,12 @@ find_migration(struct ovsdb_idl *idl, const char *id)
     return found;
 }
 
-static int64_t
-stat_of(const struct vmroamrec_migration *m, const char *key)
-{
-    for (size_t i = 0; i < m->n_stats; i++) {
-        if (!strcmp(m->key_stats[i], key)) {
-            return m->value_stats[i];
-        }
-    }
-    return 0;
-}
-
-static int64_t
-time_of(const struct vmroamrec_migration *m, const char *key)
-{
-    for (size_t i = 0; i < m->n_timestamps; i++) {
-        if (!strcmp(m->key_timestamps[i], key)) {
-            return m->value_timestamps[i];
-        }
-    }
-    return 0;
-}
-
 /* Prints one progress line (over itself on a terminal). */
 static void
 print_progress(const struct vmroamrec_migration *m, bool tty)
 {
-    int64_t started = time_of(m, "started");
-    int64_t processed = stat_of(m, "bytes_processed");
+    int64_t started = migr_row_timestamp(m, "started");
+    int64_t processed = migr_row_stat(m, "bytes_processed");
     double secs = started ? (time_wall_msec() - started) / 1000.0 : 0;
     double mbps = secs > 0 ? processed / 1e6 / secs : 0;
     int width = 30, filled = m->progress * width / 100;
@@ -291,16 +238,16 @@ print_progress(const struct vmroamrec_migration *m, bool tty)
     printf("%s%-12s [%.*s%*s] %3"PRId64"%%  %7.1f MB/s  iteration %"PRId64
            "%s", tty ? "\r" : "", m->state, filled,
            "##############################", width - filled, "",
-           m->progress, mbps, stat_of(m, "iteration"), tty ? "" : "\n");
+           m->progress, mbps, migr_row_stat(m, "iteration"), tty ? "" : "\n");
     fflush(stdout);
 }
 
 static void
 print_summary(const struct vmroamrec_migration *m)
 {
-    int64_t queued = time_of(m, "queued");
-    int64_t finished = time_of(m, "finished");
-    int64_t started = time_of(m, "started");
+    int64_t queued = migr_row_timestamp(m, "queued");
+    int64_t finished = migr_row_timestamp(m, "finished");
+    int64_t started = migr_row_timestamp(m, "started");
     printf("migration of %s from %s to %s: %s\n", m->vm, m->source,
            m->destination ? m->destination : "?", m->state);
     if (m->error) {
@@ -310,8 +257,8 @@ print_summary(const struct vmroamrec_migration *m)
            "%.1f MB transferred, %"PRId64" iterations\n",
            finished && started ? (finished - started) / 1000.0 : 0,
            started && queued ? (started - queued) / 1000.0 : 0,
-           stat_of(m, "downtime_ms"), stat_of(m, "bytes_processed") / 1e6,
-           stat_of(m, "iteration"));
+           migr_row_stat(m, "downtime_ms"), migr_row_stat(m, "bytes_processed") / 1e6,
+           migr_row_stat(m, "iteration"));
 }
 
 /* Follows migration 'uuid' until it ends.  Returns the exit status. */
@@ -330,19 +277,19 @@ follow(struct policy_db *db, const struct uuid *uuid)
             return VMROAM_EXIT_FAILURE;
         }
         char *now = xasprintf("%s %"PRId64" %"PRId64, m->state, m->progress,
-                              stat_of(m, "iteration"));
+                              migr_row_stat(m, "iteration"));
         if (!last || strcmp(now, last) || tty) {
             print_progress(m, tty);
         }
         free(last);
         last = now;
-        if (migr_state_is_final(state_of(m))) {
+        if (migr_state_is_final(migr_row_state(m))) {
             if (tty) {
                 putchar('\n');
             }
             print_summary(m);
             free(last);
-            return (state_of(m) == MIGR_DONE ? VMROAM_EXIT_OK
+            return (migr_row_state(m) == MIGR_DONE ? VMROAM_EXIT_OK
                     : VMROAM_EXIT_FAILURE);
         }
         ovsdb_idl_wait(db->idl);
@@ -381,8 +328,8 @@ build_cancel(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn OVS_UNUSED,
         return false;
     }
     c->vm = xstrdup(m->vm);
-    if (migr_state_is_final(state_of(m))
-        || migr_state_vm_on_destination(state_of(m))) {
+    if (migr_state_is_final(migr_row_state(m))
+        || migr_state_vm_on_destination(migr_row_state(m))) {
         c->error = xasprintf("migration %s of %s is %s: too late to cancel",
                              c->id, m->vm, m->state);
         c->status = VMROAM_EXIT_FAILURE;
@@ -416,7 +363,7 @@ cancel_migration(const struct vmroam_ctx *ctx, const char *id)
         status = (ctx->wait && m ? follow(db, &m->header_.uuid)
                   : VMROAM_EXIT_OK);
         if (ctx->wait && status == VMROAM_EXIT_FAILURE && m
-            && state_of(m) == MIGR_CANCELLED) {
+            && migr_row_state(m) == MIGR_CANCELLED) {
             status = VMROAM_EXIT_OK;
         }
     }
@@ -486,7 +433,7 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
         const struct vmroamrec_migration *m = NULL, *i;
         VMROAMREC_MIGRATION_FOR_EACH (i, db->idl) {
             if (!strcmp(i->vm, r.vm_name)
-                && !migr_state_is_final(state_of(i))) {
+                && !migr_state_is_final(migr_row_state(i))) {
                 m = i;
             }
         }
@@ -515,7 +462,7 @@ static int
 compare_queued(const void *a_, const void *b_)
 {
     const struct vmroamrec_migration *const *a = a_, *const *b = b_;
-    int64_t qa = time_of(*a, "queued"), qb = time_of(*b, "queued");
+    int64_t qa = migr_row_timestamp(*a, "queued"), qb = migr_row_timestamp(*b, "queued");
     return qa < qb ? -1 : qa > qb;
 }
 
@@ -553,9 +500,9 @@ list_migrations(const struct vmroam_ctx *ctx, struct ovsdb_idl *idl)
                                           "shared")));
         add_cell(&t, xstrdup(m->state));
         add_cell(&t, xasprintf("%"PRId64"%%", m->progress));
-        add_cell(&t, xasprintf("%"PRId64, stat_of(m, "iteration")));
-        add_cell(&t, xasprintf("%"PRId64" ms", stat_of(m, "downtime_ms")));
-        add_cell(&t, xasprintf("%.1f", stat_of(m, "bytes_processed") / 1e6));
+        add_cell(&t, xasprintf("%"PRId64, migr_row_stat(m, "iteration")));
+        add_cell(&t, xasprintf("%"PRId64" ms", migr_row_stat(m, "downtime_ms")));
+        add_cell(&t, xasprintf("%.1f", migr_row_stat(m, "bytes_processed") / 1e6));
         add_cell(&t, xstrdup(m->error ? m->error : ""));
     }
     free(all);
@@ -567,7 +514,7 @@ all_final(struct ovsdb_idl *idl)
 {
     const struct vmroamrec_migration *m;
     VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
-        if (!migr_state_is_final(state_of(m))) {
+        if (!migr_state_is_final(migr_row_state(m))) {
             return false;
         }
     }
@@ -617,7 +564,7 @@ build_host_set(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn OVS_UNUSED,
                void *l_)
 {
     struct limits *l = l_;
-    const struct vmroamrec_chassis *ch = find_chassis(idl, l->host);
+    const struct vmroamrec_chassis *ch = policy_db_chassis(idl, l->host);
     free(l->error);
     l->error = NULL;
     if (!ch) {

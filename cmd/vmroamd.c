@@ -22,6 +22,7 @@
 #include "ipam/leases.h"
 #include "migrator/executor.h"
 #include "migrator/libvirt.h"
+#include "migrator/row.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/poll-loop.h"
@@ -258,13 +259,8 @@ recent_departures(struct agent *a, struct overlay_redirect **redirects)
     *redirects = NULL;
     a->redirects_expire = LLONG_MAX;
     VMROAMREC_MIGRATION_FOR_EACH (m, a->vmroam.idl) {
-        long long int finished = 0;
-        for (size_t i = 0; i < m->n_timestamps; i++) {
-            if (!strcmp(m->key_timestamps[i], "finished")) {
-                finished = m->value_timestamps[i];
-            }
-        }
-        long long int expires = finished + REDIRECT_GRACE_MS;
+        long long int expires = (migr_row_timestamp(m, "finished")
+                                 + REDIRECT_GRACE_MS);
         if (strcmp(m->state, "done") || strcmp(m->source, a->cfg.chassis)
             || expires <= now) {
             continue;

@@ -6,6 +6,7 @@
 
 #include "migrator/backend.h"
 #include "migrator/fsm.h"
+#include "migrator/row.h"
 #include "migrator/schedule.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/poll-loop.h"
@@ -104,14 +105,6 @@ get_job(struct migr_executor *ex, const struct uuid *row)
     return j;
 }
 
-static enum migr_state
-state_of(const struct vmroamrec_migration *m)
-{
-    enum migr_state s = MIGR_QUEUED;
-    migr_state_from_name(m->state, &s);
-    return s;
-}
-
 static struct migr_flags
 flags_of(const struct vmroamrec_migration *m)
 {
@@ -122,18 +115,6 @@ flags_of(const struct vmroamrec_migration *m)
     };
 }
 
-static const struct vmroamrec_chassis *
-find_chassis(struct ovsdb_idl *idl, const char *name)
-{
-    const struct vmroamrec_chassis *ch;
-    VMROAMREC_CHASSIS_FOR_EACH (ch, idl) {
-        if (name && !strcmp(ch->name, name)) {
-            return ch;
-        }
-    }
-    return NULL;
-}
-
 /* Moves 'm' to the state after 'event', stamping the time it entered it.
  * Returns the new state. */
 static enum migr_state
@@ -141,7 +122,7 @@ advance(const struct vmroamrec_migration *m, enum migr_event event)
 {
     struct migr_flags flags = flags_of(m);
     char *error;
-    enum migr_state s = migr_next(state_of(m), event, &flags, &error);
+    enum migr_state s = migr_next(migr_row_state(m), event, &flags, &error);
     if (error) {
         VLOG_WARN("migration of %s: %s", m->vm, error);
         free(error);
@@ -179,7 +160,7 @@ schedule(struct migr_executor *ex, struct ovsdb_idl *idl,
 
     VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
         n++;
-        mine |= (state_of(m) == MIGR_QUEUED && !m->cancel_requested
+        mine |= (migr_row_state(m) == MIGR_QUEUED && !m->cancel_requested
                  && !strcmp(m->source, ex->chassis));
     }
     if (!mine) {
@@ -197,15 +178,10 @@ schedule(struct migr_executor *ex, struct ovsdb_idl *idl,
             .copy_storage = flags_of(m).copy_storage,
             /* A queued migration with a cancel pending will never run;
              * a running one still counts until it has rolled back. */
-            .state = (m->cancel_requested && state_of(m) == MIGR_QUEUED
-                      ? MIGR_CANCELLED : state_of(m)),
-            .queued_at = smap_get_int(&m->external_ids, "order", 0),
+            .state = (m->cancel_requested && migr_row_state(m) == MIGR_QUEUED
+                      ? MIGR_CANCELLED : migr_row_state(m)),
+            .queued_at = migr_row_timestamp(m, "queued"),
         };
-        for (size_t k = 0; k < m->n_timestamps; k++) {
-            if (!strcmp(m->key_timestamps[k], "queued")) {
-                entries[i - 1].queued_at = m->value_timestamps[k];
-            }
-        }
     }
 
     const struct vmroamrec_chassis *ch;
@@ -248,7 +224,7 @@ prepare_incoming(struct migr_executor *ex, struct ovsdb_idl *idl,
 {
     const struct vmroamrec_migration *m;
     VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
-        if (state_of(m) != MIGR_PREPARING || !m->destination
+        if (migr_row_state(m) != MIGR_PREPARING || !m->destination
             || strcmp(m->destination, ex->chassis)
             || smap_get(&m->external_ids, "destination-ready")) {
             continue;
@@ -262,24 +238,13 @@ prepare_incoming(struct migr_executor *ex, struct ovsdb_idl *idl,
     }
 }
 
-static int64_t
-time_of(const struct vmroamrec_migration *m, const char *key)
-{
-    for (size_t i = 0; i < m->n_timestamps; i++) {
-        if (!strcmp(m->key_timestamps[i], key)) {
-            return m->value_timestamps[i];
-        }
-    }
-    return 0;
-}
-
 /* Starts the backend once the destination is ready. */
 static void
 run_preparing(struct migr_executor *ex, struct ovsdb_idl *idl,
               const struct vmroamrec_migration *m, struct job *j)
 {
     const char *ready = smap_get(&m->external_ids, "destination-ready");
-    const struct vmroamrec_chassis *dst = find_chassis(idl, m->destination);
+    const struct vmroamrec_chassis *dst = policy_db_chassis(idl, m->destination);
 
     if (m->cancel_requested) {
         vmroamrec_migration_set_error(m, "cancelled by the operator");
@@ -289,7 +254,7 @@ run_preparing(struct migr_executor *ex, struct ovsdb_idl *idl,
     if (!ready) {
         /* The timestamp of a migration started in this very run is not in
          * the IDL's view yet: only committed map updates are. */
-        int64_t since = time_of(m, "preparing");
+        int64_t since = migr_row_timestamp(m, "preparing");
         if (since && time_wall_msec() - since > PREPARE_TIMEOUT_MS) {
             char *why = xasprintf("destination %s did not get ready within "
                                   "%d s (is its vmroamd running?)",
@@ -351,7 +316,7 @@ write_stats(const struct vmroamrec_migration *m, const struct migr_status *st)
     }
     double fraction = st->total ? (double) st->processed / st->total : 0;
     vmroamrec_migration_set_progress(
-        m, migr_progress(state_of(m), flags_of(m).copy_storage, fraction));
+        m, migr_progress(migr_row_state(m), flags_of(m).copy_storage, fraction));
 }
 
 /* The VM runs on the destination: its lookup records move to the
@@ -360,7 +325,7 @@ static void
 move_records(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
              const struct vmroamrec_migration *m)
 {
-    const struct vmroamrec_chassis *dst = find_chassis(idl, m->destination);
+    const struct vmroamrec_chassis *dst = policy_db_chassis(idl, m->destination);
     const struct vmroamrec_lookup_record *r;
     bool moved = false;
     VMROAMREC_LOOKUP_RECORD_FOR_EACH (r, idl) {
@@ -401,7 +366,7 @@ static const char *
 abort_reason(struct ovsdb_idl *idl, const struct vmroamrec_migration *m,
              const char *underlay_link, char **buf)
 {
-    const struct vmroamrec_chassis *dst = find_chassis(idl, m->destination);
+    const struct vmroamrec_chassis *dst = policy_db_chassis(idl, m->destination);
     *buf = NULL;
     if (m->cancel_requested) {
         return "cancelled by the operator";
@@ -425,7 +390,7 @@ run_job(struct migr_executor *ex, struct ovsdb_idl *idl,
         struct job *j, const char *underlay_link)
 {
     const struct migr_backend_class *class = ex->backend->class;
-    enum migr_state s = state_of(m);
+    enum migr_state s = migr_row_state(m);
 
     free(j->status.error);
     class->poll(j->job, &j->status);
@@ -492,7 +457,7 @@ run_outgoing(struct migr_executor *ex, struct ovsdb_idl *idl,
              struct ovsdb_idl_txn *txn, const struct vmroamrec_migration *m,
              const char *underlay_link)
 {
-    enum migr_state s = state_of(m);
+    enum migr_state s = migr_row_state(m);
     struct job *j = find_job(ex, &m->header_.uuid);
 
     if (s == MIGR_QUEUED) {
@@ -554,7 +519,7 @@ migr_executor_run(struct migr_executor *ex, struct ovsdb_idl *idl,
     HMAP_FOR_EACH_SAFE (j, node, &ex->jobs) {
         const struct vmroamrec_migration *row
             = vmroamrec_migration_get_for_uuid(idl, &j->row);
-        if (!row || (migr_state_is_final(state_of(row))
+        if (!row || (migr_state_is_final(migr_row_state(row))
                      && (!j->job || j->status.result != MIGR_JOB_RUNNING))) {
             job_destroy(ex, j);
         }

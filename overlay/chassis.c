@@ -5,23 +5,12 @@
 #include <string.h>
 
 #include "overlay/pipeline.h"
+#include "policy/db.h"
 #include "policy/policy.h"
 #include "policy/vmroam-idl.h"
 #include "smap.h"
 #include "sset.h"
 #include "util.h"
-
-static const struct vmroamrec_chassis *
-find_chassis(struct ovsdb_idl *idl, const char *name)
-{
-    const struct vmroamrec_chassis *ch;
-    VMROAMREC_CHASSIS_FOR_EACH (ch, idl) {
-        if (!strcmp(ch->name, name)) {
-            return ch;
-        }
-    }
-    return NULL;
-}
 
 /* Writes 'st' into this host's Chassis row, creating it if needed; only the
  * columns that differ are written, so an idle agent sends nothing. */
@@ -29,7 +18,7 @@ void
 overlay_chassis_update(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
                        const struct overlay_chassis_state *st)
 {
-    const struct vmroamrec_chassis *ch = find_chassis(idl, st->name);
+    const struct vmroamrec_chassis *ch = policy_db_chassis(idl, st->name);
     if (!ch) {
         ch = vmroamrec_chassis_insert(txn);
         vmroamrec_chassis_set_name(ch, st->name);
@@ -70,18 +59,6 @@ overlay_chassis_update(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     }
 }
 
-static const struct vmroamrec_vm *
-find_vm(struct ovsdb_idl *idl, const char *name)
-{
-    const struct vmroamrec_vm *vm;
-    VMROAMREC_VM_FOR_EACH (vm, idl) {
-        if (!strcmp(vm->name, name)) {
-            return vm;
-        }
-    }
-    return NULL;
-}
-
 /* Records in the VM table that each named VM of 'ports' runs here, with its
  * NIC (MAC -> interface). */
 void
@@ -94,7 +71,7 @@ overlay_chassis_report_vms(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
         if (!r->vm) {
             continue;
         }
-        const struct vmroamrec_vm *vm = find_vm(idl, r->vm);
+        const struct vmroamrec_vm *vm = policy_db_vm(idl, r->vm);
         if (!vm) {
             vm = vmroamrec_vm_insert(txn);
             vmroamrec_vm_set_name(vm, r->vm);
@@ -121,7 +98,7 @@ overlay_chassis_report_running(struct ovsdb_idl *idl,
     const struct vmroamrec_vm *vm;
     const char *name;
     SSET_FOR_EACH (name, running) {
-        vm = find_vm(idl, name);
+        vm = policy_db_vm(idl, name);
         if (!vm) {
             vm = vmroamrec_vm_insert(txn);
             vmroamrec_vm_set_name(vm, name);

@@ -95,6 +95,32 @@ policy_db_alert_policy_only(struct ovsdb_idl *idl)
     }
 }
 
+/* The Chassis row named 'name', or NULL. */
+const struct vmroamrec_chassis *
+policy_db_chassis(const struct ovsdb_idl *idl, const char *name)
+{
+    const struct vmroamrec_chassis *ch;
+    VMROAMREC_CHASSIS_FOR_EACH (ch, idl) {
+        if (name && !strcmp(ch->name, name)) {
+            return ch;
+        }
+    }
+    return NULL;
+}
+
+/* The VM row named 'name', or NULL. */
+const struct vmroamrec_vm *
+policy_db_vm(const struct ovsdb_idl *idl, const char *name)
+{
+    const struct vmroamrec_vm *vm;
+    VMROAMREC_VM_FOR_EACH (vm, idl) {
+        if (!strcmp(vm->name, name)) {
+            return vm;
+        }
+    }
+    return NULL;
+}
+
 int64_t
 policy_db_generation(const struct ovsdb_idl *idl)
 {

@@ -16,6 +16,8 @@
 
 struct ovsdb_idl;
 struct ovsdb_idl_txn;
+struct vmroamrec_chassis;
+struct vmroamrec_vm;
 struct policy;
 struct policy_diff;
 
@@ -34,6 +36,10 @@ struct policy_db *policy_db_connect(const char *remote, int timeout_ms,
 void policy_db_close(struct policy_db *);
 
 void policy_db_alert_policy_only(struct ovsdb_idl *);
+const struct vmroamrec_chassis *policy_db_chassis(const struct ovsdb_idl *,
+                                                  const char *name);
+const struct vmroamrec_vm *policy_db_vm(const struct ovsdb_idl *,
+                                        const char *name);
 void policy_db_load(struct ovsdb_idl *, struct policy *);
 int64_t policy_db_generation(const struct ovsdb_idl *);
 

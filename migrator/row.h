@@ -1,0 +1,18 @@
+/* Reading a Migration row: its state and the values of its timestamps and
+ * stats maps, for the agents and the command line alike. */
+
+#ifndef MIGRATOR_ROW_H
+#define MIGRATOR_ROW_H 1
+
+#include <stdint.h>
+
+#include "migrator/fsm.h"
+
+struct vmroamrec_migration;
+
+enum migr_state migr_row_state(const struct vmroamrec_migration *);
+int64_t migr_row_timestamp(const struct vmroamrec_migration *,
+                           const char *key);
+int64_t migr_row_stat(const struct vmroamrec_migration *, const char *key);
+
+#endif /* migrator/row.h */
