@@ -661,6 +661,84 @@ ipam_subnet_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
     return VMROAM_EXIT_OK;
 }
 
+static enum ipam_error
+build_pool_set(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+               struct change *c)
+{
+    const struct vmroam_ctx *ctx = c->ctx;
+    const struct vmroamrec_virtual_subnet *vs, *found = NULL;
+    VMROAMREC_VIRTUAL_SUBNET_FOR_EACH (vs, idl) {
+        if (vs->vsid == c->req.vsid) {
+            found = vs;
+        }
+    }
+    if (!found) {
+        c->error = xasprintf("VSID %"PRId64" is not declared in the policy",
+                             c->req.vsid);
+        return IPAM_BAD_INPUT;
+    }
+
+    /* Ranges and reservations must fit the subnet: a pool built from them
+     * says so in its own words. */
+    struct policy_prefix prefix;
+    c->error = policy_prefix_parse(found->prefix, &prefix);
+    if (!c->error) {
+        char *name = xasprintf("VSID %"PRId64, found->vsid);
+        struct ipam_pool pool;
+        ipam_pool_init(&pool, name, &prefix);
+        free(name);
+        const struct svec *ranges = &ctx->ranges;
+        for (size_t i = 0; !c->error && i < ranges->n; i++) {
+            c->error = ipam_pool_add_range(&pool, ranges->names[i]);
+        }
+        for (size_t i = 0; !c->error && i < ctx->reserve.n; i++) {
+            c->error = ipam_pool_exclude(&pool, ctx->reserve.names[i]);
+        }
+        ipam_pool_destroy(&pool);
+    }
+    if (c->error) {
+        return IPAM_BAD_INPUT;
+    }
+
+    const struct vmroamrec_ca_pool *cp, *pool_row = NULL;
+    VMROAMREC_CA_POOL_FOR_EACH (cp, idl) {
+        if (cp->vsid == c->req.vsid) {
+            pool_row = cp;
+        }
+    }
+    if (!pool_row) {
+        pool_row = vmroamrec_ca_pool_insert(txn);
+        vmroamrec_ca_pool_set_vsid(pool_row, c->req.vsid);
+    }
+    vmroamrec_ca_pool_set_ranges(pool_row, (const char **) ctx->ranges.names,
+                                 ctx->ranges.n);
+    vmroamrec_ca_pool_set_reserved(pool_row,
+                                   (const char **) ctx->reserve.names,
+                                   ctx->reserve.n);
+    return IPAM_OK;
+}
+
+static int
+ipam_pool_set_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+                  char *argv[] OVS_UNUSED)
+{
+    long long int vsid = 0;
+    if (!required_opt(ctx, "ipam pool set", "vsid")
+        || !int_opt(ctx, "vsid", POLICY_VSID_MIN, POLICY_VSID_MAX, &vsid)) {
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    struct change c = {
+        .build = build_pool_set, .ctx = ctx, .req = { .vsid = vsid },
+    };
+    int status = run_one(ctx, &c);
+    if (!status) {
+        printf("CA pool of VSID %lld: %"PRIuSIZE" range%s, %"PRIuSIZE
+               " reserved\n", vsid, ctx->ranges.n,
+               ctx->ranges.n == 1 ? "" : "s", ctx->reserve.n);
+    }
+    return status;
+}
+
 const struct vmroam_command vmroam_ipam_commands[] = {
     {"ipam footprint add", "NAME [--description TEXT]",
      "add a footprint (a named set of provider subnets)", 1, 1,
@@ -676,6 +754,9 @@ const struct vmroam_command vmroam_ipam_commands[] = {
     {"ipam subnet list", "", "provider subnets", 0, 0, ipam_subnet_list_cmd},
     {"ipam subnet del", "PREFIX", "delete a provider subnet without leases",
      1, 1, ipam_subnet_del_cmd},
+    {"ipam pool set", "--vsid N [--range R]... [--reserve R]...",
+     "where a virtual subnet hands out CAs (default: all usable)", 0, 0,
+     ipam_pool_set_cmd},
     {"ipam allocate",
      "--vsid N [--vm NAME] [--mac MAC] [--address A] [--count N] "
      "[--owner O --ttl SECS]",

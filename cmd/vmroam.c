@@ -100,7 +100,7 @@ usage(FILE *stream, const char *group)
 "  -o, --output FILE  write exported data to FILE\n"
 "  --vsid, --vm, --mac, --address, --host, --footprint, --gateway,\n"
 "  --reserve, --count, --owner, --ttl, --description, --to, --best,\n"
-"  --storage, --bandwidth, --cancel, --watch, --max-migrations,\n"
+"  --storage, --bandwidth, --cancel, --watch, --range, --max-migrations,\n"
 "  --max-storage-migrations: see each command\n"
 "  -v, --verbose      list every change; log debug messages\n"
 "  -h, --help         this help; \"vmroam COMMAND --help\" for one command\n"
@@ -147,7 +147,7 @@ static int
 parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
 {
     enum { OPT_DB = UCHAR_MAX + 1, OPT_STATE_DIR, OPT_TIMEOUT, OPT_FORMAT,
-           OPT_DRY_RUN, OPT_WAIT, OPT_RESERVE, OPT_COMMAND };
+           OPT_DRY_RUN, OPT_WAIT, OPT_RESERVE, OPT_RANGE, OPT_COMMAND };
     static const struct option long_options[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"state-dir", required_argument, NULL, OPT_STATE_DIR},
@@ -174,6 +174,7 @@ parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
         {"max-migrations", required_argument, NULL, OPT_COMMAND},
         {"max-storage-migrations", required_argument, NULL, OPT_COMMAND},
         {"bandwidth", required_argument, NULL, OPT_COMMAND},
+        {"range", required_argument, NULL, OPT_RANGE},
         {"best", no_argument, NULL, OPT_COMMAND},
         {"watch", no_argument, NULL, OPT_COMMAND},
         {"output", required_argument, NULL, 'o'},
@@ -195,6 +196,9 @@ parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
             break;
         case OPT_RESERVE:
             svec_add(&ctx->reserve, optarg);
+            break;
+        case OPT_RANGE:
+            svec_add(&ctx->ranges, optarg);
             break;
         case OPT_DB:
             ctx->db_remote = optarg;
@@ -259,11 +263,15 @@ main(int argc, char *argv[])
 
     smap_init(&ctx.opts);
     svec_init(&ctx.reserve);
+    svec_init(&ctx.ranges);
     set_program_name(argv[0]);
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
-    /* Lost races between writers are retried, not worth a warning. */
+    /* Lost races between writers are retried, and a long poll interval
+     * while a big database loads is expected: neither is worth a warning
+     * on the terminal. */
     vlog_set_levels(vlog_module_from_name("ovsdb_idl"), VLF_CONSOLE,
                     VLL_ERR);
+    vlog_set_levels(vlog_module_from_name("timeval"), VLF_CONSOLE, VLL_ERR);
 
     int error = parse_options(argc, argv, &ctx, &help);
     if (error) {
@@ -306,5 +314,6 @@ main(int argc, char *argv[])
     free(default_remote);
     smap_destroy(&ctx.opts);
     svec_destroy(&ctx.reserve);
+    svec_destroy(&ctx.ranges);
     return error;
 }

@@ -37,6 +37,7 @@ struct vmroam_ctx {
     const char *output;         /* --output FILE, or NULL for stdout. */
     struct smap opts;           /* Command options: --vsid N -> "vsid"=N. */
     struct svec reserve;        /* Each --reserve RANGE. */
+    struct svec ranges;         /* Each --range RANGE. */
 };
 
 struct vmroam_command {

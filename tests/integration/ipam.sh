@@ -49,6 +49,13 @@ check_status "releasing it again: exit 2" 2 vmroam ipam release --vsid 5002 192.
 check_output "says it is not leased" "$T/err" "192.168.20.4 is not leased in VSID 5002"
 check "a released address is handed out again" vmroam ipam allocate --vsid 5002
 check_output "it is .4" "$T/out" "192.168.20.4"
+# A pool narrowed to a range, with a reservation inside it.
+check "set VSID 5003's pool" vmroam ipam pool set --vsid 5003 --range fd00:10::100-fd00:10::1ff --reserve fd00:10::100
+check "allocate from the pool's range" vmroam ipam allocate --vsid 5003
+check_output "first free: after the reserved one" "$T/out" "fd00:10::101"
+check_status "a range outside the subnet: exit 2" 2 \
+    vmroam ipam pool set --vsid 5003 --range fd00:11::1-fd00:11::9
+check_output "names it" "$T/err" "fd00:11::1-fd00:11::9 is outside VSID 5003 (fd00:10::/64)"
 check "leases as JSON" vmroam ipam leases --format json
 check_output "JSON lists the reservation owner" "$T/out" "migration-1"
 
