@@ -3,6 +3,19 @@
 # every test; "make check SANITIZE=1" runs them on an ASan/UBSan build.
 
 OVS := $(shell cmd/deps.sh --dir 2>/dev/null)
+
+ifeq ($(notdir $(OVS)),ovs-)
+# A fresh machine: openvswitch-source is not installed yet, so where its
+# build will live is not known.  Install everything first, then run the
+# same goals again.
+GOALS := $(or $(MAKECMDGOALS),all)
+.PHONY: $(GOALS) bootstrap
+$(GOALS): bootstrap
+	@:
+bootstrap:
+	cmd/deps.sh
+	@$(MAKE) --no-print-directory $(GOALS)
+else
 ifeq ($(SANITIZE),1)
 B := build/asan
 BIN := build/asan/bin
@@ -140,3 +153,5 @@ clean:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 .SECONDARY:
+
+endif

@@ -84,6 +84,7 @@ struct agent {
     struct sset bound;          /* Interfaces bound in it. */
     uint64_t req;               /* Its number, for overlay_ofctrl_put(). */
     int64_t req_generation;     /* Policy generation it reflects. */
+    bool tunnel_ready;          /* It had the GRE port's OpenFlow port. */
 
     struct sset installed;      /* Interfaces whose flows are in. */
     int64_t generation_applied;
@@ -322,6 +323,7 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
     }
     a->req++;
     a->req_generation = policy_db_generation(a->vmroam.idl);
+    a->tunnel_ready = gre_ofport > 0;
 
     VLOG_DBG("generation %"PRId64": %"PRIuSIZE" flows, %"PRIuSIZE" ports",
              a->req_generation, hmap_count(&a->desired), n_ports);
@@ -335,7 +337,11 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
 static void
 report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
 {
-    bool flows_in = overlay_ofctrl_acked(a->ofctrl) >= a->req && a->req;
+    /* A port is installed once its flows are in the switch, tunnels to the
+     * other hosts included: before the GRE port has its OpenFlow port, the
+     * translation has no tunnel flows yet. */
+    bool flows_in = (overlay_ofctrl_acked(a->ofctrl) >= a->req && a->req
+                     && a->tunnel_ready);
     if (flows_in) {
         if (!sset_equals(&a->installed, &a->bound)) {
             sset_destroy(&a->installed);
