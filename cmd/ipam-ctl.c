@@ -51,6 +51,15 @@ required_opt(const struct vmroam_ctx *ctx, const char *cmd, const char *name)
     return s;
 }
 
+/* Parses --vsid into '*vsid' (left alone if absent and not 'required'). */
+static bool
+vsid_opt(const struct vmroam_ctx *ctx, const char *cmd, bool required,
+         long long int *vsid)
+{
+    return ((!required || required_opt(ctx, cmd, "vsid"))
+            && int_opt(ctx, "vsid", POLICY_VSID_MIN, POLICY_VSID_MAX, vsid));
+}
+
 static int
 exit_status(enum ipam_error e)
 {
@@ -179,8 +188,7 @@ ipam_allocate_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
                   char *argv[] OVS_UNUSED)
 {
     long long int vsid = 0;
-    if (!required_opt(ctx, "ipam allocate", "vsid")
-        || !int_opt(ctx, "vsid", POLICY_VSID_MIN, POLICY_VSID_MAX, &vsid)) {
+    if (!vsid_opt(ctx, "ipam allocate", true, &vsid)) {
         return VMROAM_EXIT_BAD_INPUT;
     }
     struct change c = {
@@ -226,7 +234,7 @@ ipam_release_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
                  char *argv[])
 {
     long long int vsid = 0;
-    if (!int_opt(ctx, "vsid", POLICY_VSID_MIN, POLICY_VSID_MAX, &vsid)) {
+    if (!vsid_opt(ctx, "ipam release", false, &vsid)) {
         return VMROAM_EXIT_BAD_INPUT;
     }
     struct change c = {
@@ -723,8 +731,7 @@ ipam_pool_set_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
                   char *argv[] OVS_UNUSED)
 {
     long long int vsid = 0;
-    if (!required_opt(ctx, "ipam pool set", "vsid")
-        || !int_opt(ctx, "vsid", POLICY_VSID_MIN, POLICY_VSID_MAX, &vsid)) {
+    if (!vsid_opt(ctx, "ipam pool set", true, &vsid)) {
         return VMROAM_EXIT_BAD_INPUT;
     }
     struct change c = {
