@@ -531,15 +531,12 @@ build_subnet_add(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     /* The gateway and reservations must fit the prefix: a pool built from
      * them says so in its own words. */
     struct ipam_pool pool;
-    ipam_pool_init(&pool, text, &prefix);
     const char *gateway = smap_get(&ctx->opts, "gateway");
-    if (gateway) {
-        c->error = ipam_pool_exclude(&pool, gateway);
+    c->error = ipam_pool_build(&pool, text, text, gateway, NULL, 0,
+                               ctx->reserve.names, ctx->reserve.n);
+    if (!c->error) {
+        ipam_pool_destroy(&pool);
     }
-    for (size_t i = 0; !c->error && i < ctx->reserve.n; i++) {
-        c->error = ipam_pool_exclude(&pool, ctx->reserve.names[i]);
-    }
-    ipam_pool_destroy(&pool);
 
     const struct vmroamrec_provider_subnet *ps;
     VMROAMREC_PROVIDER_SUBNET_FOR_EACH (ps, idl) {
@@ -688,25 +685,16 @@ build_pool_set(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
 
     /* Ranges and reservations must fit the subnet: a pool built from them
      * says so in its own words. */
-    struct policy_prefix prefix;
-    c->error = policy_prefix_parse(found->prefix, &prefix);
-    if (!c->error) {
-        char *name = xasprintf("VSID %"PRId64, found->vsid);
-        struct ipam_pool pool;
-        ipam_pool_init(&pool, name, &prefix);
-        free(name);
-        const struct svec *ranges = &ctx->ranges;
-        for (size_t i = 0; !c->error && i < ranges->n; i++) {
-            c->error = ipam_pool_add_range(&pool, ranges->names[i]);
-        }
-        for (size_t i = 0; !c->error && i < ctx->reserve.n; i++) {
-            c->error = ipam_pool_exclude(&pool, ctx->reserve.names[i]);
-        }
-        ipam_pool_destroy(&pool);
-    }
+    struct ipam_pool pool;
+    char *name = xasprintf("VSID %"PRId64, found->vsid);
+    c->error = ipam_pool_build(&pool, name, found->prefix, found->gateway,
+                               ctx->ranges.names, ctx->ranges.n,
+                               ctx->reserve.names, ctx->reserve.n);
+    free(name);
     if (c->error) {
         return IPAM_BAD_INPUT;
     }
+    ipam_pool_destroy(&pool);
 
     const struct vmroamrec_ca_pool *cp, *pool_row = NULL;
     VMROAMREC_CA_POOL_FOR_EACH (cp, idl) {

@@ -53,31 +53,20 @@ static char *
 ca_pool(struct ovsdb_idl *idl, const struct vmroamrec_virtual_subnet *vs,
         struct ipam_pool *pool)
 {
-    struct policy_prefix prefix;
-    char *error = policy_prefix_parse(vs->prefix, &prefix);
-    if (error) {
-        return error;
+    const struct vmroamrec_ca_pool *cp, *row = NULL;
+    VMROAMREC_CA_POOL_FOR_EACH (cp, idl) {
+        if (cp->vsid == vs->vsid) {
+            row = cp;
+        }
     }
 
     char *name = xasprintf("VSID %"PRId64, vs->vsid);
-    ipam_pool_init(pool, name, &prefix);
+    char *error = ipam_pool_build(pool, name, vs->prefix, vs->gateway,
+                                  row ? row->ranges : NULL,
+                                  row ? row->n_ranges : 0,
+                                  row ? row->reserved : NULL,
+                                  row ? row->n_reserved : 0);
     free(name);
-    if (vs->gateway) {
-        error = ipam_pool_exclude(pool, vs->gateway);
-    }
-
-    const struct vmroamrec_ca_pool *cp;
-    VMROAMREC_CA_POOL_FOR_EACH (cp, idl) {
-        if (cp->vsid != vs->vsid) {
-            continue;
-        }
-        for (size_t i = 0; !error && i < cp->n_ranges; i++) {
-            error = ipam_pool_add_range(pool, cp->ranges[i]);
-        }
-        for (size_t i = 0; !error && i < cp->n_reserved; i++) {
-            error = ipam_pool_exclude(pool, cp->reserved[i]);
-        }
-    }
     return error;
 }
 
@@ -118,21 +107,10 @@ pa_used(struct ovsdb_idl *idl, long long int now, struct ipam_addr_set *used)
 static char *
 pa_pool(const struct vmroamrec_provider_subnet *ps, struct ipam_pool *pool)
 {
-    struct policy_prefix prefix;
-    char *error = policy_prefix_parse(ps->prefix, &prefix);
-    if (error) {
-        return error;
-    }
-
     char *name = xasprintf("provider subnet %s", ps->prefix);
-    ipam_pool_init(pool, name, &prefix);
+    char *error = ipam_pool_build(pool, name, ps->prefix, ps->gateway,
+                                  NULL, 0, ps->reserved, ps->n_reserved);
     free(name);
-    if (ps->gateway) {
-        error = ipam_pool_exclude(pool, ps->gateway);
-    }
-    for (size_t i = 0; !error && i < ps->n_reserved; i++) {
-        error = ipam_pool_exclude(pool, ps->reserved[i]);
-    }
     return error;
 }
 

@@ -151,6 +151,37 @@ ipam_pool_destroy(struct ipam_pool *pool)
     free(pool->excluded);
 }
 
+/* Initializes 'pool' as the addresses of 'prefix' (text) named 'name',
+ * allocating from 'ranges' (all usable addresses if none), without
+ * 'gateway' (if nonnull) and 'excluded'.  On error, returns the message and
+ * leaves 'pool' destroyed. */
+char *
+ipam_pool_build(struct ipam_pool *pool, const char *name, const char *prefix,
+                const char *gateway, char *const *ranges, size_t n_ranges,
+                char *const *excluded, size_t n_excluded)
+{
+    struct policy_prefix p;
+    char *error = policy_prefix_parse(prefix, &p);
+    if (error) {
+        return error;
+    }
+
+    ipam_pool_init(pool, name, &p);
+    if (gateway) {
+        error = ipam_pool_exclude(pool, gateway);
+    }
+    for (size_t i = 0; !error && i < n_ranges; i++) {
+        error = ipam_pool_add_range(pool, ranges[i]);
+    }
+    for (size_t i = 0; !error && i < n_excluded; i++) {
+        error = ipam_pool_exclude(pool, excluded[i]);
+    }
+    if (error) {
+        ipam_pool_destroy(pool);
+    }
+    return error;
+}
+
 /* Parses 'text' as a range inside the pool's prefix into '*r'. */
 static char *
 parse_inside(const struct ipam_pool *pool, const char *text,

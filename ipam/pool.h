@@ -39,6 +39,11 @@ struct ipam_addr_set {
 void ipam_pool_init(struct ipam_pool *, const char *name,
                     const struct policy_prefix *);
 void ipam_pool_destroy(struct ipam_pool *);
+char *ipam_pool_build(struct ipam_pool *, const char *name,
+                      const char *prefix, const char *gateway,
+                      char *const *ranges, size_t n_ranges,
+                      char *const *excluded, size_t n_excluded)
+    OVS_WARN_UNUSED_RESULT;
 char *ipam_pool_add_range(struct ipam_pool *, const char *text)
     OVS_WARN_UNUSED_RESULT;
 char *ipam_pool_exclude(struct ipam_pool *, const char *text)
