@@ -116,6 +116,7 @@ struct request {
     const char *to;             /* NULL with --best. */
     const char *storage;
     const char *bandwidth;      /* MiB/s, or NULL for no cap. */
+    const char *switchover;     /* "resume" or "completion". */
     int status;
     char *error;
     struct ds why;
@@ -193,6 +194,7 @@ build_migrate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
     if (r->bandwidth) {
         smap_add(&options, "bandwidth", r->bandwidth);
     }
+    smap_add(&options, "switchover", r->switchover);
     vmroamrec_migration_set_vm(m, r->vm_name);
     vmroamrec_migration_set_source(m, src->name);
     vmroamrec_migration_set_destination(m, dst->name);
@@ -405,6 +407,12 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
                 "shared\n", storage);
         return VMROAM_EXIT_BAD_INPUT;
     }
+    const char *switchover = smap_get_def(&ctx->opts, "switchover", "resume");
+    if (strcmp(switchover, "resume") && strcmp(switchover, "completion")) {
+        fprintf(stderr, "vmroam migrate: --switchover: %s is not resume or "
+                "completion\n", switchover);
+        return VMROAM_EXIT_BAD_INPUT;
+    }
 
     struct policy_db *db = vmroam_connect(ctx);
     if (!db) {
@@ -412,7 +420,7 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
     }
     struct request r = {
         .ctx = ctx, .vm_name = argv[0], .to = to, .storage = storage,
-        .bandwidth = bandwidth,
+        .bandwidth = bandwidth, .switchover = switchover,
         .why = DS_EMPTY_INITIALIZER,
     };
     char *error = NULL;
@@ -635,7 +643,7 @@ host_set_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED, char *argv[])
 
 const struct vmroam_command vmroam_migrate_commands[] = {
     {"migrate", "VM (--to HOST | --best) [--storage copy|shared] "
-     "[--bandwidth MIBPS] [--wait]",
+     "[--bandwidth MIBPS] [--switchover resume|completion] [--wait]",
      "live-migrate a VM to a host on any subnet; --cancel ID to cancel one",
      0, 1, migrate_cmd},
     {"migrations", "[--watch] [--format table|json]",

@@ -88,6 +88,7 @@ struct agent {
 
     struct sset installed;      /* Interfaces whose flows are in. */
     int64_t generation_applied;
+    long long int generation_applied_at;    /* Wall clock, ms. */
     long long int next_heartbeat;
     bool exiting;
 };
@@ -347,7 +348,10 @@ report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
             sset_destroy(&a->installed);
             sset_clone(&a->installed, &a->bound);
         }
-        a->generation_applied = a->req_generation;
+        if (a->generation_applied != a->req_generation) {
+            a->generation_applied = a->req_generation;
+            a->generation_applied_at = time_wall_msec();
+        }
     }
     if (otxn) {
         overlay_bridge_mark_installed(a->ovs.idl, otxn, &a->cfg.bridge,
@@ -374,6 +378,7 @@ report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
             .libvirt_uri = a->cfg.libvirt_peer_uri,
             .up = true,
             .generation_applied = a->generation_applied,
+            .generation_applied_at = a->generation_applied_at,
             .versions = &versions,
             .heartbeat = now >= a->next_heartbeat ? now : 0,
         };

@@ -40,7 +40,13 @@ overlay_chassis_update(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
         vmroamrec_chassis_set_state(ch, state);
     }
     if (ch->generation_applied != st->generation_applied) {
+        /* When, so that a switchover can be timed to its last host. */
+        char *at = xasprintf("%lld", st->generation_applied_at);
         vmroamrec_chassis_set_generation_applied(ch, st->generation_applied);
+        vmroamrec_chassis_update_external_ids_setkey(ch,
+                                                     "generation-applied-at",
+                                                     at);
+        free(at);
     }
     if (st->versions && !smap_equal(&ch->versions, st->versions)) {
         vmroamrec_chassis_set_versions(ch, st->versions);

@@ -26,6 +26,7 @@ struct overlay_chassis_state {
     const char *libvirt_uri;    /* How peers reach its hypervisor. */
     bool up;
     int64_t generation_applied;
+    long long int generation_applied_at;    /* When, in ms since the epoch. */
     const struct smap *versions;
     long long int heartbeat;    /* ms since the epoch, or 0 to keep. */
 };

@@ -360,7 +360,7 @@ policy_db_write_diff(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
 
 /* Increments the policy generation in 'txn', and makes the commit fail
  * (TXN_TRY_AGAIN) if another client changed it since 'idl' read it. */
-void
+int64_t
 policy_db_bump_generation(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn)
 {
     const struct vmroamrec_vmroam_global *g
@@ -370,7 +370,9 @@ policy_db_bump_generation(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn)
     } else {
         g = vmroamrec_vmroam_global_insert(txn);
     }
-    vmroamrec_vmroam_global_set_generation(g, policy_db_generation(idl) + 1);
+    int64_t generation = policy_db_generation(idl) + 1;
+    vmroamrec_vmroam_global_set_generation(g, generation);
+    return generation;
 }
 
 /* Returns how many chassis that are up have not applied 'generation' yet,

@@ -45,7 +45,7 @@ int64_t policy_db_generation(const struct ovsdb_idl *);
 
 void policy_db_write_diff(struct ovsdb_idl *, struct ovsdb_idl_txn *,
                           const struct policy_diff *);
-void policy_db_bump_generation(struct ovsdb_idl *, struct ovsdb_idl_txn *);
+int64_t policy_db_bump_generation(struct ovsdb_idl *, struct ovsdb_idl_txn *);
 
 bool policy_db_wait_applied(struct policy_db *, int64_t generation,
                             size_t *n_chassis, char **errorp);
