@@ -285,6 +285,21 @@ recent_departures(struct agent *a, struct overlay_redirect **redirects)
     return n;
 }
 
+/* The PAs of the other chassis: the switch accepts GRE from them even if
+ * they host no VM yet, such as a VM's destination announcing it. */
+static void
+peers_of(const struct agent *a, struct sset *pas)
+{
+    const struct vmroamrec_chassis *ch;
+    VMROAMREC_CHASSIS_FOR_EACH (ch, a->vmroam.idl) {
+        if (strcmp(ch->name, a->cfg.chassis)) {
+            for (size_t i = 0; i < ch->n_pas; i++) {
+                sset_add(pas, ch->pas[i]);
+            }
+        }
+    }
+}
+
 /* Recomputes the desired flows from the current contents of both
  * databases. */
 static void
@@ -300,6 +315,10 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
 
     struct overlay_redirect *redirects;
     size_t n_redirects = recent_departures(a, &redirects);
+    struct sset incoming = SSET_INITIALIZER(&incoming);
+    migr_row_incoming(a->vmroam.idl, a->cfg.chassis, &incoming);
+    struct sset peer_pas = SSET_INITIALIZER(&peer_pas);
+    peers_of(a, &peer_pas);
     struct overlay_input in = {
         .policy = &a->policy,
         .chassis = a->cfg.chassis,
@@ -308,6 +327,8 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
         .n_ifaces = n_ifaces,
         .redirects = redirects,
         .n_redirects = n_redirects,
+        .incoming = &incoming,
+        .peer_pas = &peer_pas,
     };
     struct overlay_port *ports;
     size_t n_ports = overlay_pipeline_bind(&in, &ports);
@@ -331,6 +352,8 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
     free(ports);
     free(ifaces);
     free(redirects);
+    sset_destroy(&incoming);
+    sset_destroy(&peer_pas);
 }
 
 /* Reports what the switch now holds: interfaces installed, VMs bound, the

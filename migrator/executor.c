@@ -347,16 +347,6 @@ move_records(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     }
 }
 
-/* Whether the lookup records move the moment the VM resumes on the
- * destination, or (the naive way, kept as the benchmark's baseline) only
- * once the hypervisor reports the whole migration complete. */
-static bool
-switchover_on_resume(const struct vmroamrec_migration *m)
-{
-    return strcmp(smap_get_def(&m->options, "switchover", "resume"),
-                  "completion");
-}
-
 /* True if every lookup record of the migrating VM points at its
  * destination (as committed, or as this run's transaction has it). */
 static bool
@@ -419,7 +409,7 @@ run_job(struct migr_executor *ex, struct ovsdb_idl *idl,
     j->resumed |= (st->result == MIGR_JOB_SUCCEEDED
                    || st->resumed_on_destination);
     if (j->resumed && !records_follow(idl, m)
-        && (st->result != MIGR_JOB_RUNNING || switchover_on_resume(m))) {
+        && (st->result != MIGR_JOB_RUNNING || migr_row_switchover_on_resume(m))) {
         /* Switchover: the VM runs on the destination; its lookup records
          * follow it now, in one transaction with a new generation. */
         if (s == MIGR_STORAGE) {

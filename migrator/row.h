@@ -4,15 +4,21 @@
 #ifndef MIGRATOR_ROW_H
 #define MIGRATOR_ROW_H 1
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "migrator/fsm.h"
 
+struct ovsdb_idl;
+struct sset;
 struct vmroamrec_migration;
 
 enum migr_state migr_row_state(const struct vmroamrec_migration *);
 int64_t migr_row_timestamp(const struct vmroamrec_migration *,
                            const char *key);
 int64_t migr_row_stat(const struct vmroamrec_migration *, const char *key);
+bool migr_row_switchover_on_resume(const struct vmroamrec_migration *);
+void migr_row_incoming(const struct ovsdb_idl *, const char *chassis,
+                       struct sset *vms);
 
 #endif /* migrator/row.h */

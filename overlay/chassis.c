@@ -74,7 +74,8 @@ overlay_chassis_report_vms(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
 {
     for (size_t i = 0; i < n; i++) {
         const struct policy_lookup_record *r = ports[i].record;
-        if (!r->vm) {
+        if (!r->vm || ports[i].incoming) {
+            /* An incoming VM runs here once its migration says so. */
             continue;
         }
         const struct vmroamrec_vm *vm = policy_db_vm(idl, r->vm);

@@ -6,6 +6,7 @@
 
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-flow.h"
 #include "util.h"
 
 static uint32_t
@@ -100,6 +101,37 @@ overlay_flow_format(const struct overlay_flow *f, struct ds *s)
     ds_put_format(s, "table=%u,priority=%u,cookie=%#"PRIx64"%s%s,actions=%s",
                   f->table_id, f->priority, f->cookie,
                   f->match[0] ? "," : "", f->match, f->actions);
+}
+
+/* Parses 'f' into '*fm' as a flow_mod 'command' (OFPFC_*); a strict
+ * delete names the flow by its key alone, and a null 'f' means every
+ * flow.  Returns NULL, or an error
+ * (caller frees) if the translation made a flow the switch cannot take.
+ * On success the caller frees fm->match and fm->ofpacts. */
+char *
+overlay_flow_parse(const struct overlay_flow *f, int command,
+                   struct ofputil_flow_mod *fm)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    if (!f) {
+        /* Every flow. */
+    } else if (command == OFPFC_DELETE_STRICT) {
+        ds_put_format(&s, "table=%u,priority=%u%s%s", f->table_id,
+                      f->priority, f->match[0] ? "," : "", f->match);
+    } else {
+        overlay_flow_format(f, &s);
+    }
+    enum ofputil_protocol usable;
+    char *error = parse_ofp_flow_mod_str(fm, ds_cstr(&s), NULL, NULL,
+                                         command, &usable);
+    if (error) {
+        char *msg = xasprintf("cannot encode flow \"%s\": %s", ds_cstr(&s),
+                              error);
+        free(error);
+        error = msg;
+    }
+    ds_destroy(&s);
+    return error;
 }
 
 static void

@@ -18,6 +18,7 @@
 #include "openvswitch/hmap.h"
 
 struct ds;
+struct ofputil_flow_mod;
 
 struct overlay_flow {
     struct hmap_node node;      /* In a flow set, by (table, priority, match). */
@@ -39,6 +40,9 @@ void overlay_flow_destroy(struct overlay_flow *);
 bool overlay_flow_same_value(const struct overlay_flow *,
                              const struct overlay_flow *);
 void overlay_flow_format(const struct overlay_flow *, struct ds *);
+char *overlay_flow_parse(const struct overlay_flow *, int command,
+                         struct ofputil_flow_mod *)
+    OVS_WARN_UNUSED_RESULT;
 
 /* A change to make to the switch: 'old' NULL adds 'new', 'new' NULL deletes
  * 'old', both modify 'old' into 'new'. */

@@ -175,30 +175,16 @@ bundle_ctrl(struct overlay_ofctrl *oc, uint32_t id, uint16_t type)
     return xid;
 }
 
-/* Adds to bundle 'id' a flow_mod 'command' for 'f' ('with_actions' false
- * for deletions, which name a flow by its key alone). */
+/* Adds to bundle 'id' a flow_mod 'command' for 'f' (NULL: every flow). */
 static void
 bundle_flow_mod(struct overlay_ofctrl *oc, uint32_t id, int command,
                 const struct overlay_flow *f)
 {
-    struct ds s = DS_EMPTY_INITIALIZER;
-    if (f) {
-        if (command == OFPFC_DELETE_STRICT) {
-            ds_put_format(&s, "table=%u,priority=%u%s%s", f->table_id,
-                          f->priority, f->match[0] ? "," : "", f->match);
-        } else {
-            overlay_flow_format(f, &s);
-        }
-    }
-
     struct ofputil_flow_mod fm;
-    enum ofputil_protocol usable;
-    char *error = parse_ofp_flow_mod_str(&fm, ds_cstr(&s), NULL, NULL,
-                                         command, &usable);
+    char *error = overlay_flow_parse(f, command, &fm);
     if (error) {
         /* A translation bug: skip the flow rather than the whole set. */
-        VLOG_ERR_RL(&rl, "cannot encode flow \"%s\": %s", ds_cstr(&s),
-                    error);
+        VLOG_ERR_RL(&rl, "%s", error);
         free(error);
     } else {
         enum ofputil_protocol protocol = ofputil_protocol_from_ofp_version(
@@ -207,7 +193,6 @@ bundle_flow_mod(struct overlay_ofctrl *oc, uint32_t id, int command,
         minimatch_destroy(&fm.match);
         free(CONST_CAST(struct ofpact *, fm.ofpacts));
     }
-    ds_destroy(&s);
 }
 
 static void

@@ -11,11 +11,20 @@
 #include "openvswitch/hmap.h"
 #include "overlay/flow.h"
 #include "policy/policy.h"
+#include "sset.h"
 #include "util.h"
 
 /* NVGRE (RFC 7637): the 32-bit key is VSID << 8 | FlowID.  vmroam sends
  * FlowID 0 and accepts any. */
 #define GRE_KEY_MASK 0xffffff00
+
+/* Flows learnt from a migrated VM's announcement outrank the agent's own
+ * (priority 100) until its moved lookup record gives every host those,
+ * and then time out.  A host's newest announcement for a MAC replaces the
+ * one before, so redirects always lead to where the VM was announced
+ * last and never in a circle. */
+#define LEARNT_PRIORITY 120
+#define LEARNT_TIMEOUT_S 10
 
 uint32_t
 overlay_gre_key(int64_t vsid)
@@ -120,9 +129,9 @@ iface_matches(const struct overlay_iface *iface,
 }
 
 /* Binds the VM interfaces of 'in' to the lookup records that place a VM on
- * this chassis.  Stores the bindings in '*ports' (freed by the caller) and
- * returns how many.  An interface without an OpenFlow port yet is not
- * bound. */
+ * this chassis, or whose VM migrates here.  Stores the bindings in
+ * '*ports' (freed by the caller) and returns how many.  An interface
+ * without an OpenFlow port yet is not bound. */
 size_t
 overlay_pipeline_bind(const struct overlay_input *in,
                       struct overlay_port **ports)
@@ -133,7 +142,9 @@ overlay_pipeline_bind(const struct overlay_input *in,
     *ports = NULL;
     for (size_t i = 0; i < p->n_records; i++) {
         const struct policy_lookup_record *r = &p->records[i];
-        if (strcmp(r->host, in->chassis)) {
+        bool incoming = (strcmp(r->host, in->chassis) && r->vm
+                         && in->incoming && sset_contains(in->incoming, r->vm));
+        if (strcmp(r->host, in->chassis) && !incoming) {
             continue;
         }
         for (size_t j = 0; j < in->n_ifaces; j++) {
@@ -142,7 +153,7 @@ overlay_pipeline_bind(const struct overlay_input *in,
                 if (n >= allocated) {
                     *ports = x2nrealloc(*ports, &allocated, sizeof **ports);
                 }
-                (*ports)[n++] = (struct overlay_port) { iface, r };
+                (*ports)[n++] = (struct overlay_port) { iface, r, incoming };
                 break;
             }
         }
@@ -160,6 +171,77 @@ static const char *
 dst_kw(const struct in6_addr *a)
 {
     return policy_addr_is_ipv4(a) ? "nw_dst" : "ipv6_dst";
+}
+
+/* Adds a flow in 'table' for each way the VM of 'r' announces itself,
+ * matching 'match' too: the RARPs QEMU sends after a migration and the
+ * gratuitous ARP or unsolicited neighbour advertisement of a guest that
+ * announces itself. */
+static void
+xlate_announcements(struct xlate *x, enum overlay_table table,
+                    uint16_t priority, const struct policy_lookup_record *r,
+                    const char *match, const char *actions)
+{
+    uint64_t cookie = cookie_of(&r->origin);
+
+    add_flow(x, table, priority, cookie, "%s,dl_src=%s,rarp actions=%s",
+             match, r->mac, actions);
+    if (policy_addr_is_ipv4(&r->ca_a)) {
+        add_flow(x, table, priority, cookie,
+                 "%s,dl_src=%s,arp,arp_spa=%s,arp_tpa=%s actions=%s",
+                 match, r->mac, r->ca, r->ca, actions);
+    } else {
+        add_flow(x, table, priority, cookie,
+                 "%s,dl_src=%s,icmp6,icmp_type=136,nd_target=%s actions=%s",
+                 match, r->mac, r->ca, actions);
+    }
+}
+
+/* Table 2 for a VM migrating here: its announcement activates the port
+ * (the switch learns to deliver to it) and goes on to the source, whose
+ * PA its record still holds. */
+static void
+xlate_activation(struct xlate *x, const struct overlay_port *port)
+{
+    const struct policy_lookup_record *r = port->record;
+    if (x->in->gre_ofport <= 0) {
+        return;
+    }
+    char *match = xasprintf("in_port=%"PRId64, port->iface->ofport);
+    char *actions = xasprintf(
+        "learn(table=%d,priority=%d,hard_timeout=%d,OXM_OF_METADATA[],"
+        "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[]),"
+        "set_field:%s->%s,set_field:%#"PRIx32"->tun_id,output:%"PRId64,
+        OVERLAY_T_FORWARD, LEARNT_PRIORITY, LEARNT_TIMEOUT_S, r->pa,
+        policy_addr_is_ipv4(&r->pa_a) ? "tun_dst" : "tun_ipv6_dst",
+        overlay_gre_key(r->vsid), x->in->gre_ofport);
+    xlate_announcements(x, OVERLAY_T_PORT_SECURITY, 110, r, match, actions);
+    free(actions);
+    free(match);
+}
+
+/* Table 5 for a VM here: its announcement arriving by tunnel means it now
+ * runs on the sender's host; the switch learns to send it there what
+ * still comes here (in_port is cleared so the learnt flow may send back
+ * out of the GRE port a packet came in on). */
+static void
+xlate_departure(struct xlate *x, const struct policy_lookup_record *r)
+{
+    if (x->in->gre_ofport <= 0) {
+        return;
+    }
+    const char *family = policy_addr_is_ipv4(&r->pa_a) ? "IPV4" : "IPV6";
+    char *match = xasprintf("reg0=1,metadata=%"PRId64, r->vsid);
+    char *actions = xasprintf(
+        "learn(table=%d,priority=%d,hard_timeout=%d,OXM_OF_METADATA[],"
+        "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],"
+        "load:NXM_NX_TUN_%s_SRC[]->NXM_NX_TUN_%s_DST[],"
+        "load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],load:0->NXM_OF_IN_PORT[],"
+        "output:NXM_OF_IN_PORT[])",
+        OVERLAY_T_FORWARD, LEARNT_PRIORITY, LEARNT_TIMEOUT_S, family, family);
+    xlate_announcements(x, OVERLAY_T_FORWARD, 130, r, match, actions);
+    free(actions);
+    free(match);
 }
 
 /* Table 0 and 2 for a local port: classify, then port security. */
@@ -202,9 +284,14 @@ xlate_port(struct xlate *x, const struct overlay_port *port)
                  OVERLAY_T_RESPONDER);
     }
 
-    add_flow(x, OVERLAY_T_FORWARD, 100, cookie,
-             "metadata=%"PRId64",dl_dst=%s actions=output:%"PRId64,
-             r->vsid, r->mac, ofport);
+    if (port->incoming) {
+        xlate_activation(x, port);
+    } else {
+        add_flow(x, OVERLAY_T_FORWARD, 100, cookie,
+                 "metadata=%"PRId64",dl_dst=%s actions=output:%"PRId64,
+                 r->vsid, r->mac, ofport);
+        xlate_departure(x, r);
+    }
 }
 
 /* Table 3: answers "who has ADDR" for 'addr' with 'mac' in 'vsid'. */
@@ -334,8 +421,17 @@ xlate_route(struct xlate *x, const struct policy_customer_route *cr)
              nh->mac, nh->vsid, OVERLAY_T_FORWARD);
 }
 
-/* Table 0: GRE from the PAs of other hosts that carry records, and only
- * those. */
+/* Table 0: GRE from the PA of another host, one that carries records or
+ * one of the chassis, and only those. */
+static void
+xlate_tunnel_source(struct xlate *x, const char *pa)
+{
+    add_flow(x, OVERLAY_T_CLASSIFY, 100, 0,
+             "in_port=%"PRId64",%s=%s actions=goto_table:%d",
+             x->in->gre_ofport, strchr(pa, ':') ? "tun_ipv6_src" : "tun_src",
+             pa, OVERLAY_T_TUNNEL_KEY);
+}
+
 static void
 xlate_tunnel_sources(struct xlate *x)
 {
@@ -343,12 +439,13 @@ xlate_tunnel_sources(struct xlate *x)
     for (size_t i = 0; i < p->n_records; i++) {
         const struct policy_lookup_record *r = &p->records[i];
         if (strcmp(r->host, x->in->chassis)) {
-            add_flow(x, OVERLAY_T_CLASSIFY, 100, 0,
-                     "in_port=%"PRId64",%s=%s actions=goto_table:%d",
-                     x->in->gre_ofport,
-                     policy_addr_is_ipv4(&r->pa_a) ? "tun_src"
-                                                   : "tun_ipv6_src",
-                     r->pa, OVERLAY_T_TUNNEL_KEY);
+            xlate_tunnel_source(x, r->pa);
+        }
+    }
+    if (x->in->peer_pas) {
+        const char *pa;
+        SSET_FOR_EACH (pa, x->in->peer_pas) {
+            xlate_tunnel_source(x, pa);
         }
     }
 }

@@ -17,7 +17,8 @@
  *     MACs rewritten, destination VSID in metadata
  *   5 forward: (VSID, MAC) -> local port, or GRE to the PA with the key;
  *     for a VM that just migrated away, what still arrives by tunnel is
- *     sent on to its new PA
+ *     sent on to its new PA; flows learnt from a migrated VM's
+ *     announcement (see struct overlay_port) take precedence
  * Everything that matches nothing is dropped; nothing is ever flooded.
  *
  * Only routing domains that have a VM on this chassis get flows here: a
@@ -27,12 +28,14 @@
 #ifndef OVERLAY_PIPELINE_H
 #define OVERLAY_PIPELINE_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "packets.h"
 
 struct hmap;
+struct sset;
 struct policy;
 struct policy_lookup_record;
 
@@ -53,10 +56,20 @@ struct overlay_iface {
     const char *attached_mac;   /* external_ids:attached-mac, or NULL. */
 };
 
-/* A lookup record placed on this chassis and the interface it is bound to. */
+/* A lookup record placed on this chassis and the interface it is bound to.
+ *
+ * A VM migrating here has its port bound while its record still places it
+ * on the source: the port is 'incoming'.  It can send at once, but nothing
+ * is delivered to it until it announces itself after resuming here (QEMU
+ * sends RARPs, a guest may send gratuitous ARPs): that packet makes the
+ * switch learn the delivery flow to the port, and is tunnelled on to the
+ * source, where it makes the switch learn to redirect to this host.  Both
+ * happen in the datapath, before any agent or database hears of it, and
+ * last until the moved lookup record gives every host its own flows. */
 struct overlay_port {
     const struct overlay_iface *iface;
     const struct policy_lookup_record *record;
+    bool incoming;
 };
 
 /* A VM that just left this chassis: packets still tunnelled here for it
@@ -75,6 +88,8 @@ struct overlay_input {
     size_t n_ifaces;
     const struct overlay_redirect *redirects;
     size_t n_redirects;
+    const struct sset *incoming;    /* VMs migrating here, by name. */
+    const struct sset *peer_pas;    /* PAs of the other chassis. */
 };
 
 size_t overlay_pipeline_bind(const struct overlay_input *,

@@ -12,10 +12,12 @@
 
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
+#include "openvswitch/ofp-flow.h"
 #include "overlay/flow.h"
 #include "overlay/pipeline.h"
 #include "policy/parse.h"
 #include "policy/policy.h"
+#include "sset.h"
 #include "svec.h"
 #include "util.h"
 
@@ -387,6 +389,142 @@ test_flows_per_remote_record(void **state)
     assert_int_equal(count_matching(f, "02:00:00:00:50:02"), 3);
 }
 
+/* Another chassis's PA is accepted even if it hosts no VM yet: a VM's
+ * destination announces it from there. */
+static void
+test_tunnel_accepts_peer_chassis(void **state)
+{
+    struct fixture *f = *state;
+    struct sset peers = SSET_INITIALIZER(&peers);
+    sset_add(&peers, "10.0.3.9");
+    f->in.peer_pas = &peers;
+    translate(f);
+    assert_string_equal(actions_of(f, OVERLAY_T_CLASSIFY, 100,
+                                   "in_port=1,tun_src=10.0.3.9"),
+                        "goto_table:1");
+    sset_destroy(&peers);
+}
+
+/* db-1 (tenant-b, on hv2) is on its way to hv1: its port is there. */
+static void
+migrate_db1_here(struct fixture *f, struct sset *incoming)
+{
+    sset_add(incoming, "db-1");
+    f->ifaces[2].ofport = 7;
+    f->in.incoming = incoming;
+}
+
+/* db-1 (tenant-b, on hv2) migrates to hv1, where its port appears: the
+ * port may send at once, nothing is delivered to it before it announces
+ * itself, and its announcement activates it and goes on to hv2. */
+static void
+test_incoming_port_activates_on_announcement(void **state)
+{
+    struct fixture *f = *state;
+    struct sset incoming = SSET_INITIALIZER(&incoming);
+    migrate_db1_here(f, &incoming);
+    translate(f);
+
+    assert_int_equal(f->n_ports, 2);
+    assert_true(f->ports[1].incoming);
+    assert_false(f->ports[0].incoming);
+    assert_string_equal(f->ports[1].iface->name, "v-new");
+    assert_non_null(actions_of(f, OVERLAY_T_CLASSIFY, 100, "in_port=7"));
+    assert_non_null(actions_of(
+        f, OVERLAY_T_PORT_SECURITY, 100,
+        "in_port=7,dl_src=02:00:00:00:60:01,ip,nw_src=192.168.10.1"));
+    /* Inactive: local senders still reach db-1 on hv2. */
+    assert_null(actions_of(f, OVERLAY_T_FORWARD, 100,
+                           "metadata=6001,dl_dst=02:00:00:00:60:01"));
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_FORWARD, 100,
+                   "reg0=0,metadata=6001,dl_dst=02:00:00:00:60:01"),
+        "set_field:10.0.1.12->tun_dst,set_field:0x177100->tun_id,output:1");
+
+    static const char learn_and_tell_source[] =
+        "learn(table=5,priority=120,hard_timeout=10,OXM_OF_METADATA[],"
+        "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[]),"
+        "set_field:10.0.1.12->tun_dst,set_field:0x177100->tun_id,output:1";
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_PORT_SECURITY, 110,
+                   "in_port=7,dl_src=02:00:00:00:60:01,rarp"),
+        learn_and_tell_source);
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_PORT_SECURITY, 110,
+                   "in_port=7,dl_src=02:00:00:00:60:01,arp,"
+                   "arp_spa=192.168.10.1,arp_tpa=192.168.10.1"),
+        learn_and_tell_source);
+
+    /* Once its record moved here it is an ordinary local port. */
+    f->in.incoming = NULL;
+    free(f->policy.records[3].host);
+    f->policy.records[3].host = xstrdup("hv1");
+    translate(f);
+    assert_false(f->ports[1].incoming);
+    assert_string_equal(actions_of(f, OVERLAY_T_FORWARD, 100,
+                                   "metadata=6001,dl_dst=02:00:00:00:60:01"),
+                        "output:7");
+    assert_null(actions_of(f, OVERLAY_T_PORT_SECURITY, 110,
+                           "in_port=7,dl_src=02:00:00:00:60:01,rarp"));
+    sset_destroy(&incoming);
+}
+
+/* web-1 runs here: its announcement arriving by tunnel (it resumed on
+ * another host) makes the switch redirect to the sender what still comes
+ * here for it. */
+static void
+test_departure_learns_redirect(void **state)
+{
+    struct fixture *f = *state;
+    static const char learn_redirect[] =
+        "learn(table=5,priority=120,hard_timeout=10,OXM_OF_METADATA[],"
+        "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],"
+        "load:NXM_NX_TUN_IPV4_SRC[]->NXM_NX_TUN_IPV4_DST[],"
+        "load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],load:0->NXM_OF_IN_PORT[],"
+        "output:NXM_OF_IN_PORT[])";
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_FORWARD, 130,
+                   "reg0=1,metadata=5001,dl_src=02:00:00:00:50:01,rarp"),
+        learn_redirect);
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_FORWARD, 130,
+                   "reg0=1,metadata=5001,dl_src=02:00:00:00:50:01,arp,"
+                   "arp_spa=192.168.10.1,arp_tpa=192.168.10.1"),
+        learn_redirect);
+    /* Only for VMs here. */
+    assert_int_equal(count_matching(f, "learn("), 2);
+}
+
+/* Whatever the pipeline makes, the switch can take: every flow parses as
+ * an OpenFlow flow_mod, learn actions included. */
+static void
+test_every_flow_parses(void **state)
+{
+    struct fixture *f = *state;
+    struct sset incoming = SSET_INITIALIZER(&incoming);
+    const struct overlay_redirect r = { 5001, "02:00:00:00:50:02",
+                                        "10.0.2.11" };
+    migrate_db1_here(f, &incoming);
+    f->in.redirects = &r;
+    f->in.n_redirects = 1;
+    translate(f);
+
+    const struct overlay_flow *flow;
+    size_t n = 0;
+    HMAP_FOR_EACH (flow, node, &f->flows) {
+        struct ofputil_flow_mod fm;
+        char *error = overlay_flow_parse(flow, OFPFC_ADD, &fm);
+        if (error) {
+            fail_msg("%s", error);
+        }
+        minimatch_destroy(&fm.match);
+        free(CONST_CAST(struct ofpact *, fm.ofpacts));
+        n++;
+    }
+    assert_true(n > 40);
+    sset_destroy(&incoming);
+}
+
 int
 main(void)
 {
@@ -404,6 +542,10 @@ main(void)
         T(test_translation_is_stable_and_diffs_are_small),
         T(test_redirect_after_departure),
         T(test_flows_per_remote_record),
+        T(test_tunnel_accepts_peer_chassis),
+        T(test_incoming_port_activates_on_announcement),
+        T(test_departure_learns_redirect),
+        T(test_every_flow_parses),
 #undef T
     };
     return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);
