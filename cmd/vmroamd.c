@@ -87,6 +87,8 @@ struct agent {
     bool tunnel_ready;          /* It had the GRE port's OpenFlow port. */
 
     struct sset installed;      /* Interfaces whose flows are in. */
+    struct sset announced;      /* Incoming VMs heard from, not yet told
+                                 * to the executor. */
     int64_t generation_applied;
     long long int generation_applied_at;    /* Wall clock, ms. */
     long long int next_heartbeat;
@@ -422,6 +424,25 @@ set_string(char **dst, const char *src)
     }
 }
 
+/* Notes the incoming VMs that announced themselves on their ports here
+ * (the pipeline sends their first announcement to the agent). */
+static void
+take_announcements(struct agent *a)
+{
+    struct overlay_packet_in *pins;
+    size_t n = overlay_ofctrl_take_packet_ins(a->ofctrl, &pins);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < a->policy.n_records; j++) {
+            const struct policy_lookup_record *r = &a->policy.records[j];
+            if (r->vm && r->vsid == pins[i].vsid
+                && eth_addr_equals(r->mac_e, pins[i].eth_src)) {
+                sset_add(&a->announced, r->vm);
+            }
+        }
+    }
+    free(pins);
+}
+
 /* Keeps the PA in force: the static one, or this chassis's IPAM lease,
  * which goes onto the underlay device (and off it when the lease goes). */
 static void
@@ -487,6 +508,7 @@ run(struct agent *a)
     struct ovsdb_idl_txn *vtxn = ovsdb_idl_loop_run(&a->vmroam);
     struct ovsdb_idl_txn *otxn = ovsdb_idl_loop_run(&a->ovs);
     overlay_ofctrl_run(a->ofctrl);
+    take_announcements(a);
     ipam_host_run(a->host);
     run_pa(a);
 
@@ -512,6 +534,14 @@ run(struct agent *a)
     }
     report(a, vtxn, otxn);
     if (idl_synced(&a->vmroam)) {
+        if (vtxn) {
+            const char *vm;
+            SSET_FOR_EACH (vm, &a->announced) {
+                migr_executor_activated(a->migrations, a->vmroam.idl, vtxn,
+                                        vm);
+            }
+            sset_clear(&a->announced);
+        }
         migr_executor_run(a->migrations, a->vmroam.idl, vtxn,
                           ipam_host_link_state(a->host));
         scan_vms(a, vtxn);
@@ -689,6 +719,7 @@ main(int argc, char *argv[])
     hmap_init(&a.desired);
     sset_init(&a.bound);
     sset_init(&a.installed);
+    sset_init(&a.announced);
 
     the_agent = &a;
     fatal_signal_add_hook(signal_hook, NULL, NULL, false);
@@ -721,6 +752,7 @@ main(int argc, char *argv[])
     policy_destroy(&a.policy);
     sset_destroy(&a.bound);
     sset_destroy(&a.installed);
+    sset_destroy(&a.announced);
     service_stop();
     return 0;
 }

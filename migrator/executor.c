@@ -362,6 +362,20 @@ records_follow(struct ovsdb_idl *idl, const struct vmroamrec_migration *m)
     return true;
 }
 
+/* Switchover: the VM runs on the destination; its lookup records follow
+ * it now, in one transaction with a new generation, unless they have
+ * already. */
+static void
+switch_records(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+               const struct vmroamrec_migration *m)
+{
+    if (!records_follow(idl, m)) {
+        move_records(idl, txn, m);
+        vmroamrec_migration_update_timestamps_setkey(m, "records-moved",
+                                                     time_wall_msec());
+    }
+}
+
 /* Why a running migration must stop now, or NULL. */
 static const char *
 abort_reason(struct ovsdb_idl *idl, const struct vmroamrec_migration *m,
@@ -408,19 +422,17 @@ run_job(struct migr_executor *ex, struct ovsdb_idl *idl,
 
     j->resumed |= (st->result == MIGR_JOB_SUCCEEDED
                    || st->resumed_on_destination);
-    if (j->resumed && !records_follow(idl, m)
-        && (st->result != MIGR_JOB_RUNNING || migr_row_switchover_on_resume(m))) {
-        /* Switchover: the VM runs on the destination; its lookup records
-         * follow it now, in one transaction with a new generation. */
+    if (j->resumed) {
         if (s == MIGR_STORAGE) {
             s = advance(m, MIGR_EV_STORAGE_DONE);
         }
         if (s == MIGR_MEMORY) {
             s = advance(m, MIGR_EV_MEMORY_DONE);
         }
-        move_records(idl, txn, m);
-        vmroamrec_migration_update_timestamps_setkey(m, "records-moved",
-                                                     time_wall_msec());
+        if (st->result != MIGR_JOB_RUNNING
+            || migr_row_switchover_on_resume(m)) {
+            switch_records(idl, txn, m);
+        }
     }
 
     if (st->result == MIGR_JOB_SUCCEEDED
@@ -488,7 +500,7 @@ run_outgoing(struct migr_executor *ex, struct ovsdb_idl *idl,
             fail(m, "the source agent restarted during the migration; the "
                  "VM kept running on the source");
         } else {
-            move_records(idl, txn, m);
+            switch_records(idl, txn, m);
             advance(m, MIGR_EV_RESUMED);
             advance(m, MIGR_EV_CLEANED);
         }
@@ -524,6 +536,31 @@ migr_executor_run(struct migr_executor *ex, struct ovsdb_idl *idl,
         if (!row || (migr_state_is_final(migr_row_state(row))
                      && (!j->job || j->status.result != MIGR_JOB_RUNNING))) {
             job_destroy(ex, j);
+        }
+    }
+}
+
+/* The destination's part at switchover: 'vm', migrating here, announced
+ * itself from its port here, so it runs here now.  Its lookup records
+ * follow at once, without waiting for the source to notice. */
+void
+migr_executor_activated(struct migr_executor *ex, struct ovsdb_idl *idl,
+                        struct ovsdb_idl_txn *txn, const char *vm)
+{
+    const struct vmroamrec_migration *m;
+    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+        enum migr_state s = migr_row_state(m);
+        if (!strcmp(m->vm, vm) && m->destination
+            && !strcmp(m->destination, ex->chassis)
+            && migr_state_is_active(s) && s != MIGR_ROLLING_BACK
+            && migr_row_switchover_on_resume(m)) {
+            if (!migr_row_timestamp(m, "activated")) {
+                VLOG_INFO("migration of %s: announced on %s", vm,
+                          ex->chassis);
+                vmroamrec_migration_update_timestamps_setkey(
+                    m, "activated", time_wall_msec());
+            }
+            switch_records(idl, txn, m);
         }
     }
 }

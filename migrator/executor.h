@@ -5,9 +5,10 @@
  * verifies every migration's state, so two sources never overbook a
  * destination), drives each through the state machine with its backend,
  * writes progress into the Migration row, aborts on cancel, on a lost
- * underlay link or an absent destination, and on success moves the VM's
- * lookup records to the destination's PA.  As a destination it says when
- * it is ready to receive.  Everything it knows is in the database, so a
+ * underlay link or an absent destination, and moves the VM's lookup
+ * records to the destination's PA the moment the VM runs there.  As a
+ * destination it says when it is ready to receive, and moves the records
+ * itself if the VM announces itself there before the source noticed.  Everything it knows is in the database, so a
  * restarted agent finds its migrations again. */
 
 #ifndef MIGRATOR_EXECUTOR_H
@@ -24,6 +25,8 @@ void migr_executor_destroy(struct migr_executor *);
 
 void migr_executor_run(struct migr_executor *, struct ovsdb_idl *,
                        struct ovsdb_idl_txn *, const char *underlay_link);
+void migr_executor_activated(struct migr_executor *, struct ovsdb_idl *,
+                             struct ovsdb_idl_txn *, const char *vm);
 void migr_executor_wait(struct migr_executor *);
 
 #endif /* migrator/executor.h */

@@ -4,18 +4,22 @@
 
 #include <string.h>
 
+#include "byte-order.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/ofp-bundle.h"
+#include "openvswitch/ofp-connection.h"
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-packet.h"
 #include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/rconn.h"
 #include "openvswitch/vlog.h"
 #include "overlay/flow.h"
+#include "packets.h"
 #include "socket-util.h"
 #include "util.h"
 
@@ -32,6 +36,7 @@ struct pending {
 struct overlay_ofctrl {
     struct rconn *rconn;
     unsigned int conn_seqno;    /* rconn's connection seqno we synced to. */
+    bool asked_packet_ins;      /* On this connection. */
     bool need_resync;
     unsigned int n_resyncs;
 
@@ -42,7 +47,14 @@ struct overlay_ofctrl {
     size_t n_pending, allocated_pending;
     uint64_t put_req;           /* Of the last put. */
     uint64_t acked;
+
+    struct overlay_packet_in *packet_ins;   /* Not yet taken. */
+    size_t n_packet_ins, allocated_packet_ins;
 };
+
+/* Packet-ins kept at most between two takes: the pipeline sends only a
+ * migrated VM's first announcements, a handful per migration. */
+#define MAX_PACKET_INS 64
 
 struct overlay_ofctrl *
 overlay_ofctrl_create(const char *target)
@@ -65,6 +77,7 @@ overlay_ofctrl_destroy(struct overlay_ofctrl *oc)
         overlay_flows_clear(&oc->installed);
         hmap_destroy(&oc->installed);
         free(oc->pending);
+        free(oc->packet_ins);
         free(oc);
     }
 }
@@ -98,6 +111,29 @@ handle_error(struct overlay_ofctrl *oc, const struct ofp_header *oh)
     ack_bundle(oc, oh->xid, false);
 }
 
+/* Keeps what the agent needs of a packet the pipeline sent it: the virtual
+ * subnet (metadata) and Ethernet source. */
+static void
+handle_packet_in(struct overlay_ofctrl *oc, const struct ofp_header *oh)
+{
+    struct ofputil_packet_in pin;
+    if (ofputil_decode_packet_in(oh, true, NULL, NULL, &pin, NULL, NULL,
+                                 NULL)
+        || pin.packet_len < sizeof(struct eth_header)
+        || oc->n_packet_ins >= MAX_PACKET_INS) {
+        return;
+    }
+    const struct eth_header *eth = pin.packet;
+    if (oc->n_packet_ins >= oc->allocated_packet_ins) {
+        oc->packet_ins = x2nrealloc(oc->packet_ins, &oc->allocated_packet_ins,
+                                    sizeof *oc->packet_ins);
+    }
+    oc->packet_ins[oc->n_packet_ins++] = (struct overlay_packet_in) {
+        .vsid = ntohll(pin.flow_metadata.flow.metadata),
+        .eth_src = eth->eth_src,
+    };
+}
+
 static void
 handle_message(struct overlay_ofctrl *oc, const struct ofpbuf *msg)
 {
@@ -111,6 +147,8 @@ handle_message(struct overlay_ofctrl *oc, const struct ofpbuf *msg)
         rconn_send(oc->rconn, ofputil_encode_echo_reply(oh), NULL);
     } else if (type == OFPTYPE_ERROR) {
         handle_error(oc, oh);
+    } else if (type == OFPTYPE_PACKET_IN) {
+        handle_packet_in(oc, oh);
     } else if (type == OFPTYPE_BUNDLE_CONTROL) {
         struct ofputil_bundle_ctrl_msg bc;
         if (!ofputil_decode_bundle_ctrl(oh, &bc)
@@ -118,6 +156,20 @@ handle_message(struct overlay_ofctrl *oc, const struct ofpbuf *msg)
             ack_bundle(oc, oh->xid, true);
         }
     }
+}
+
+/* The switch sends a service connection such as ours no asynchronous
+ * messages unless asked: ask for the packets its flows send to the
+ * controller. */
+static void
+ask_packet_ins(struct overlay_ofctrl *oc)
+{
+    struct ofputil_async_cfg ac = OFPUTIL_ASYNC_CFG_INIT;
+    ac.primary[OAM_PACKET_IN] = 1u << OFPR_ACTION;
+    rconn_send(oc->rconn, ofputil_encode_set_async_config(
+                   &ac, 1u << OAM_PACKET_IN, rconn_get_version(oc->rconn)),
+               NULL);
+    oc->asked_packet_ins = true;
 }
 
 void
@@ -128,6 +180,10 @@ overlay_ofctrl_run(struct overlay_ofctrl *oc)
         oc->conn_seqno = rconn_get_connection_seqno(oc->rconn);
         oc->need_resync = true;
         oc->n_pending = 0;
+        oc->asked_packet_ins = false;
+    }
+    if (!oc->asked_packet_ins && rconn_is_connected(oc->rconn)) {
+        ask_packet_ins(oc);
     }
     for (int i = 0; i < 100; i++) {
         struct ofpbuf *msg = rconn_recv(oc->rconn);
@@ -137,6 +193,19 @@ overlay_ofctrl_run(struct overlay_ofctrl *oc)
         handle_message(oc, msg);
         ofpbuf_delete(msg);
     }
+}
+
+/* Returns the packets the pipeline sent to the agent since the last call,
+ * in '*packet_ins' (the caller frees it). */
+size_t
+overlay_ofctrl_take_packet_ins(struct overlay_ofctrl *oc,
+                               struct overlay_packet_in **packet_ins)
+{
+    size_t n = oc->n_packet_ins;
+    *packet_ins = oc->packet_ins;
+    oc->packet_ins = NULL;
+    oc->n_packet_ins = oc->allocated_packet_ins = 0;
+    return n;
 }
 
 void

@@ -8,7 +8,10 @@
  * set, still atomically, so the switch never forwards on half a table.
  *
  * Each put carries a caller-chosen, increasing number; once the switch has
- * committed the bundle holding it, overlay_ofctrl_acked() returns it. */
+ * committed the bundle holding it, overlay_ofctrl_acked() returns it.
+ *
+ * Packets the pipeline sends to the controller (a migrated VM announcing
+ * itself) are kept for overlay_ofctrl_take_packet_ins(). */
 
 #ifndef OVERLAY_OFCTRL_H
 #define OVERLAY_OFCTRL_H 1
@@ -16,6 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "openvswitch/types.h"
 
 struct hmap;
 struct overlay_ofctrl;
@@ -34,5 +39,12 @@ bool overlay_ofctrl_is_connected(const struct overlay_ofctrl *);
 size_t overlay_ofctrl_n_flows(const struct overlay_ofctrl *);
 unsigned int overlay_ofctrl_n_resyncs(const struct overlay_ofctrl *);
 void overlay_ofctrl_force_resync(struct overlay_ofctrl *);
+
+struct overlay_packet_in {
+    int64_t vsid;               /* The metadata the pipeline had set. */
+    struct eth_addr eth_src;
+};
+size_t overlay_ofctrl_take_packet_ins(struct overlay_ofctrl *,
+                                      struct overlay_packet_in **);
 
 #endif /* overlay/ofctrl.h */

@@ -198,8 +198,8 @@ xlate_announcements(struct xlate *x, enum overlay_table table,
 }
 
 /* Table 2 for a VM migrating here: its announcement activates the port
- * (the switch learns to deliver to it) and goes on to the source, whose
- * PA its record still holds. */
+ * (the switch learns to deliver to it), goes on to the source, whose PA
+ * its record still holds, and to the agent, which moves the record. */
 static void
 xlate_activation(struct xlate *x, const struct overlay_port *port)
 {
@@ -211,8 +211,8 @@ xlate_activation(struct xlate *x, const struct overlay_port *port)
     char *actions = xasprintf(
         "learn(table=%d,priority=%d,hard_timeout=%d,OXM_OF_METADATA[],"
         "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[]),"
-        "set_field:%s->%s,set_field:%#"PRIx32"->tun_id,output:%"PRId64,
-        OVERLAY_T_FORWARD, LEARNT_PRIORITY, LEARNT_TIMEOUT_S, r->pa,
+        "set_field:%s->%s,set_field:%#"PRIx32"->tun_id,output:%"PRId64
+        ",controller", OVERLAY_T_FORWARD, LEARNT_PRIORITY, LEARNT_TIMEOUT_S, r->pa,
         policy_addr_is_ipv4(&r->pa_a) ? "tun_dst" : "tun_ipv6_dst",
         overlay_gre_key(r->vsid), x->in->gre_ofport);
     xlate_announcements(x, OVERLAY_T_PORT_SECURITY, 110, r, match, actions);

@@ -441,19 +441,20 @@ test_incoming_port_activates_on_announcement(void **state)
                    "reg0=0,metadata=6001,dl_dst=02:00:00:00:60:01"),
         "set_field:10.0.1.12->tun_dst,set_field:0x177100->tun_id,output:1");
 
-    static const char learn_and_tell_source[] =
+    static const char activate[] =
         "learn(table=5,priority=120,hard_timeout=10,OXM_OF_METADATA[],"
         "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[]),"
-        "set_field:10.0.1.12->tun_dst,set_field:0x177100->tun_id,output:1";
+        "set_field:10.0.1.12->tun_dst,set_field:0x177100->tun_id,output:1,"
+        "controller";
     assert_string_equal(
         actions_of(f, OVERLAY_T_PORT_SECURITY, 110,
                    "in_port=7,dl_src=02:00:00:00:60:01,rarp"),
-        learn_and_tell_source);
+        activate);
     assert_string_equal(
         actions_of(f, OVERLAY_T_PORT_SECURITY, 110,
                    "in_port=7,dl_src=02:00:00:00:60:01,arp,"
                    "arp_spa=192.168.10.1,arp_tpa=192.168.10.1"),
-        learn_and_tell_source);
+        activate);
 
     /* Once its record moved here it is an ordinary local port. */
     f->in.incoming = NULL;
