@@ -89,6 +89,9 @@ struct agent {
     struct sset installed;      /* Interfaces whose flows are in. */
     struct sset announced;      /* Incoming VMs heard from, not yet told
                                  * to the executor. */
+    struct sset warmed;         /* Active migrations whose tunnels were
+                                 * probed, by row UUID. */
+    int64_t gre_ofport;         /* As of the last translation. */
     int64_t generation_applied;
     long long int generation_applied_at;    /* Wall clock, ms. */
     long long int next_heartbeat;
@@ -348,6 +351,7 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
     a->req++;
     a->req_generation = policy_db_generation(a->vmroam.idl);
     a->tunnel_ready = gre_ofport > 0;
+    a->gre_ofport = gre_ofport;
 
     VLOG_DBG("generation %"PRId64": %"PRIuSIZE" flows, %"PRIuSIZE" ports",
              a->req_generation, hmap_count(&a->desired), n_ports);
@@ -422,6 +426,40 @@ set_string(char **dst, const char *src)
         free(*dst);
         *dst = nullable_xstrdup(src);
     }
+}
+
+/* Once for each migration to or from this host, as it starts: probes the
+ * tunnel to every other chassis, so that the switch knows each next hop
+ * before the migration's packets need it. */
+static void
+warm_tunnels(struct agent *a)
+{
+    struct sset active = SSET_INITIALIZER(&active);
+    bool new = false;
+    const struct vmroamrec_migration *m;
+    VMROAMREC_MIGRATION_FOR_EACH (m, a->vmroam.idl) {
+        if (migr_state_is_active(migr_row_state(m))
+            && (!strcmp(m->source, a->cfg.chassis)
+                || (m->destination
+                    && !strcmp(m->destination, a->cfg.chassis)))) {
+            char *id = xasprintf(UUID_FMT, UUID_ARGS(&m->header_.uuid));
+            new |= !sset_contains(&a->warmed, id);
+            sset_add_and_free(&active, id);
+        }
+    }
+    if (new && a->gre_ofport > 0) {
+        struct sset pas = SSET_INITIALIZER(&pas);
+        const char *pa;
+        peers_of(a, &pas);
+        SSET_FOR_EACH (pa, &pas) {
+            char *probe = overlay_pipeline_tunnel_probe(a->gre_ofport, pa);
+            overlay_ofctrl_packet_out(a->ofctrl, probe);
+            free(probe);
+        }
+        sset_destroy(&pas);
+    }
+    sset_swap(&a->warmed, &active);
+    sset_destroy(&active);
 }
 
 /* Notes the incoming VMs that announced themselves on their ports here
@@ -531,6 +569,7 @@ run(struct agent *a)
             translate(a, vtxn);
         }
         overlay_ofctrl_put(a->ofctrl, &a->desired, a->req);
+        warm_tunnels(a);
     }
     report(a, vtxn, otxn);
     if (idl_synced(&a->vmroam)) {
@@ -720,6 +759,7 @@ main(int argc, char *argv[])
     sset_init(&a.bound);
     sset_init(&a.installed);
     sset_init(&a.announced);
+    sset_init(&a.warmed);
 
     the_agent = &a;
     fatal_signal_add_hook(signal_hook, NULL, NULL, false);
@@ -753,6 +793,7 @@ main(int argc, char *argv[])
     sset_destroy(&a.bound);
     sset_destroy(&a.installed);
     sset_destroy(&a.announced);
+    sset_destroy(&a.warmed);
     service_stop();
     return 0;
 }

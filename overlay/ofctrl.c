@@ -195,6 +195,30 @@ overlay_ofctrl_run(struct overlay_ofctrl *oc)
     }
 }
 
+/* Sends the packet-out 's', in ovs-ofctl syntax.  Returns false if not
+ * connected or 's' is no packet-out (a bug, logged). */
+bool
+overlay_ofctrl_packet_out(struct overlay_ofctrl *oc, const char *s)
+{
+    if (!rconn_is_connected(oc->rconn)) {
+        return false;
+    }
+    struct ofputil_packet_out po;
+    enum ofputil_protocol usable;
+    char *error = parse_ofp_packet_out_str(&po, s, NULL, NULL, &usable);
+    if (error) {
+        VLOG_ERR_RL(&rl, "cannot encode packet-out \"%s\": %s", s, error);
+        free(error);
+        return false;
+    }
+    enum ofputil_protocol protocol = ofputil_protocol_from_ofp_version(
+        rconn_get_version(oc->rconn));
+    rconn_send(oc->rconn, ofputil_encode_packet_out(&po, protocol), NULL);
+    free(CONST_CAST(void *, po.packet));
+    free(po.ofpacts);
+    return true;
+}
+
 /* Returns the packets the pipeline sent to the agent since the last call,
  * in '*packet_ins' (the caller frees it). */
 size_t

@@ -40,6 +40,8 @@ size_t overlay_ofctrl_n_flows(const struct overlay_ofctrl *);
 unsigned int overlay_ofctrl_n_resyncs(const struct overlay_ofctrl *);
 void overlay_ofctrl_force_resync(struct overlay_ofctrl *);
 
+bool overlay_ofctrl_packet_out(struct overlay_ofctrl *, const char *);
+
 struct overlay_packet_in {
     int64_t vsid;               /* The metadata the pipeline had set. */
     struct eth_addr eth_src;

@@ -473,6 +473,26 @@ xlate_redirects(struct xlate *x)
     }
 }
 
+/* A packet-out that sends a frame by GRE to 'pa' with key 0, which no
+ * virtual subnet uses (the receiver drops it).  If the switch does not
+ * know the next hop toward 'pa' yet, it asks for it (ARP or ND) and learns
+ * it, so that no packet of a migration is the one lost to a cold tunnel
+ * neighbour cache. */
+char *
+overlay_pipeline_tunnel_probe(int64_t gre_ofport, const char *pa)
+{
+    /* To 00:00:00:00:00:00 from a local address, the local experimental
+     * ethertype, zeros up to the minimum frame size. */
+    static const char frame[] = "000000000000" "020000000000" "88b5"
+        "0000000000000000000000000000000000000000000000"
+        "0000000000000000000000000000000000000000000000";
+    return xasprintf("in_port=controller packet=%s "
+                     "actions=set_field:%s->%s,set_field:0->tun_id,"
+                     "output:%"PRId64, frame, pa,
+                     strchr(pa, ':') ? "tun_ipv6_dst" : "tun_dst",
+                     gre_ofport);
+}
+
 /* What every table does with what its other flows do not match. */
 static void
 xlate_defaults(struct xlate *x)

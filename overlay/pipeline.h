@@ -98,6 +98,8 @@ void overlay_pipeline_translate(const struct overlay_input *,
                                 const struct overlay_port *, size_t n_ports,
                                 struct hmap *flows);
 
+char *overlay_pipeline_tunnel_probe(int64_t gre_ofport, const char *pa);
+
 uint32_t overlay_gre_key(int64_t vsid);
 struct eth_addr overlay_router_mac(const char *routing_domain);
 

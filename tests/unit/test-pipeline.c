@@ -13,6 +13,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-packet.h"
 #include "overlay/flow.h"
 #include "overlay/pipeline.h"
 #include "policy/parse.h"
@@ -526,6 +527,30 @@ test_every_flow_parses(void **state)
     sset_destroy(&incoming);
 }
 
+/* The tunnel probe is a packet-out the switch takes: a minimum-size frame
+ * by GRE to the PA, with key 0. */
+static void
+test_tunnel_probe(void **state OVS_UNUSED)
+{
+    char *probe = overlay_pipeline_tunnel_probe(1, "10.0.2.11");
+    struct ofputil_packet_out po;
+    enum ofputil_protocol usable;
+    char *error = parse_ofp_packet_out_str(&po, probe, NULL, NULL, &usable);
+    if (error) {
+        fail_msg("%s", error);
+    }
+    assert_int_equal(po.packet_len, 60);
+    assert_non_null(strstr(probe, "set_field:10.0.2.11->tun_dst,"
+                           "set_field:0->tun_id,output:1"));
+    free(CONST_CAST(void *, po.packet));
+    free(po.ofpacts);
+    free(probe);
+
+    probe = overlay_pipeline_tunnel_probe(1, "fd00::11");
+    assert_non_null(strstr(probe, "set_field:fd00::11->tun_ipv6_dst"));
+    free(probe);
+}
+
 int
 main(void)
 {
@@ -547,6 +572,7 @@ main(void)
         T(test_incoming_port_activates_on_announcement),
         T(test_departure_learns_redirect),
         T(test_every_flow_parses),
+        cmocka_unit_test(test_tunnel_probe),
 #undef T
     };
     return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);
