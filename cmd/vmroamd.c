@@ -82,6 +82,8 @@ struct agent {
     struct policy policy;       /* As of the last translation. */
     struct hmap desired;        /* Flows of the last translation. */
     struct sset bound;          /* Interfaces bound in it. */
+    struct sset bound_incoming; /* VMs migrating here, whose ports are
+                                 * bound in it. */
     uint64_t req;               /* Its number, for overlay_ofctrl_put(). */
     int64_t req_generation;     /* Policy generation it reflects. */
     bool tunnel_ready;          /* It had the GRE port's OpenFlow port. */
@@ -341,8 +343,12 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
     overlay_flows_clear(&a->desired);
     overlay_pipeline_translate(&in, ports, n_ports, &a->desired);
     sset_clear(&a->bound);
+    sset_clear(&a->bound_incoming);
     for (size_t i = 0; i < n_ports; i++) {
         sset_add(&a->bound, ports[i].iface->name);
+        if (ports[i].incoming) {
+            sset_add(&a->bound_incoming, ports[i].record->vm);
+        }
     }
     if (vtxn) {
         overlay_chassis_report_vms(a->vmroam.idl, vtxn, a->cfg.chassis,
@@ -380,6 +386,12 @@ report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
         if (a->generation_applied != a->req_generation) {
             a->generation_applied = a->req_generation;
             a->generation_applied_at = time_wall_msec();
+        }
+        if (vtxn) {
+            const char *vm;
+            SSET_FOR_EACH (vm, &a->bound_incoming) {
+                migr_executor_port_ready(a->migrations, a->vmroam.idl, vm);
+            }
         }
     }
     if (otxn) {
@@ -757,6 +769,7 @@ main(int argc, char *argv[])
     policy_init(&a.policy);
     hmap_init(&a.desired);
     sset_init(&a.bound);
+    sset_init(&a.bound_incoming);
     sset_init(&a.installed);
     sset_init(&a.announced);
     sset_init(&a.warmed);
@@ -791,6 +804,7 @@ main(int argc, char *argv[])
     hmap_destroy(&a.desired);
     policy_destroy(&a.policy);
     sset_destroy(&a.bound);
+    sset_destroy(&a.bound_incoming);
     sset_destroy(&a.installed);
     sset_destroy(&a.announced);
     sset_destroy(&a.warmed);

@@ -57,7 +57,9 @@ struct migr_backend_class {
     void (*abort)(struct migr_job *);
     void (*wait)(struct migr_job *);
     void (*destroy)(struct migr_job *);
-    bool (*runs_here)(void *backend, const char *vm);
+    /* Ends a migration job of 'vm' left by an earlier agent (rolling it
+     * back if it still can be) and returns true if the VM runs here. */
+    bool (*recover)(void *backend, const char *vm);
     void (*versions)(void *backend, struct smap *);
 };
 

@@ -493,12 +493,13 @@ run_outgoing(struct migr_executor *ex, struct ovsdb_idl *idl,
         }
     } else if (migr_state_is_active(s) && (!j || !j->job)) {
         /* A migration of ours that no job of ours drives: this agent
-         * restarted.  Where does the VM run now? */
-        bool here = ex->backend && ex->backend->class->runs_here(
+         * restarted.  Once the hypervisor's job has ended, where does the
+         * VM run? */
+        bool here = ex->backend && ex->backend->class->recover(
             ex->backend->data, m->vm);
         if (here) {
-            fail(m, "the source agent restarted during the migration; the "
-                 "VM kept running on the source");
+            fail(m, "the source agent restarted during the migration; it "
+                 "was rolled back and the VM kept running on the source");
         } else {
             switch_records(idl, txn, m);
             advance(m, MIGR_EV_RESUMED);
@@ -540,6 +541,45 @@ migr_executor_run(struct migr_executor *ex, struct ovsdb_idl *idl,
     }
 }
 
+/* The migration bringing 'vm' to this chassis now, or NULL. */
+static const struct vmroamrec_migration *
+find_incoming(const struct migr_executor *ex, struct ovsdb_idl *idl,
+              const char *vm)
+{
+    const struct vmroamrec_migration *m;
+    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+        if (!strcmp(m->vm, vm) && migr_row_is_incoming(m, ex->chassis)) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+/* Stamps 'key' into 'm''s timestamps, unless it is there already; returns
+ * true if it stamped. */
+static bool
+stamp_once(const struct vmroamrec_migration *m, const char *key)
+{
+    if (migr_row_timestamp(m, key)) {
+        return false;
+    }
+    vmroamrec_migration_update_timestamps_setkey(m, key, time_wall_msec());
+    return true;
+}
+
+/* The destination's part before switchover: the port of 'vm', migrating
+ * here, has its flows in this host's switch, inactive. */
+void
+migr_executor_port_ready(struct migr_executor *ex, struct ovsdb_idl *idl,
+                         const char *vm)
+{
+    const struct vmroamrec_migration *m = find_incoming(ex, idl, vm);
+    if (m && stamp_once(m, "port-ready")) {
+        VLOG_INFO("migration of %s: its port on %s is ready", vm,
+                  ex->chassis);
+    }
+}
+
 /* The destination's part at switchover: 'vm', migrating here, announced
  * itself from its port here, so it runs here now.  Its lookup records
  * follow at once, without waiting for the source to notice. */
@@ -547,21 +587,12 @@ void
 migr_executor_activated(struct migr_executor *ex, struct ovsdb_idl *idl,
                         struct ovsdb_idl_txn *txn, const char *vm)
 {
-    const struct vmroamrec_migration *m;
-    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
-        enum migr_state s = migr_row_state(m);
-        if (!strcmp(m->vm, vm) && m->destination
-            && !strcmp(m->destination, ex->chassis)
-            && migr_state_is_active(s) && s != MIGR_ROLLING_BACK
-            && migr_row_switchover_on_resume(m)) {
-            if (!migr_row_timestamp(m, "activated")) {
-                VLOG_INFO("migration of %s: announced on %s", vm,
-                          ex->chassis);
-                vmroamrec_migration_update_timestamps_setkey(
-                    m, "activated", time_wall_msec());
-            }
-            switch_records(idl, txn, m);
+    const struct vmroamrec_migration *m = find_incoming(ex, idl, vm);
+    if (m) {
+        if (stamp_once(m, "activated")) {
+            VLOG_INFO("migration of %s: announced on %s", vm, ex->chassis);
         }
+        switch_records(idl, txn, m);
     }
 }
 

@@ -25,6 +25,8 @@ void migr_executor_destroy(struct migr_executor *);
 
 void migr_executor_run(struct migr_executor *, struct ovsdb_idl *,
                        struct ovsdb_idl_txn *, const char *underlay_link);
+void migr_executor_port_ready(struct migr_executor *, struct ovsdb_idl *,
+                              const char *vm);
 void migr_executor_activated(struct migr_executor *, struct ovsdb_idl *,
                              struct ovsdb_idl_txn *, const char *vm);
 void migr_executor_wait(struct migr_executor *);

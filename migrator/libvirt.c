@@ -285,15 +285,37 @@ lv_destroy(struct migr_job *job)
     }
 }
 
+/* How long a restarted agent waits for an orphaned migration job to end. */
+#define RECOVER_TIMEOUT_MS 30000
+
+/* An earlier agent's migrate call died with it, but libvirtd carries on
+ * with the job: roll it back if it still can be, wait until it has ended
+ * either way, and say whether the VM runs here. */
 static bool
-lv_runs_here(void *lv_, const char *vm)
+lv_recover(void *lv_, const char *vm)
 {
     struct libvirt *lv = lv_;
     virDomainPtr dom = virDomainLookupByName(lv->conn, vm);
-    bool active = dom && virDomainIsActive(dom) == 1;
-    if (dom) {
-        virDomainFree(dom);
+    if (!dom) {
+        return false;
     }
+    virDomainJobInfo info;
+    if (!virDomainGetJobInfo(dom, &info) && info.type != VIR_DOMAIN_JOB_NONE) {
+        VLOG_WARN("%s: aborting the migration job an earlier agent started",
+                  vm);
+        if (virDomainAbortJob(dom)) {
+            char *error = last_error(vm);
+            VLOG_WARN("%s", error);
+            free(error);
+        }
+        long long int deadline = time_msec() + RECOVER_TIMEOUT_MS;
+        while (time_msec() < deadline && !virDomainGetJobInfo(dom, &info)
+               && info.type != VIR_DOMAIN_JOB_NONE) {
+            xnanosleep(50 * 1000 * 1000);
+        }
+    }
+    bool active = virDomainIsActive(dom) == 1;
+    virDomainFree(dom);
     return active;
 }
 
@@ -318,7 +340,7 @@ lv_versions(void *lv_, struct smap *versions)
 
 static const struct migr_backend_class libvirt_class = {
     "libvirt", lv_start, lv_poll, lv_abort, lv_wait, lv_destroy,
-    lv_runs_here, lv_versions,
+    lv_recover, lv_versions,
 };
 
 static void

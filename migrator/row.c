@@ -53,18 +53,25 @@ migr_row_switchover_on_resume(const struct vmroamrec_migration *m)
                   "completion");
 }
 
-/* Adds to 'vms' the VMs under way to 'chassis' whose ports there are to
- * be made ready before they resume (none for the naive baseline). */
+/* True if 'm' brings its VM to 'chassis' now, with a port there to be
+ * made ready before the VM resumes (not so for the naive baseline). */
+bool
+migr_row_is_incoming(const struct vmroamrec_migration *m, const char *chassis)
+{
+    enum migr_state s = migr_row_state(m);
+    return (m->destination && !strcmp(m->destination, chassis)
+            && migr_state_is_active(s) && s != MIGR_ROLLING_BACK
+            && migr_row_switchover_on_resume(m));
+}
+
+/* Adds to 'vms' the VMs that migrations bring to 'chassis' now. */
 void
 migr_row_incoming(const struct ovsdb_idl *idl, const char *chassis,
                   struct sset *vms)
 {
     const struct vmroamrec_migration *m;
     VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
-        if (m->destination && !strcmp(m->destination, chassis)
-            && migr_state_is_active(migr_row_state(m))
-            && migr_row_state(m) != MIGR_ROLLING_BACK
-            && migr_row_switchover_on_resume(m)) {
+        if (migr_row_is_incoming(m, chassis)) {
             sset_add(vms, m->vm);
         }
     }
