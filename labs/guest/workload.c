@@ -3,6 +3,10 @@
  * It makes a live migration observable from outside and checks that it lost
  * nothing:
  *   - TCP port 7 echoes what it gets (a connection that must survive);
+ *   - UDP port 7 sends every datagram straight back to its sender, so that
+ *     a probe sending at a fixed rate sees packet by packet when a
+ *     switchover stopped the VM's traffic and when it came back (TCP would
+ *     retransmit and hide the gap);
  *   - TCP port 8 sends one status line at once and then one every second;
  *   - the same status line goes to the console (the guest's ttyS0) every
  *     second;
@@ -24,7 +28,8 @@
  * pages/blocks), and an unused disk says "diskcheck off (REASON)".
  *
  * Built statically (labs/guest/build); it also runs on a Linux host for
- * testing (--echo-port/--status-port to move off ports 7/8, --disk FILE).
+ * testing (--echo-port/--status-port to move off ports 7/8, --disk FILE;
+ * --echo-port moves both echoes).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -54,6 +59,7 @@
 #define BLOCK 4096u
 #define MAX_CLIENTS 64
 #define ECHO_BUF 65536
+#define UDP_BURST 64            /* datagrams echoed per wakeup, at most */
 #define LINE_MAX_LEN 512
 
 /* ------------------------------------------------------------ config */
@@ -597,9 +603,43 @@ static void status_io(struct client *c, short revents)
     }
 }
 
+static int udp_on(int port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port),
+                               .sin_addr.s_addr = htonl(INADDR_ANY) };
+    if (bind(fd, (struct sockaddr *) &sin, sizeof sin) < 0) {
+        say("workload: udp port %d: %s", port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Sends each waiting datagram back to where it came from, as it is.  A
+ * datagram the send buffer cannot take is dropped, as the network would:
+ * the probe counts it lost.  At most UDP_BURST per call, so that a flood
+ * never starves the TCP clients; poll() calls again at once. */
+static void udp_echo(int fd)
+{
+    static char buf[ECHO_BUF];
+    for (int i = 0; i < UDP_BURST; i++) {
+        struct sockaddr_in from;
+        socklen_t flen = sizeof from;
+        ssize_t r = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT,
+                             (struct sockaddr *) &from, &flen);
+        if (r < 0)
+            return;
+        sendto(fd, buf, (size_t) r, MSG_DONTWAIT, (struct sockaddr *) &from, flen);
+    }
+}
+
 static void serve(void)
 {
     int efd = listen_on(cfg.echo_port), sfd = listen_on(cfg.status_port);
+    int ufd = udp_on(cfg.echo_port);
     for (int i = 0; i < MAX_CLIENTS; i++)
         clients[i].fd = -1;
     char line[LINE_MAX_LEN];
@@ -607,8 +647,8 @@ static void serve(void)
     double next = now() + 1.0;
 
     for (;;) {
-        struct pollfd pfd[MAX_CLIENTS + 2];
-        int idx[MAX_CLIENTS + 2];
+        struct pollfd pfd[MAX_CLIENTS + 3];
+        int idx[MAX_CLIENTS + 3];
         int n = 0;
         if (efd >= 0) {
             pfd[n] = (struct pollfd) { .fd = efd, .events = POLLIN };
@@ -617,6 +657,10 @@ static void serve(void)
         if (sfd >= 0) {
             pfd[n] = (struct pollfd) { .fd = sfd, .events = POLLIN };
             idx[n++] = -2;
+        }
+        if (ufd >= 0) {
+            pfd[n] = (struct pollfd) { .fd = ufd, .events = POLLIN };
+            idx[n++] = -3;
         }
         for (int i = 0; i < MAX_CLIENTS; i++) {
             struct client *c = &clients[i];
@@ -640,6 +684,8 @@ static void serve(void)
                 accept_on(efd, ECHO, line, len);
             else if (idx[k] == -2)
                 accept_on(sfd, STATUS, line, len);
+            else if (idx[k] == -3)
+                udp_echo(ufd);
             else if (clients[idx[k]].fd == pfd[k].fd) {
                 struct client *c = &clients[idx[k]];
                 if (c->kind == ECHO)
@@ -737,8 +783,8 @@ int main(int argc, char **argv)
             console_fd = fd;
     }
     t0 = now();
-    say("workload: start %s: memcheck %u MiB, dirty %g MB/s, echo port %d, "
-        "status port %d", cfg.name, cfg.mem_mb, cfg.dirty_mbps,
+    say("workload: start %s: memcheck %u MiB, dirty %g MB/s, echo port %d "
+        "(TCP, UDP), status port %d", cfg.name, cfg.mem_mb, cfg.dirty_mbps,
         cfg.echo_port, cfg.status_port);
     if (mem_init() < 0)
         return 1;

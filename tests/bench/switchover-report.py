@@ -1,0 +1,354 @@
+#!/usr/bin/env python3
+"""Figures of tests/bench/switchover.sh, from what it recorded:
+
+  --runs FILE        one line per migration, tab-separated: n, mode, source,
+                     destination, start and end of "vmroam migrate --wait"
+                     (wall clock, ms), its exit status, the migration's short
+                     id, then what the harness saw after it: the host the VM
+                     runs on, how many hosts run it, its state there, its
+                     heartbeat before, after and 2 s later, the last status
+                     line
+  --end MS           end of the last migration's window
+  --probe FILE       labs/probe's per-datagram results (seq sent_us echoed
+                     rtt_us)
+  --ping FILE        "ping -D -i 0.01" output
+  --ping-stop MS     when ping was told to stop (its last request went out
+                     before)
+  --migrations FILE  the Migration table (ovsdb-client transact, JSON)
+  --dir DIR          chassis-N.json: the Chassis table read after migration
+                     N; console-N.txt: the end of the guest's console then
+
+Each migration owns the time from its start to the next one's start (its
+pre-copy, its pause, and the settle time after it); a datagram or ping
+belongs to the window it was sent in.  Before the first window is the
+baseline.  Prints a table per migration and a summary per switchover mode;
+the summary leaves out a migration that did not end "done" or after which
+the guest stopped (its figures would be the guest's, not the switchover's).
+--json OUT writes every figure for tests/integration/switchover.sh.
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+
+TAIL = 200          # datagrams at the end of a window that must all come back
+PING_TAIL = 20      # pings likewise
+
+
+def ovsdb_map(value):
+    return dict(value[1]) if value and value[0] == "map" else {}
+
+
+def read_probe(path):
+    """[(sent_ms, echo_ms or None)] by seq, and the probe's comment lines."""
+    packets, notes = [], []
+    for line in open(path):
+        if line.startswith("#"):
+            notes.append(line[1:].strip())
+            continue
+        seq, sent, echoed, rtt = line.split()
+        sent_ms = int(sent) / 1000
+        packets.append((sent_ms, sent_ms + int(rtt) / 1000 if echoed == "1" else None))
+    return packets, notes
+
+
+PING_REPLY = re.compile(r"^\[(\d+\.\d+)\] \d+ bytes from .*icmp_seq=(\d+) .*time=([\d.]+) ms")
+PING_TOTAL = re.compile(r"^(\d+) packets transmitted")
+
+
+def read_ping(path, stop_ms):
+    """[(sent_ms, reply_ms or None)] by sequence.  ping prints only replies:
+    a reply's send time is its arrival minus its round trip; an unanswered
+    request's is interpolated between its answered neighbours, the last
+    request standing at stop_ms (ping sends one every 10-14 ms here: its
+    interval is a minimum, so the error is a few ms).  icmp_seq wraps at
+    65536."""
+    replies, last, base, transmitted = {}, None, 0, None
+    for line in open(path):
+        m = PING_REPLY.match(line)
+        if m:
+            seq = int(m.group(2)) + base
+            if last is not None and seq < last - 32768:
+                base += 65536
+                seq += 65536
+            elif last is not None and seq > last + 32768:
+                seq -= 65536            # a late reply from before the wrap
+            last = seq if last is None else max(last, seq)
+            at = float(m.group(1)) * 1000
+            replies.setdefault(seq, (at - float(m.group(3)), at))
+            continue
+        m = PING_TOTAL.match(line)
+        if m:
+            transmitted = int(m.group(1))
+    if not replies:
+        return []
+    first = min(replies)
+    n = max(transmitted or 0, max(replies))
+    if n not in replies and stop_ms:
+        replies[n] = (stop_ms, None)
+    known = sorted(replies)
+    out, k = [], 0
+    for seq in range(first, n + 1):
+        if seq in replies:
+            out.append(replies[seq])
+            continue
+        while k + 1 < len(known) and known[k + 1] < seq:
+            k += 1
+        lo = known[k] if known[k] < seq else None
+        hi = next((s for s in known[k:] if s > seq), None)
+        if lo is not None and hi is not None:
+            t = replies[lo][0] + (replies[hi][0] - replies[lo][0]) * (seq - lo) / (hi - lo)
+        elif lo is not None:
+            t = replies[lo][0] + 10 * (seq - lo)        # no stop time given
+        else:
+            t = replies[hi][0] - 10 * (hi - seq)
+        out.append((t, None))
+    return out
+
+
+def window(packets, t0, t1):
+    """Sent, lost, the longest time without an echo (ms) and the tail's
+    echoes for the packets sent in [t0, t1)."""
+    inside = [p for p in packets if t0 <= p[0] < t1]
+    echoes = sorted(e for _, e in inside if e is not None)
+    gap = max((b - a for a, b in zip([t0] + echoes, echoes + [t1])), default=t1 - t0)
+    return inside, len(inside), sum(1 for _, e in inside if e is None), gap, echoes
+
+
+def send_gap(inside):
+    sent = [s for s, _ in inside]
+    return max((b - a for a, b in zip(sent, sent[1:])), default=0)
+
+
+def flows_installed(chassis_file, generation, moved):
+    """When the last host that is up had the migration's generation in its
+    flows, minus when the records moved; None when a host never got there,
+    "overwritten" when a later generation hid the time."""
+    if generation is None or moved is None or not os.path.exists(chassis_file):
+        return None
+    rows = json.load(open(chassis_file))[0]["rows"]
+    last = None
+    for ch in rows:
+        if ch.get("state") != "up":
+            continue
+        if ch["generation_applied"] < generation:
+            return None
+        if ch["generation_applied"] > generation:
+            return "overwritten"
+        at = ovsdb_map(ch["external_ids"]).get("generation-applied-at")
+        if at is None:
+            return None
+        last = max(last or 0, int(at))
+    return None if last is None else last - moved
+
+
+def read_runs(path, end_ms):
+    runs = []
+    for line in open(path):
+        f = line.rstrip("\n").split("\t")
+        runs.append(dict(
+            n=int(f[0]), mode=f[1], source=f[2], destination=f[3], t0=int(f[4]),
+            t1=int(f[5]), rc=int(f[6]), id=f[7], host_after=f[8],
+            copies=int(f[9] or 0), domstate=f[10], hb_before=int(f[11] or 0),
+            hb_after=int(f[12] or 0), hb_later=int(f[13] or 0),
+            status_line=f[14] if len(f) > 14 else ""))
+    for r, nxt in zip(runs, runs[1:] + [None]):
+        r["t_end"] = nxt["t0"] if nxt else end_ms
+    return runs
+
+
+def analyse(args):
+    rate = args.rate
+    packets, notes = read_probe(args.probe)
+    pings = read_ping(args.ping, args.ping_stop)
+    rows = json.load(open(args.migrations))[0]["rows"]
+    by_id = {r["_uuid"][1][:8]: r for r in rows}
+    runs = read_runs(args.runs, args.end)
+
+    first = runs[0]["t0"] if runs else args.end
+    start = packets[0][0] if packets else first
+    # The baseline skips the probe's first second (ARP, flows warming up).
+    base, n_base, lost_base, gap_base, _ = window(packets, start + 1000, first)
+    _, n_pbase, lost_pbase, _, _ = window(pings, start + 1000, first)
+    stop = packets[-1][0] if packets else start
+    probe = dict(sent=len(packets), seconds=(stop - start) / 1000,
+                 rate=len(packets) / ((stop - start) / 1000) if stop > start else 0,
+                 max_send_gap_ms=send_gap(packets), notes=notes,
+                 baseline_sent=n_base, baseline_lost=lost_base,
+                 baseline_gap_ms=gap_base, baseline_ping_sent=n_pbase,
+                 baseline_ping_lost=lost_pbase, ping_sent=len(pings),
+                 ping_rate=(len(pings) / ((pings[-1][0] - pings[0][0]) / 1000)
+                            if len(pings) > 1 else 0))
+
+    for r in runs:
+        row = by_id.get(r["id"]) if r["id"] else None
+        stats = ovsdb_map(row["stats"]) if row else {}
+        ts = ovsdb_map(row["timestamps"]) if row else {}
+        inside, sent, lost, gap, echoes = window(packets, r["t0"], r["t_end"])
+        tail = inside[-TAIL:]
+        pin, psent, plost, pgap, _ = window(pings, r["t0"], r["t_end"])
+        ptail = pin[-PING_TAIL:]
+        downtime = stats.get("downtime_ms")
+        r.update(
+            state=row["state"] if row else "missing",
+            switchover=ovsdb_map(row["options"]).get("switchover") if row else None,
+            total_ms=r["t1"] - r["t0"], downtime_ms=downtime,
+            generation=stats.get("generation"), records_moved=ts.get("records-moved"),
+            port_ready=ts.get("port-ready"), activated=ts.get("activated"),
+            udp_sent=sent, udp_lost=lost, udp_gap_ms=round(gap, 1),
+            udp_send_gap_ms=round(send_gap(inside), 1),
+            udp_rate=sent / ((r["t_end"] - r["t0"]) / 1000) if r["t_end"] > r["t0"] else 0,
+            beyond_pause=(max(0, lost - round(downtime * rate / 1000))
+                          if downtime is not None else None),
+            ping_sent=psent, ping_lost=plost, ping_gap_ms=round(pgap, 1),
+            tail_sent=len(tail), tail_echoed=sum(1 for _, e in tail if e is not None),
+            ping_tail_sent=len(ptail),
+            ping_tail_echoed=sum(1 for _, e in ptail if e is not None))
+        flows = flows_installed(os.path.join(args.dir, "chassis-%d.json" % r["n"]),
+                                r["generation"], r["records_moved"])
+        r["flows_ms"] = flows if isinstance(flows, int) else None
+        r["flows_note"] = flows if isinstance(flows, str) else None
+        r["ready_ahead_ms"] = (r["records_moved"] - r["port_ready"]
+                               if r["port_ready"] and r["records_moved"] else None)
+        r["passes"] = stats.get("iteration")
+        r["guest_ran_on"] = 0 < r["hb_before"] < r["hb_after"] < r["hb_later"]
+        r["checkers_ok"] = r["guest_ran_on"] and checkers_clean(r["status_line"])
+        r["in_summary"] = r["rc"] == 0 and r["state"] == "done" and r["guest_ran_on"]
+        console = os.path.join(args.dir, "console-%d.txt" % r["n"])
+        r["console"] = (open(console).read().splitlines()[-6:]
+                        if os.path.exists(console) else [])
+    return probe, runs
+
+
+FIGURES = [  # key, summary label
+    ("total_ms", "migrate --wait, ms"),
+    ("downtime_ms", "guest pause (libvirt downtime), ms"),
+    ("udp_lost", "UDP datagrams lost"),
+    ("beyond_pause", "UDP lost beyond the pause"),
+    ("udp_gap_ms", "longest UDP reply gap, ms"),
+    ("ping_lost", "pings lost"),
+    ("ping_gap_ms", "longest ping reply gap, ms"),
+    ("flows_ms", "records moved -> all flows installed, ms"),
+    ("ready_ahead_ms", "destination port ready before that, ms"),
+]
+
+
+def fmt(v, width):
+    if v is None:
+        return "-".rjust(width)
+    if isinstance(v, float):
+        return ("%.0f" % v).rjust(width)
+    return str(v).rjust(width)
+
+
+def print_table(runs):
+    print("  %3s %-10s %-9s %6s %6s %6s %6s %6s %6s %6s %6s %6s %s" % (
+        "#", "mode", "move", "total", "passes", "pause", "udp", "beyond", "udp", "ping",
+        "ping", "flows", "after"))
+    print("  %3s %-10s %-9s %6s %6s %6s %6s %6s %6s %6s %6s %6s %s" % (
+        "", "", "", "ms", "", "ms", "lost", "pause", "gap ms", "lost", "gap ms", "ms", ""))
+    for r in runs:
+        after = []
+        if r["rc"] != 0 or r["state"] != "done":
+            after.append("migration %s (exit %d)" % (r["state"], r["rc"]))
+        if r["host_after"] != r["destination"] or r["copies"] != 1:
+            after.append("runs on %s, %d copies" % (r["host_after"] or "?", r["copies"]))
+        if r["tail_echoed"] < r["tail_sent"]:
+            after.append("%d of the last %d not echoed" % (
+                r["tail_sent"] - r["tail_echoed"], r["tail_sent"]))
+        if r["flows_note"]:
+            after.append("flows: " + r["flows_note"])
+        if r["udp_send_gap_ms"] > 50:
+            after.append("probe stalled %.0f ms" % r["udp_send_gap_ms"])
+        if not r["guest_ran_on"]:
+            after.append("the guest stopped (heartbeat %d, then %s, %s), booted again" % (
+                r["hb_before"], r["hb_after"] or "none", r["hb_later"] or "none"))
+        elif not r["checkers_ok"]:
+            after.append("guest: " + r["status_line"])
+        print("  %3d %-10s %-9s %s %s %s %s %s %s %s %s %s %s" % (
+            r["n"], r["mode"], "%s>%s" % (r["source"], r["destination"]),
+            fmt(r["total_ms"], 6), fmt(r["passes"], 6), fmt(r["downtime_ms"], 6),
+            fmt(r["udp_lost"], 6),
+            fmt(r["beyond_pause"], 6), fmt(r["udp_gap_ms"], 6), fmt(r["ping_lost"], 6),
+            fmt(r["ping_gap_ms"], 6), fmt(r["flows_ms"], 6),
+            "; ".join(after) if after else "ok"))
+
+
+def checkers_clean(line):
+    return "memcheck ok" in line and "diskcheck ok" in line
+
+
+def summary(runs):
+    out = {}
+    for mode in sorted({r["mode"] for r in runs}, key=lambda m: m != "resume"):
+        rs = [r for r in runs if r["mode"] == mode and r["in_summary"]]
+        out[mode] = {"migrations": len(rs),
+                     "announced": sum(1 for r in rs if r["activated"])}
+        for key, _ in FIGURES:
+            vals = [r[key] for r in rs if r[key] is not None]
+            out[mode][key] = (dict(mean=statistics.mean(vals), p50=statistics.median(vals),
+                                   max=max(vals), n=len(vals)) if vals else None)
+    return out
+
+
+def print_summary(summ):
+    modes = list(summ)
+    print("  %-42s %s" % ("", "".join("%-24s" % ("%s (%d)" % (m, summ[m]["migrations"]))
+                                      for m in modes)))
+    print("  %-42s %s" % ("", "".join("%-24s" % "mean / p50 / max" for _ in modes)))
+    for key, label in FIGURES:
+        cells = []
+        for m in modes:
+            s = summ[m][key]
+            cells.append("%-24s" % ("-" if not s else "%.0f / %.0f / %.0f" % (
+                s["mean"], s["p50"], s["max"])))
+        print("  %-42s %s" % (label, "".join(cells)))
+    print("  %-42s %s" % ("announcement heard on the destination", "".join(
+        "%-24s" % ("%d of %d" % (summ[m]["announced"], summ[m]["migrations"]))
+        for m in modes)))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    for a in ("--runs", "--probe", "--ping", "--migrations", "--dir"):
+        p.add_argument(a, required=True)
+    p.add_argument("--end", type=int, required=True)
+    p.add_argument("--ping-stop", type=int)
+    p.add_argument("--rate", type=float, default=1000)
+    p.add_argument("--json")
+    args = p.parse_args()
+    probe, runs = analyse(args)
+    print("probe: %d datagrams in %.1f s: %.1f/s, longest send gap %.0f ms; "
+          "%d pings: %.1f/s" % (probe["sent"], probe["seconds"], probe["rate"],
+                                probe["max_send_gap_ms"], probe["ping_sent"],
+                                probe["ping_rate"]))
+    print("before the first migration: %d of %d datagrams lost, %d of %d pings; "
+          "longest UDP reply gap %.0f ms" % (
+              probe["baseline_lost"], probe["baseline_sent"], probe["baseline_ping_lost"],
+              probe["baseline_ping_sent"], probe["baseline_gap_ms"]))
+    print("per migration (beyond pause: UDP lost minus the pause at %g datagrams/ms, "
+          "floor 0):" % (args.rate / 1000))
+    print_table(runs)
+    for r in runs:
+        if not r["guest_ran_on"]:
+            print("  the guest's console after migration %d (%s passes):" % (
+                r["n"], r["passes"] if r["passes"] is not None else "?"))
+            for line in r["console"]:
+                print("    " + line)
+    summ = summary(runs)
+    left_out = [str(r["n"]) for r in runs if not r["in_summary"]]
+    if left_out:
+        print("left out of the summary: migration %s" % ", ".join(left_out))
+    print("per switchover mode:")
+    print_summary(summ)
+    if args.json:
+        json.dump(dict(probe=probe, migrations=runs, summary=summ),
+                  open(args.json, "w"), indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
