@@ -23,6 +23,7 @@
 #include "migrator/executor.h"
 #include "migrator/libvirt.h"
 #include "migrator/row.h"
+#include "migrator/sockets.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/poll-loop.h"
@@ -58,6 +59,7 @@ struct config {
     char *unixctl_path;
     char *libvirt;              /* Local hypervisor, or NULL for none. */
     char *libvirt_peer_uri;     /* How peers' libvirtd reach it. */
+    char *migration_ports;      /* "MIN-MAX" its hypervisor receives on. */
     struct overlay_bridge_cfg bridge;
 };
 
@@ -124,7 +126,11 @@ usage(void)
 "  --unixctl SOCKET       control socket for ovs-appctl -t\n"
 "  --libvirt URI          the local libvirtd (enables migrations)\n"
 "  --libvirt-peer-uri URI how other hosts' libvirtd reach it (default:\n"
-"                         the --libvirt URI)\n",
+"                         the --libvirt URI)\n"
+"  --migration-ports MIN-MAX  the ports libvirt receives migrations on\n"
+"                         (qemu.conf migration_port_min/max, default\n"
+"                         " MIGR_PORTS_DEFAULT "): sources cut their\n"
+"                         connections to them when aborting\n",
            program_name, program_name, ovs_rundir());
     daemon_usage();
     vlog_usage();
@@ -152,7 +158,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
     enum {
         OPT_CHASSIS = UCHAR_MAX + 1, OPT_DB, OPT_OVS_DB, OPT_OFCTL, OPT_PA,
         OPT_UNDERLAY_DEV, OPT_UPLINK, OPT_BRIDGE, OPT_DATAPATH_TYPE,
-        OPT_UNIXCTL, OPT_LIBVIRT, OPT_LIBVIRT_PEER_URI,
+        OPT_UNIXCTL, OPT_LIBVIRT, OPT_LIBVIRT_PEER_URI, OPT_MIGRATION_PORTS,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -169,6 +175,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
         {"libvirt", required_argument, NULL, OPT_LIBVIRT},
         {"libvirt-peer-uri", required_argument, NULL, OPT_LIBVIRT_PEER_URI},
+        {"migration-ports", required_argument, NULL, OPT_MIGRATION_PORTS},
         {"help", no_argument, NULL, 'h'},
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
@@ -205,6 +212,15 @@ parse_options(int argc, char *argv[], struct config *cfg)
         case OPT_LIBVIRT_PEER_URI:
             cfg->libvirt_peer_uri = xstrdup(optarg);
             break;
+        case OPT_MIGRATION_PORTS: {
+            int min, max;
+            if (!migr_ports_parse(optarg, &min, &max)) {
+                ovs_fatal(0, "--migration-ports: %s is not MIN-MAX, two TCP "
+                          "ports with MIN <= MAX", optarg);
+            }
+            cfg->migration_ports = xstrdup(optarg);
+            break;
+        }
         case 'h':
             usage();
             OVS_NOT_REACHED();
@@ -242,6 +258,9 @@ parse_options(int argc, char *argv[], struct config *cfg)
     }
     if (cfg->libvirt && !cfg->libvirt_peer_uri) {
         cfg->libvirt_peer_uri = xstrdup(cfg->libvirt);
+    }
+    if (cfg->libvirt && !cfg->migration_ports) {
+        cfg->migration_ports = xstrdup(MIGR_PORTS_DEFAULT);
     }
 }
 
@@ -417,6 +436,7 @@ report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
             .provider_subnet = a->pa_subnet,
             .underlay_link = ipam_host_link_state(a->host),
             .libvirt_uri = a->cfg.libvirt_peer_uri,
+            .migration_ports = a->cfg.migration_ports,
             .up = true,
             .generation_applied = a->generation_applied,
             .generation_applied_at = a->generation_applied_at,

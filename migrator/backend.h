@@ -22,6 +22,7 @@ struct migr_spec {
     const char *destination;        /* Chassis name, for messages. */
     const char *dest_uri;           /* How to reach its hypervisor. */
     const char *dest_address;       /* Its PA: where the data goes. */
+    int dest_port_min, dest_port_max;   /* The ports it goes to there. */
     bool copy_storage;              /* Copy the disks too. */
     int max_downtime_ms;            /* Pause target at switchover. */
     int bandwidth_mibps;            /* Cap on the data rate, 0 for none. */

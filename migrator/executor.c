@@ -8,6 +8,7 @@
 #include "migrator/fsm.h"
 #include "migrator/row.h"
 #include "migrator/schedule.h"
+#include "migrator/sockets.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
@@ -281,11 +282,19 @@ run_preparing(struct migr_executor *ex, struct ovsdb_idl *idl,
         free(why);
         return;
     }
+    int port_min, port_max;
+    const char *ports = smap_get_def(&dst->external_ids, "migration-ports",
+                                     MIGR_PORTS_DEFAULT);
+    if (!migr_ports_parse(ports, &port_min, &port_max)) {
+        migr_ports_parse(MIGR_PORTS_DEFAULT, &port_min, &port_max);
+    }
     struct migr_spec spec = {
         .vm = m->vm,
         .destination = m->destination,
         .dest_uri = uri,
         .dest_address = dst->pas[0],
+        .dest_port_min = port_min,
+        .dest_port_max = port_max,
         .copy_storage = flags_of(m).copy_storage,
         .max_downtime_ms = smap_get_int(&m->options, "max-downtime-ms", 300),
         .bandwidth_mibps = smap_get_int(&m->options, "bandwidth", 0),

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "latch.h"
+#include "migrator/sockets.h"
 #include "openvswitch/thread.h"
 #include "ovs-thread.h"
 #include "openvswitch/vlog.h"
@@ -24,15 +25,23 @@ struct libvirt {
     long long int next_reconnect;
 };
 
+/* A migration job.  Three threads share it: the migrate call blocks in one
+ * until libvirt is done; a monitor thread reads the job's progress, watches
+ * the VM resume on the destination and carries out an abort, each of which
+ * can block for as long as QEMU or a peer does not answer; the agent's
+ * main loop only reads what they found, so it never waits on libvirt. */
 struct migr_job {
     struct libvirt *lv;
-    virDomainPtr dom;           /* On lv->conn: for stats and abort. */
     virConnectPtr mig_conn;     /* The migrate call's own connection. */
-    virConnectPtr dest_conn;    /* To watch the VM resume there. */
     virDomainPtr mig_dom;       /* On 'mig_conn'. */
+    virConnectPtr mon_conn;     /* The monitor's: stats and abort. */
+    virDomainPtr mon_dom;       /* On 'mon_conn'. */
+    virConnectPtr dest_conn;    /* The monitor's: to watch the VM resume. */
     char *vm;
+    char *destination;
     char *dest_uri;
-    char *migrate_uri;
+    char *dest_address;
+    int dest_port_min, dest_port_max;
     bool copy_storage;
     int bandwidth_mibps;
 
@@ -40,17 +49,41 @@ struct migr_job {
     bool done OVS_GUARDED;
     bool ok OVS_GUARDED;
     char *error OVS_GUARDED;
-    struct migr_status last;        /* Last progress seen. */
-    long long int next_stats;       /* When to ask QEMU for them again. */
-    struct latch latch;             /* Set when the thread ends. */
-    pthread_t thread;
+    bool abort_requested OVS_GUARDED;
+    struct migr_status last OVS_GUARDED;    /* Progress seen so far. */
+    bool completed_stats;       /* Main loop only. */
+    struct latch latch;         /* Set when the migrate call returns. */
+    pthread_t thread, monitor;
 };
+
+/* How often the monitor looks at the job. */
+#define MONITOR_INTERVAL_MS 20
+/* Job statistics cost QEMU a monitor command: not more than 4 a second, or
+ * a busy TCG guest converges more slowly. */
+#define STATS_INTERVAL_MS 250
 
 static char *
 last_error(const char *what)
 {
     const char *msg = virGetLastErrorMessage();
     return xasprintf("%s: %s", what, msg ? msg : "unknown libvirt error");
+}
+
+/* Why the migrate call failed, naming the destination when it is its
+ * libvirtd that went away, which libvirt's message does not say. */
+static char *
+failure(struct migr_job *job)
+{
+    char *error = last_error("migration failed");
+    unsigned long v;
+    if (!job->dest_conn || virConnectGetLibVersion(job->dest_conn, &v)) {
+        char *msg = xasprintf("libvirtd of the destination %s (%s) cannot be "
+                              "reached; %s", job->destination, job->dest_uri,
+                              error);
+        free(error);
+        error = msg;
+    }
+    return error;
 }
 
 static void *
@@ -70,9 +103,11 @@ migrate_thread(void *job_)
          * shared local path (as in the lab) from an unsafe one. */
         flags |= VIR_MIGRATE_UNSAFE;
     }
-    if (job->migrate_uri) {
+    char *migrate_uri = (job->dest_address
+                         ? xasprintf("tcp://%s", job->dest_address) : NULL);
+    if (migrate_uri) {
         virTypedParamsAddString(&params, &nparams, &maxparams,
-                                VIR_MIGRATE_PARAM_URI, job->migrate_uri);
+                                VIR_MIGRATE_PARAM_URI, migrate_uri);
     }
     if (job->bandwidth_mibps > 0) {
         virTypedParamsAddULLong(&params, &nparams, &maxparams,
@@ -82,8 +117,9 @@ migrate_thread(void *job_)
 
     int ret = virDomainMigrateToURI3(job->mig_dom, job->dest_uri, params,
                                      nparams, flags);
-    char *error = ret ? last_error("migration failed") : NULL;
+    char *error = ret ? failure(job) : NULL;
     virTypedParamsFree(params, nparams);
+    free(migrate_uri);
 
     ovs_mutex_lock(&job->mutex);
     job->done = true;
@@ -94,56 +130,6 @@ migrate_thread(void *job_)
     return NULL;
 }
 
-static struct migr_job *
-lv_start(void *lv_, const struct migr_spec *spec, char **errorp)
-{
-    struct libvirt *lv = lv_;
-    virDomainPtr dom = virDomainLookupByName(lv->conn, spec->vm);
-    if (!dom) {
-        *errorp = last_error(spec->vm);
-        return NULL;
-    }
-    if (spec->max_downtime_ms > 0
-        && virDomainMigrateSetMaxDowntime(dom, spec->max_downtime_ms, 0)) {
-        VLOG_WARN("%s: cannot set the downtime target", spec->vm);
-    }
-
-    /* The blocking migrate call gets a connection of its own: calls from
-     * the poll loop (job stats, abort) on a connection that another thread
-     * is blocked in do not get their replies until that call ends. */
-    virConnectPtr mig_conn = virConnectOpen(lv->uri);
-    virDomainPtr mig_dom = (mig_conn
-                            ? virDomainLookupByName(mig_conn, spec->vm)
-                            : NULL);
-    if (!mig_dom) {
-        *errorp = last_error(lv->uri);
-        if (mig_conn) {
-            virConnectClose(mig_conn);
-        }
-        virDomainFree(dom);
-        return NULL;
-    }
-
-    struct migr_job *job = xzalloc(sizeof *job);
-    job->lv = lv;
-    job->dom = dom;
-    job->mig_conn = mig_conn;
-    job->mig_dom = mig_dom;
-    job->dest_conn = virConnectOpen(spec->dest_uri);
-    job->vm = xstrdup(spec->vm);
-    job->dest_uri = xstrdup(spec->dest_uri);
-    job->migrate_uri = (spec->dest_address
-                        ? xasprintf("tcp://%s", spec->dest_address) : NULL);
-    job->copy_storage = spec->copy_storage;
-    job->bandwidth_mibps = spec->bandwidth_mibps;
-    ovs_mutex_init(&job->mutex);
-    latch_init(&job->latch);
-    job->thread = ovs_thread_create("migrate", migrate_thread, job);
-    VLOG_INFO("%s: migrating to %s (%s%s)", spec->vm, spec->destination,
-              spec->dest_uri, spec->copy_storage ? ", copying storage" : "");
-    return job;
-}
-
 static uint64_t
 param(virTypedParameterPtr params, int n, const char *name)
 {
@@ -151,14 +137,15 @@ param(virTypedParameterPtr params, int n, const char *name)
     return virTypedParamsGetULLong(params, n, name, &v) == 1 ? v : 0;
 }
 
-/* Reads the running job's statistics into 'st'. */
-static void
+/* Reads the running job's statistics into 'st'; returns false if there
+ * are none. */
+static bool
 read_stats(struct migr_job *job, struct migr_status *st)
 {
     virTypedParameterPtr params = NULL;
     int n = 0, type;
-    if (virDomainGetJobStats(job->dom, &type, &params, &n, 0) || !n) {
-        return;
+    if (virDomainGetJobStats(job->mon_dom, &type, &params, &n, 0) || !n) {
+        return false;
     }
     uint64_t disk_total = param(params, n, VIR_DOMAIN_JOB_DISK_TOTAL);
     uint64_t disk_done = param(params, n, VIR_DOMAIN_JOB_DISK_PROCESSED);
@@ -173,6 +160,7 @@ read_stats(struct migr_job *job, struct migr_status *st)
     st->copying_storage = (job->copy_storage && disk_total
                            && disk_done < disk_total && !mem_done);
     virTypedParamsFree(params, n);
+    return true;
 }
 
 /* After success the source domain is gone; the destination keeps the
@@ -222,40 +210,166 @@ resumed_on_destination(struct migr_job *job)
     return state == VIR_DOMAIN_RUNNING;
 }
 
+/* Aborts the job.  Its data connections are cut first: over a broken path
+ * they would stall the abort, and the guest with it, until TCP gives up. */
+static void
+abort_job(struct migr_job *job)
+{
+    if (job->dest_address) {
+        int n;
+        char *error = migr_sockets_cut(job->dest_address, job->dest_port_min,
+                                       job->dest_port_max, &n);
+        if (error) {
+            VLOG_WARN("%s: %s", job->vm, error);
+            free(error);
+        } else {
+            VLOG_INFO("%s: cut %d data connection%s to %s", job->vm, n,
+                      n == 1 ? "" : "s", job->dest_address);
+        }
+    }
+    if (virDomainAbortJob(job->mon_dom)) {
+        char *error = last_error("abort");
+        VLOG_WARN("%s: %s", job->vm, error);
+        free(error);
+    }
+}
+
+static void *
+monitor_thread(void *job_)
+{
+    struct migr_job *job = job_;
+    long long int next_stats = 0;
+    bool aborted = false;
+
+    for (;;) {
+        ovs_mutex_lock(&job->mutex);
+        bool done = job->done, abort = job->abort_requested;
+        ovs_mutex_unlock(&job->mutex);
+        if (done) {
+            return NULL;
+        }
+        if (abort && !aborted) {
+            abort_job(job);
+            aborted = true;
+        }
+
+        struct migr_status st = { .result = MIGR_JOB_RUNNING };
+        bool have_stats = time_msec() >= next_stats && read_stats(job, &st);
+        if (have_stats) {
+            next_stats = time_msec() + STATS_INTERVAL_MS;
+        }
+        bool resumed = resumed_on_destination(job);
+
+        ovs_mutex_lock(&job->mutex);
+        if (have_stats) {
+            st.resumed_on_destination = job->last.resumed_on_destination;
+            job->last = st;
+        }
+        job->last.resumed_on_destination |= resumed;
+        ovs_mutex_unlock(&job->mutex);
+        xnanosleep(MONITOR_INTERVAL_MS * 1000 * 1000);
+    }
+}
+
+/* Opens a connection of its own to 'uri' and finds 'vm' there. */
+static virConnectPtr
+open_domain(const char *uri, const char *vm, virDomainPtr *domp,
+            char **errorp)
+{
+    virConnectPtr conn = virConnectOpen(uri);
+    *domp = conn ? virDomainLookupByName(conn, vm) : NULL;
+    if (!*domp) {
+        *errorp = last_error(conn ? vm : uri);
+        if (conn) {
+            virConnectClose(conn);
+        }
+        return NULL;
+    }
+    return conn;
+}
+
+static struct migr_job *
+lv_start(void *lv_, const struct migr_spec *spec, char **errorp)
+{
+    struct libvirt *lv = lv_;
+    virDomainPtr dom = virDomainLookupByName(lv->conn, spec->vm);
+    if (!dom) {
+        *errorp = last_error(spec->vm);
+        return NULL;
+    }
+    if (spec->max_downtime_ms > 0
+        && virDomainMigrateSetMaxDowntime(dom, spec->max_downtime_ms, 0)) {
+        VLOG_WARN("%s: cannot set the downtime target", spec->vm);
+    }
+    virDomainFree(dom);
+
+    /* The migrate call and the monitor get connections of their own: a
+     * call on a connection that another thread is blocked in does not get
+     * its reply until that call ends. */
+    virDomainPtr mig_dom, mon_dom;
+    virConnectPtr mig_conn = open_domain(lv->uri, spec->vm, &mig_dom, errorp);
+    if (!mig_conn) {
+        return NULL;
+    }
+    virConnectPtr mon_conn = open_domain(lv->uri, spec->vm, &mon_dom, errorp);
+    if (!mon_conn) {
+        virDomainFree(mig_dom);
+        virConnectClose(mig_conn);
+        return NULL;
+    }
+
+    struct migr_job *job = xzalloc(sizeof *job);
+    job->lv = lv;
+    job->mig_conn = mig_conn;
+    job->mig_dom = mig_dom;
+    job->mon_conn = mon_conn;
+    job->mon_dom = mon_dom;
+    job->dest_conn = virConnectOpen(spec->dest_uri);
+    job->vm = xstrdup(spec->vm);
+    job->destination = xstrdup(spec->destination);
+    job->dest_uri = xstrdup(spec->dest_uri);
+    job->dest_address = nullable_xstrdup(spec->dest_address);
+    job->dest_port_min = spec->dest_port_min;
+    job->dest_port_max = spec->dest_port_max;
+    job->copy_storage = spec->copy_storage;
+    job->bandwidth_mibps = spec->bandwidth_mibps;
+    job->last.result = MIGR_JOB_RUNNING;
+    ovs_mutex_init(&job->mutex);
+    latch_init(&job->latch);
+    job->thread = ovs_thread_create("migrate", migrate_thread, job);
+    job->monitor = ovs_thread_create("migrate_monitor", monitor_thread, job);
+    VLOG_INFO("%s: migrating to %s (%s%s)", spec->vm, spec->destination,
+              spec->dest_uri, spec->copy_storage ? ", copying storage" : "");
+    return job;
+}
+
 static void
 lv_poll(struct migr_job *job, struct migr_status *st)
 {
     ovs_mutex_lock(&job->mutex);
     bool done = job->done, ok = job->ok;
     char *error = nullable_xstrdup(job->error);
+    *st = job->last;
     ovs_mutex_unlock(&job->mutex);
 
-    if (!done) {
-        /* Job statistics cost QEMU a monitor command: not more than 4 a
-         * second, or a busy TCG guest converges more slowly.  The
-         * destination's domain state is libvirtd's alone: cheap. */
-        if (time_msec() >= job->next_stats) {
-            read_stats(job, &job->last);
-            job->next_stats = time_msec() + 250;
-        }
-        job->last.resumed_on_destination |= resumed_on_destination(job);
-    } else if (ok && job->last.result == MIGR_JOB_RUNNING) {
-        read_completed_stats(job, &job->last);
+    if (done && ok && !job->completed_stats) {
+        read_completed_stats(job, st);
+        job->completed_stats = true;
+        ovs_mutex_lock(&job->mutex);
+        job->last = *st;
+        ovs_mutex_unlock(&job->mutex);
     }
-    job->last.result = (!done ? MIGR_JOB_RUNNING
-                        : ok ? MIGR_JOB_SUCCEEDED : MIGR_JOB_FAILED);
-    *st = job->last;
+    st->result = (!done ? MIGR_JOB_RUNNING
+                  : ok ? MIGR_JOB_SUCCEEDED : MIGR_JOB_FAILED);
     st->error = error;
 }
 
 static void
 lv_abort(struct migr_job *job)
 {
-    if (virDomainAbortJob(job->dom)) {
-        char *error = last_error("abort");
-        VLOG_WARN("%s: %s", job->vm, error);
-        free(error);
-    }
+    ovs_mutex_lock(&job->mutex);
+    job->abort_requested = true;
+    ovs_mutex_unlock(&job->mutex);
 }
 
 static void
@@ -269,9 +383,11 @@ lv_destroy(struct migr_job *job)
 {
     if (job) {
         xpthread_join(job->thread, NULL);
-        virDomainFree(job->dom);
+        xpthread_join(job->monitor, NULL);
         virDomainFree(job->mig_dom);
         virConnectClose(job->mig_conn);
+        virDomainFree(job->mon_dom);
+        virConnectClose(job->mon_conn);
         if (job->dest_conn) {
             virConnectClose(job->dest_conn);
         }
@@ -279,8 +395,9 @@ lv_destroy(struct migr_job *job)
         ovs_mutex_destroy(&job->mutex);
         free(job->error);
         free(job->vm);
+        free(job->destination);
         free(job->dest_uri);
-        free(job->migrate_uri);
+        free(job->dest_address);
         free(job);
     }
 }

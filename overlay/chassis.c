@@ -14,6 +14,21 @@
 
 /* Writes 'st' into this host's Chassis row, creating it if needed; only the
  * columns that differ are written, so an idle agent sends nothing. */
+/* Sets 'key' in 'ch''s external_ids to 'value', or removes it if NULL. */
+static void
+set_external_id(const struct vmroamrec_chassis *ch, const char *key,
+                const char *value)
+{
+    if (nullable_string_is_equal(smap_get(&ch->external_ids, key), value)) {
+        return;
+    }
+    if (value) {
+        vmroamrec_chassis_update_external_ids_setkey(ch, key, value);
+    } else {
+        vmroamrec_chassis_update_external_ids_delkey(ch, key);
+    }
+}
+
 void
 overlay_chassis_update(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
                        const struct overlay_chassis_state *st)
@@ -51,15 +66,8 @@ overlay_chassis_update(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     if (st->versions && !smap_equal(&ch->versions, st->versions)) {
         vmroamrec_chassis_set_versions(ch, st->versions);
     }
-    if (!nullable_string_is_equal(smap_get(&ch->external_ids, "libvirt-uri"),
-                                  st->libvirt_uri)) {
-        if (st->libvirt_uri) {
-            vmroamrec_chassis_update_external_ids_setkey(ch, "libvirt-uri",
-                                                         st->libvirt_uri);
-        } else {
-            vmroamrec_chassis_update_external_ids_delkey(ch, "libvirt-uri");
-        }
-    }
+    set_external_id(ch, "libvirt-uri", st->libvirt_uri);
+    set_external_id(ch, "migration-ports", st->migration_ports);
     if (st->heartbeat) {
         vmroamrec_chassis_set_heartbeat(ch, st->heartbeat);
     }

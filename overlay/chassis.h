@@ -24,6 +24,7 @@ struct overlay_chassis_state {
     const char *provider_subnet;    /* Of the PA, or NULL. */
     const char *underlay_link;  /* "up", "down", or NULL if unknown. */
     const char *libvirt_uri;    /* How peers reach its hypervisor. */
+    const char *migration_ports;    /* "MIN-MAX" it receives on, or NULL. */
     bool up;
     int64_t generation_applied;
     long long int generation_applied_at;    /* When, in ms since the epoch. */
