@@ -1,0 +1,500 @@
+#!/bin/bash
+# The fault matrix of live migration, on the lab with QEMU guests: one
+# fault injected into a running migration at a chosen phase, case after
+# case, each undone before the next.
+#
+#   1  the destination's underlay link cut during the storage copy
+#   2  the destination's underlay link cut during the memory copy
+#   3  the destination's libvirtd killed during the memory copy
+#   4  the destination's vmroamd killed during the memory copy, restarted
+#   5  the source's vmroamd restarted during the memory copy
+#   6  the vmroam database restarted during the memory copy
+#   7  cancel while queued, preparing, copying storage, copying memory
+#
+# After every case: the guest runs exactly once (one QEMU, one libvirt
+# domain, one br-int port, on one host; the other hosts clean), it never
+# stopped for more than a moment, its heartbeat goes on and its memory and
+# disk checkers are clean, the Migration row ends in the expected state
+# and its error names the cause, the lookup record points at the PA of
+# the host the guest really runs on, and a VM on a third host reaches it.
+# The end prints one line per case and exits with the number of failed
+# checks.  VMROAM_FAULT_CASES="1 7b" runs only those cases.
+#
+# Bandwidth caps stretch a phase just enough to hit it; a migration meant
+# to complete gets its cap lifted once the fault is in (virsh
+# migrate-setspeed), so that it converges in 3 passes: QEMU 7.2 under TCG
+# loses pages after 4 or more (labs/libvirt/README.md).
+. "$(dirname "$0")/../lib.sh"
+
+LABS="$TESTS_DIR/../labs"
+LAB="$T/lab.json"
+NAME=vmflt
+# migration.json has a tenant-a VM (namespace) on every host: whichever two
+# hosts a migration joins, a VM on the third one pings the guest.
+sed "s/\"name\": \"vmmig\"/\"name\": \"$NAME\"/" "$LABS/migration.json" >"$LAB"
+on_exit "'$LABS/lab' down '$LAB' >/dev/null 2>&1"
+STATE=/run/vmroam-lab/$NAME
+DB="--state-dir $STATE/db"
+HOSTS="hv1 hv2 hv3"
+vmroam() { "$VMROAM" $DB --timeout 30 "$@"; }
+lab() { "$LABS/lab" "$1" "$LAB" "${@:2}"; }
+X() { "$LABS/lab" exec "$LAB" "$@"; }
+virsh_on() {  # virsh_on HOST ARGS...: virsh on HOST's libvirtd
+    local h=$1
+    shift
+    virsh -q -c "qemu+unix:///system?socket=$STATE/$h/libvirt/sock/libvirt-sock" "$@"
+}
+ca_of() { python3 -c "import json; print([v['ca'] for v in json.load(open('$LAB'))['vms'] if v['name']=='$1'][0])"; }
+# to VM HOST...: the first HOST that VM does not run on, a destination.
+to() {
+    local vm=$1 now
+    now=$(lab vmhost "$vm" 2>/dev/null)
+    shift
+    [ "$1" != "$now" ] && echo "$1" || echo "$2"
+}
+# The tenant-a VM (a namespace) on the host that is neither $1 nor $2.
+third() {
+    case " $1 $2 " in
+        *" hv1 "*" hv2 "* | *" hv2 "*" hv1 "*) echo a2 ;;
+        *" hv1 "*) echo a5 ;;
+        *) echo a4 ;;
+    esac
+}
+
+# ---------------------------------------------------------------- the guest
+
+status_line() { lab console "$1" 2>/dev/null | grep 'hb=' | tail -1; }
+hb() { status_line "$1" | grep -o 'hb=[0-9]*' | cut -d= -f2; }
+# How far the guest's heartbeat lags behind its clock, in seconds: how long
+# it was kept from running since it booted (the workload skips the beats it
+# missed).
+lag() {
+    status_line "$1" | sed -n 's/.* hb=\([0-9]*\) t=\([0-9.]*\) .*/\2 \1/p' |
+        awk '{ printf "%.1f\n", $1 - $2 }'
+}
+# The heartbeat moves on: the guest runs now.
+heart_beats() {
+    local before after
+    before=$(hb "$1")
+    for _ in $(seq 40); do
+        sleep 0.25
+        after=$(hb "$1")
+        [ -n "$after" ] && [ -n "$before" ] && [ "$after" -gt "$before" ] && return 0
+    done
+    echo "heartbeat of $1 stuck at ${after:-nothing}"
+    status_line "$1"
+    return 1
+}
+# not_stopped VM LAG0: the guest was kept from running for 2 s at most in
+# all since its lag was LAG0 (a switchover pauses it for well under a
+# second).
+not_stopped() {
+    local now
+    now=$(lag "$1")
+    echo "$1 stopped for $now - $2 s"
+    [ -n "$now" ] && awk -v a="$2" -v b="$now" 'BEGIN { exit !(b - a <= 2) }'
+}
+checkers_ok() {
+    local last
+    last=$(status_line "$1")
+    case "$last" in *"memcheck ok"*"diskcheck ok"*) return 0 ;; esac
+    echo "last status line of $1: $last"
+    return 1
+}
+reachable() {  # reachable FROM CA: one ping gets through within 10 s
+    local until=$((SECONDS + 10))
+    while :; do
+        X "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1 && return 0
+        [ $SECONDS -lt $until ] || return 1
+        sleep 0.1
+    done
+}
+
+# ---------------------------------------------------------------- where it runs
+
+# How many QEMU processes of VM run in HOST's namespace (libvirt's or not).
+qemus_on() {
+    local pid n=0
+    for pid in $(ip netns pids "$NAME-$1" 2>/dev/null); do
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+            grep -q -- "-name guest=$2," && n=$((n + 1))
+    done
+    echo "$n"
+}
+# runs_once_on VM HOST: VM runs on HOST, and nowhere else: one QEMU,
+# libvirt's domain running there and its port on br-int; on every other
+# host no QEMU, no domain (running or defined) and no port.
+runs_once_on() {
+    local h n dom port ok=0
+    for h in $HOSTS; do
+        n=$(qemus_on "$h" "$1")
+        dom=$(virsh_on "$h" domstate "$1" 2>/dev/null | head -1)
+        port=$(X "$h" ovs-vsctl list-ports br-int | grep -x "v-$1")
+        echo "$h: $n QEMU, domain ${dom:-undefined}, port ${port:-none}"
+        if [ "$h" = "$2" ]; then
+            [ "$n" = 1 ] && [ "$dom" = running ] && [ -n "$port" ] || ok=1
+        else
+            [ "$n" = 0 ] && [ -z "$dom" ] && [ -z "$port" ] || ok=1
+        fi
+    done
+    [ "$(lab vmhost "$1" 2>/dev/null)" = "$2" ] || { echo "lab vmhost: not $2"; ok=1; }
+    return $ok
+}
+pa_of() { vmroam host list --format json | python3 -c "import json,sys; print([r[2] for r in json.load(sys.stdin)['data'] if r[0]=='$1'][0])"; }
+record_on() {  # record_on VM HOST: VM's lookup record points at HOST's PA
+    vmroam policy export -o "$T/policy.json" || return 1
+    python3 - "$T/policy.json" "$1" "$2" "$(pa_of "$2")" <<'PY'
+import json, sys
+_, path, vm, host, pa = sys.argv
+r = [r for r in json.load(open(path))["lookup_records"] if r.get("vm") == vm]
+print(r)
+sys.exit(len(r) != 1 or r[0]["pa"] != pa or r[0]["host"] != host)
+PY
+}
+# heal VM: when a case left VM's lookup record on another host than the one
+# it runs on, move the record there by hand, as an operator would, so that
+# the next case starts from a consistent lab (the case has failed already).
+heal() {
+    local now
+    now=$(lab vmhost "$1" 2>/dev/null) || return 0
+    record_on "$1" "$now" >/dev/null && return 0
+    vmroam policy export -o "$T/heal.json" &&
+        python3 - "$T/heal.json" "$1" "$now" "$(pa_of "$now")" <<'PY' &&
+import json, sys
+_, path, vm, host, pa = sys.argv
+policy = json.load(open(path))
+for r in policy["lookup_records"]:
+    if r.get("vm") == vm:
+        r["host"], r["pa"] = host, pa
+json.dump(policy, open(path, "w"))
+PY
+        vmroam policy apply --wait "$T/heal.json" >/dev/null &&
+        echo "# $1's lookup record moved to $now by hand for the next case"
+}
+
+# ---------------------------------------------------------------- the Migration row
+
+# row ID: the state and error of migration ID, tab-separated.
+row() {
+    "$VMROAM" $DB --timeout 3 migrations --format json 2>/dev/null | python3 -c "
+import json, sys
+t = json.load(sys.stdin)
+c = t['headings']
+for r in t['data']:
+    if r[c.index('id')] == sys.argv[1]:
+        print(r[c.index('state')] + '\t' + r[c.index('error')])" "$1"
+}
+state_of() { row "$1" | cut -f1; }
+cause_of() { row "$1" | cut -f2; }
+# wait_state ID STATES SECS: until migration ID is in one of STATES (a
+# |-separated list); fails at once when it ends in another state.  The
+# state it saw last is in $SEEN.
+wait_state() {
+    local until=$((SECONDS + $3))
+    [ -n "$1" ] || { echo "no migration"; return 1; }
+    while :; do
+        SEEN=$(state_of "$1")
+        case "|$2|" in *"|$SEEN|"*) return 0 ;; esac
+        case "$SEEN" in done | failed | cancelled)
+            echo "migration $1 ended $SEEN: $(cause_of "$1")"
+            return 1 ;;
+        esac
+        [ $SECONDS -lt $until ] || break
+        sleep 0.1
+    done
+    echo "migration $1 still ${SEEN:-unknown} after $3 s"
+    return 1
+}
+wait_final() { wait_state "$1" "done|failed|cancelled" "$2"; }
+# stays ID STATE SECS: migration ID gets to STATE and is still there
+# SECS seconds later, the moment to inject the fault; notes the phase.
+stays() {
+    at_phase "$1" "$2" || return 1
+    local until=$((SECONDS + $3))
+    while [ $SECONDS -lt $until ]; do
+        SEEN=$(state_of "$1")
+        [ "$SEEN" = "$2" ] || { PHASE="missed $SEEN"; echo "now $SEEN"; return 1; }
+        sleep 0.2
+    done
+}
+# cause_has ID TEXT...: the row's error holds every TEXT.
+cause_has() {
+    local id=$1 cause
+    shift
+    cause=$(cause_of "$id")
+    echo "error: $cause"
+    while [ $# -gt 0 ]; do
+        case "$cause" in *"$1"*) ;; *) return 1 ;; esac
+        shift
+    done
+}
+# migrate VM --to HOST OPTIONS...: queues the migration and prints its id.
+migrate() {
+    vmroam migrate "$@" | sed -n 's/^migration \([0-9a-f]*\) queued: .*/\1/p'
+}
+# at_phase ID PHASE: waits until migration ID is in PHASE (30 s at most),
+# the moment to inject the fault; notes the phase for the table.
+at_phase() {
+    if wait_state "$1" "$2" 30; then
+        PHASE=$2
+    else
+        PHASE="missed ${SEEN:-?}"
+        return 1
+    fi
+}
+# job_over HOST VM: HOST's libvirtd runs no job of VM (its migration ended
+# there, whatever the Migration row says), within 60 s.
+job_over() {
+    local info
+    for _ in $(seq 300); do
+        info=$(virsh_on "$1" domjobinfo "$2" 2>&1)
+        case "$info" in *"Job type:"*None* | *"failed to get domain"*) return 0 ;; esac
+        sleep 0.2
+    done
+    echo "$info"
+    return 1
+}
+# Lifts a migration's bandwidth cap on its source: it completes in 3
+# passes from here.
+uncap() { virsh_on "$1" migrate-setspeed "$2" 100000 >/dev/null 2>&1; }
+
+# ---------------------------------------------------------------- hosts
+
+# host_col HOST COLUMN: a column of HOST's row in "vmroam host list".
+host_col() {
+    "$VMROAM" $DB --timeout 3 host list --format json 2>/dev/null | python3 -c "
+import json, sys
+t = json.load(sys.stdin)
+c = t['headings']
+print([r for r in t['data'] if r[0] == sys.argv[1]][0][c.index(sys.argv[2])])" "$1" "$2"
+}
+wait_underlay() {  # wait_underlay HOST up|down SECS: the Chassis row says so
+    local until=$((SECONDS + $3)) s
+    while :; do
+        s=$(host_col "$1" underlay)
+        [ "$s" = "$2" ] && return 0
+        [ $SECONDS -lt $until ] || break
+        sleep 0.1
+    done
+    echo "underlay of $1 is ${s:-unknown}"
+    return 1
+}
+# A pulled cable: the host's uplink loses its carrier when its peer, the
+# host's port on the router, goes down.
+cut_link() { X router ip link set "p-$1" down; }
+mend_link() { X router ip link set "p-$1" up; }
+# Every host up with its underlay link up, no migration left running.
+healthy() {
+    local h bad=0
+    for h in $HOSTS; do
+        [ "$(host_col "$h" state)/$(host_col "$h" underlay)" = up/up ] ||
+            { echo "$h: $(host_col "$h" state), underlay $(host_col "$h" underlay)"; bad=1; }
+    done
+    vmroam migrations --format json | python3 -c "
+import json, sys
+rows = [r for r in json.load(sys.stdin)['data'] if r[5] not in ('done', 'failed', 'cancelled')]
+print(rows)
+sys.exit(bool(rows))" || bad=1
+    return $bad
+}
+db_restart() {
+    "$VMROAM" $DB db stop && sleep 1 && "$VMROAM" $DB db start
+}
+
+# ---------------------------------------------------------------- cases
+
+# expect TAG DESCRIPTION COMMAND...: check, and name TAG in the case's
+# line of the table when it fails.
+expect() {
+    local tag=$1 before=$N_FAIL
+    shift
+    check "$@"
+    CASE_CHECKS=$((CASE_CHECKS + 1))
+    [ "$N_FAIL" = "$before" ] || CASE_FAILED="$CASE_FAILED${CASE_FAILED:+ }$tag"
+}
+wanted() { [ -z "${VMROAM_FAULT_CASES:-}" ] || case " $VMROAM_FAULT_CASES " in *" $1 "*) ;; *) return 1 ;; esac; }
+# begin CASE VM: a case starts; notes the guest's heartbeat and lag.
+begin() {
+    CASE=$1 VM=$2 PHASE=- CASE_FAILED= CASE_CHECKS=0 T0=$SECONDS
+    SINCE=$(date -u +%Y-%m-%dT%H:%M:%S)
+    echo "# case $CASE"
+    LAG0=$(lag "$VM")
+}
+# verify ID OUTCOME HOST [CAUSE...]: the fault is undone; migration ID
+# ended OUTCOME, its error holding every CAUSE; the guest runs on HOST only,
+# clean, and its lookup record and its CA's reachability follow it.
+verify() {
+    local id=$1 outcome=$2 host=$3 obs s now cause
+    shift 3
+    expect outcome "the migration ends $outcome" wait_state "$id" "$outcome" 60
+    wait_final "$id" 60 >/dev/null
+    [ $# = 0 ] ||
+        expect cause "its row names the cause: $*" cause_has "$id" "$@"
+    expect once "$VM runs on $host, exactly once; the other hosts are clean" \
+        runs_once_on "$VM" "$host"
+    expect heart "$VM's heartbeat goes on" heart_beats "$VM"
+    expect stop "$VM never stopped for more than 2 s" not_stopped "$VM" "$LAG0"
+    expect checkers "$VM's memory and disk checkers are clean" checkers_ok "$VM"
+    now=$(lab vmhost "$VM" 2>/dev/null)
+    expect record "$VM's lookup record points at the PA of ${now:-its host}, where it runs" \
+        record_on "$VM" "${now:-nowhere}"
+    obs=$(third "$SRC" "$DST")
+    expect reach "$VM's CA is reachable from $obs on a third host" \
+        reachable "$obs" "$(ca_of "$VM")"
+    expect healthy "the lab is healthy again" healthy
+    s=$(row "$id")
+    cause=${s#*$'\t'}
+    printf '%s|%s|%s|%s|%s|%s\n' "$CASE" "$PHASE" "${s%%$'\t'*}" "${now:-none}" \
+        "${cause:--}" \
+        "$((CASE_CHECKS - $(echo "$CASE_FAILED" | wc -w)))/$CASE_CHECKS ok${CASE_FAILED:+, not ok: $CASE_FAILED} ($((SECONDS - T0)) s)" \
+        >>"$T/table"
+    if [ -n "$CASE_FAILED" ]; then
+        echo "# what the agents of $SRC and $DST logged about $VM during the case:"
+        cat "$STATE/$SRC/vmroamd.log" "$STATE/$DST/vmroamd.log" |
+            grep -e "$VM" -e "poll interval" | awk -v t="$SINCE" '$0 >= t' |
+            sort | head -20 | sed 's/^/#   /'
+    fi
+    heal "$VM"
+}
+
+START=$SECONDS
+check "lab up: 3 hosts with libvirtd, QEMU guests a1 (hv1) and a3 (hv2)" lab up
+[ $N_FAIL = 0 ] || finish
+: >"$T/table"
+
+if wanted 1; then
+    SRC=$(lab vmhost a3) DST=$(to a3 hv3 hv1)
+    begin "1 destination underlay cut, storage copy" a3
+    id=$(migrate a3 --to $DST --storage copy --bandwidth 8)
+    expect phase "a3 -> $DST (storage copy) reaches the storage phase" at_phase "$id" storage
+    expect inject "cut $DST's uplink" cut_link $DST
+    expect seen "$DST's Chassis row says its underlay is down" wait_underlay $DST down 5
+    expect rollback "the migration fails while the link is down" wait_state "$id" failed 10
+    expect heart "a3 runs on while the link is down" heart_beats a3
+    mend_link $DST
+    expect mended "$DST's underlay is up again" wait_underlay $DST up 10
+    verify "$id" failed $SRC "underlay link of the destination $DST went down"
+fi
+
+if wanted 2; then
+    SRC=$(lab vmhost a1) DST=$(to a1 hv3 hv2)
+    begin "2 destination underlay cut, memory copy" a1
+    id=$(migrate a1 --to $DST --bandwidth 8)
+    expect phase "a1 -> $DST reaches the memory phase" at_phase "$id" memory
+    expect inject "cut $DST's uplink" cut_link $DST
+    expect seen "$DST's Chassis row says its underlay is down" wait_underlay $DST down 5
+    expect rollback "the migration fails while the link is down" wait_state "$id" failed 10
+    expect heart "a1 runs on while the link is down" heart_beats a1
+    mend_link $DST
+    expect mended "$DST's underlay is up again" wait_underlay $DST up 10
+    verify "$id" failed $SRC "underlay link of the destination $DST went down"
+fi
+
+if wanted 3; then
+    SRC=$(lab vmhost a1) DST=$(to a1 hv3 hv2)
+    begin "3 destination libvirtd killed, memory copy" a1
+    id=$(migrate a1 --to $DST --bandwidth 8)
+    expect phase "a1 -> $DST reaches the memory phase" at_phase "$id" memory
+    expect inject "kill $DST's libvirtd" lab stop $DST libvirtd --kill
+    expect rollback "the migration fails" wait_state "$id" failed 30
+    expect heart "a1 runs on while $DST's libvirtd is dead" heart_beats a1
+    expect restart "start $DST's libvirtd again" lab start $DST libvirtd
+    verify "$id" failed $SRC "migration failed" $DST
+fi
+
+if wanted 4; then
+    SRC=$(lab vmhost a1) DST=$(to a1 hv3 hv2)
+    begin "4 destination vmroamd killed, memory copy" a1
+    id=$(migrate a1 --to $DST --bandwidth 16)
+    expect phase "a1 -> $DST reaches the memory phase" at_phase "$id" memory
+    expect inject "kill $DST's vmroamd" lab stop $DST vmroamd --kill
+    uncap $SRC a1
+    expect final "the migration ends without $DST's agent" wait_final "$id" 60
+    expect restart "start $DST's vmroamd again" lab start $DST vmroamd
+    verify "$id" done $DST
+fi
+
+if wanted 5; then
+    SRC=$(lab vmhost a1) DST=$(to a1 hv1 hv3)
+    begin "5 source vmroamd restarted, memory copy" a1
+    id=$(migrate a1 --to $DST --bandwidth 16)
+    expect phase "a1 -> $DST reaches the memory phase" at_phase "$id" memory
+    expect inject "restart $SRC's vmroamd" lab restart $SRC vmroamd
+    uncap $SRC a1
+    expect final "the restarted agent ends the migration" wait_final "$id" 60
+    expect settled "libvirt's migration job on $SRC is over too" job_over $SRC a1
+    # It picked the migration up (done: a1 runs on the destination) or
+    # rolled it back (failed: a1 runs on the source); either way the guest
+    # must be where the row says.
+    if [ "$(state_of "$id")" = done ]; then
+        verify "$id" done $DST
+    else
+        verify "$id" failed $SRC "the source agent restarted"
+    fi
+fi
+
+if wanted 6; then
+    SRC=$(lab vmhost a3) DST=$(to a3 hv1 hv3)
+    begin "6 vmroam database restarted, memory copy" a3
+    id=$(migrate a3 --to $DST --storage copy --bandwidth 16)
+    expect phase "a3 -> $DST (storage copy) reaches the memory phase" at_phase "$id" memory
+    expect inject "restart the vmroam database" db_restart
+    uncap $SRC a3
+    verify "$id" done $DST
+fi
+
+if wanted 7a; then
+    SRC=$(lab vmhost a1) DST=$(to a1 hv2 hv3)
+    begin "7a cancel, queued" a1
+    max=$(host_col $DST "max migrations" | cut -d' ' -f1)
+    vmroam host set $DST --max-migrations 0 >/dev/null
+    id=$(migrate a1 --to $DST)
+    expect phase "a1 -> $DST waits in the queue ($DST takes none)" stays "$id" queued 2
+    expect inject "cancel it" vmroam migrate --cancel "$id"
+    vmroam host set $DST --max-migrations "$max" >/dev/null
+    verify "$id" cancelled "$SRC" "cancelled by the operator"
+fi
+
+if wanted 7b; then
+    SRC=$(lab vmhost a1) DST=$(to a1 hv2 hv3)
+    begin "7b cancel, preparing" a1
+    lab stop $DST vmroamd --kill >/dev/null
+    id=$(migrate a1 --to $DST)
+    expect phase "a1 -> $DST stays preparing: $DST's agent never says ready" \
+        stays "$id" preparing 2
+    expect inject "cancel it" vmroam migrate --cancel "$id"
+    expect ends "it ends at once, without $DST's agent" wait_state "$id" cancelled 5
+    expect restart "start $DST's vmroamd again" lab start $DST vmroamd
+    verify "$id" cancelled "$SRC" "cancelled by the operator"
+fi
+
+if wanted 7c; then
+    SRC=$(lab vmhost a3) DST=$(to a3 hv2 hv3)
+    begin "7c cancel, storage copy" a3
+    id=$(migrate a3 --to $DST --storage copy --bandwidth 8)
+    expect phase "a3 -> $DST (storage copy) reaches the storage phase" at_phase "$id" storage
+    expect inject "cancel it" vmroam migrate --cancel "$id"
+    expect ends "it ends within 10 s" wait_state "$id" cancelled 10
+    verify "$id" cancelled "$SRC" "cancelled by the operator"
+fi
+
+if wanted 7d; then
+    SRC=$(lab vmhost a1) DST=$(to a1 hv2 hv3)
+    begin "7d cancel, memory copy" a1
+    id=$(migrate a1 --to $DST --bandwidth 8)
+    expect phase "a1 -> $DST reaches the memory phase" at_phase "$id" memory
+    expect inject "cancel it" vmroam migrate --cancel "$id"
+    expect ends "it ends within 10 s" wait_state "$id" cancelled 10
+    verify "$id" cancelled "$SRC" "cancelled by the operator"
+fi
+
+check "IPAM: lookup records and leases agree" vmroam ipam check
+check "lab down" lab down
+ip netns list | grep -q "^$NAME-" && fail "namespaces left" || pass "no lab namespace left"
+
+echo "# fault matrix ($((SECONDS - START)) s):"
+{
+    echo "case|phase when injected|outcome|VM runs on|cause in the Migration row|checks"
+    cat "$T/table"
+} | column -t -s '|' -o ' | '
+finish
