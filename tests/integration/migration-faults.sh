@@ -362,33 +362,28 @@ check "lab up: 3 hosts with libvirtd, QEMU guests a1 (hv1) and a3 (hv2)" lab up
 [ $N_FAIL = 0 ] || finish
 : >"$T/table"
 
-if wanted 1; then
-    SRC=$(lab vmhost a3) DST=$(to a3 hv3 hv1)
-    begin "1 destination underlay cut, storage copy" a3
-    id=$(migrate a3 --to $DST --storage copy --bandwidth 8)
-    expect phase "a3 -> $DST (storage copy) reaches the storage phase" at_phase "$id" storage
+# link_cut TITLE VM PHASE DESTINATION-CHOICES MIGRATE-OPTIONS...: the
+# destination's uplink cut once VM's migration is in PHASE.
+link_cut() {
+    local title=$1 vm=$2 phase=$3 choices=$4
+    shift 4
+    SRC=$(lab vmhost $vm) DST=$(to $vm $choices)
+    begin "$title" $vm
+    id=$(migrate $vm --to $DST --bandwidth 8 "$@")
+    expect phase "$vm -> $DST reaches the $phase phase" at_phase "$id" $phase
     expect inject "cut $DST's uplink" cut_link $DST
     expect seen "$DST's Chassis row says its underlay is down" wait_underlay $DST down 5
     expect rollback "the migration fails while the link is down" wait_state "$id" failed 10
-    expect heart "a3 runs on while the link is down" heart_beats a3
+    expect heart "$vm runs on while the link is down" heart_beats $vm
     mend_link $DST
     expect mended "$DST's underlay is up again" wait_underlay $DST up 10
     verify "$id" failed $SRC "underlay link of the destination $DST went down"
-fi
+}
 
-if wanted 2; then
-    SRC=$(lab vmhost a1) DST=$(to a1 hv3 hv2)
-    begin "2 destination underlay cut, memory copy" a1
-    id=$(migrate a1 --to $DST --bandwidth 8)
-    expect phase "a1 -> $DST reaches the memory phase" at_phase "$id" memory
-    expect inject "cut $DST's uplink" cut_link $DST
-    expect seen "$DST's Chassis row says its underlay is down" wait_underlay $DST down 5
-    expect rollback "the migration fails while the link is down" wait_state "$id" failed 10
-    expect heart "a1 runs on while the link is down" heart_beats a1
-    mend_link $DST
-    expect mended "$DST's underlay is up again" wait_underlay $DST up 10
-    verify "$id" failed $SRC "underlay link of the destination $DST went down"
-fi
+wanted 1 && link_cut "1 destination underlay cut, storage copy" a3 storage \
+    "hv3 hv1" --storage copy
+wanted 2 && link_cut "2 destination underlay cut, memory copy" a1 memory \
+    "hv3 hv2"
 
 if wanted 3; then
     SRC=$(lab vmhost a1) DST=$(to a1 hv3 hv2)
