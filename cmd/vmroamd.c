@@ -342,7 +342,8 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
     struct overlay_redirect *redirects;
     size_t n_redirects = recent_departures(a, &redirects);
     struct sset incoming = SSET_INITIALIZER(&incoming);
-    migr_row_incoming(a->vmroam.idl, a->cfg.chassis, &incoming);
+    struct sset outgoing = SSET_INITIALIZER(&outgoing);
+    migr_row_moving(a->vmroam.idl, a->cfg.chassis, &incoming, &outgoing);
     struct sset peer_pas = SSET_INITIALIZER(&peer_pas);
     peers_of(a, &peer_pas);
     struct overlay_input in = {
@@ -354,6 +355,7 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
         .redirects = redirects,
         .n_redirects = n_redirects,
         .incoming = &incoming,
+        .outgoing = &outgoing,
         .peer_pas = &peer_pas,
     };
     struct overlay_port *ports;
@@ -384,6 +386,7 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
     free(ifaces);
     free(redirects);
     sset_destroy(&incoming);
+    sset_destroy(&outgoing);
     sset_destroy(&peer_pas);
 }
 
@@ -479,18 +482,23 @@ warm_tunnels(struct agent *a)
             sset_add_and_free(&active, id);
         }
     }
+    bool sent = !new;
     if (new && a->gre_ofport > 0) {
         struct sset pas = SSET_INITIALIZER(&pas);
         const char *pa;
         peers_of(a, &pas);
+        sent = true;
         SSET_FOR_EACH (pa, &pas) {
             char *probe = overlay_pipeline_tunnel_probe(a->gre_ofport, pa);
-            overlay_ofctrl_packet_out(a->ofctrl, probe);
+            sent &= overlay_ofctrl_packet_out(a->ofctrl, probe);
             free(probe);
         }
         sset_destroy(&pas);
     }
-    sset_swap(&a->warmed, &active);
+    if (sent) {
+        /* Otherwise the next run tries again. */
+        sset_swap(&a->warmed, &active);
+    }
     sset_destroy(&active);
 }
 

@@ -55,7 +55,9 @@ struct migr_backend_class {
     struct migr_job *(*start)(void *backend, const struct migr_spec *,
                               char **errorp);
     void (*poll)(struct migr_job *, struct migr_status *);
-    void (*abort)(struct migr_job *);
+    /* 'path_broken': the way to the destination is down, so the data
+     * connections are cut rather than left to stall the abort. */
+    void (*abort)(struct migr_job *, bool path_broken);
     void (*wait)(struct migr_job *);
     void (*destroy)(struct migr_job *);
     /* Ends a migration job of 'vm' left by an earlier agent (rolling it

@@ -328,19 +328,19 @@ write_stats(const struct vmroamrec_migration *m, const struct migr_status *st)
         m, migr_progress(migr_row_state(m), flags_of(m).copy_storage, fraction));
 }
 
-/* The VM runs on the destination: its lookup records move to the
- * destination's PA in this same transaction, with a new generation. */
+/* Moves the lookup records of 'm''s VM to 'chassis''s PA in this same
+ * transaction, with a new generation. */
 static void
 move_records(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
-             const struct vmroamrec_migration *m)
+             const struct vmroamrec_migration *m, const char *chassis)
 {
-    const struct vmroamrec_chassis *dst = policy_db_chassis(idl, m->destination);
+    const struct vmroamrec_chassis *ch = policy_db_chassis(idl, chassis);
     const struct vmroamrec_lookup_record *r;
     bool moved = false;
     VMROAMREC_LOOKUP_RECORD_FOR_EACH (r, idl) {
-        if (r->vm && !strcmp(r->vm, m->vm) && dst && dst->n_pas) {
-            vmroamrec_lookup_record_set_pa(r, dst->pas[0]);
-            vmroamrec_lookup_record_set_chassis(r, m->destination);
+        if (r->vm && !strcmp(r->vm, m->vm) && ch && ch->n_pas) {
+            vmroamrec_lookup_record_set_pa(r, ch->pas[0]);
+            vmroamrec_lookup_record_set_chassis(r, chassis);
             moved = true;
         }
     }
@@ -351,20 +351,20 @@ move_records(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     const struct vmroamrec_vm *vm;
     VMROAMREC_VM_FOR_EACH (vm, idl) {
         if (!strcmp(vm->name, m->vm)) {
-            vmroamrec_vm_set_chassis(vm, m->destination);
+            vmroamrec_vm_set_chassis(vm, chassis);
         }
     }
 }
 
-/* True if every lookup record of the migrating VM points at its
- * destination (as committed, or as this run's transaction has it). */
+/* True if every lookup record of 'm''s VM points at 'chassis' (as
+ * committed, or as this run's transaction has it). */
 static bool
-records_follow(struct ovsdb_idl *idl, const struct vmroamrec_migration *m)
+records_on(struct ovsdb_idl *idl, const struct vmroamrec_migration *m,
+           const char *chassis)
 {
     const struct vmroamrec_lookup_record *r;
     VMROAMREC_LOOKUP_RECORD_FOR_EACH (r, idl) {
-        if (r->vm && !strcmp(r->vm, m->vm)
-            && strcmp(r->chassis, m->destination)) {
+        if (r->vm && !strcmp(r->vm, m->vm) && strcmp(r->chassis, chassis)) {
             return false;
         }
     }
@@ -378,9 +378,26 @@ static void
 switch_records(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
                const struct vmroamrec_migration *m)
 {
-    if (!records_follow(idl, m)) {
-        move_records(idl, txn, m);
+    if (!records_on(idl, m, m->destination)) {
+        move_records(idl, txn, m, m->destination);
         vmroamrec_migration_update_timestamps_setkey(m, "records-moved",
+                                                     time_wall_msec());
+    }
+}
+
+/* The migration failed with the VM on the source, but its records moved
+ * already: QEMU announces the VM on the destination before libvirt's last
+ * step resumes it there, and that step can still fail. */
+static void
+restore_records(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+                const struct vmroamrec_migration *m)
+{
+    if (!records_on(idl, m, m->source)) {
+        VLOG_WARN("migration of %s failed after its records moved to %s: "
+                  "moving them back to %s", m->vm, m->destination,
+                  m->source);
+        move_records(idl, txn, m, m->source);
+        vmroamrec_migration_update_timestamps_setkey(m, "records-restored",
                                                      time_wall_msec());
     }
 }
@@ -425,7 +442,8 @@ run_job(struct migr_executor *ex, struct ovsdb_idl *idl,
     if (st->result == MIGR_JOB_RUNNING && reason && !j->abort_reason) {
         VLOG_WARN("migration of %s: aborting: %s", m->vm, reason);
         j->abort_reason = xstrdup(reason);
-        class->abort(j->job);
+        /* Every reason but the operator's is a broken way there. */
+        class->abort(j->job, !m->cancel_requested);
     }
     free(buf);
 
@@ -455,6 +473,7 @@ run_job(struct migr_executor *ex, struct ovsdb_idl *idl,
         s = advance(m, MIGR_EV_RESUMED);
         advance(m, MIGR_EV_CLEANED);
     } else if (st->result == MIGR_JOB_FAILED) {
+        restore_records(idl, txn, m);
         vmroamrec_migration_set_error(m, j->abort_reason ? j->abort_reason
                                          : st->error);
         if (j->abort_reason && m->cancel_requested) {
@@ -507,6 +526,7 @@ run_outgoing(struct migr_executor *ex, struct ovsdb_idl *idl,
         bool here = ex->backend && ex->backend->class->recover(
             ex->backend->data, m->vm);
         if (here) {
+            restore_records(idl, txn, m);
             fail(m, "the source agent restarted during the migration; it "
                  "was rolled back and the VM kept running on the source");
         } else {
@@ -589,9 +609,11 @@ migr_executor_port_ready(struct migr_executor *ex, struct ovsdb_idl *idl,
     }
 }
 
-/* The destination's part at switchover: 'vm', migrating here, announced
- * itself from its port here, so it runs here now.  Its lookup records
- * follow at once, without waiting for the source to notice. */
+/* The destination's part at switchover: 'vm', migrating here, was
+ * announced from its port here: QEMU does that once the VM's memory is all
+ * here, just before libvirt resumes it.  Its lookup records follow at
+ * once, without waiting for the source to notice (which moves them back if
+ * libvirt's last step fails after all). */
 void
 migr_executor_activated(struct migr_executor *ex, struct ovsdb_idl *idl,
                         struct ovsdb_idl_txn *txn, const char *vm)

@@ -50,7 +50,9 @@ struct migr_job {
     bool ok OVS_GUARDED;
     char *error OVS_GUARDED;
     bool abort_requested OVS_GUARDED;
+    bool cut_requested OVS_GUARDED;     /* Abort over a broken path. */
     struct migr_status last OVS_GUARDED;    /* Progress seen so far. */
+    unsigned int dest_looks OVS_GUARDED;    /* Monitor's calls there. */
     bool completed_stats;       /* Main loop only. */
     struct latch latch;         /* Set when the migrate call returns. */
     pthread_t thread, monitor;
@@ -75,8 +77,23 @@ static char *
 failure(struct migr_job *job)
 {
     char *error = last_error("migration failed");
-    unsigned long v;
-    if (!job->dest_conn || virConnectGetLibVersion(job->dest_conn, &v)) {
+
+    /* The monitor's next look at the destination finds out whether its
+     * libvirtd is gone; wait for it, but never long, since over a broken
+     * path that look itself may hang. */
+    ovs_mutex_lock(&job->mutex);
+    unsigned int seen = job->dest_looks;
+    ovs_mutex_unlock(&job->mutex);
+    for (int i = 0; i < 10; i++) {
+        xnanosleep(MONITOR_INTERVAL_MS * 1000 * 1000);
+        ovs_mutex_lock(&job->mutex);
+        bool looked = job->dest_looks - seen >= 2;
+        ovs_mutex_unlock(&job->mutex);
+        if (looked) {
+            break;
+        }
+    }
+    if (!job->dest_conn || virConnectIsAlive(job->dest_conn) != 1) {
         char *msg = xasprintf("libvirtd of the destination %s (%s) cannot be "
                               "reached; %s", job->destination, job->dest_uri,
                               error);
@@ -210,23 +227,29 @@ resumed_on_destination(struct migr_job *job)
     return state == VIR_DOMAIN_RUNNING;
 }
 
-/* Aborts the job.  Its data connections are cut first: over a broken path
- * they would stall the abort, and the guest with it, until TCP gives up. */
+/* Cuts the job's data connections: over a broken path they would stall the
+ * abort, and the guest with it, until TCP gives up.  Quick (netlink): the
+ * main loop does it first, before anything can block, then the monitor
+ * until the job has ended. */
+static void
+cut_connections(struct migr_job *job)
+{
+    int n;
+    char *error = migr_sockets_cut(job->dest_address, job->dest_port_min,
+                                   job->dest_port_max, &n);
+    if (error) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "%s: %s", job->vm, error);
+        free(error);
+    } else if (n) {
+        VLOG_INFO("%s: cut %d data connection%s to %s", job->vm, n,
+                  n == 1 ? "" : "s", job->dest_address);
+    }
+}
+
 static void
 abort_job(struct migr_job *job)
 {
-    if (job->dest_address) {
-        int n;
-        char *error = migr_sockets_cut(job->dest_address, job->dest_port_min,
-                                       job->dest_port_max, &n);
-        if (error) {
-            VLOG_WARN("%s: %s", job->vm, error);
-            free(error);
-        } else {
-            VLOG_INFO("%s: cut %d data connection%s to %s", job->vm, n,
-                      n == 1 ? "" : "s", job->dest_address);
-        }
-    }
     if (virDomainAbortJob(job->mon_dom)) {
         char *error = last_error("abort");
         VLOG_WARN("%s: %s", job->vm, error);
@@ -244,9 +267,14 @@ monitor_thread(void *job_)
     for (;;) {
         ovs_mutex_lock(&job->mutex);
         bool done = job->done, abort = job->abort_requested;
+        bool cut = job->cut_requested;
         ovs_mutex_unlock(&job->mutex);
         if (done) {
             return NULL;
+        }
+        if (cut) {
+            /* Again and again: QEMU may still be opening one. */
+            cut_connections(job);
         }
         if (abort && !aborted) {
             abort_job(job);
@@ -261,11 +289,15 @@ monitor_thread(void *job_)
         bool resumed = resumed_on_destination(job);
 
         ovs_mutex_lock(&job->mutex);
-        if (have_stats) {
-            st.resumed_on_destination = job->last.resumed_on_destination;
-            job->last = st;
+        if (!job->done) {
+            /* Once it is done, the main loop owns 'last'. */
+            if (have_stats) {
+                st.resumed_on_destination = job->last.resumed_on_destination;
+                job->last = st;
+            }
+            job->last.resumed_on_destination |= resumed;
         }
-        job->last.resumed_on_destination |= resumed;
+        job->dest_looks++;
         ovs_mutex_unlock(&job->mutex);
         xnanosleep(MONITOR_INTERVAL_MS * 1000 * 1000);
     }
@@ -365,10 +397,14 @@ lv_poll(struct migr_job *job, struct migr_status *st)
 }
 
 static void
-lv_abort(struct migr_job *job)
+lv_abort(struct migr_job *job, bool path_broken)
 {
+    if (path_broken && job->dest_address) {
+        cut_connections(job);
+    }
     ovs_mutex_lock(&job->mutex);
     job->abort_requested = true;
+    job->cut_requested = path_broken && job->dest_address;
     ovs_mutex_unlock(&job->mutex);
 }
 

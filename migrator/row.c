@@ -64,15 +64,20 @@ migr_row_is_incoming(const struct vmroamrec_migration *m, const char *chassis)
             && migr_row_switchover_on_resume(m));
 }
 
-/* Adds to 'vms' the VMs that migrations bring to 'chassis' now. */
+/* Adds to 'incoming' the VMs that migrations bring to 'chassis' now, and
+ * to 'outgoing' those that migrations take away from it. */
 void
-migr_row_incoming(const struct ovsdb_idl *idl, const char *chassis,
-                  struct sset *vms)
+migr_row_moving(const struct ovsdb_idl *idl, const char *chassis,
+                struct sset *incoming, struct sset *outgoing)
 {
     const struct vmroamrec_migration *m;
     VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+        enum migr_state s = migr_row_state(m);
         if (migr_row_is_incoming(m, chassis)) {
-            sset_add(vms, m->vm);
+            sset_add(incoming, m->vm);
+        } else if (!strcmp(m->source, chassis) && migr_state_is_active(s)
+                   && s != MIGR_ROLLING_BACK) {
+            sset_add(outgoing, m->vm);
         }
     }
 }

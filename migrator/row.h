@@ -20,7 +20,7 @@ int64_t migr_row_stat(const struct vmroamrec_migration *, const char *key);
 bool migr_row_switchover_on_resume(const struct vmroamrec_migration *);
 bool migr_row_is_incoming(const struct vmroamrec_migration *,
                           const char *chassis);
-void migr_row_incoming(const struct ovsdb_idl *, const char *chassis,
-                       struct sset *vms);
+void migr_row_moving(const struct ovsdb_idl *, const char *chassis,
+                     struct sset *incoming, struct sset *outgoing);
 
 #endif /* migrator/row.h */

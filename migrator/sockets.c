@@ -6,6 +6,7 @@
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
@@ -88,6 +89,7 @@ migr_sockets_cut(const char *address, int port_min, int port_max,
         return xasprintf("%s is no IP address", address);
     }
 
+    int last = 0;               /* Last error destroying a connection. */
     struct nl_sock *sk = nl_socket_alloc();
     if (!sk) {
         return xstrdup("out of memory");
@@ -98,23 +100,24 @@ migr_sockets_cut(const char *address, int port_min, int port_max,
         struct inet_diag_req_v2 req = {
             .sdiag_family = c.family,
             .sdiag_protocol = IPPROTO_TCP,
-            .idiag_states = ~0u,
+            .idiag_states = (1u << TCP_ESTABLISHED) | (1u << TCP_SYN_SENT),
         };
         err = transact(sk, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP,
                        &req);
         for (size_t i = 0; !err && i < c.n; i++) {
             req.id = c.ids[i];
-            err = transact(sk, SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK,
-                           &req);
-            if (err == -NLE_OBJ_NOTFOUND) {
-                err = 0;        /* It closed meanwhile. */
-            } else {
-                *n_cut += !err;
+            int e = transact(sk, SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK,
+                             &req);
+            if (!e) {
+                (*n_cut)++;
+            } else if (e != -NLE_OBJ_NOTFOUND) {   /* Not closed meanwhile. */
+                last = e;
             }
         }
     }
     nl_socket_free(sk);
     free(c.ids);
+    err = err ? err : last;
     return (err < 0
             ? xasprintf("cannot cut the connections to %s: %s", address,
                         nl_geterror(err))

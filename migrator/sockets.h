@@ -8,7 +8,9 @@
  * makes every pending write fail at once, so that the abort is quick and
  * the guest runs on.  Only connections to the destination's address and to
  * ports in the hypervisor's migration port range are cut: libvirt's own
- * connection to its peer stays, and with it the destination's cleanup. */
+ * connection to its peer stays, and with it the destination's cleanup.
+ * Other migrations to the same destination lose theirs too, so this is for
+ * a broken path, which dooms them all anyway. */
 
 #ifndef MIGRATOR_SOCKETS_H
 #define MIGRATOR_SOCKETS_H 1

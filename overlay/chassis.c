@@ -12,8 +12,6 @@
 #include "sset.h"
 #include "util.h"
 
-/* Writes 'st' into this host's Chassis row, creating it if needed; only the
- * columns that differ are written, so an idle agent sends nothing. */
 /* Sets 'key' in 'ch''s external_ids to 'value', or removes it if NULL. */
 static void
 set_external_id(const struct vmroamrec_chassis *ch, const char *key,
@@ -29,6 +27,8 @@ set_external_id(const struct vmroamrec_chassis *ch, const char *key,
     }
 }
 
+/* Writes 'st' into this host's Chassis row, creating it if needed; only the
+ * columns that differ are written, so an idle agent sends nothing. */
 void
 overlay_chassis_update(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
                        const struct overlay_chassis_state *st)

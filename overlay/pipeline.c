@@ -19,12 +19,12 @@
 #define GRE_KEY_MASK 0xffffff00
 
 /* Flows learnt from a migrated VM's announcement outrank the agent's own
- * (priority 100) until its moved lookup record gives every host those,
- * and then time out.  A host's newest announcement for a MAC replaces the
- * one before, so redirects always lead to where the VM was announced
- * last and never in a circle. */
+ * (priority 100), but not the delivery to a local VM that is not migrating
+ * away.  A host's newest announcement for a MAC replaces the one before,
+ * so redirects lead to where the VM was announced last. */
 #define LEARNT_PRIORITY 120
 #define LEARNT_TIMEOUT_S 10
+#define SETTLED_PRIORITY 125
 
 uint32_t
 overlay_gre_key(int64_t vsid)
@@ -209,8 +209,9 @@ xlate_activation(struct xlate *x, const struct overlay_port *port)
     }
     char *match = xasprintf("in_port=%"PRId64, port->iface->ofport);
     char *actions = xasprintf(
-        "learn(table=%d,priority=%d,hard_timeout=%d,OXM_OF_METADATA[],"
-        "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[]),"
+        "learn(table=%d,priority=%d,hard_timeout=%d,delete_learned,"
+        "OXM_OF_METADATA[],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],"
+        "output:NXM_OF_IN_PORT[]),"
         "set_field:%s->%s,set_field:%#"PRIx32"->tun_id,output:%"PRId64
         ",controller", OVERLAY_T_FORWARD, LEARNT_PRIORITY, LEARNT_TIMEOUT_S, r->pa,
         policy_addr_is_ipv4(&r->pa_a) ? "tun_dst" : "tun_ipv6_dst",
@@ -287,8 +288,10 @@ xlate_port(struct xlate *x, const struct overlay_port *port)
     if (port->incoming) {
         xlate_activation(x, port);
     } else {
-        add_flow(x, OVERLAY_T_FORWARD, 100, cookie,
-                 "metadata=%"PRId64",dl_dst=%s actions=output:%"PRId64,
+        bool departing = (r->vm && x->in->outgoing
+                          && sset_contains(x->in->outgoing, r->vm));
+        add_flow(x, OVERLAY_T_FORWARD, departing ? 100 : SETTLED_PRIORITY,
+                 cookie, "metadata=%"PRId64",dl_dst=%s actions=output:%"PRId64,
                  r->vsid, r->mac, ofport);
         xlate_departure(x, r);
     }

@@ -60,12 +60,16 @@ struct overlay_iface {
  *
  * A VM migrating here has its port bound while its record still places it
  * on the source: the port is 'incoming'.  It can send at once, but nothing
- * is delivered to it until it announces itself after resuming here (QEMU
- * sends RARPs, a guest may send gratuitous ARPs): that packet makes the
- * switch learn the delivery flow to the port, and is tunnelled on to the
- * source, where it makes the switch learn to redirect to this host.  Both
- * happen in the datapath, before any agent or database hears of it, and
- * last until the moved lookup record gives every host its own flows. */
+ * is delivered to it until it is announced here (QEMU sends RARPs once the
+ * VM's memory is all here, just before libvirt resumes it; a guest may
+ * also send gratuitous ARPs): that packet makes the switch learn the
+ * delivery flow to the port, and is tunnelled on to the source, where it
+ * makes the switch learn to redirect to this host.  Both happen in the
+ * datapath, before any agent or database hears of it.  The first goes with
+ * the port's activation flows, once the moved lookup record gives this
+ * host its own; the second times out, and never outranks the delivery
+ * flow of a VM that is not migrating away (one whose migration failed
+ * after all, or that came back). */
 struct overlay_port {
     const struct overlay_iface *iface;
     const struct policy_lookup_record *record;
@@ -89,6 +93,7 @@ struct overlay_input {
     const struct overlay_redirect *redirects;
     size_t n_redirects;
     const struct sset *incoming;    /* VMs migrating here, by name. */
+    const struct sset *outgoing;    /* VMs migrating away, by name. */
     const struct sset *peer_pas;    /* PAs of the other chassis. */
 };
 

@@ -193,8 +193,9 @@ static void
 test_forward_local_and_remote(void **state)
 {
     struct fixture *f = *state;
+    /* web-1 here, above what a migrated VM's announcement may teach. */
     assert_string_equal(
-        actions_of(f, OVERLAY_T_FORWARD, 100,
+        actions_of(f, OVERLAY_T_FORWARD, 125,
                    "metadata=5001,dl_dst=02:00:00:00:50:01"), "output:5");
     /* web-2 on hv3: GRE to its PA, key 5001 << 8 = 0x138900; never back
      * out of the tunnel it came from (reg0=0). */
@@ -435,16 +436,16 @@ test_incoming_port_activates_on_announcement(void **state)
         f, OVERLAY_T_PORT_SECURITY, 100,
         "in_port=7,dl_src=02:00:00:00:60:01,ip,nw_src=192.168.10.1"));
     /* Inactive: local senders still reach db-1 on hv2. */
-    assert_null(actions_of(f, OVERLAY_T_FORWARD, 100,
-                           "metadata=6001,dl_dst=02:00:00:00:60:01"));
+    assert_int_equal(count_matching(f, "output:7"), 0);
     assert_string_equal(
         actions_of(f, OVERLAY_T_FORWARD, 100,
                    "reg0=0,metadata=6001,dl_dst=02:00:00:00:60:01"),
         "set_field:10.0.1.12->tun_dst,set_field:0x177100->tun_id,output:1");
 
     static const char activate[] =
-        "learn(table=5,priority=120,hard_timeout=10,OXM_OF_METADATA[],"
-        "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[]),"
+        "learn(table=5,priority=120,hard_timeout=10,delete_learned,"
+        "OXM_OF_METADATA[],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],"
+        "output:NXM_OF_IN_PORT[]),"
         "set_field:10.0.1.12->tun_dst,set_field:0x177100->tun_id,output:1,"
         "controller";
     assert_string_equal(
@@ -463,7 +464,7 @@ test_incoming_port_activates_on_announcement(void **state)
     f->policy.records[3].host = xstrdup("hv1");
     translate(f);
     assert_false(f->ports[1].incoming);
-    assert_string_equal(actions_of(f, OVERLAY_T_FORWARD, 100,
+    assert_string_equal(actions_of(f, OVERLAY_T_FORWARD, 125,
                                    "metadata=6001,dl_dst=02:00:00:00:60:01"),
                         "output:7");
     assert_null(actions_of(f, OVERLAY_T_PORT_SECURITY, 110,
@@ -471,9 +472,9 @@ test_incoming_port_activates_on_announcement(void **state)
     sset_destroy(&incoming);
 }
 
-/* web-1 runs here: its announcement arriving by tunnel (it resumed on
- * another host) makes the switch redirect to the sender what still comes
- * here for it. */
+/* web-1 runs here: its announcement arriving by tunnel (it is about to run
+ * on another host) makes the switch redirect to the sender what still
+ * comes here for it. */
 static void
 test_departure_learns_redirect(void **state)
 {
@@ -495,6 +496,19 @@ test_departure_learns_redirect(void **state)
         learn_redirect);
     /* Only for VMs here. */
     assert_int_equal(count_matching(f, "learn("), 2);
+
+    /* While web-1 migrates away, what its announcement elsewhere teaches
+     * (priority 120) outranks its delivery here. */
+    struct sset outgoing = SSET_INITIALIZER(&outgoing);
+    sset_add(&outgoing, "web-1");
+    f->in.outgoing = &outgoing;
+    translate(f);
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_FORWARD, 100,
+                   "metadata=5001,dl_dst=02:00:00:00:50:01"), "output:5");
+    assert_null(actions_of(f, OVERLAY_T_FORWARD, 125,
+                           "metadata=5001,dl_dst=02:00:00:00:50:01"));
+    sset_destroy(&outgoing);
 }
 
 /* Whatever the pipeline makes, the switch can take: every flow parses as
