@@ -68,6 +68,13 @@ migr_state_is_active(enum migr_state s)
     return s != MIGR_QUEUED && !migr_state_is_final(s);
 }
 
+/* Active and not rolling back: the VM is on its way to the destination. */
+bool
+migr_state_is_under_way(enum migr_state s)
+{
+    return migr_state_is_active(s) && s != MIGR_ROLLING_BACK;
+}
+
 /* True once the VM runs on the destination (no rollback possible). */
 bool
 migr_state_vm_on_destination(enum migr_state s)
@@ -121,7 +128,7 @@ migr_next(enum migr_state s, enum migr_event e,
             /* The VM runs on the destination already: it stays there. */
             return MIGR_DONE;
         }
-        if (migr_state_is_active(s) && s != MIGR_ROLLING_BACK) {
+        if (migr_state_is_under_way(s)) {
             return MIGR_ROLLING_BACK;
         }
         break;

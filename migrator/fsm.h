@@ -47,6 +47,7 @@ const char *migr_event_name(enum migr_event);
 
 bool migr_state_is_final(enum migr_state);
 bool migr_state_is_active(enum migr_state);
+bool migr_state_is_under_way(enum migr_state);
 bool migr_state_vm_on_destination(enum migr_state);
 
 /* What the state machine needs to know about a migration. */

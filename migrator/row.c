@@ -58,9 +58,8 @@ migr_row_switchover_on_resume(const struct vmroamrec_migration *m)
 bool
 migr_row_is_incoming(const struct vmroamrec_migration *m, const char *chassis)
 {
-    enum migr_state s = migr_row_state(m);
     return (m->destination && !strcmp(m->destination, chassis)
-            && migr_state_is_active(s) && s != MIGR_ROLLING_BACK
+            && migr_state_is_under_way(migr_row_state(m))
             && migr_row_switchover_on_resume(m));
 }
 
@@ -72,11 +71,10 @@ migr_row_moving(const struct ovsdb_idl *idl, const char *chassis,
 {
     const struct vmroamrec_migration *m;
     VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
-        enum migr_state s = migr_row_state(m);
         if (migr_row_is_incoming(m, chassis)) {
             sset_add(incoming, m->vm);
-        } else if (!strcmp(m->source, chassis) && migr_state_is_active(s)
-                   && s != MIGR_ROLLING_BACK) {
+        } else if (!strcmp(m->source, chassis)
+                   && migr_state_is_under_way(migr_row_state(m))) {
             sset_add(outgoing, m->vm);
         }
     }

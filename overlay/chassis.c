@@ -58,9 +58,7 @@ overlay_chassis_update(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
         /* When, so that a switchover can be timed to its last host. */
         char *at = xasprintf("%lld", st->generation_applied_at);
         vmroamrec_chassis_set_generation_applied(ch, st->generation_applied);
-        vmroamrec_chassis_update_external_ids_setkey(ch,
-                                                     "generation-applied-at",
-                                                     at);
+        set_external_id(ch, "generation-applied-at", at);
         free(at);
     }
     if (st->versions && !smap_equal(&ch->versions, st->versions)) {

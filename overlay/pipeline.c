@@ -80,6 +80,19 @@ add_flow(struct xlate *x, enum overlay_table table, uint16_t priority,
                       actions + strlen("actions="));
 }
 
+/* The field of a tunnel's remote or local end at 'pa', by its family. */
+static const char *
+tun_dst_field(const char *pa)
+{
+    return strchr(pa, ':') ? "tun_ipv6_dst" : "tun_dst";
+}
+
+static const char *
+tun_src_field(const char *pa)
+{
+    return strchr(pa, ':') ? "tun_ipv6_src" : "tun_src";
+}
+
 static int
 compare_vsid(const void *key_, const void *vs_)
 {
@@ -214,7 +227,7 @@ xlate_activation(struct xlate *x, const struct overlay_port *port)
         "output:NXM_OF_IN_PORT[]),"
         "set_field:%s->%s,set_field:%#"PRIx32"->tun_id,output:%"PRId64
         ",controller", OVERLAY_T_FORWARD, LEARNT_PRIORITY, LEARNT_TIMEOUT_S, r->pa,
-        policy_addr_is_ipv4(&r->pa_a) ? "tun_dst" : "tun_ipv6_dst",
+        tun_dst_field(r->pa),
         overlay_gre_key(r->vsid), x->in->gre_ofport);
     xlate_announcements(x, OVERLAY_T_PORT_SECURITY, 110, r, match, actions);
     free(actions);
@@ -358,7 +371,7 @@ xlate_record(struct xlate *x, const struct policy_lookup_record *r,
                  "reg0=0,metadata=%"PRId64",dl_dst=%s "
                  "actions=set_field:%s->%s,set_field:%#"PRIx32"->tun_id,"
                  "output:%"PRId64, r->vsid, r->mac, r->pa,
-                 policy_addr_is_ipv4(&r->pa_a) ? "tun_dst" : "tun_ipv6_dst",
+                 tun_dst_field(r->pa),
                  overlay_gre_key(r->vsid), x->in->gre_ofport);
     }
 }
@@ -431,7 +444,7 @@ xlate_tunnel_source(struct xlate *x, const char *pa)
 {
     add_flow(x, OVERLAY_T_CLASSIFY, 100, 0,
              "in_port=%"PRId64",%s=%s actions=goto_table:%d",
-             x->in->gre_ofport, strchr(pa, ':') ? "tun_ipv6_src" : "tun_src",
+             x->in->gre_ofport, tun_src_field(pa),
              pa, OVERLAY_T_TUNNEL_KEY);
 }
 
@@ -471,7 +484,7 @@ xlate_redirects(struct xlate *x)
                  "reg0=1,metadata=%"PRId64",dl_dst=%s "
                  "actions=set_field:%s->%s,set_field:%#"PRIx32"->tun_id,"
                  "load:0->NXM_OF_IN_PORT[],output:%"PRId64, r->vsid, r->mac,
-                 r->pa, policy_addr_is_ipv4(&pa) ? "tun_dst" : "tun_ipv6_dst",
+                 r->pa, tun_dst_field(r->pa),
                  overlay_gre_key(r->vsid), x->in->gre_ofport);
     }
 }
@@ -492,7 +505,7 @@ overlay_pipeline_tunnel_probe(int64_t gre_ofport, const char *pa)
     return xasprintf("in_port=controller packet=%s "
                      "actions=set_field:%s->%s,set_field:0->tun_id,"
                      "output:%"PRId64, frame, pa,
-                     strchr(pa, ':') ? "tun_ipv6_dst" : "tun_dst",
+                     tun_dst_field(pa),
                      gre_ofport);
 }
 
