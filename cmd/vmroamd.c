@@ -84,18 +84,19 @@ struct agent {
     struct policy policy;       /* As of the last translation. */
     struct hmap desired;        /* Flows of the last translation. */
     struct sset bound;          /* Interfaces bound in it. */
-    struct sset bound_incoming; /* VMs migrating here, whose ports are
-                                 * bound in it. */
+    struct smap incoming_macs;  /* VMs migrating here whose ports are bound
+                                 * in it: announce_key() -> VM name. */
     uint64_t req;               /* Its number, for overlay_ofctrl_put(). */
     int64_t req_generation;     /* Policy generation it reflects. */
-    bool tunnel_ready;          /* It had the GRE port's OpenFlow port. */
 
     struct sset installed;      /* Interfaces whose flows are in. */
     struct sset announced;      /* Incoming VMs heard from, not yet told
                                  * to the executor. */
     struct sset warmed;         /* Active migrations whose tunnels were
                                  * probed, by row UUID. */
-    int64_t gre_ofport;         /* As of the last translation. */
+    bool warm_due;              /* warm_tunnels() has something to do. */
+    int64_t gre_ofport;         /* As of the last translation; <= 0 if
+                                 * the GRE port had no OpenFlow port yet. */
     int64_t generation_applied;
     long long int generation_applied_at;    /* Wall clock, ms. */
     long long int next_heartbeat;
@@ -326,6 +327,14 @@ peers_of(const struct agent *a, struct sset *pas)
     }
 }
 
+/* How an incoming VM's NIC is known when it announces itself: its virtual
+ * subnet and MAC. */
+static char *
+announce_key(int64_t vsid, struct eth_addr mac)
+{
+    return xasprintf("%"PRId64" "ETH_ADDR_FMT, vsid, ETH_ADDR_ARGS(mac));
+}
+
 /* Recomputes the desired flows from the current contents of both
  * databases. */
 static void
@@ -364,11 +373,14 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
     overlay_flows_clear(&a->desired);
     overlay_pipeline_translate(&in, ports, n_ports, &a->desired);
     sset_clear(&a->bound);
-    sset_clear(&a->bound_incoming);
+    smap_clear(&a->incoming_macs);
     for (size_t i = 0; i < n_ports; i++) {
+        const struct policy_lookup_record *r = ports[i].record;
         sset_add(&a->bound, ports[i].iface->name);
         if (ports[i].incoming) {
-            sset_add(&a->bound_incoming, ports[i].record->vm);
+            smap_replace_nocopy(&a->incoming_macs,
+                                announce_key(r->vsid, r->mac_e),
+                                xstrdup(r->vm));
         }
     }
     if (vtxn) {
@@ -377,7 +389,6 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
     }
     a->req++;
     a->req_generation = policy_db_generation(a->vmroam.idl);
-    a->tunnel_ready = gre_ofport > 0;
     a->gre_ofport = gre_ofport;
 
     VLOG_DBG("generation %"PRId64": %"PRIuSIZE" flows, %"PRIuSIZE" ports",
@@ -399,7 +410,7 @@ report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
      * other hosts included: before the GRE port has its OpenFlow port, the
      * translation has no tunnel flows yet. */
     bool flows_in = (overlay_ofctrl_acked(a->ofctrl) >= a->req && a->req
-                     && a->tunnel_ready);
+                     && a->gre_ofport > 0);
     if (flows_in) {
         if (!sset_equals(&a->installed, &a->bound)) {
             sset_destroy(&a->installed);
@@ -410,9 +421,10 @@ report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
             a->generation_applied_at = time_wall_msec();
         }
         if (vtxn) {
-            const char *vm;
-            SSET_FOR_EACH (vm, &a->bound_incoming) {
-                migr_executor_port_ready(a->migrations, a->vmroam.idl, vm);
+            const struct smap_node *node;
+            SMAP_FOR_EACH (node, &a->incoming_macs) {
+                migr_executor_port_ready(a->migrations, a->vmroam.idl,
+                                         node->value);
             }
         }
     }
@@ -465,8 +477,9 @@ set_string(char **dst, const char *src)
 
 /* Once for each migration to or from this host, as it starts: probes the
  * tunnel to every other chassis, so that the switch knows each next hop
- * before the migration's packets need it. */
-static void
+ * before the migration's packets need it.  Returns false if it has to try
+ * again (no GRE port or no OpenFlow connection yet). */
+static bool
 warm_tunnels(struct agent *a)
 {
     struct sset active = SSET_INITIALIZER(&active);
@@ -496,10 +509,10 @@ warm_tunnels(struct agent *a)
         sset_destroy(&pas);
     }
     if (sent) {
-        /* Otherwise the next run tries again. */
         sset_swap(&a->warmed, &active);
     }
     sset_destroy(&active);
+    return sent;
 }
 
 /* Notes the incoming VMs that announced themselves on their ports here
@@ -510,13 +523,12 @@ take_announcements(struct agent *a)
     struct overlay_packet_in *pins;
     size_t n = overlay_ofctrl_take_packet_ins(a->ofctrl, &pins);
     for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < a->policy.n_records; j++) {
-            const struct policy_lookup_record *r = &a->policy.records[j];
-            if (r->vm && r->vsid == pins[i].vsid
-                && eth_addr_equals(r->mac_e, pins[i].eth_src)) {
-                sset_add(&a->announced, r->vm);
-            }
+        char *key = announce_key(pins[i].vsid, pins[i].eth_src);
+        const char *vm = smap_get(&a->incoming_macs, key);
+        if (vm) {
+            sset_add(&a->announced, vm);
         }
+        free(key);
     }
     free(pins);
 }
@@ -607,9 +619,13 @@ run(struct agent *a)
             a->ovs_seqno = oseqno;
             a->recompute = false;
             translate(a, vtxn);
+            a->warm_due = true;
         }
         overlay_ofctrl_put(a->ofctrl, &a->desired, a->req);
-        warm_tunnels(a);
+        if (a->warm_due) {
+            /* Migrations start and end only with database changes. */
+            a->warm_due = !warm_tunnels(a);
+        }
     }
     report(a, vtxn, otxn);
     if (idl_synced(&a->vmroam)) {
@@ -797,7 +813,7 @@ main(int argc, char *argv[])
     policy_init(&a.policy);
     hmap_init(&a.desired);
     sset_init(&a.bound);
-    sset_init(&a.bound_incoming);
+    smap_init(&a.incoming_macs);
     sset_init(&a.installed);
     sset_init(&a.announced);
     sset_init(&a.warmed);
@@ -832,7 +848,7 @@ main(int argc, char *argv[])
     hmap_destroy(&a.desired);
     policy_destroy(&a.policy);
     sset_destroy(&a.bound);
-    sset_destroy(&a.bound_incoming);
+    smap_destroy(&a.incoming_macs);
     sset_destroy(&a.installed);
     sset_destroy(&a.announced);
     sset_destroy(&a.warmed);

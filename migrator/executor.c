@@ -371,34 +371,41 @@ records_on(struct ovsdb_idl *idl, const struct vmroamrec_migration *m,
     return true;
 }
 
+/* Moves the lookup records of 'm''s VM to 'chassis', unless they are all
+ * there already, and stamps 'key' in the row when it does.  Returns true
+ * if it moved them. */
+static bool
+put_records(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+            const struct vmroamrec_migration *m, const char *chassis,
+            const char *key)
+{
+    if (records_on(idl, m, chassis)) {
+        return false;
+    }
+    move_records(idl, txn, m, chassis);
+    vmroamrec_migration_update_timestamps_setkey(m, key, time_wall_msec());
+    return true;
+}
+
 /* Switchover: the VM runs on the destination; its lookup records follow
- * it now, in one transaction with a new generation, unless they have
- * already. */
+ * it now, in one transaction with a new generation. */
 static void
 switch_records(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
                const struct vmroamrec_migration *m)
 {
-    if (!records_on(idl, m, m->destination)) {
-        move_records(idl, txn, m, m->destination);
-        vmroamrec_migration_update_timestamps_setkey(m, "records-moved",
-                                                     time_wall_msec());
-    }
+    put_records(idl, txn, m, m->destination, "records-moved");
 }
 
-/* The migration failed with the VM on the source, but its records moved
- * already: QEMU announces the VM on the destination before libvirt's last
- * step resumes it there, and that step can still fail. */
+/* The migration failed with the VM on the source, but its records may have
+ * moved already: QEMU announces the VM on the destination before libvirt's
+ * last step resumes it there, and that step can still fail. */
 static void
 restore_records(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
                 const struct vmroamrec_migration *m)
 {
-    if (!records_on(idl, m, m->source)) {
+    if (put_records(idl, txn, m, m->source, "records-restored")) {
         VLOG_WARN("migration of %s failed after its records moved to %s: "
-                  "moving them back to %s", m->vm, m->destination,
-                  m->source);
-        move_records(idl, txn, m, m->source);
-        vmroamrec_migration_update_timestamps_setkey(m, "records-restored",
-                                                     time_wall_msec());
+                  "moved them back to %s", m->vm, m->destination, m->source);
     }
 }
 
