@@ -50,10 +50,11 @@ struct migr_job {
     bool ok OVS_GUARDED;
     char *error OVS_GUARDED;
     bool abort_requested OVS_GUARDED;
-    bool cut_requested OVS_GUARDED;     /* Abort over a broken path. */
     struct migr_status last OVS_GUARDED;    /* Progress seen so far. */
     unsigned int dest_looks OVS_GUARDED;    /* Monitor's calls there. */
     bool completed_stats;       /* Main loop only. */
+    bool cutting;               /* Main loop only: aborted over a broken
+                                 * path, so its connections go. */
     struct latch latch;         /* Set when the migrate call returns. */
     pthread_t thread, monitor;
 };
@@ -228,9 +229,10 @@ resumed_on_destination(struct migr_job *job)
 }
 
 /* Cuts the job's data connections: over a broken path they would stall the
- * abort, and the guest with it, until TCP gives up.  Quick (netlink): the
- * main loop does it first, before anything can block, then the monitor
- * until the job has ended. */
+ * abort, and the guest with it, until TCP gives up.  The main loop does it,
+ * quickly (netlink), on every pass until the job has ended: QEMU may still
+ * open one after the first cut, and the monitor thread cannot be relied on,
+ * since its calls wait on a QEMU that waits on that very connection. */
 static void
 cut_connections(struct migr_job *job)
 {
@@ -267,14 +269,9 @@ monitor_thread(void *job_)
     for (;;) {
         ovs_mutex_lock(&job->mutex);
         bool done = job->done, abort = job->abort_requested;
-        bool cut = job->cut_requested;
         ovs_mutex_unlock(&job->mutex);
         if (done) {
             return NULL;
-        }
-        if (cut) {
-            /* Again and again: QEMU may still be opening one. */
-            cut_connections(job);
         }
         if (abort && !aborted) {
             abort_job(job);
@@ -384,6 +381,9 @@ lv_poll(struct migr_job *job, struct migr_status *st)
     *st = job->last;
     ovs_mutex_unlock(&job->mutex);
 
+    if (!done && job->cutting) {
+        cut_connections(job);
+    }
     if (done && ok && !job->completed_stats) {
         read_completed_stats(job, st);
         job->completed_stats = true;
@@ -399,12 +399,12 @@ lv_poll(struct migr_job *job, struct migr_status *st)
 static void
 lv_abort(struct migr_job *job, bool path_broken)
 {
-    if (path_broken && job->dest_address) {
+    job->cutting = path_broken && job->dest_address;
+    if (job->cutting) {
         cut_connections(job);
     }
     ovs_mutex_lock(&job->mutex);
     job->abort_requested = true;
-    job->cut_requested = path_broken && job->dest_address;
     ovs_mutex_unlock(&job->mutex);
 }
 
