@@ -67,6 +67,7 @@ struct config {
 struct agent {
     struct config cfg;
     struct ovsdb_idl_loop vmroam;
+    struct ovsdb_idl_index *records;    /* vmroam's lookup records by VM. */
     struct ovsdb_idl_loop ovs;
     struct overlay_ofctrl *ofctrl;
     struct ipam_host *host;     /* Netlink: PA and underlay link. */
@@ -295,10 +296,11 @@ recent_departures(struct agent *a, struct overlay_redirect **redirects)
             continue;
         }
         a->redirects_expire = MIN(a->redirects_expire, expires);
-        const struct vmroamrec_lookup_record *r;
-        VMROAMREC_LOOKUP_RECORD_FOR_EACH (r, a->vmroam.idl) {
-            if (r->vm && !strcmp(r->vm, m->vm)
-                && strcmp(r->chassis, a->cfg.chassis)) {
+        const struct vmroamrec_lookup_record **records;
+        size_t n_records = policy_db_vm_records(a->records, m->vm, &records);
+        for (size_t i = 0; i < n_records; i++) {
+            const struct vmroamrec_lookup_record *r = records[i];
+            if (strcmp(r->chassis, a->cfg.chassis)) {
                 if (n >= allocated) {
                     *redirects = x2nrealloc(*redirects, &allocated,
                                             sizeof **redirects);
@@ -308,6 +310,7 @@ recent_departures(struct agent *a, struct overlay_redirect **redirects)
                 };
             }
         }
+        free(records);
     }
     return n;
 }
@@ -794,6 +797,7 @@ main(int argc, char *argv[])
     a.vmroam = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
         ovsdb_idl_create(a.cfg.db, &vmroamrec_idl_class, true, true));
     policy_db_alert_policy_only(a.vmroam.idl);
+    a.records = policy_db_index_records(a.vmroam.idl);
     a.ovs = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
         ovsdb_idl_create(a.cfg.ovs_db, &ovsrec_idl_class, true, true));
     overlay_bridge_register_columns(a.ovs.idl);
@@ -809,7 +813,8 @@ main(int argc, char *argv[])
             ovs_fatal(0, "%s", error_msg);
         }
     }
-    a.migrations = migr_executor_create(a.cfg.chassis, a.hypervisor);
+    a.migrations = migr_executor_create(a.cfg.chassis, a.hypervisor,
+                                         a.records);
     policy_init(&a.policy);
     hmap_init(&a.desired);
     sset_init(&a.bound);

@@ -43,15 +43,18 @@ struct job {
 struct migr_executor {
     char *chassis;
     struct migr_backend *backend;   /* May be NULL: no hypervisor. */
+    struct ovsdb_idl_index *records;    /* Lookup records by VM. */
     struct hmap jobs;
 };
 
 struct migr_executor *
-migr_executor_create(const char *chassis, struct migr_backend *backend)
+migr_executor_create(const char *chassis, struct migr_backend *backend,
+                     struct ovsdb_idl_index *records)
 {
     struct migr_executor *ex = xzalloc(sizeof *ex);
     ex->chassis = xstrdup(chassis);
     ex->backend = backend;
+    ex->records = records;
     hmap_init(&ex->jobs);
     return ex;
 }
@@ -331,58 +334,56 @@ write_stats(const struct vmroamrec_migration *m, const struct migr_status *st)
 /* Moves the lookup records of 'm''s VM to 'chassis''s PA in this same
  * transaction, with a new generation. */
 static void
-move_records(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
-             const struct vmroamrec_migration *m, const char *chassis)
+move_records(struct migr_executor *ex, struct ovsdb_idl *idl,
+             struct ovsdb_idl_txn *txn, const struct vmroamrec_migration *m,
+             const char *chassis)
 {
     const struct vmroamrec_chassis *ch = policy_db_chassis(idl, chassis);
-    const struct vmroamrec_lookup_record *r;
-    bool moved = false;
-    VMROAMREC_LOOKUP_RECORD_FOR_EACH (r, idl) {
-        if (r->vm && !strcmp(r->vm, m->vm) && ch && ch->n_pas) {
-            vmroamrec_lookup_record_set_pa(r, ch->pas[0]);
-            vmroamrec_lookup_record_set_chassis(r, chassis);
-            moved = true;
+    const struct vmroamrec_lookup_record **records;
+    size_t n = policy_db_vm_records(ex->records, m->vm, &records);
+    if (ch && ch->n_pas && n) {
+        for (size_t i = 0; i < n; i++) {
+            vmroamrec_lookup_record_set_pa(records[i], ch->pas[0]);
+            vmroamrec_lookup_record_set_chassis(records[i], chassis);
         }
-    }
-    if (moved) {
         vmroamrec_migration_update_stats_setkey(
             m, "generation", policy_db_bump_generation(idl, txn));
     }
-    const struct vmroamrec_vm *vm;
-    VMROAMREC_VM_FOR_EACH (vm, idl) {
-        if (!strcmp(vm->name, m->vm)) {
-            vmroamrec_vm_set_chassis(vm, chassis);
-        }
+    free(records);
+    const struct vmroamrec_vm *vm = policy_db_vm(idl, m->vm);
+    if (vm) {
+        vmroamrec_vm_set_chassis(vm, chassis);
     }
 }
 
 /* True if every lookup record of 'm''s VM points at 'chassis' (as
  * committed, or as this run's transaction has it). */
 static bool
-records_on(struct ovsdb_idl *idl, const struct vmroamrec_migration *m,
+records_on(struct migr_executor *ex, const struct vmroamrec_migration *m,
            const char *chassis)
 {
-    const struct vmroamrec_lookup_record *r;
-    VMROAMREC_LOOKUP_RECORD_FOR_EACH (r, idl) {
-        if (r->vm && !strcmp(r->vm, m->vm) && strcmp(r->chassis, chassis)) {
-            return false;
-        }
+    const struct vmroamrec_lookup_record **records;
+    size_t n = policy_db_vm_records(ex->records, m->vm, &records);
+    size_t i = 0;
+    while (i < n && !strcmp(records[i]->chassis, chassis)) {
+        i++;
     }
-    return true;
+    free(records);
+    return i == n;
 }
 
 /* Moves the lookup records of 'm''s VM to 'chassis', unless they are all
  * there already, and stamps 'key' in the row when it does.  Returns true
  * if it moved them. */
 static bool
-put_records(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
-            const struct vmroamrec_migration *m, const char *chassis,
-            const char *key)
+put_records(struct migr_executor *ex, struct ovsdb_idl *idl,
+            struct ovsdb_idl_txn *txn, const struct vmroamrec_migration *m,
+            const char *chassis, const char *key)
 {
-    if (records_on(idl, m, chassis)) {
+    if (records_on(ex, m, chassis)) {
         return false;
     }
-    move_records(idl, txn, m, chassis);
+    move_records(ex, idl, txn, m, chassis);
     vmroamrec_migration_update_timestamps_setkey(m, key, time_wall_msec());
     return true;
 }
@@ -390,20 +391,20 @@ put_records(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
 /* Switchover: the VM runs on the destination; its lookup records follow
  * it now, in one transaction with a new generation. */
 static void
-switch_records(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
-               const struct vmroamrec_migration *m)
+switch_records(struct migr_executor *ex, struct ovsdb_idl *idl,
+               struct ovsdb_idl_txn *txn, const struct vmroamrec_migration *m)
 {
-    put_records(idl, txn, m, m->destination, "records-moved");
+    put_records(ex, idl, txn, m, m->destination, "records-moved");
 }
 
 /* The migration failed with the VM on the source, but its records may have
  * moved already: QEMU announces the VM on the destination before libvirt's
  * last step resumes it there, and that step can still fail. */
 static void
-restore_records(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
-                const struct vmroamrec_migration *m)
+restore_records(struct migr_executor *ex, struct ovsdb_idl *idl,
+                struct ovsdb_idl_txn *txn, const struct vmroamrec_migration *m)
 {
-    if (put_records(idl, txn, m, m->source, "records-restored")) {
+    if (put_records(ex, idl, txn, m, m->source, "records-restored")) {
         VLOG_WARN("migration of %s failed after its records moved to %s: "
                   "moved them back to %s", m->vm, m->destination, m->source);
     }
@@ -465,7 +466,7 @@ run_job(struct migr_executor *ex, struct ovsdb_idl *idl,
         }
         if (st->result != MIGR_JOB_RUNNING
             || migr_row_switchover_on_resume(m)) {
-            switch_records(idl, txn, m);
+            switch_records(ex, idl, txn, m);
         }
     }
 
@@ -480,7 +481,7 @@ run_job(struct migr_executor *ex, struct ovsdb_idl *idl,
         s = advance(m, MIGR_EV_RESUMED);
         advance(m, MIGR_EV_CLEANED);
     } else if (st->result == MIGR_JOB_FAILED) {
-        restore_records(idl, txn, m);
+        restore_records(ex, idl, txn, m);
         vmroamrec_migration_set_error(m, j->abort_reason ? j->abort_reason
                                          : st->error);
         if (j->abort_reason && m->cancel_requested) {
@@ -533,11 +534,11 @@ run_outgoing(struct migr_executor *ex, struct ovsdb_idl *idl,
         bool here = ex->backend && ex->backend->class->recover(
             ex->backend->data, m->vm);
         if (here) {
-            restore_records(idl, txn, m);
+            restore_records(ex, idl, txn, m);
             fail(m, "the source agent restarted during the migration; it "
                  "was rolled back and the VM kept running on the source");
         } else {
-            switch_records(idl, txn, m);
+            switch_records(ex, idl, txn, m);
             advance(m, MIGR_EV_RESUMED);
             advance(m, MIGR_EV_CLEANED);
         }
@@ -630,7 +631,7 @@ migr_executor_activated(struct migr_executor *ex, struct ovsdb_idl *idl,
         if (stamp_once(m, "activated")) {
             VLOG_INFO("migration of %s: announced on %s", vm, ex->chassis);
         }
-        switch_records(idl, txn, m);
+        switch_records(ex, idl, txn, m);
     }
 }
 

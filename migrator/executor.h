@@ -17,10 +17,13 @@
 struct migr_backend;
 struct migr_executor;
 struct ovsdb_idl;
+struct ovsdb_idl_index;
 struct ovsdb_idl_txn;
 
+/* 'records' is the lookup records by VM: policy_db_index_records(). */
 struct migr_executor *migr_executor_create(const char *chassis,
-                                           struct migr_backend *);
+                                           struct migr_backend *,
+                                           struct ovsdb_idl_index *records);
 void migr_executor_destroy(struct migr_executor *);
 
 void migr_executor_run(struct migr_executor *, struct ovsdb_idl *,

@@ -121,6 +121,40 @@ policy_db_vm(const struct ovsdb_idl *idl, const char *name)
     return NULL;
 }
 
+/* An index of the lookup records by VM, so that finding one VM's records
+ * does not read them all (a million at scale).  The IDL only indexes rows
+ * that arrive after this, so call it right after creating 'idl'. */
+struct ovsdb_idl_index *
+policy_db_index_records(struct ovsdb_idl *idl)
+{
+    return ovsdb_idl_index_create1(idl, &vmroamrec_lookup_record_col_vm);
+}
+
+/* Sets '*recordsp' to a new array of the lookup records of 'vm', through
+ * an index from policy_db_index_records(), and returns how many there are.
+ * The caller frees the array. */
+size_t
+policy_db_vm_records(struct ovsdb_idl_index *records, const char *vm,
+                     const struct vmroamrec_lookup_record ***recordsp)
+{
+    struct vmroamrec_lookup_record *key
+        = vmroamrec_lookup_record_index_init_row(records);
+    vmroamrec_lookup_record_index_set_vm(key, vm);
+
+    const struct vmroamrec_lookup_record **found = NULL;
+    size_t n = 0, allocated = 0;
+    const struct vmroamrec_lookup_record *r;
+    VMROAMREC_LOOKUP_RECORD_FOR_EACH_EQUAL (r, key, records) {
+        if (n >= allocated) {
+            found = x2nrealloc(found, &allocated, sizeof *found);
+        }
+        found[n++] = r;
+    }
+    vmroamrec_lookup_record_index_destroy_row(key);
+    *recordsp = found;
+    return n;
+}
+
 int64_t
 policy_db_generation(const struct ovsdb_idl *idl)
 {

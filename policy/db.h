@@ -15,8 +15,10 @@
 #include <stdint.h>
 
 struct ovsdb_idl;
+struct ovsdb_idl_index;
 struct ovsdb_idl_txn;
 struct vmroamrec_chassis;
+struct vmroamrec_lookup_record;
 struct vmroamrec_vm;
 struct policy;
 struct policy_diff;
@@ -40,6 +42,9 @@ const struct vmroamrec_chassis *policy_db_chassis(const struct ovsdb_idl *,
                                                   const char *name);
 const struct vmroamrec_vm *policy_db_vm(const struct ovsdb_idl *,
                                         const char *name);
+struct ovsdb_idl_index *policy_db_index_records(struct ovsdb_idl *);
+size_t policy_db_vm_records(struct ovsdb_idl_index *, const char *vm,
+                            const struct vmroamrec_lookup_record ***);
 void policy_db_load(struct ovsdb_idl *, struct policy *);
 int64_t policy_db_generation(const struct ovsdb_idl *);
 
