@@ -3,6 +3,8 @@
 
 #include <config.h>
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,13 +111,37 @@ best_host(struct ovsdb_idl *idl, const struct vmroamrec_vm *vm,
     return best;
 }
 
+/* Reads option --'name' of 'command' into '*v', -1 if it is absent.
+ * Returns false, having said why, unless it is an integer from 'min' to
+ * 'max'. */
+static bool
+number_opt(const struct vmroam_ctx *ctx, const char *command,
+           const char *name, long long int min, long long int max,
+           long long int *v)
+{
+    const char *s = smap_get(&ctx->opts, name);
+    char *end;
+    *v = -1;
+    if (s) {
+        errno = 0;
+        *v = strtoll(s, &end, 10);
+        if (!*s || *end || errno || *v < min || *v > max) {
+            fprintf(stderr, "vmroam %s: --%s: %s is not a number from %lld "
+                    "to %lld\n", command, name, s, min, max);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* A migration request, checked and queued in one transaction. */
 struct request {
     const struct vmroam_ctx *ctx;
     const char *vm_name;
     const char *to;             /* NULL with --best. */
     const char *storage;
-    const char *bandwidth;      /* MiB/s, or NULL for no cap. */
+    long long int bandwidth;    /* MiB/s, or -1 for no cap. */
+    long long int max_downtime; /* ms, or -1 for the source's default. */
     const char *switchover;     /* "resume" or "completion". */
     int status;
     char *error;
@@ -191,8 +217,11 @@ build_migrate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
     const struct vmroamrec_migration *m = vmroamrec_migration_insert(txn);
     struct smap options = SMAP_INITIALIZER(&options);
     smap_add(&options, "storage", r->storage);
-    if (r->bandwidth) {
-        smap_add(&options, "bandwidth", r->bandwidth);
+    if (r->bandwidth > 0) {
+        smap_add_format(&options, "bandwidth", "%lld", r->bandwidth);
+    }
+    if (r->max_downtime > 0) {
+        smap_add_format(&options, "max-downtime-ms", "%lld", r->max_downtime);
     }
     smap_add(&options, "switchover", r->switchover);
     vmroamrec_migration_set_vm(m, r->vm_name);
@@ -395,11 +424,10 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
                 "--best\n");
         return VMROAM_EXIT_BAD_INPUT;
     }
-    const char *bandwidth = smap_get(&ctx->opts, "bandwidth");
-    char *end;
-    if (bandwidth && (strtol(bandwidth, &end, 10) <= 0 || *end)) {
-        fprintf(stderr, "vmroam migrate: --bandwidth: %s is not a positive "
-                "number of MiB/s\n", bandwidth);
+    long long int bandwidth, max_downtime;
+    if (!number_opt(ctx, "migrate", "bandwidth", 1, INT_MAX, &bandwidth)
+        || !number_opt(ctx, "migrate", "max-downtime", 1, 600000,
+                       &max_downtime)) {
         return VMROAM_EXIT_BAD_INPUT;
     }
     if (strcmp(storage, "copy") && strcmp(storage, "shared")) {
@@ -420,7 +448,8 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
     }
     struct request r = {
         .ctx = ctx, .vm_name = argv[0], .to = to, .storage = storage,
-        .bandwidth = bandwidth, .switchover = switchover,
+        .bandwidth = bandwidth, .max_downtime = max_downtime,
+        .switchover = switchover,
         .why = DS_EMPTY_INITIALIZER,
     };
     char *error = NULL;
@@ -590,29 +619,13 @@ build_host_set(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn OVS_UNUSED,
     return true;
 }
 
-static bool
-limit_opt(const struct vmroam_ctx *ctx, const char *name, long long int *v)
-{
-    const char *s = smap_get(&ctx->opts, name);
-    char *end;
-    *v = -1;
-    if (s) {
-        *v = strtoll(s, &end, 10);
-        if (!*s || *end || *v < 0 || *v > 1000) {
-            fprintf(stderr, "vmroam host set: --%s: %s is not a number from "
-                    "0 to 1000\n", name, s);
-            return false;
-        }
-    }
-    return true;
-}
-
 static int
 host_set_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED, char *argv[])
 {
     struct limits l = { .host = argv[0] };
-    if (!limit_opt(ctx, "max-migrations", &l.max)
-        || !limit_opt(ctx, "max-storage-migrations", &l.max_storage)) {
+    if (!number_opt(ctx, "host set", "max-migrations", 0, 1000, &l.max)
+        || !number_opt(ctx, "host set", "max-storage-migrations", 0, 1000,
+                       &l.max_storage)) {
         return VMROAM_EXIT_BAD_INPUT;
     }
     if (l.max < 0 && l.max_storage < 0) {
@@ -643,7 +656,8 @@ host_set_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED, char *argv[])
 
 const struct vmroam_command vmroam_migrate_commands[] = {
     {"migrate", "VM (--to HOST | --best) [--storage copy|shared] "
-     "[--bandwidth MIBPS] [--switchover resume|completion] [--wait]",
+     "[--bandwidth MIBPS] [--max-downtime MS] "
+     "[--switchover resume|completion] [--wait]",
      "live-migrate a VM to a host on any subnet; --cancel ID to cancel one",
      0, 1, migrate_cmd},
     {"migrations", "[--watch] [--format table|json]",

@@ -100,8 +100,9 @@ usage(FILE *stream, const char *group)
 "  -o, --output FILE  write exported data to FILE\n"
 "  --vsid, --vm, --mac, --address, --host, --footprint, --gateway,\n"
 "  --reserve, --count, --owner, --ttl, --description, --to, --best,\n"
-"  --storage, --bandwidth, --switchover, --cancel, --watch, --range,\n"
-"  --max-migrations, --max-storage-migrations: see each command\n"
+"  --storage, --bandwidth, --max-downtime, --switchover, --cancel,\n"
+"  --watch, --range, --max-migrations, --max-storage-migrations:\n"
+"                     see each command\n"
 "  -v, --verbose      list every change; log debug messages\n"
 "  -h, --help         this help; \"vmroam COMMAND --help\" for one command\n"
 "\n"
@@ -174,6 +175,7 @@ parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
         {"max-migrations", required_argument, NULL, OPT_COMMAND},
         {"max-storage-migrations", required_argument, NULL, OPT_COMMAND},
         {"bandwidth", required_argument, NULL, OPT_COMMAND},
+        {"max-downtime", required_argument, NULL, OPT_COMMAND},
         {"switchover", required_argument, NULL, OPT_COMMAND},
         {"range", required_argument, NULL, OPT_RANGE},
         {"best", no_argument, NULL, OPT_COMMAND},

@@ -60,6 +60,7 @@ struct config {
     char *libvirt;              /* Local hypervisor, or NULL for none. */
     char *libvirt_peer_uri;     /* How peers' libvirtd reach it. */
     char *migration_ports;      /* "MIN-MAX" its hypervisor receives on. */
+    int max_downtime_ms;        /* Unless a migration says otherwise. */
     struct overlay_bridge_cfg bridge;
 };
 
@@ -132,8 +133,11 @@ usage(void)
 "  --migration-ports MIN-MAX  the ports libvirt receives migrations on\n"
 "                         (qemu.conf migration_port_min/max, default\n"
 "                         " MIGR_PORTS_DEFAULT "): sources cut their\n"
-"                         connections to them when aborting\n",
-           program_name, program_name, ovs_rundir());
+"                         connections to them when aborting\n"
+"  --max-downtime MS      the pause migrations from here aim at, unless\n"
+"                         one says otherwise (default %d)\n",
+           program_name, program_name, ovs_rundir(),
+           MIGR_MAX_DOWNTIME_DEFAULT);
     daemon_usage();
     vlog_usage();
     printf("  -h, --help             display this help message\n");
@@ -161,6 +165,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         OPT_CHASSIS = UCHAR_MAX + 1, OPT_DB, OPT_OVS_DB, OPT_OFCTL, OPT_PA,
         OPT_UNDERLAY_DEV, OPT_UPLINK, OPT_BRIDGE, OPT_DATAPATH_TYPE,
         OPT_UNIXCTL, OPT_LIBVIRT, OPT_LIBVIRT_PEER_URI, OPT_MIGRATION_PORTS,
+        OPT_MAX_DOWNTIME,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -178,6 +183,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         {"libvirt", required_argument, NULL, OPT_LIBVIRT},
         {"libvirt-peer-uri", required_argument, NULL, OPT_LIBVIRT_PEER_URI},
         {"migration-ports", required_argument, NULL, OPT_MIGRATION_PORTS},
+        {"max-downtime", required_argument, NULL, OPT_MAX_DOWNTIME},
         {"help", no_argument, NULL, 'h'},
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
@@ -186,6 +192,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
     char *short_options = ovs_cmdl_long_options_to_short_options(long_options);
 
     cfg->bridge.bridge = "br-int";
+    cfg->max_downtime_ms = MIGR_MAX_DOWNTIME_DEFAULT;
     cfg->bridge.datapath_type = "netdev";
     for (;;) {
         int c = getopt_long(argc, argv, short_options, long_options, NULL);
@@ -223,6 +230,14 @@ parse_options(int argc, char *argv[], struct config *cfg)
             cfg->migration_ports = xstrdup(optarg);
             break;
         }
+        case OPT_MAX_DOWNTIME:
+            if (!str_to_int(optarg, 10, &cfg->max_downtime_ms)
+                || cfg->max_downtime_ms < 1
+                || cfg->max_downtime_ms > 600000) {
+                ovs_fatal(0, "--max-downtime: %s is not a number of ms from "
+                          "1 to 600000", optarg);
+            }
+            break;
         case 'h':
             usage();
             OVS_NOT_REACHED();
@@ -814,7 +829,7 @@ main(int argc, char *argv[])
         }
     }
     a.migrations = migr_executor_create(a.cfg.chassis, a.hypervisor,
-                                         a.records);
+                                         a.records, a.cfg.max_downtime_ms);
     policy_init(&a.policy);
     hmap_init(&a.desired);
     sset_init(&a.bound);

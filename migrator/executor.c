@@ -44,17 +44,19 @@ struct migr_executor {
     char *chassis;
     struct migr_backend *backend;   /* May be NULL: no hypervisor. */
     struct ovsdb_idl_index *records;    /* Lookup records by VM. */
+    int max_downtime_ms;        /* Unless a migration says otherwise. */
     struct hmap jobs;
 };
 
 struct migr_executor *
 migr_executor_create(const char *chassis, struct migr_backend *backend,
-                     struct ovsdb_idl_index *records)
+                     struct ovsdb_idl_index *records, int max_downtime_ms)
 {
     struct migr_executor *ex = xzalloc(sizeof *ex);
     ex->chassis = xstrdup(chassis);
     ex->backend = backend;
     ex->records = records;
+    ex->max_downtime_ms = max_downtime_ms;
     hmap_init(&ex->jobs);
     return ex;
 }
@@ -299,7 +301,8 @@ run_preparing(struct migr_executor *ex, struct ovsdb_idl *idl,
         .dest_port_min = port_min,
         .dest_port_max = port_max,
         .copy_storage = flags_of(m).copy_storage,
-        .max_downtime_ms = smap_get_int(&m->options, "max-downtime-ms", 300),
+        .max_downtime_ms = smap_get_int(&m->options, "max-downtime-ms",
+                                        ex->max_downtime_ms),
         .bandwidth_mibps = smap_get_int(&m->options, "bandwidth", 0),
     };
     char *error = NULL;

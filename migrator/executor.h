@@ -20,10 +20,17 @@ struct ovsdb_idl;
 struct ovsdb_idl_index;
 struct ovsdb_idl_txn;
 
-/* 'records' is the lookup records by VM: policy_db_index_records(). */
+/* The pause a migration aims at unless its host or itself says otherwise
+ * (libvirt's maximum downtime, ms). */
+#define MIGR_MAX_DOWNTIME_DEFAULT 300
+
+/* 'records' is the lookup records by VM: policy_db_index_records().  A
+ * migration from here without a "max-downtime-ms" option of its own aims
+ * at 'max_downtime_ms'. */
 struct migr_executor *migr_executor_create(const char *chassis,
                                            struct migr_backend *,
-                                           struct ovsdb_idl_index *records);
+                                           struct ovsdb_idl_index *records,
+                                           int max_downtime_ms);
 void migr_executor_destroy(struct migr_executor *);
 
 void migr_executor_run(struct migr_executor *, struct ovsdb_idl *,

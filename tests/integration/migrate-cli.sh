@@ -28,11 +28,22 @@ check_status "an unknown host: exit 2" 2 vmroam migrate web-1 --to hv9
 check_status "to the host it runs on: exit 2" 2 vmroam migrate web-1 --to hv1
 check_status "to a host that is down: exit 1" 1 vmroam migrate web-1 --to hv5
 check_status "bad --storage: exit 2" 2 vmroam migrate web-1 --to hv3 --storage sometimes
+check_status "--max-downtime 0: exit 2" 2 vmroam migrate web-1 --to hv3 --max-downtime 0
+check_output "names the option and the range" "$T/err" \
+    "vmroam migrate: --max-downtime: 0 is not a number from 1 to 600000"
+check_status "--bandwidth fast: exit 2" 2 vmroam migrate web-1 --to hv3 --bandwidth fast
+check_output "names the option" "$T/err" "vmroam migrate: --bandwidth: fast is not a number"
 check_status "to an older QEMU: refused up front, exit 1" 1 vmroam migrate web-1 --to hv2
 check_output "with the reason" "$T/err" \
     "hv2 runs qemu 7.1.0, older than 7.2.0 on hv1: a VM never moves to an older host"
-check "to the same version: queued" vmroam migrate web-1 --to hv3
+check "to the same version: queued" vmroam migrate web-1 --to hv3 --max-downtime 500 --bandwidth 64
 check_output "the queue confirms it" "$T/out" "queued: web-1 from hv1 to hv3 (storage shared)"
+options_of() {  # options_of VM: the options of VM's Migration row, as JSON
+    ovsdb-client query "$DB" "[\"vmroam\", {\"op\": \"select\", \"table\": \"Migration\", \"where\": [[\"vm\", \"==\", \"$1\"]], \"columns\": [\"options\"]}]"
+}
+options_of web-1 >"$T/options"
+check_output "the row holds the downtime target" "$T/options" '["max-downtime-ms","500"]'
+check_output "and the bandwidth cap" "$T/options" '["bandwidth","64"]'
 check_status "a VM already migrating: exit 1" 1 vmroam migrate web-1 --to hv4
 check "to a newer QEMU: queued" vmroam migrate web-3 --to hv4 --storage copy
 
