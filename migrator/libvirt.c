@@ -26,7 +26,8 @@ struct libvirt {
 };
 
 /* A migration job.  Three threads share it: the migrate call blocks in one
- * until libvirt is done; a monitor thread reads the job's progress, watches
+ * until libvirt is done, which then reads the final statistics from the
+ * destination; a monitor thread reads the job's progress, watches
  * the VM resume on the destination and carries out an abort, each of which
  * can block for as long as QEMU or a peer does not answer; the agent's
  * main loop only reads what they found, so it never waits on libvirt. */
@@ -52,7 +53,6 @@ struct migr_job {
     bool abort_requested OVS_GUARDED;
     struct migr_status last OVS_GUARDED;    /* Progress seen so far. */
     unsigned int dest_looks OVS_GUARDED;    /* Monitor's calls there. */
-    bool completed_stats;       /* Main loop only. */
     bool cutting;               /* Main loop only: aborted over a broken
                                  * path, so its connections go. */
     struct latch latch;         /* Set when the migrate call returns. */
@@ -104,6 +104,42 @@ failure(struct migr_job *job)
     return error;
 }
 
+static uint64_t
+param(virTypedParameterPtr params, int n, const char *name)
+{
+    unsigned long long v = 0;
+    return virTypedParamsGetULLong(params, n, name, &v) == 1 ? v : 0;
+}
+
+/* After success the source domain is gone; the destination keeps the
+ * completed job's statistics, downtime included. */
+static void
+read_completed_stats(struct migr_job *job, struct migr_status *st)
+{
+    virConnectPtr dest = virConnectOpen(job->dest_uri);
+    virDomainPtr dom = dest ? virDomainLookupByName(dest, job->vm) : NULL;
+    virTypedParameterPtr params = NULL;
+    int n = 0, type;
+    if (dom && !virDomainGetJobStats(dom, &type, &params, &n,
+                                     VIR_DOMAIN_JOB_STATS_COMPLETED)) {
+        st->downtime_ms = param(params, n, VIR_DOMAIN_JOB_DOWNTIME);
+        uint64_t total = param(params, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
+        if (total) {
+            st->processed = st->total = total;
+            st->remaining = 0;
+        }
+        uint64_t iteration = param(params, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
+        st->iteration = iteration ? iteration : st->iteration;
+        virTypedParamsFree(params, n);
+    }
+    if (dom) {
+        virDomainFree(dom);
+    }
+    if (dest) {
+        virConnectClose(dest);
+    }
+}
+
 static void *
 migrate_thread(void *job_)
 {
@@ -140,19 +176,23 @@ migrate_thread(void *job_)
     free(migrate_uri);
 
     ovs_mutex_lock(&job->mutex);
+    struct migr_status st = job->last;
+    ovs_mutex_unlock(&job->mutex);
+    if (!ret) {
+        read_completed_stats(job, &st);
+    }
+
+    ovs_mutex_lock(&job->mutex);
+    if (!ret) {
+        st.resumed_on_destination |= job->last.resumed_on_destination;
+        job->last = st;
+    }
     job->done = true;
     job->ok = !ret;
     job->error = error;
     ovs_mutex_unlock(&job->mutex);
     latch_set(&job->latch);
     return NULL;
-}
-
-static uint64_t
-param(virTypedParameterPtr params, int n, const char *name)
-{
-    unsigned long long v = 0;
-    return virTypedParamsGetULLong(params, n, name, &v) == 1 ? v : 0;
 }
 
 /* Reads the running job's statistics into 'st'; returns false if there
@@ -179,35 +219,6 @@ read_stats(struct migr_job *job, struct migr_status *st)
                            && disk_done < disk_total && !mem_done);
     virTypedParamsFree(params, n);
     return true;
-}
-
-/* After success the source domain is gone; the destination keeps the
- * completed job's statistics, downtime included. */
-static void
-read_completed_stats(struct migr_job *job, struct migr_status *st)
-{
-    virConnectPtr dest = virConnectOpen(job->dest_uri);
-    virDomainPtr dom = dest ? virDomainLookupByName(dest, job->vm) : NULL;
-    virTypedParameterPtr params = NULL;
-    int n = 0, type;
-    if (dom && !virDomainGetJobStats(dom, &type, &params, &n,
-                                     VIR_DOMAIN_JOB_STATS_COMPLETED)) {
-        st->downtime_ms = param(params, n, VIR_DOMAIN_JOB_DOWNTIME);
-        uint64_t total = param(params, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
-        if (total) {
-            st->processed = st->total = total;
-            st->remaining = 0;
-        }
-        uint64_t iteration = param(params, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
-        st->iteration = iteration ? iteration : st->iteration;
-        virTypedParamsFree(params, n);
-    }
-    if (dom) {
-        virDomainFree(dom);
-    }
-    if (dest) {
-        virConnectClose(dest);
-    }
 }
 
 /* True once the VM runs on the destination: libvirt's API call returns
@@ -287,7 +298,7 @@ monitor_thread(void *job_)
 
         ovs_mutex_lock(&job->mutex);
         if (!job->done) {
-            /* Once it is done, the main loop owns 'last'. */
+            /* Once it is done, 'last' holds the final statistics. */
             if (have_stats) {
                 st.resumed_on_destination = job->last.resumed_on_destination;
                 job->last = st;
@@ -383,13 +394,6 @@ lv_poll(struct migr_job *job, struct migr_status *st)
 
     if (!done && job->cutting) {
         cut_connections(job);
-    }
-    if (done && ok && !job->completed_stats) {
-        read_completed_stats(job, st);
-        job->completed_stats = true;
-        ovs_mutex_lock(&job->mutex);
-        job->last = *st;
-        ovs_mutex_unlock(&job->mutex);
     }
     st->result = (!done ? MIGR_JOB_RUNNING
                   : ok ? MIGR_JOB_SUCCEEDED : MIGR_JOB_FAILED);
