@@ -34,7 +34,10 @@ static int
 host_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
               char *argv[] OVS_UNUSED)
 {
-    struct policy_db *db = vmroam_connect(ctx);
+    static const struct ovsdb_idl_table_class *const tables[] = {
+        &vmroamrec_table_chassis, NULL,
+    };
+    struct policy_db *db = vmroam_connect_tables(ctx, tables);
     if (!db) {
         return VMROAM_EXIT_FAILURE;
     }

@@ -134,6 +134,13 @@ number_opt(const struct vmroam_ctx *ctx, const char *command,
     return true;
 }
 
+/* What the migration commands read and write: never the lookup records,
+ * of which there may be a million. */
+static const struct ovsdb_idl_table_class *const migration_tables[] = {
+    &vmroamrec_table_migration, &vmroamrec_table_vm, &vmroamrec_table_chassis,
+    NULL,
+};
+
 /* A migration request, checked and queued in one transaction. */
 struct request {
     const struct vmroam_ctx *ctx;
@@ -375,7 +382,7 @@ build_cancel(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn OVS_UNUSED,
 static int
 cancel_migration(const struct vmroam_ctx *ctx, const char *id)
 {
-    struct policy_db *db = vmroam_connect(ctx);
+    struct policy_db *db = vmroam_connect_tables(ctx, migration_tables);
     if (!db) {
         return VMROAM_EXIT_FAILURE;
     }
@@ -442,7 +449,7 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
         return VMROAM_EXIT_BAD_INPUT;
     }
 
-    struct policy_db *db = vmroam_connect(ctx);
+    struct policy_db *db = vmroam_connect_tables(ctx, migration_tables);
     if (!db) {
         return VMROAM_EXIT_FAILURE;
     }
@@ -562,7 +569,7 @@ static int
 migrations_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
                char *argv[] OVS_UNUSED)
 {
-    struct policy_db *db = vmroam_connect(ctx);
+    struct policy_db *db = vmroam_connect_tables(ctx, migration_tables);
     if (!db) {
         return VMROAM_EXIT_FAILURE;
     }
@@ -633,7 +640,7 @@ host_set_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED, char *argv[])
                 "--max-storage-migrations N\n");
         return VMROAM_EXIT_BAD_INPUT;
     }
-    struct policy_db *db = vmroam_connect(ctx);
+    struct policy_db *db = vmroam_connect_tables(ctx, migration_tables);
     if (!db) {
         return VMROAM_EXIT_FAILURE;
     }

@@ -23,17 +23,26 @@ static const struct vmroam_command *const command_groups[] = {
     vmroam_migrate_commands,
 };
 
+/* Connects to the database, replicating only 'tables' (a null-terminated
+ * list) if nonnull; says why on failure. */
 struct policy_db *
-vmroam_connect(const struct vmroam_ctx *ctx)
+vmroam_connect_tables(const struct vmroam_ctx *ctx,
+                      const struct ovsdb_idl_table_class *const *tables)
 {
     char *error = NULL;
     struct policy_db *db = policy_db_connect(ctx->db_remote, ctx->timeout_ms,
-                                             &error);
+                                             tables, &error);
     if (!db) {
         fprintf(stderr, "vmroam: %s\n", error);
         free(error);
     }
     return db;
+}
+
+struct policy_db *
+vmroam_connect(const struct vmroam_ctx *ctx)
+{
+    return vmroam_connect_tables(ctx, NULL);
 }
 
 /* Prints 'table' as --format asks and frees it. */

@@ -13,6 +13,7 @@
 #include "smap.h"
 #include "svec.h"
 
+struct ovsdb_idl_table_class;
 struct table;
 
 enum {
@@ -55,6 +56,9 @@ extern const struct vmroam_command vmroam_host_commands[];
 extern const struct vmroam_command vmroam_migrate_commands[];
 
 struct policy_db *vmroam_connect(const struct vmroam_ctx *);
+struct policy_db *vmroam_connect_tables(
+    const struct vmroam_ctx *,
+    const struct ovsdb_idl_table_class *const *tables);
 void vmroam_print_table(const struct vmroam_ctx *, struct table *);
 
 /* Paths of the embedded database for 'ctx'. */

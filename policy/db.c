@@ -50,11 +50,22 @@ wait_for_change(struct ovsdb_idl *idl, unsigned int seqno,
     }
 }
 
+/* Connects to the vmroam database at 'remote' and waits for its contents.
+ * 'tables', if nonnull, is a null-terminated list of the only tables to
+ * replicate: a client about migrations need not load a million lookup
+ * records. */
 struct policy_db *
-policy_db_connect(const char *remote, int timeout_ms, char **errorp)
+policy_db_connect(const char *remote, int timeout_ms,
+                  const struct ovsdb_idl_table_class *const *tables,
+                  char **errorp)
 {
     struct policy_db *db = xmalloc(sizeof *db);
-    db->idl = ovsdb_idl_create(remote, &vmroamrec_idl_class, true, true);
+    db->idl = ovsdb_idl_create(remote, &vmroamrec_idl_class, !tables, true);
+    for (; tables && *tables; tables++) {
+        for (size_t i = 0; i < (*tables)->n_columns; i++) {
+            ovsdb_idl_add_column(db->idl, &(*tables)->columns[i]);
+        }
+    }
     db->remote = xstrdup(remote);
     db->timeout_ms = timeout_ms;
     ovsdb_idl_set_leader_only(db->idl, true);

@@ -16,6 +16,7 @@
 
 struct ovsdb_idl;
 struct ovsdb_idl_index;
+struct ovsdb_idl_table_class;
 struct ovsdb_idl_txn;
 struct vmroamrec_chassis;
 struct vmroamrec_lookup_record;
@@ -33,8 +34,9 @@ struct policy_db {
     int timeout_ms;
 };
 
-struct policy_db *policy_db_connect(const char *remote, int timeout_ms,
-                                    char **errorp);
+struct policy_db *policy_db_connect(
+    const char *remote, int timeout_ms,
+    const struct ovsdb_idl_table_class *const *tables, char **errorp);
 void policy_db_close(struct policy_db *);
 
 void policy_db_alert_policy_only(struct ovsdb_idl *);

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Policy figures: time and peak RSS to validate and to apply generated
 # policies of 100k and 1M lookup records (into a fresh embedded database),
-# the database server's RSS afterwards, and the latency of an apply that
-# changes one record (which bumps the generation) at each size.
+# the database server's RSS afterwards, the latency of an apply that
+# changes one record (which bumps the generation), and of two commands
+# that read no lookup record, at each size.
 #
 #   SIZES="100000 1000000"   the policy sizes to run
 set -u
@@ -31,6 +32,9 @@ for n in ${SIZES:-100000 1000000}; do
         "$(echo "$rss / 1024" | bc -l)"
     LABEL="re-apply (no change)" measure "$VMROAM" $S policy apply "$T/p.json"
     LABEL="apply one changed record" measure "$VMROAM" $S policy apply "$T/p1.json"
+    # Commands that read no lookup record must not pay for them.
+    LABEL="migrations" measure "$VMROAM" $S migrations
+    LABEL="host list" measure "$VMROAM" $S host list
     "$VMROAM" $S db stop >/dev/null
     rm -rf "$T/db-$n"
 done
