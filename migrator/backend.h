@@ -55,6 +55,9 @@ struct migr_backend_class {
     struct migr_job *(*start)(void *backend, const struct migr_spec *,
                               char **errorp);
     void (*poll)(struct migr_job *, struct migr_status *);
+    /* Called on every pass of the agent's main loop, even while the
+     * database is not answering: what a job needs done at once. */
+    void (*run)(struct migr_job *);
     /* 'path_broken': the way to the destination is down, so the data
      * connections are cut rather than left to stall the abort. */
     void (*abort)(struct migr_job *, bool path_broken);

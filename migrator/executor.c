@@ -554,6 +554,12 @@ void
 migr_executor_run(struct migr_executor *ex, struct ovsdb_idl *idl,
                   struct ovsdb_idl_txn *txn, const char *underlay_link)
 {
+    struct job *j;
+    HMAP_FOR_EACH (j, node, &ex->jobs) {
+        if (j->job) {
+            ex->backend->class->run(j->job);
+        }
+    }
     if (!txn) {
         /* The last transaction is still on its way: decide nothing from a
          * view it is about to change. */
@@ -570,7 +576,6 @@ migr_executor_run(struct migr_executor *ex, struct ovsdb_idl *idl,
     }
 
     /* Forget jobs whose migration ended or vanished. */
-    struct job *j;
     HMAP_FOR_EACH_SAFE (j, node, &ex->jobs) {
         const struct vmroamrec_migration *row
             = vmroamrec_migration_get_for_uuid(idl, &j->row);

@@ -391,13 +391,21 @@ lv_poll(struct migr_job *job, struct migr_status *st)
     char *error = nullable_xstrdup(job->error);
     *st = job->last;
     ovs_mutex_unlock(&job->mutex);
+    st->result = (!done ? MIGR_JOB_RUNNING
+                  : ok ? MIGR_JOB_SUCCEEDED : MIGR_JOB_FAILED);
+    st->error = error;
+}
+
+static void
+lv_run(struct migr_job *job)
+{
+    ovs_mutex_lock(&job->mutex);
+    bool done = job->done;
+    ovs_mutex_unlock(&job->mutex);
 
     if (!done && job->cutting) {
         cut_connections(job);
     }
-    st->result = (!done ? MIGR_JOB_RUNNING
-                  : ok ? MIGR_JOB_SUCCEEDED : MIGR_JOB_FAILED);
-    st->error = error;
 }
 
 static void
@@ -496,7 +504,7 @@ lv_versions(void *lv_, struct smap *versions)
 }
 
 static const struct migr_backend_class libvirt_class = {
-    "libvirt", lv_start, lv_poll, lv_abort, lv_wait, lv_destroy,
+    "libvirt", lv_start, lv_poll, lv_run, lv_abort, lv_wait, lv_destroy,
     lv_recover, lv_versions,
 };
 
