@@ -362,15 +362,23 @@ check "lab up: 3 hosts with libvirtd, QEMU guests a1 (hv1) and a3 (hv2)" lab up
 [ $N_FAIL = 0 ] || finish
 : >"$T/table"
 
-# link_cut TITLE VM PHASE DESTINATION-CHOICES MIGRATE-OPTIONS...: the
-# destination's uplink cut once VM's migration is in PHASE.
-link_cut() {
+# launch TITLE VM PHASE DESTINATION-CHOICES MIGRATE-OPTIONS...: a case
+# begins with VM migrating to the first of DESTINATION-CHOICES it does not
+# run on, and waits until the migration (ID) is in PHASE.
+launch() {
     local title=$1 vm=$2 phase=$3 choices=$4
     shift 4
     SRC=$(lab vmhost $vm) DST=$(to $vm $choices)
     begin "$title" $vm
-    id=$(migrate $vm --to $DST --bandwidth 8 "$@")
+    id=$(migrate $vm --to $DST "$@")
     expect phase "$vm -> $DST reaches the $phase phase" at_phase "$id" $phase
+}
+
+# link_cut TITLE VM PHASE DESTINATION-CHOICES MIGRATE-OPTIONS...: the
+# destination's uplink cut once VM's migration is in PHASE.
+link_cut() {
+    launch "$@" --bandwidth 8
+    local vm=$2
     expect inject "cut $DST's uplink" cut_link $DST
     expect seen "$DST's Chassis row says its underlay is down" wait_underlay $DST down 5
     expect rollback "the migration fails while the link is down" wait_state "$id" failed 10
@@ -386,10 +394,8 @@ wanted 2 && link_cut "2 destination underlay cut, memory copy" a1 memory \
     "hv3 hv2"
 
 if wanted 3; then
-    SRC=$(lab vmhost a1) DST=$(to a1 hv3 hv2)
-    begin "3 destination libvirtd killed, memory copy" a1
-    id=$(migrate a1 --to $DST --bandwidth 8)
-    expect phase "a1 -> $DST reaches the memory phase" at_phase "$id" memory
+    launch "3 destination libvirtd killed, memory copy" a1 memory "hv3 hv2" \
+        --bandwidth 8
     expect inject "kill $DST's libvirtd" lab stop $DST libvirtd --kill
     expect rollback "the migration fails" wait_state "$id" failed 30
     expect heart "a1 runs on while $DST's libvirtd is dead" heart_beats a1
@@ -398,10 +404,8 @@ if wanted 3; then
 fi
 
 if wanted 4; then
-    SRC=$(lab vmhost a1) DST=$(to a1 hv3 hv2)
-    begin "4 destination vmroamd killed, memory copy" a1
-    id=$(migrate a1 --to $DST --bandwidth 16)
-    expect phase "a1 -> $DST reaches the memory phase" at_phase "$id" memory
+    launch "4 destination vmroamd killed, memory copy" a1 memory "hv3 hv2" \
+        --bandwidth 16
     expect inject "kill $DST's vmroamd" lab stop $DST vmroamd --kill
     uncap $SRC a1
     expect final "the migration ends without $DST's agent" wait_final "$id" 60
@@ -410,10 +414,8 @@ if wanted 4; then
 fi
 
 if wanted 5; then
-    SRC=$(lab vmhost a1) DST=$(to a1 hv1 hv3)
-    begin "5 source vmroamd restarted, memory copy" a1
-    id=$(migrate a1 --to $DST --bandwidth 16)
-    expect phase "a1 -> $DST reaches the memory phase" at_phase "$id" memory
+    launch "5 source vmroamd restarted, memory copy" a1 memory "hv1 hv3" \
+        --bandwidth 16
     expect inject "restart $SRC's vmroamd" lab restart $SRC vmroamd
     uncap $SRC a1
     expect final "the restarted agent ends the migration" wait_final "$id" 60
@@ -429,10 +431,8 @@ if wanted 5; then
 fi
 
 if wanted 6; then
-    SRC=$(lab vmhost a3) DST=$(to a3 hv1 hv3)
-    begin "6 vmroam database restarted, memory copy" a3
-    id=$(migrate a3 --to $DST --storage copy --bandwidth 16)
-    expect phase "a3 -> $DST (storage copy) reaches the memory phase" at_phase "$id" memory
+    launch "6 vmroam database restarted, memory copy" a3 memory "hv1 hv3" \
+        --storage copy --bandwidth 16
     expect inject "restart the vmroam database" db_restart
     uncap $SRC a3
     verify "$id" done $DST
@@ -464,20 +464,15 @@ if wanted 7b; then
 fi
 
 if wanted 7c; then
-    SRC=$(lab vmhost a3) DST=$(to a3 hv2 hv3)
-    begin "7c cancel, storage copy" a3
-    id=$(migrate a3 --to $DST --storage copy --bandwidth 8)
-    expect phase "a3 -> $DST (storage copy) reaches the storage phase" at_phase "$id" storage
+    launch "7c cancel, storage copy" a3 storage "hv2 hv3" \
+        --storage copy --bandwidth 8
     expect inject "cancel it" vmroam migrate --cancel "$id"
     expect ends "it ends within 10 s" wait_state "$id" cancelled 10
     verify "$id" cancelled "$SRC" "cancelled by the operator"
 fi
 
 if wanted 7d; then
-    SRC=$(lab vmhost a1) DST=$(to a1 hv2 hv3)
-    begin "7d cancel, memory copy" a1
-    id=$(migrate a1 --to $DST --bandwidth 8)
-    expect phase "a1 -> $DST reaches the memory phase" at_phase "$id" memory
+    launch "7d cancel, memory copy" a1 memory "hv2 hv3" --bandwidth 8
     expect inject "cancel it" vmroam migrate --cancel "$id"
     expect ends "it ends within 10 s" wait_state "$id" cancelled 10
     verify "$id" cancelled "$SRC" "cancelled by the operator"
