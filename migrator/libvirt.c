@@ -260,12 +260,13 @@ cut_connections(struct migr_job *job)
     }
 }
 
+/* Asks libvirt to abort the migration job of 'vm', whose domain is 'dom'. */
 static void
-abort_job(struct migr_job *job)
+abort_job(virDomainPtr dom, const char *vm)
 {
-    if (virDomainAbortJob(job->mon_dom)) {
+    if (virDomainAbortJob(dom)) {
         char *error = last_error("abort");
-        VLOG_WARN("%s: %s", job->vm, error);
+        VLOG_WARN("%s: %s", vm, error);
         free(error);
     }
 }
@@ -285,7 +286,7 @@ monitor_thread(void *job_)
             return NULL;
         }
         if (abort && !aborted) {
-            abort_job(job);
+            abort_job(job->mon_dom, job->vm);
             aborted = true;
         }
 
@@ -468,11 +469,7 @@ lv_recover(void *lv_, const char *vm)
     if (!virDomainGetJobInfo(dom, &info) && info.type != VIR_DOMAIN_JOB_NONE) {
         VLOG_WARN("%s: aborting the migration job an earlier agent started",
                   vm);
-        if (virDomainAbortJob(dom)) {
-            char *error = last_error(vm);
-            VLOG_WARN("%s", error);
-            free(error);
-        }
+        abort_job(dom, vm);
         long long int deadline = time_msec() + RECOVER_TIMEOUT_MS;
         while (time_msec() < deadline && !virDomainGetJobInfo(dom, &info)
                && info.type != VIR_DOMAIN_JOB_NONE) {
