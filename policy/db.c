@@ -505,9 +505,13 @@ policy_db_transact(struct policy_db *db, policy_db_build_func *build,
             status = TXN_TRY_AGAIN;
         }
         if (status == TXN_INCOMPLETE) {
-            *errorp = xasprintf("%s: the database did not commit the "
-                                "transaction in %d ms; nothing was changed",
-                                db->remote, db->timeout_ms);
+            /* It was sent: the database may still commit it. */
+            *errorp = xasprintf("%s: the database did not answer within "
+                                "%d ms, so whether it committed the change "
+                                "is unknown; read it back (e.g. \"vmroam "
+                                "policy diff FILE\", \"vmroam migrations\") "
+                                "before trying again", db->remote,
+                                db->timeout_ms);
         } else if (status != TXN_SUCCESS && status != TXN_UNCHANGED
                    && status != TXN_TRY_AGAIN) {
             *errorp = xasprintf("%s: transaction failed: %s (%s)",
