@@ -13,6 +13,7 @@
 #include "cmd/vmroam.h"
 #include "migrator/fsm.h"
 #include "migrator/row.h"
+#include "migrator/storage.h"
 #include "migrator/version.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
@@ -184,6 +185,9 @@ build_migrate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
         r->status = VMROAM_EXIT_FAILURE;
         return false;
     }
+    /* Two requests for one VM at once: both write its migration column,
+     * so the later commit fails, is rebuilt and sees the first. */
+    vmroamrec_vm_verify_migration(vm);
     if (vm_is_migrating(idl, r->vm_name)) {
         r->error = xasprintf("VM %s is already being migrated (see vmroam "
                              "migrations)", r->vm_name);
@@ -237,6 +241,7 @@ build_migrate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
     vmroamrec_migration_set_best_host(m, !r->to);
     vmroamrec_migration_set_options(m, &options);
     vmroamrec_migration_set_state(m, "queued");
+    vmroamrec_vm_set_migration(vm, m);
     vmroamrec_migration_update_timestamps_setkey(m, "queued",
                                                  time_wall_msec());
     smap_destroy(&options);
@@ -425,7 +430,7 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
     }
     const char *to = smap_get(&ctx->opts, "to");
     bool best = smap_get_bool(&ctx->opts, "best", false);
-    const char *storage = smap_get_def(&ctx->opts, "storage", "shared");
+    const char *storage = smap_get_def(&ctx->opts, "storage", "auto");
     if (!!to == best) {
         fprintf(stderr, "vmroam migrate: give exactly one of --to HOST and "
                 "--best\n");
@@ -437,8 +442,9 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
                        &max_downtime)) {
         return VMROAM_EXIT_BAD_INPUT;
     }
-    if (strcmp(storage, "copy") && strcmp(storage, "shared")) {
-        fprintf(stderr, "vmroam migrate: --storage: %s is not copy or "
+    enum migr_storage_mode mode;
+    if (!migr_storage_mode_parse(storage, &mode)) {
+        fprintf(stderr, "vmroam migrate: --storage: %s is not auto, copy or "
                 "shared\n", storage);
         return VMROAM_EXIT_BAD_INPUT;
     }
@@ -540,8 +546,8 @@ list_migrations(const struct vmroam_ctx *ctx, struct ovsdb_idl *idl)
         add_cell(&t, xstrdup(m->vm));
         add_cell(&t, xstrdup(m->source));
         add_cell(&t, xstrdup(m->destination ? m->destination : "-"));
-        add_cell(&t, xstrdup(smap_get_def(&m->options, "storage",
-                                          "shared")));
+        add_cell(&t, xstrdup(m->storage ? m->storage
+                             : smap_get_def(&m->options, "storage", "auto")));
         add_cell(&t, xstrdup(m->state));
         add_cell(&t, xasprintf("%"PRId64"%%", m->progress));
         add_cell(&t, xasprintf("%"PRId64, migr_row_stat(m, "iteration")));
@@ -662,7 +668,7 @@ host_set_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED, char *argv[])
 }
 
 const struct vmroam_command vmroam_migrate_commands[] = {
-    {"migrate", "VM (--to HOST | --best) [--storage copy|shared] "
+    {"migrate", "VM (--to HOST | --best) [--storage auto|copy|shared] "
      "[--bandwidth MIBPS] [--max-downtime MS] "
      "[--switchover resume|completion] [--wait]",
      "live-migrate a VM to a host on any subnet; --cancel ID to cancel one",

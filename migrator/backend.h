@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 struct smap;
+struct sset;
 
 struct migr_spec {
     const char *vm;
@@ -66,6 +67,10 @@ struct migr_backend_class {
     /* Ends a migration job of 'vm' left by an earlier agent (rolling it
      * back if it still can be) and returns true if the VM runs here. */
     bool (*recover)(void *backend, const char *vm);
+    /* Adds the paths of 'vm''s disks that are files or devices on this
+     * host to 'paths' (network disks are shared by nature); returns an
+     * error or NULL.  May block on the hypervisor, briefly. */
+    char *(*disks)(void *backend, const char *vm, struct sset *paths);
     void (*versions)(void *backend, struct smap *);
 };
 

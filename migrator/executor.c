@@ -9,6 +9,7 @@
 #include "migrator/row.h"
 #include "migrator/schedule.h"
 #include "migrator/sockets.h"
+#include "migrator/storage.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
@@ -16,8 +17,10 @@
 #include "policy/db.h"
 #include "policy/vmroam-idl.h"
 #include "smap.h"
+#include "sset.h"
 #include "timeval.h"
 #include "util.h"
+#include "uuid.h"
 
 VLOG_DEFINE_THIS_MODULE(migr_executor);
 
@@ -38,6 +41,9 @@ struct job {
     char *abort_reason;         /* Why we aborted it, or NULL. */
     bool resumed;               /* The VM ran on the destination. */
     long long int next_progress;
+    struct sset probed;         /* Disks with our storage probe beside
+                                 * (an agent that restarts in between
+                                 * leaves these small files behind). */
 };
 
 struct migr_executor {
@@ -68,6 +74,8 @@ job_destroy(struct migr_executor *ex, struct job *j)
     if (j->job) {
         ex->backend->class->destroy(j->job);
     }
+    migr_storage_probe_remove(&j->probed);
+    sset_destroy(&j->probed);
     free(j->status.error);
     free(j->abort_reason);
     free(j);
@@ -106,17 +114,37 @@ get_job(struct migr_executor *ex, const struct uuid *row)
     if (!j) {
         j = xzalloc(sizeof *j);
         j->row = *row;
+        sset_init(&j->probed);
         hmap_insert(&ex->jobs, &j->node, uuid_hash(row));
     }
     return j;
+}
+
+/* What the operator asked for; rows of older clients said "shared" or
+ * "copy", and nothing meant "shared". */
+static enum migr_storage_mode
+storage_mode(const struct vmroamrec_migration *m)
+{
+    enum migr_storage_mode mode = MIGR_STORAGE_AUTO;
+    migr_storage_mode_parse(smap_get_def(&m->options, "storage", "auto"),
+                            &mode);
+    return mode;
+}
+
+/* Whether the disks are copied: as decided, or until then as the mode
+ * suggests (counting an undecided "auto" against the storage limits). */
+static bool
+copies_storage(const struct vmroamrec_migration *m)
+{
+    return (m->storage ? !strcmp(m->storage, "copy")
+            : storage_mode(m) != MIGR_STORAGE_SHARED);
 }
 
 static struct migr_flags
 flags_of(const struct vmroamrec_migration *m)
 {
     return (struct migr_flags) {
-        .copy_storage = !strcmp(smap_get_def(&m->options, "storage",
-                                             "shared"), "copy"),
+        .copy_storage = copies_storage(m),
         .cancel_requested = m->cancel_requested,
     };
 }
@@ -223,6 +251,88 @@ schedule(struct migr_executor *ex, struct ovsdb_idl *idl,
     free(hosts);
 }
 
+/* The destination's part of the storage proof: does this host see the
+ * disks the source probed? */
+static void
+check_probe(const struct vmroamrec_migration *m)
+{
+    struct sset disks = SSET_INITIALIZER(&disks);
+    char *token;
+    char *why = migr_storage_probe_decode(m->storage_probe, &token, &disks);
+    if (!why) {
+        why = migr_storage_probe_check(&disks, token);
+        free(token);
+    }
+    VLOG_INFO("migration of %s: storage %sshared with %s%s%s", m->vm,
+              why ? "not " : "", m->source, why ? ": " : "", why ? why : "");
+    vmroamrec_migration_set_storage_verdict(
+        m, why ? why : MIGR_STORAGE_SHARED_YES);
+    free(why);
+    sset_destroy(&disks);
+}
+
+/* The source's part of the storage proof: a fresh token beside each of the
+ * VM's disks, published in the row for the destination to look for.
+ * Returns false if the migration failed. */
+static bool
+publish_probe(struct migr_executor *ex, const struct vmroamrec_migration *m,
+              struct job *j)
+{
+    struct sset disks = SSET_INITIALIZER(&disks);
+    char *error = ex->backend->class->disks(ex->backend->data, m->vm,
+                                            &disks);
+    struct uuid token;
+    uuid_generate(&token);
+    char *token_s = xasprintf(UUID_FMT, UUID_ARGS(&token));
+    if (!error) {
+        error = migr_storage_probe_write(&disks, token_s);
+    }
+    if (!error) {
+        char *probe = migr_storage_probe_encode(token_s, &disks);
+        vmroamrec_migration_set_storage_probe(m, probe);
+        free(probe);
+        sset_swap(&j->probed, &disks);
+    } else if (storage_mode(m) == MIGR_STORAGE_SHARED) {
+        char *why = xasprintf("cannot prove the storage of %s shared: %s",
+                              m->vm, error);
+        fail(m, why);
+        free(why);
+    } else {
+        VLOG_WARN("migration of %s: copying its disks, since their sharing "
+                  "cannot be proved: %s", m->vm, error);
+        vmroamrec_migration_set_storage(m, "copy");
+    }
+    bool ok = !error || storage_mode(m) != MIGR_STORAGE_SHARED;
+    free(error);
+    free(token_s);
+    sset_destroy(&disks);
+    return ok;
+}
+
+/* Settles how the disks travel, from the destination's verdict; returns
+ * false if the migration failed. */
+static bool
+decide_storage(const struct vmroamrec_migration *m, struct job *j)
+{
+    if (m->storage) {
+        return true;
+    }
+    bool copy;
+    char *why = migr_storage_decide(storage_mode(m), m->vm, m->destination,
+                                    m->storage_verdict, &copy);
+    migr_storage_probe_remove(&j->probed);
+    sset_clear(&j->probed);
+    if (why) {
+        fail(m, why);
+        free(why);
+        return false;
+    }
+    VLOG_INFO("migration of %s: %s its disks", m->vm,
+              copy ? "copying" : "leaving in place (proven shared)");
+    vmroamrec_migration_set_storage(m, copy ? "copy" : "shared");
+    return true;
+}
+
 /* The destination's part: say when this host can receive. */
 static void
 prepare_incoming(struct migr_executor *ex, struct ovsdb_idl *idl,
@@ -239,6 +349,12 @@ prepare_incoming(struct migr_executor *ex, struct ovsdb_idl *idl,
                                : underlay_link && !strcmp(underlay_link,
                                                           "down")
                                ? "underlay link down" : "yes");
+        if (!strcmp(verdict, "yes") && !m->storage) {
+            if (!m->storage_probe) {
+                continue;       /* The source has yet to publish it. */
+            }
+            check_probe(m);
+        }
         vmroamrec_migration_update_external_ids_setkey(
             m, "destination-ready", verdict);
     }
@@ -255,6 +371,12 @@ run_preparing(struct migr_executor *ex, struct ovsdb_idl *idl,
     if (m->cancel_requested) {
         vmroamrec_migration_set_error(m, "cancelled by the operator");
         advance(m, MIGR_EV_CANCEL);
+        return;
+    }
+    if (!m->storage && storage_mode(m) == MIGR_STORAGE_COPY) {
+        vmroamrec_migration_set_storage(m, "copy");
+    } else if (!m->storage && !m->storage_probe
+               && !publish_probe(ex, m, j)) {
         return;
     }
     if (!ready) {
@@ -275,6 +397,9 @@ run_preparing(struct migr_executor *ex, struct ovsdb_idl *idl,
                               m->destination, ready);
         fail(m, why);
         free(why);
+        return;
+    }
+    if (!decide_storage(m, j)) {
         return;
     }
 

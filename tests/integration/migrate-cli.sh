@@ -37,7 +37,7 @@ check_status "to an older QEMU: refused up front, exit 1" 1 vmroam migrate web-1
 check_output "with the reason" "$T/err" \
     "hv2 runs qemu 7.1.0, older than 7.2.0 on hv1: a VM never moves to an older host"
 check "to the same version: queued" vmroam migrate web-1 --to hv3 --max-downtime 500 --bandwidth 64
-check_output "the queue confirms it" "$T/out" "queued: web-1 from hv1 to hv3 (storage shared)"
+check_output "the queue confirms it" "$T/out" "queued: web-1 from hv1 to hv3 (storage auto)"
 options_of() {  # options_of VM: the options of VM's Migration row, as JSON
     ovsdb-client query "$DB" "[\"vmroam\", {\"op\": \"select\", \"table\": \"Migration\", \"where\": [[\"vm\", \"==\", \"$1\"]], \"columns\": [\"options\"]}]"
 }
@@ -46,6 +46,7 @@ check_output "the row holds the downtime target" "$T/options" '["max-downtime-ms
 check_output "and the bandwidth cap" "$T/options" '["bandwidth","64"]'
 check_status "a VM already migrating: exit 1" 1 vmroam migrate web-1 --to hv4
 check "to a newer QEMU: queued" vmroam migrate web-3 --to hv4 --storage copy
+
 
 # --best: hv2 is older than hv4's 8.0.0; hv1 and hv3 too; hv5 is down.
 check_status "no host can take web-2 (all others older or down): exit 1" 1 \
@@ -70,4 +71,23 @@ id=$(vmroam migrations --format json | python3 -c 'import json,sys; d=json.load(
 check "cancel web-1's migration by id" vmroam migrate --cancel "$id"
 check_output "acknowledged" "$T/out" "cancel requested for migration $id of web-1"
 check_status "cancel an unknown id: exit 2" 2 vmroam migrate --cancel ffffffff
+# Four requests for one VM at once, for each of 8 VMs: one is queued, the
+# others refused, never two Migration rows for one VM.
+races() {
+    local i j ok rows bad=0
+    for i in $(seq 8); do
+        ovsdb-client transact "$DB" "[\"vmroam\", {\"op\": \"insert\", \"table\": \"VM\", \"row\": {\"name\": \"race-$i\", \"chassis\": \"hv1\"}}]" >/dev/null
+        for j in 1 2 3 4; do
+            vmroam migrate "race-$i" --to hv3 >"$T/race-$i-$j" 2>&1 &
+        done
+        wait
+        ok=$(grep -l "queued: race-$i" "$T"/race-$i-* | wc -l)
+        rows=$(ovsdb-client query "$DB" "[\"vmroam\", {\"op\": \"select\", \"table\": \"Migration\", \"where\": [[\"vm\", \"==\", \"race-$i\"]], \"columns\": [\"vm\"]}]" | grep -o '"vm"' | wc -l)
+        echo "race-$i: $ok queued, $rows rows"
+        [ "$ok" = 1 ] && [ "$rows" = 1 ] || bad=1
+        [ "$(grep -l "race-$i is already being migrated" "$T"/race-$i-* | wc -l)" = 3 ] || bad=1
+    done
+    return $bad
+}
+check "concurrent requests for one VM: one queued, the rest refused" races
 finish

@@ -10,6 +10,9 @@
 #   5  the source's vmroamd restarted during the memory copy
 #   6  the vmroam database restarted during the memory copy
 #   7  cancel while queued, preparing, copying storage, copying memory
+#   8  storage: a VM on a disk of its own host, migrated as "shared"
+#      (refused) and with the default (its disk copied); a VM on shared
+#      storage with the default (proven shared, left in place)
 #
 # After every case: the guest runs exactly once (one QEMU, one libvirt
 # domain, one br-int port, on one host; the other hosts clean), it never
@@ -185,6 +188,17 @@ for r in t['data']:
         print(r[c.index('state')] + '\t' + r[c.index('error')])" "$1"
 }
 state_of() { row "$1" | cut -f1; }
+# storage_is ID HOW: migration ID moved its disks HOW (copy or shared).
+storage_is() {
+    local how
+    how=$("$VMROAM" $DB --timeout 3 migrations --format json | python3 -c "
+import json, sys
+t = json.load(sys.stdin)
+c = t['headings']
+print([r[c.index('storage')] for r in t['data'] if r[c.index('id')] == sys.argv[1]][0])" "$1")
+    echo "storage: $how"
+    [ "$how" = "$2" ]
+}
 cause_of() { row "$1" | cut -f2; }
 # wait_state ID STATES SECS: until migration ID is in one of STATES (a
 # |-separated list); fails at once when it ends in another state.  The
@@ -476,6 +490,33 @@ if wanted 7d; then
     expect inject "cancel it" vmroam migrate --cancel "$id"
     expect ends "it ends within 10 s" wait_state "$id" cancelled 10
     verify "$id" cancelled "$SRC" "cancelled by the operator"
+fi
+
+# a3's disk is a file of its host's own (/var/lib/libvirt/images): the
+# destination has another file at that path, never the same disk.
+if wanted 8a; then
+    SRC=$(lab vmhost a3) DST=$(to a3 hv1 hv3)
+    begin "8a local disk, --storage shared" a3
+    id=$(migrate a3 --to $DST --storage shared)
+    verify "$id" failed "$SRC" "storage of a3 is not shared with $DST" \
+        "/var/lib/libvirt/images/a3.qcow2"
+fi
+
+if wanted 8b; then
+    SRC=$(lab vmhost a3) DST=$(to a3 hv1 hv3)
+    begin "8b local disk, default storage" a3
+    id=$(migrate a3 --to $DST)
+    verify "$id" done "$DST"
+    expect copied "its disk was copied" storage_is "$id" copy
+fi
+
+if wanted 8c; then
+    SRC=$(lab vmhost a1) DST=$(to a1 hv2 hv3)
+    begin "8c shared disk, default storage" a1
+    id=$(migrate a1 --to $DST)
+    verify "$id" done "$DST"
+    expect shared "its disk was proven shared and left in place" \
+        storage_is "$id" shared
 fi
 
 check "IPAM: lookup records and leases agree" vmroam ipam check
