@@ -51,7 +51,7 @@ CLI_SRCS := cmd/vmroam.c $(wildcard cmd/*-ctl.c)
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps check bench fuzz demo clean
+.PHONY: all deps check bench fuzz demo clean install uninstall
 all: $(BIN)/vmroam $(BIN)/vmroamd $(UNIT_BINS)
 
 deps:
@@ -147,6 +147,39 @@ fuzz: deps $(FUZZ_B)/fuzz-policy
 	    -timeout=10 -rss_limit_mb=2048 -artifact_prefix=$(FUZZ_B)/ \
 	    -dict=tests/fuzz/policy.dict $(FUZZ_ARGS) \
 	    $(FUZZ_B)/corpus tests/fuzz/corpus
+
+# "make install" puts the programs, manual pages and systemd units under
+# $(DESTDIR)$(PREFIX): vmroam in bin, the vmroamd daemon in sbin, the pages
+# in share/man/man8, the units in lib/systemd/system (with the installed
+# paths in them), and an example /etc/default/vmroamd unless there is one.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MAN8DIR ?= $(PREFIX)/share/man/man8
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+UNITS := vmroamd.service vmroam-db.service
+INSTALLED := $(BINDIR)/vmroam $(SBINDIR)/vmroamd $(MAN8DIR)/vmroam.8 \
+	     $(MAN8DIR)/vmroamd.8 $(UNITS:%=$(UNITDIR)/%)
+
+install: $(BIN)/vmroam $(BIN)/vmroamd
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MAN8DIR) \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/default
+	install -m 755 $(BIN)/vmroam $(DESTDIR)$(BINDIR)/vmroam
+	install -m 755 $(BIN)/vmroamd $(DESTDIR)$(SBINDIR)/vmroamd
+	install -m 644 cmd/vmroam.8 cmd/vmroamd.8 $(DESTDIR)$(MAN8DIR)
+	for u in $(UNITS); do \
+	    sed -e 's|@bindir@|$(BINDIR)|g' -e 's|@sbindir@|$(SBINDIR)|g' \
+	        cmd/$$u.in > $(DESTDIR)$(UNITDIR)/$$u && \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	test -e $(DESTDIR)$(SYSCONFDIR)/default/vmroamd || \
+	    install -m 644 cmd/vmroamd.default \
+	        $(DESTDIR)$(SYSCONFDIR)/default/vmroamd
+
+# Leaves /etc/default/vmroamd, which may hold the administrator's options.
+uninstall:
+	rm -f $(INSTALLED:%=$(DESTDIR)%)
 
 clean:
 	rm -rf build bin

@@ -5,7 +5,7 @@
  * the complete flow set the switch should hold.  It does no I/O, so it is
  * unit-tested without a switch; overlay/ofctrl installs its result.
  *
- * Tables (DESIGN.md, "The OpenFlow pipeline"):
+ * Tables (README.md, "The pipeline on br-int"):
  *   0 classify: VM port -> VSID in metadata, routing domain in reg1;
  *     GRE packets only from known PAs (tun_src) go on to table 1
  *   1 tunnel key: known VSIDs only (GRE key = VSID << 8 | FlowID);
