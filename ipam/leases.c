@@ -166,6 +166,15 @@ allocate_ca(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
                             req->vsid);
         return IPAM_BAD_INPUT;
     }
+    /* As a policy file's MAC: unicast, and stored in canonical form. */
+    char *mac = nullable_xstrdup(req->mac);
+    struct eth_addr mac_e;
+    char *bad_mac = mac ? policy_parse_mac(&mac, &mac_e) : NULL;
+    if (bad_mac) {
+        *errorp = bad_mac;
+        free(mac);
+        return IPAM_BAD_INPUT;
+    }
 
     struct ipam_pool pool;
     struct ipam_addr_set used;
@@ -180,6 +189,7 @@ allocate_ca(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     }
     ipam_addr_set_destroy(&used);
     if (result != IPAM_OK) {
+        free(mac);
         return result;
     }
 
@@ -200,7 +210,8 @@ allocate_ca(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
         vmroamrec_ca_lease_set_address(lease, *address);
     }
     vmroamrec_ca_lease_set_vm(lease, req->vm);
-    vmroamrec_ca_lease_set_mac(lease, req->mac);
+    vmroamrec_ca_lease_set_mac(lease, mac);
+    free(mac);
     SET_RESERVATION(req, ca_lease, lease);
     return IPAM_OK;
 }

@@ -37,6 +37,14 @@ check_status "the gateway cannot be leased: exit 2" 2 \
     vmroam ipam allocate --vsid 5002 --address 192.168.20.6
 check_status "an unknown VSID: exit 2" 2 vmroam ipam allocate --vsid 7777
 check_output "says so" "$T/err" "VSID 7777 is not declared in the policy"
+check_status "a MAC that is not one: exit 2" 2 \
+    vmroam ipam allocate --vsid 5002 --vm web-5 --mac 02:00:zz:00:00:01
+check_output "says so" "$T/err" \
+    "02:00:zz:00:00:01 is not a MAC address (expected xx:xx:xx:xx:xx:xx)"
+check_status "a multicast MAC: exit 2" 2 \
+    vmroam ipam allocate --vsid 5002 --vm web-5 --mac 03:00:00:00:00:01
+check_output "says so" "$T/err" \
+    "03:00:00:00:00:01 is a multicast MAC; a VM's MAC must be unicast"
 check "reserve a CA for a migration" \
     vmroam ipam allocate --vsid 5002 --owner migration-1 --ttl 600
 check_output "the reservation takes .3" "$T/out" "192.168.20.3"
