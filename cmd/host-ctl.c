@@ -24,12 +24,6 @@ join(char **strings, size_t n)
     return ds_steal_cstr(&s);
 }
 
-static void
-cell(struct table *t, char *text)
-{
-    table_add_cell(t)->text = text;
-}
-
 static int
 host_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
               char *argv[] OVS_UNUSED)
@@ -62,15 +56,15 @@ host_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
                           node->key, node->value);
         }
         table_add_row(&t);
-        cell(&t, xstrdup(ch->name));
-        cell(&t, xstrdup(ch->state));
-        cell(&t, join(ch->pas, ch->n_pas));
-        cell(&t, nullable_xstrdup(ch->provider_subnet));
-        cell(&t, xstrdup(ch->underlay_link ? ch->underlay_link : "unknown"));
-        cell(&t, xasprintf("%"PRId64, ch->generation_applied));
-        cell(&t, xasprintf("%"PRId64" (storage %"PRId64")",
+        vmroam_cell_nocopy(&t, xstrdup(ch->name));
+        vmroam_cell_nocopy(&t, xstrdup(ch->state));
+        vmroam_cell_nocopy(&t, join(ch->pas, ch->n_pas));
+        vmroam_cell_nocopy(&t, nullable_xstrdup(ch->provider_subnet));
+        vmroam_cell(&t, ch->underlay_link ? ch->underlay_link : "unknown");
+        vmroam_cell_nocopy(&t, xasprintf("%"PRId64, ch->generation_applied));
+        vmroam_cell_nocopy(&t, xasprintf("%"PRId64" (storage %"PRId64")",
                            ch->max_migrations, ch->max_storage_migrations));
-        cell(&t, ds_steal_cstr(&versions));
+        vmroam_cell_nocopy(&t, ds_steal_cstr(&versions));
     }
     vmroam_print_table(ctx, &t);
     policy_db_close(db);
@@ -78,8 +72,10 @@ host_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
 }
 
 const struct vmroam_command vmroam_host_commands[] = {
-    {"host list", "[--format table|json]",
-     "the hosts: state, PA, underlay link, generation applied", 0, 0,
-     host_list_cmd},
-    {NULL, NULL, NULL, 0, 0, NULL},
+    {.name = "host list",
+     .args = "[--format table|json]",
+     .summary = "the hosts: state, PA, underlay link, generation applied",
+     .options = "format",
+     .min_args = 0, .max_args = 0, .run = host_list_cmd},
+    {.name = NULL},
 };

@@ -20,27 +20,6 @@
 #include "timeval.h"
 #include "util.h"
 
-/* Parses option 'name' as an integer in [min, max] into '*value'; reports
- * a bad one.  An absent option leaves '*value' alone. */
-static bool
-int_opt(const struct vmroam_ctx *ctx, const char *name, long long int min,
-        long long int max, long long int *value)
-{
-    const char *s = smap_get(&ctx->opts, name);
-    if (!s) {
-        return true;
-    }
-    char *end;
-    long long int v = strtoll(s, &end, 10);
-    if (!*s || *end || v < min || v > max) {
-        fprintf(stderr, "vmroam: --%s: %s is not a number from %lld to "
-                "%lld\n", name, s, min, max);
-        return false;
-    }
-    *value = v;
-    return true;
-}
-
 static const char *
 required_opt(const struct vmroam_ctx *ctx, const char *cmd, const char *name)
 {
@@ -57,7 +36,8 @@ vsid_opt(const struct vmroam_ctx *ctx, const char *cmd, bool required,
          long long int *vsid)
 {
     return ((!required || required_opt(ctx, cmd, "vsid"))
-            && int_opt(ctx, "vsid", POLICY_VSID_MIN, POLICY_VSID_MAX, vsid));
+            && vmroam_number_opt(ctx, "vsid", POLICY_VSID_MIN,
+                                 POLICY_VSID_MAX, vsid));
 }
 
 static int
@@ -138,7 +118,7 @@ static bool
 reservation_opts(const struct vmroam_ctx *ctx, struct ipam_request *req)
 {
     long long int ttl = 0;
-    if (!int_opt(ctx, "ttl", 1, 365LL * 86400, &ttl)) {
+    if (!vmroam_number_opt(ctx, "ttl", 1, 365LL * 86400, &ttl)) {
         return false;
     }
     req->owner = smap_get(&ctx->opts, "owner");
@@ -156,7 +136,7 @@ static int
 allocate(const struct vmroam_ctx *ctx, struct change *c)
 {
     long long int count = 1;
-    if (!int_opt(ctx, "count", 1, 1000000, &count)
+    if (!vmroam_number_opt(ctx, "count", 1, 1000000, &count)
         || !reservation_opts(ctx, &c->req)) {
         return VMROAM_EXIT_BAD_INPUT;
     }
@@ -247,18 +227,6 @@ ipam_release_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
     return status;
 }
 
-static void
-add_cell(struct table *t, const char *text)
-{
-    table_add_cell(t)->text = xstrdup(text ? text : "");
-}
-
-static void
-add_cell_nocopy(struct table *t, char *text)
-{
-    table_add_cell(t)->text = text;
-}
-
 static char *
 expiry_text(const int64_t *expires, size_t n)
 {
@@ -288,26 +256,26 @@ ipam_leases_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
     const struct vmroamrec_pa_lease *pl;
     VMROAMREC_PA_LEASE_FOR_EACH (pl, db->idl) {
         table_add_row(&t);
-        add_cell(&t, "PA");
-        add_cell(&t, pl->provider_subnet);
-        add_cell(&t, pl->address);
-        add_cell(&t, pl->chassis);
-        add_cell(&t, pl->state);
-        add_cell(&t, pl->owner);
-        add_cell_nocopy(&t, expiry_text(pl->expires, pl->n_expires));
+        vmroam_cell(&t, "PA");
+        vmroam_cell(&t, pl->provider_subnet);
+        vmroam_cell(&t, pl->address);
+        vmroam_cell(&t, pl->chassis);
+        vmroam_cell(&t, pl->state);
+        vmroam_cell(&t, pl->owner);
+        vmroam_cell_nocopy(&t, expiry_text(pl->expires, pl->n_expires));
     }
     const struct vmroamrec_ca_lease *cl;
     VMROAMREC_CA_LEASE_FOR_EACH (cl, db->idl) {
         table_add_row(&t);
-        add_cell(&t, "CA");
-        add_cell_nocopy(&t, xasprintf("VSID %"PRId64, cl->vsid));
-        add_cell(&t, cl->address);
-        add_cell_nocopy(&t, xasprintf("%s%s%s", cl->vm ? cl->vm : "",
+        vmroam_cell(&t, "CA");
+        vmroam_cell_nocopy(&t, xasprintf("VSID %"PRId64, cl->vsid));
+        vmroam_cell(&t, cl->address);
+        vmroam_cell_nocopy(&t, xasprintf("%s%s%s", cl->vm ? cl->vm : "",
                                       cl->vm && cl->mac ? " " : "",
                                       cl->mac ? cl->mac : ""));
-        add_cell(&t, cl->state);
-        add_cell(&t, cl->owner);
-        add_cell_nocopy(&t, expiry_text(cl->expires, cl->n_expires));
+        vmroam_cell(&t, cl->state);
+        vmroam_cell(&t, cl->owner);
+        vmroam_cell_nocopy(&t, expiry_text(cl->expires, cl->n_expires));
     }
     vmroam_print_table(ctx, &t);
     policy_db_close(db);
@@ -433,9 +401,9 @@ ipam_footprint_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
             }
         }
         table_add_row(&t);
-        add_cell(&t, name);
-        add_cell_nocopy(&t, xasprintf("%"PRIuSIZE, n_subnets));
-        add_cell_nocopy(&t, xasprintf("%"PRIuSIZE, n_leases));
+        vmroam_cell(&t, name);
+        vmroam_cell_nocopy(&t, xasprintf("%"PRIuSIZE, n_subnets));
+        vmroam_cell_nocopy(&t, xasprintf("%"PRIuSIZE, n_leases));
     }
     vmroam_print_table(ctx, &t);
     sset_destroy(&names);
@@ -491,20 +459,20 @@ ipam_footprint_show_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
                 }
             }
             table_add_row(&t);
-            add_cell(&t, ps->prefix);
-            add_cell(&t, ps->gateway);
-            add_cell(&t, pl->chassis);
-            add_cell(&t, pl->address);
-            add_cell_nocopy(&t, ds_steal_cstr(&vms));
+            vmroam_cell(&t, ps->prefix);
+            vmroam_cell(&t, ps->gateway);
+            vmroam_cell(&t, pl->chassis);
+            vmroam_cell(&t, pl->address);
+            vmroam_cell_nocopy(&t, ds_steal_cstr(&vms));
             any = true;
         }
         if (!any) {
             table_add_row(&t);
-            add_cell(&t, ps->prefix);
-            add_cell(&t, ps->gateway);
-            add_cell(&t, "");
-            add_cell(&t, "");
-            add_cell(&t, "");
+            vmroam_cell(&t, ps->prefix);
+            vmroam_cell(&t, ps->gateway);
+            vmroam_cell(&t, "");
+            vmroam_cell(&t, "");
+            vmroam_cell(&t, "");
         }
     }
     vmroam_print_table(ctx, &t);
@@ -654,11 +622,11 @@ ipam_subnet_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
             ds_put_format(&reserved, "%s%s", i ? " " : "", ps->reserved[i]);
         }
         table_add_row(&t);
-        add_cell(&t, ps->prefix);
-        add_cell(&t, ps->footprint);
-        add_cell(&t, ps->gateway);
-        add_cell_nocopy(&t, ds_steal_cstr(&reserved));
-        add_cell_nocopy(&t, xasprintf("%"PRIuSIZE,
+        vmroam_cell(&t, ps->prefix);
+        vmroam_cell(&t, ps->footprint);
+        vmroam_cell(&t, ps->gateway);
+        vmroam_cell_nocopy(&t, ds_steal_cstr(&reserved));
+        vmroam_cell_nocopy(&t, xasprintf("%"PRIuSIZE,
                                       count_pa_leases(db->idl, ps->prefix)));
     }
     vmroam_print_table(ctx, &t);
@@ -735,37 +703,67 @@ ipam_pool_set_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
 }
 
 const struct vmroam_command vmroam_ipam_commands[] = {
-    {"ipam footprint add", "NAME [--description TEXT]",
-     "add a footprint (a named set of provider subnets)", 1, 1,
-     ipam_footprint_add_cmd},
-    {"ipam footprint list", "", "footprints with their subnets and leases",
-     0, 0, ipam_footprint_list_cmd},
-    {"ipam footprint show", "NAME",
-     "a footprint's subnets, hosts, PAs and VMs", 1, 1,
-     ipam_footprint_show_cmd},
-    {"ipam subnet add", "PREFIX --footprint F [--gateway A] [--reserve R]...",
-     "add a provider subnet (refused if it overlaps one)", 1, 1,
-     ipam_subnet_add_cmd},
-    {"ipam subnet list", "", "provider subnets", 0, 0, ipam_subnet_list_cmd},
-    {"ipam subnet del", "PREFIX", "delete a provider subnet without leases",
-     1, 1, ipam_subnet_del_cmd},
-    {"ipam pool set", "--vsid N [--range R]... [--reserve R]...",
-     "where a virtual subnet hands out CAs (default: all usable)", 0, 0,
-     ipam_pool_set_cmd},
-    {"ipam allocate",
-     "--vsid N [--vm NAME] [--mac MAC] [--address A] [--count N] "
-     "[--owner O --ttl SECS]",
-     "lease customer addresses of a virtual subnet", 0, 0,
-     ipam_allocate_cmd},
-    {"ipam pa allocate",
-     "--host NAME [--footprint F] [--address A] [--owner O --ttl SECS]",
-     "lease a provider address to a host", 0, 0, ipam_pa_allocate_cmd},
-    {"ipam release", "ADDRESS [--vsid N]",
-     "release a CA (with --vsid) or PA lease", 1, 1, ipam_release_cmd},
-    {"ipam leases", "[--format table|json]", "every lease", 0, 0,
-     ipam_leases_cmd},
-    {"ipam check", "",
-     "lookup records without leases, leases without records", 0, 0,
-     ipam_check_cmd},
-    {NULL, NULL, NULL, 0, 0, NULL},
+    {.name = "ipam footprint add",
+     .args = "NAME [--description TEXT]",
+     .summary = "add a footprint (a named set of provider subnets)",
+     .options = "description",
+     .min_args = 1, .max_args = 1, .run = ipam_footprint_add_cmd},
+    {.name = "ipam footprint list",
+     .args = "",
+     .summary = "footprints with their subnets and leases",
+     .options = "format",
+     .min_args = 0, .max_args = 0, .run = ipam_footprint_list_cmd},
+    {.name = "ipam footprint show",
+     .args = "NAME",
+     .summary = "a footprint's subnets, hosts, PAs and VMs",
+     .options = "format",
+     .min_args = 1, .max_args = 1, .run = ipam_footprint_show_cmd},
+    {.name = "ipam subnet add",
+     .args = "PREFIX --footprint F [--gateway A] [--reserve R]...",
+     .summary = "add a provider subnet (refused if it overlaps one)",
+     .options = "footprint gateway reserve",
+     .min_args = 1, .max_args = 1, .run = ipam_subnet_add_cmd},
+    {.name = "ipam subnet list",
+     .args = "",
+     .summary = "provider subnets",
+     .options = "format",
+     .min_args = 0, .max_args = 0, .run = ipam_subnet_list_cmd},
+    {.name = "ipam subnet del",
+     .args = "PREFIX",
+     .summary = "delete a provider subnet without leases",
+     .options = "",
+     .min_args = 1, .max_args = 1, .run = ipam_subnet_del_cmd},
+    {.name = "ipam pool set",
+     .args = "--vsid N [--range R]... [--reserve R]...",
+     .summary = "where a virtual subnet hands out CAs (default: all usable)",
+     .options = "vsid range reserve",
+     .min_args = 0, .max_args = 0, .run = ipam_pool_set_cmd},
+    {.name = "ipam allocate",
+     .args = "--vsid N [--vm NAME] [--mac MAC] [--address A] [--count N] "
+             "[--owner O --ttl SECS]",
+     .summary = "lease customer addresses of a virtual subnet",
+     .options = "vsid vm mac address count owner ttl",
+     .min_args = 0, .max_args = 0, .run = ipam_allocate_cmd},
+    {.name = "ipam pa allocate",
+     .args = "--host NAME [--footprint F] [--address A] [--count N] "
+             "[--owner O --ttl SECS]",
+     .summary = "lease a provider address to a host",
+     .options = "host footprint address count owner ttl",
+     .min_args = 0, .max_args = 0, .run = ipam_pa_allocate_cmd},
+    {.name = "ipam release",
+     .args = "ADDRESS [--vsid N]",
+     .summary = "release a CA (with --vsid) or PA lease",
+     .options = "vsid",
+     .min_args = 1, .max_args = 1, .run = ipam_release_cmd},
+    {.name = "ipam leases",
+     .args = "[--format table|json]",
+     .summary = "every lease",
+     .options = "format",
+     .min_args = 0, .max_args = 0, .run = ipam_leases_cmd},
+    {.name = "ipam check",
+     .args = "",
+     .summary = "lookup records without leases, leases without records",
+     .options = "",
+     .min_args = 0, .max_args = 0, .run = ipam_check_cmd},
+    {.name = NULL},
 };

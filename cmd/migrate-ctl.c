@@ -112,29 +112,6 @@ best_host(struct ovsdb_idl *idl, const struct vmroamrec_vm *vm,
     return best;
 }
 
-/* Reads option --'name' of 'command' into '*v', -1 if it is absent.
- * Returns false, having said why, unless it is an integer from 'min' to
- * 'max'. */
-static bool
-number_opt(const struct vmroam_ctx *ctx, const char *command,
-           const char *name, long long int min, long long int max,
-           long long int *v)
-{
-    const char *s = smap_get(&ctx->opts, name);
-    char *end;
-    *v = -1;
-    if (s) {
-        errno = 0;
-        *v = strtoll(s, &end, 10);
-        if (!*s || *end || errno || *v < min || *v > max) {
-            fprintf(stderr, "vmroam %s: --%s: %s is not a number from %lld "
-                    "to %lld\n", command, name, s, min, max);
-            return false;
-        }
-    }
-    return true;
-}
-
 /* What the migration commands read and write: never the lookup records,
  * of which there may be a million. */
 static const struct ovsdb_idl_table_class *const migration_tables[] = {
@@ -225,6 +202,15 @@ build_migrate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
         }
     }
 
+    free(r->source);
+    free(r->destination);
+    r->source = xstrdup(src->name);
+    r->destination = xstrdup(dst->name);
+    r->status = VMROAM_EXIT_OK;
+    if (r->ctx->dry_run) {
+        return false;
+    }
+
     const struct vmroamrec_migration *m = vmroamrec_migration_insert(txn);
     struct smap options = SMAP_INITIALIZER(&options);
     smap_add(&options, "storage", r->storage);
@@ -246,11 +232,6 @@ build_migrate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
                                                  time_wall_msec());
     smap_destroy(&options);
     r->row = m;
-    free(r->source);
-    free(r->destination);
-    r->source = xstrdup(src->name);
-    r->destination = xstrdup(dst->name);
-    r->status = VMROAM_EXIT_OK;
     return true;
 }
 
@@ -417,6 +398,35 @@ cancel_migration(const struct vmroam_ctx *ctx, const char *id)
 }
 
 static int
+report_dry_run(const struct request *r, const char *storage)
+{
+    printf("would queue: %s from %s to %s (storage %s); nothing was changed "
+           "(dry run)\n", r->vm_name, r->source, r->destination, storage);
+    return VMROAM_EXIT_OK;
+}
+
+/* Says which migration 'r' queued and follows it with --wait. */
+static int
+report_queued(const struct vmroam_ctx *ctx, struct policy_db *db,
+              const struct request *r, const char *storage)
+{
+    /* The row has its permanent UUID now. */
+    const struct vmroamrec_migration *m = NULL, *i;
+    VMROAMREC_MIGRATION_FOR_EACH (i, db->idl) {
+        if (!strcmp(i->vm, r->vm_name)
+            && !migr_state_is_final(migr_row_state(i))) {
+            m = i;
+        }
+    }
+    struct uuid uuid = m ? m->header_.uuid : UUID_ZERO;
+    char *id = short_id(&uuid);
+    printf("migration %s queued: %s from %s to %s (storage %s)\n",
+           id, r->vm_name, r->source, r->destination, storage);
+    free(id);
+    return ctx->wait && m ? follow(db, &uuid) : VMROAM_EXIT_OK;
+}
+
+static int
 migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
 {
     const char *cancel = smap_get(&ctx->opts, "cancel");
@@ -436,9 +446,9 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
                 "--best\n");
         return VMROAM_EXIT_BAD_INPUT;
     }
-    long long int bandwidth, max_downtime;
-    if (!number_opt(ctx, "migrate", "bandwidth", 1, INT_MAX, &bandwidth)
-        || !number_opt(ctx, "migrate", "max-downtime", 1, 600000,
+    long long int bandwidth = -1, max_downtime = -1;
+    if (!vmroam_number_opt(ctx, "bandwidth", 1, INT_MAX, &bandwidth)
+        || !vmroam_number_opt(ctx, "max-downtime", 1, 600000,
                        &max_downtime)) {
         return VMROAM_EXIT_BAD_INPUT;
     }
@@ -479,20 +489,8 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
             printf("best host for %s: %s, of:\n%s", r.vm_name, r.destination,
                    ds_cstr(&r.why));
         }
-        /* The row has its permanent UUID now. */
-        const struct vmroamrec_migration *m = NULL, *i;
-        VMROAMREC_MIGRATION_FOR_EACH (i, db->idl) {
-            if (!strcmp(i->vm, r.vm_name)
-                && !migr_state_is_final(migr_row_state(i))) {
-                m = i;
-            }
-        }
-        struct uuid uuid = m ? m->header_.uuid : UUID_ZERO;
-        char *id = short_id(&uuid);
-        printf("migration %s queued: %s from %s to %s (storage %s)\n",
-               id, r.vm_name, r.source, r.destination, storage);
-        free(id);
-        status = (ctx->wait && m ? follow(db, &uuid) : VMROAM_EXIT_OK);
+        status = (ctx->dry_run ? report_dry_run(&r, storage)
+                  : report_queued(ctx, db, &r, storage));
     }
     free(r.error);
     free(r.source);
@@ -500,12 +498,6 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
     ds_destroy(&r.why);
     policy_db_close(db);
     return status;
-}
-
-static void
-add_cell(struct table *t, char *text)
-{
-    table_add_cell(t)->text = text;
 }
 
 static int
@@ -542,18 +534,21 @@ list_migrations(const struct vmroam_ctx *ctx, struct ovsdb_idl *idl)
     for (size_t i = 0; i < n; i++) {
         m = all[i];
         table_add_row(&t);
-        add_cell(&t, short_id(&m->header_.uuid));
-        add_cell(&t, xstrdup(m->vm));
-        add_cell(&t, xstrdup(m->source));
-        add_cell(&t, xstrdup(m->destination ? m->destination : "-"));
-        add_cell(&t, xstrdup(m->storage ? m->storage
+        vmroam_cell_nocopy(&t, short_id(&m->header_.uuid));
+        vmroam_cell_nocopy(&t, xstrdup(m->vm));
+        vmroam_cell_nocopy(&t, xstrdup(m->source));
+        vmroam_cell_nocopy(&t, xstrdup(m->destination ? m->destination : "-"));
+        vmroam_cell_nocopy(&t, xstrdup(m->storage ? m->storage
                              : smap_get_def(&m->options, "storage", "auto")));
-        add_cell(&t, xstrdup(m->state));
-        add_cell(&t, xasprintf("%"PRId64"%%", m->progress));
-        add_cell(&t, xasprintf("%"PRId64, migr_row_stat(m, "iteration")));
-        add_cell(&t, xasprintf("%"PRId64" ms", migr_row_stat(m, "downtime_ms")));
-        add_cell(&t, xasprintf("%.1f", migr_row_stat(m, "bytes_processed") / 1e6));
-        add_cell(&t, xstrdup(m->error ? m->error : ""));
+        vmroam_cell_nocopy(&t, xstrdup(m->state));
+        vmroam_cell_nocopy(&t, xasprintf("%"PRId64"%%", m->progress));
+        vmroam_cell_nocopy(&t, xasprintf("%"PRId64,
+                                         migr_row_stat(m, "iteration")));
+        vmroam_cell_nocopy(&t, xasprintf("%"PRId64" ms",
+                                         migr_row_stat(m, "downtime_ms")));
+        vmroam_cell_nocopy(&t, xasprintf(
+            "%.1f", migr_row_stat(m, "bytes_processed") / 1e6));
+        vmroam_cell_nocopy(&t, xstrdup(m->error ? m->error : ""));
     }
     free(all);
     vmroam_print_table(ctx, &t);
@@ -635,9 +630,9 @@ build_host_set(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn OVS_UNUSED,
 static int
 host_set_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED, char *argv[])
 {
-    struct limits l = { .host = argv[0] };
-    if (!number_opt(ctx, "host set", "max-migrations", 0, 1000, &l.max)
-        || !number_opt(ctx, "host set", "max-storage-migrations", 0, 1000,
+    struct limits l = { .host = argv[0], .max = -1, .max_storage = -1 };
+    if (!vmroam_number_opt(ctx, "max-migrations", 0, 1000, &l.max)
+        || !vmroam_number_opt(ctx, "max-storage-migrations", 0, 1000,
                        &l.max_storage)) {
         return VMROAM_EXIT_BAD_INPUT;
     }
@@ -668,14 +663,24 @@ host_set_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED, char *argv[])
 }
 
 const struct vmroam_command vmroam_migrate_commands[] = {
-    {"migrate", "VM (--to HOST | --best) [--storage auto|copy|shared] "
-     "[--bandwidth MIBPS] [--max-downtime MS] "
-     "[--switchover resume|completion] [--wait]",
-     "live-migrate a VM to a host on any subnet; --cancel ID to cancel one",
-     0, 1, migrate_cmd},
-    {"migrations", "[--watch] [--format table|json]",
-     "every migration: phase, progress, result", 0, 0, migrations_cmd},
-    {"host set", "HOST [--max-migrations N] [--max-storage-migrations N]",
-     "a host's concurrent migration limits", 1, 1, host_set_cmd},
-    {NULL, NULL, NULL, 0, 0, NULL},
+    {.name = "migrate",
+     .args = "VM (--to HOST | --best) [--storage auto|copy|shared] "
+             "[--bandwidth MIBPS] [--max-downtime MS] "
+             "[--switchover resume|completion] [--wait] [--dry-run]",
+     .summary = "live-migrate a VM to a host on any subnet; --cancel ID to "
+                "cancel one",
+     .options = "to best storage bandwidth max-downtime switchover wait "
+                "cancel dry-run",
+     .min_args = 0, .max_args = 1, .run = migrate_cmd},
+    {.name = "migrations",
+     .args = "[--watch] [--format table|json]",
+     .summary = "every migration: phase, progress, result",
+     .options = "watch format",
+     .min_args = 0, .max_args = 0, .run = migrations_cmd},
+    {.name = "host set",
+     .args = "HOST [--max-migrations N] [--max-storage-migrations N]",
+     .summary = "a host's concurrent migration limits",
+     .options = "max-migrations max-storage-migrations",
+     .min_args = 1, .max_args = 1, .run = host_set_cmd},
+    {.name = NULL},
 };

@@ -2,14 +2,17 @@
 
 #include <config.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/vmroam.h"
+#include "fatal-signal.h"
 #include "openvswitch/vlog.h"
 #include "policy/db.h"
+#include "stream-ssl.h"
 #include "table.h"
 #include "util.h"
 
@@ -53,6 +56,64 @@ vmroam_print_table(const struct vmroam_ctx *ctx, struct table *table)
     style.format = ctx->format == VMROAM_FORMAT_JSON ? TF_JSON : TF_TABLE;
     table_print(table, &style);
     table_destroy(table);
+}
+
+/* Adds a cell holding a copy of 'text' (empty if NULL) to 'table'. */
+void
+vmroam_cell(struct table *table, const char *text)
+{
+    vmroam_cell_nocopy(table, xstrdup(text ? text : ""));
+}
+
+/* Adds a cell holding 'text', which it takes over, to 'table'. */
+void
+vmroam_cell_nocopy(struct table *table, char *text)
+{
+    table_add_cell(table)->text = text;
+}
+
+/* Parses the command's option --'name' as an integer from 'min' to 'max'
+ * into '*value', which it leaves alone if the option is absent.  Returns
+ * false, having said why, if it is not such a number. */
+bool
+vmroam_number_opt(const struct vmroam_ctx *ctx, const char *name,
+                  long long int min, long long int max, long long int *value)
+{
+    const char *s = smap_get(&ctx->opts, name);
+    if (!s) {
+        return true;
+    }
+    char *end;
+    errno = 0;
+    long long int v = strtoll(s, &end, 10);
+    if (!*s || *end || errno || v < min || v > max) {
+        fprintf(stderr, "vmroam %s: --%s: %s is not a number from %lld to "
+                "%lld\n", ctx->command, name, s, min, max);
+        return false;
+    }
+    *value = v;
+    return true;
+}
+
+/* Says which option of those given 'c' does not take, if any. */
+static bool
+options_ok(const struct vmroam_ctx *ctx, const struct vmroam_command *c)
+{
+    struct sset takes;
+    sset_from_delimited_string(&takes, c->options, " ");
+    const char *name;
+    SSET_FOR_EACH (name, &ctx->given) {
+        if (!sset_contains(&takes, name)) {
+            fprintf(stderr, "vmroam %s: it takes no --%s (%s%s); see "
+                    "\"vmroam %s --help\"\n", c->name, name,
+                    *c->options ? "its options: " : "no command options",
+                    c->options, c->name);
+            sset_destroy(&takes);
+            return false;
+        }
+    }
+    sset_destroy(&takes);
+    return true;
 }
 
 /* Prints the commands whose first word is 'group' (all if NULL) and returns
@@ -99,21 +160,17 @@ usage(FILE *stream, const char *group)
 "  --db REMOTE        vmroam database (unix:PATH, tcp:IP:PORT, ssl:IP:PORT;\n"
 "                     several, comma-separated, for a Raft cluster);\n"
 "                     default: the embedded database, or $VMROAM_DB\n"
+"  --private-key FILE, --certificate FILE, --ca-cert FILE\n"
+"                     for ssl: remotes (or $VMROAM_SSL_KEY, _CERT, _CA)\n"
 "  --state-dir DIR    embedded database files in DIR (default\n"
 "                     /var/lib/vmroam and /run/vmroam)\n"
 "  --timeout SECS     give up waiting for the database after SECS (10)\n"
-"  --format FMT       table (default) or json\n"
-"  --dry-run          show what would change, change nothing\n"
-"  --wait             after an apply, wait until every chassis that is up\n"
-"                     has installed the flows of the new generation\n"
-"  -o, --output FILE  write exported data to FILE\n"
-"  --vsid, --vm, --mac, --address, --host, --footprint, --gateway,\n"
-"  --reserve, --count, --owner, --ttl, --description, --to, --best,\n"
-"  --storage, --bandwidth, --max-downtime, --switchover, --cancel,\n"
-"  --watch, --range, --max-migrations, --max-storage-migrations:\n"
-"                     see each command\n"
 "  -v, --verbose      list every change; log debug messages\n"
 "  -h, --help         this help; \"vmroam COMMAND --help\" for one command\n"
+"\n"
+"Each command takes only the options its usage line shows (--format\n"
+"table|json wherever it prints a table, --dry-run wherever it can show\n"
+"what it would change); any other is an error.\n"
 "\n"
 "Exit status: 0 ok, 1 operational failure, 2 bad input or usage.\n");
 }
@@ -123,6 +180,17 @@ command_usage(const struct vmroam_command *c)
 {
     printf("usage: vmroam [OPTIONS] %s %s\n\n%s\n", c->name, c->args,
            c->summary);
+    if (*c->options) {
+        char *options = xstrdup(c->options);
+        char *save = NULL;
+        printf("\nIts options:");
+        for (char *o = strtok_r(options, " ", &save); o;
+             o = strtok_r(NULL, " ", &save)) {
+            printf(" --%s", o);
+        }
+        putchar('\n');
+        free(options);
+    }
     printf("\nSee \"vmroam --help\" for the options every command takes.\n");
 }
 
@@ -156,12 +224,15 @@ find_command(int argc, char *argv[], int *n_words)
 static int
 parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
 {
-    enum { OPT_DB = UCHAR_MAX + 1, OPT_STATE_DIR, OPT_TIMEOUT, OPT_FORMAT,
-           OPT_DRY_RUN, OPT_WAIT, OPT_RESERVE, OPT_RANGE, OPT_COMMAND };
+    /* Options from OPT_FORMAT on belong to commands. */
+    enum { OPT_DB = UCHAR_MAX + 1, OPT_STATE_DIR, OPT_TIMEOUT,
+           SSL_OPTION_ENUMS, OPT_FORMAT, OPT_DRY_RUN, OPT_WAIT, OPT_RESERVE,
+           OPT_RANGE, OPT_COMMAND };
     static const struct option long_options[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"state-dir", required_argument, NULL, OPT_STATE_DIR},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        STREAM_SSL_LONG_OPTIONS,
         {"format", required_argument, NULL, OPT_FORMAT},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"wait", no_argument, NULL, OPT_WAIT},
@@ -201,7 +272,13 @@ parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
         if (c == -1) {
             return 0;
         }
+        if (c == 'o') {
+            sset_add(&ctx->given, "output");
+        } else if (c >= OPT_FORMAT && c <= OPT_COMMAND) {
+            sset_add(&ctx->given, long_options[index].name);
+        }
         switch (c) {
+        STREAM_SSL_OPTION_HANDLERS
         case OPT_COMMAND:
             smap_replace(&ctx->opts, long_options[index].name,
                          optarg ? optarg : "true");
@@ -276,7 +353,12 @@ main(int argc, char *argv[])
     smap_init(&ctx.opts);
     svec_init(&ctx.reserve);
     svec_init(&ctx.ranges);
+    sset_init(&ctx.given);
     set_program_name(argv[0]);
+    /* A server that drops the connection (an SSL peer refusing our
+     * certificate) must give an error, not kill us. */
+    fatal_ignore_sigpipe();
+    policy_db_ssl_from_environment();
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
     /* Lost races between writers are retried, and a long poll interval
      * while a big database loads is expected: neither is worth a warning
@@ -311,6 +393,10 @@ main(int argc, char *argv[])
         return VMROAM_EXIT_OK;
     }
 
+    ctx.command = c->name;
+    if (!options_ok(&ctx, c)) {
+        return VMROAM_EXIT_BAD_INPUT;
+    }
     argc -= n_words;
     argv += n_words;
     if (argc < c->min_args || argc > c->max_args) {
@@ -327,5 +413,6 @@ main(int argc, char *argv[])
     smap_destroy(&ctx.opts);
     svec_destroy(&ctx.reserve);
     svec_destroy(&ctx.ranges);
+    sset_destroy(&ctx.given);
     return error;
 }

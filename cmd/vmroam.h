@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "smap.h"
+#include "sset.h"
 #include "svec.h"
 
 struct ovsdb_idl_table_class;
@@ -28,6 +29,7 @@ enum vmroam_format {
 };
 
 struct vmroam_ctx {
+    const char *command;        /* The command's name, for messages. */
     const char *db_remote;      /* --db, or the embedded database. */
     const char *state_dir;      /* --state-dir, or NULL for the defaults. */
     int timeout_ms;             /* --timeout. */
@@ -39,12 +41,15 @@ struct vmroam_ctx {
     struct smap opts;           /* Command options: --vsid N -> "vsid"=N. */
     struct svec reserve;        /* Each --reserve RANGE. */
     struct svec ranges;         /* Each --range RANGE. */
+    struct sset given;          /* Names of the command options given. */
 };
 
 struct vmroam_command {
     const char *name;           /* "policy apply". */
     const char *args;           /* "FILE [--dry-run]". */
     const char *summary;
+    const char *options;        /* The options it takes: "dry-run wait".
+                                 * Any other is an error. */
     int min_args, max_args;
     int (*run)(const struct vmroam_ctx *, int argc, char *argv[]);
 };
@@ -60,6 +65,11 @@ struct policy_db *vmroam_connect_tables(
     const struct vmroam_ctx *,
     const struct ovsdb_idl_table_class *const *tables);
 void vmroam_print_table(const struct vmroam_ctx *, struct table *);
+void vmroam_cell(struct table *, const char *text);
+void vmroam_cell_nocopy(struct table *, char *text);
+bool vmroam_number_opt(const struct vmroam_ctx *, const char *name,
+                       long long int min, long long int max,
+                       long long int *value);
 
 /* Paths of the embedded database for 'ctx'. */
 char *vmroam_db_file(const struct vmroam_ctx *);

@@ -36,6 +36,18 @@ check_output "names the option" "$T/err" "vmroam migrate: --bandwidth: fast is n
 check_status "to an older QEMU: refused up front, exit 1" 1 vmroam migrate web-1 --to hv2
 check_output "with the reason" "$T/err" \
     "hv2 runs qemu 7.1.0, older than 7.2.0 on hv1: a VM never moves to an older host"
+check_status "an option migrate does not take: exit 2" 2 \
+    vmroam migrate web-1 --to hv3 --vsid 5001
+check_output "names the command and the option" "$T/err" \
+    "vmroam migrate: it takes no --vsid (its options: to best storage"
+check_status "--dry-run on a command that cannot honour it: exit 2" 2 \
+    vmroam host set hv3 --max-migrations 3 --dry-run
+check_output "refused, not ignored" "$T/err" "vmroam host set: it takes no --dry-run"
+check "migrate --dry-run" vmroam migrate web-1 --to hv3 --dry-run
+check_output "says what it would do" "$T/out" \
+    "would queue: web-1 from hv1 to hv3 (storage auto); nothing was changed (dry run)"
+check "migrations" vmroam migrations --format json
+check_output "and queued nothing" "$T/out" '"data":[]'
 check "to the same version: queued" vmroam migrate web-1 --to hv3 --max-downtime 500 --bandwidth 64
 check_output "the queue confirms it" "$T/out" "queued: web-1 from hv1 to hv3 (storage auto)"
 options_of() {  # options_of VM: the options of VM's Migration row, as JSON
