@@ -39,6 +39,7 @@
 #include "policy/vmroam-idl.h"
 #include "smap.h"
 #include "sset.h"
+#include "stream-ssl.h"
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
@@ -113,6 +114,9 @@ usage(void)
 "\n"
 "  --chassis NAME         this host's name in the policy (default: hostname)\n"
 "  --db REMOTE            vmroam database (default unix:/run/vmroam/db.sock)\n"
+"  --private-key FILE, --certificate FILE, --ca-cert FILE\n"
+"                         for an ssl: database (or $VMROAM_SSL_KEY, _CERT,\n"
+"                         _CA)\n"
 "  --ovs-db REMOTE        local Open vSwitch database\n"
 "                         (default unix:%s/db.sock)\n"
 "  --ofctl TARGET         OpenFlow target of br-int\n"
@@ -166,6 +170,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         OPT_UNDERLAY_DEV, OPT_UPLINK, OPT_BRIDGE, OPT_DATAPATH_TYPE,
         OPT_UNIXCTL, OPT_LIBVIRT, OPT_LIBVIRT_PEER_URI, OPT_MIGRATION_PORTS,
         OPT_MAX_DOWNTIME,
+        SSL_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -185,6 +190,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         {"migration-ports", required_argument, NULL, OPT_MIGRATION_PORTS},
         {"max-downtime", required_argument, NULL, OPT_MAX_DOWNTIME},
         {"help", no_argument, NULL, 'h'},
+        STREAM_SSL_LONG_OPTIONS,
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
@@ -200,6 +206,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
             break;
         }
         switch (c) {
+        STREAM_SSL_OPTION_HANDLERS
         case OPT_CHASSIS: cfg->chassis = xstrdup(optarg); break;
         case OPT_DB: cfg->db = xstrdup(optarg); break;
         case OPT_OVS_DB: cfg->ovs_db = xstrdup(optarg); break;
@@ -793,6 +800,7 @@ main(int argc, char *argv[])
 
     set_program_name(argv[0]);
     service_start(&argc, &argv);
+    policy_db_ssl_from_environment();
     parse_options(argc, argv, &a.cfg);
     fatal_ignore_sigpipe();
     daemonize_start(false);

@@ -3,6 +3,7 @@
 #include "policy/db.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "openvswitch/poll-loop.h"
@@ -12,6 +13,7 @@
 #include "policy/parse.h"
 #include "policy/policy.h"
 #include "policy/vmroam-idl.h"
+#include "stream-ssl.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -37,11 +39,16 @@ wait_for_change(struct ovsdb_idl *idl, unsigned int seqno,
         }
         if (time_msec() >= deadline) {
             int error = ovsdb_idl_get_last_error(idl);
+            bool ssl = strstr(remote, "ssl:") != NULL;
             *errorp = xasprintf("%s: no answer from the vmroam database%s%s "
-                                "(is it running? \"vmroam db start\" starts "
-                                "the embedded one)", remote,
+                                "(is it running?%s)", remote,
                                 error ? ": " : "",
-                                error ? ovs_retval_to_string(error) : "");
+                                error ? ovs_retval_to_string(error) : "",
+                                ssl ? " does its CA trust the certificate "
+                                "given by --certificate, and ours by "
+                                "--ca-cert its own?"
+                                : " \"vmroam db start\" starts the embedded "
+                                "one");
             return false;
         }
         ovsdb_idl_wait(idl);
@@ -535,5 +542,25 @@ policy_db_transact(struct policy_db *db, policy_db_build_func *build,
                              errorp)) {
             return false;
         }
+    }
+}
+
+/* $VMROAM_SSL_KEY, $VMROAM_SSL_CERT and $VMROAM_SSL_CA name the private
+ * key, certificate and CA certificate for ssl: remotes, as --private-key,
+ * --certificate and --ca-cert do (which, parsed later, override them). */
+void
+policy_db_ssl_from_environment(void)
+{
+    const char *key = getenv("VMROAM_SSL_KEY");
+    const char *cert = getenv("VMROAM_SSL_CERT");
+    const char *ca = getenv("VMROAM_SSL_CA");
+    if (key) {
+        stream_ssl_set_private_key_file(key);
+    }
+    if (cert) {
+        stream_ssl_set_certificate_file(cert);
+    }
+    if (ca) {
+        stream_ssl_set_ca_cert_file(ca, false);
     }
 }

@@ -65,4 +65,6 @@ typedef bool policy_db_build_func(struct ovsdb_idl *, struct ovsdb_idl_txn *,
 bool policy_db_transact(struct policy_db *, policy_db_build_func *,
                         void *aux, char **errorp);
 
+void policy_db_ssl_from_environment(void);
+
 #endif /* policy/db.h */
