@@ -1,5 +1,5 @@
 /* "vmroam host ...": the hypervisor hosts (chassis) as their agents report
- * them. */
+ * them, whether they are alive, and their migration limits. */
 
 #include <config.h>
 
@@ -9,9 +9,11 @@
 
 #include "cmd/vmroam.h"
 #include "openvswitch/dynamic-string.h"
+#include "overlay/chassis.h"
 #include "policy/db.h"
 #include "policy/vmroam-idl.h"
 #include "table.h"
+#include "timeval.h"
 #include "util.h"
 
 static char *
@@ -24,21 +26,45 @@ join(char **strings, size_t n)
     return ds_steal_cstr(&s);
 }
 
+static const struct ovsdb_idl_table_class *const host_tables[] = {
+    &vmroamrec_table_chassis, &vmroamrec_table_chassis_private, NULL,
+};
+
+static const char *
+liveness_name(enum overlay_liveness l)
+{
+    return (l == OVERLAY_HOST_UP ? "up"
+            : l == OVERLAY_HOST_SILENT ? "down (agent silent)"
+            : l == OVERLAY_HOST_UNKNOWN ? "down (no heartbeat)"
+            : "down");
+}
+
+/* When the agent of a host was last heard from. */
+static void
+heard_cell(struct table *t, long long int now, long long int heard)
+{
+    if (heard) {
+        char *when = xastrftime_msec("%H:%M:%S", heard, true);
+        vmroam_cell_nocopy(t, xasprintf("%lld s ago (%s UTC)",
+                                        (now - heard) / 1000, when));
+        free(when);
+    } else {
+        vmroam_cell(t, "never");
+    }
+}
+
 static int
 host_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
               char *argv[] OVS_UNUSED)
 {
-    static const struct ovsdb_idl_table_class *const tables[] = {
-        &vmroamrec_table_chassis, NULL,
-    };
-    struct policy_db *db = vmroam_connect_tables(ctx, tables);
+    struct policy_db *db = vmroam_connect_tables(ctx, host_tables);
     if (!db) {
         return VMROAM_EXIT_FAILURE;
     }
 
     static const char *const columns[] = {
         "name", "state", "pa", "provider subnet", "underlay", "generation",
-        "max migrations", "versions"
+        "max migrations", "versions", "last heard"
     };
     struct table t;
     table_init(&t);
@@ -57,7 +83,9 @@ host_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
         }
         table_add_row(&t);
         vmroam_cell_nocopy(&t, xstrdup(ch->name));
-        vmroam_cell_nocopy(&t, xstrdup(ch->state));
+        long long int now = time_wall_msec(), heard;
+        vmroam_cell(&t, liveness_name(overlay_chassis_liveness(
+                            db->idl, ch->name, now, &heard)));
         vmroam_cell_nocopy(&t, join(ch->pas, ch->n_pas));
         vmroam_cell_nocopy(&t, nullable_xstrdup(ch->provider_subnet));
         vmroam_cell(&t, ch->underlay_link ? ch->underlay_link : "unknown");
@@ -65,17 +93,90 @@ host_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
         vmroam_cell_nocopy(&t, xasprintf("%"PRId64" (storage %"PRId64")",
                            ch->max_migrations, ch->max_storage_migrations));
         vmroam_cell_nocopy(&t, ds_steal_cstr(&versions));
+        heard_cell(&t, now, heard);
     }
     vmroam_print_table(ctx, &t);
     policy_db_close(db);
     return VMROAM_EXIT_OK;
 }
 
+struct limits {
+    const char *host;
+    long long int max, max_storage;
+    int status;
+    char *error;
+};
+
+static bool
+build_host_set(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn OVS_UNUSED,
+               void *l_)
+{
+    struct limits *l = l_;
+    const struct vmroamrec_chassis *ch = policy_db_chassis(idl, l->host);
+    free(l->error);
+    l->error = NULL;
+    if (!ch) {
+        l->error = xasprintf("no host named %s", l->host);
+        l->status = VMROAM_EXIT_BAD_INPUT;
+        return false;
+    }
+    if (l->max >= 0) {
+        vmroamrec_chassis_set_max_migrations(ch, l->max);
+    }
+    if (l->max_storage >= 0) {
+        vmroamrec_chassis_set_max_storage_migrations(ch, l->max_storage);
+    }
+    l->status = VMROAM_EXIT_OK;
+    return true;
+}
+
+static int
+host_set_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED, char *argv[])
+{
+    struct limits l = { .host = argv[0], .max = -1, .max_storage = -1 };
+    if (!vmroam_number_opt(ctx, "max-migrations", 0, 1000, &l.max)
+        || !vmroam_number_opt(ctx, "max-storage-migrations", 0, 1000,
+                              &l.max_storage)) {
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    if (l.max < 0 && l.max_storage < 0) {
+        fprintf(stderr, "vmroam host set: give --max-migrations N and/or "
+                "--max-storage-migrations N\n");
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    struct policy_db *db = vmroam_connect_tables(ctx, host_tables);
+    if (!db) {
+        return VMROAM_EXIT_FAILURE;
+    }
+    char *error = NULL;
+    int status = VMROAM_EXIT_FAILURE;
+    if (!policy_db_transact(db, build_host_set, &l, &error)) {
+        fprintf(stderr, "vmroam: %s\n", error);
+        free(error);
+    } else if (l.status) {
+        fprintf(stderr, "vmroam: %s\n", l.error);
+        status = l.status;
+    } else {
+        printf("host %s: limits set\n", l.host);
+        status = VMROAM_EXIT_OK;
+    }
+    free(l.error);
+    policy_db_close(db);
+    return status;
+}
+
 const struct vmroam_command vmroam_host_commands[] = {
     {.name = "host list",
      .args = "[--format table|json]",
-     .summary = "the hosts: state, PA, underlay link, generation applied",
+     .summary = "the hosts: state (up, or down when their agent stopped or "
+                "has been silent for 10 s), PA, underlay link, generation "
+                "applied",
      .options = "format",
      .min_args = 0, .max_args = 0, .run = host_list_cmd},
+    {.name = "host set",
+     .args = "HOST [--max-migrations N] [--max-storage-migrations N]",
+     .summary = "a host's concurrent migration limits",
+     .options = "max-migrations max-storage-migrations",
+     .min_args = 1, .max_args = 1, .run = host_set_cmd},
     {.name = NULL},
 };

@@ -1,5 +1,5 @@
-/* "vmroam migrate ...", "vmroam migrations", "vmroam host set": queue
- * migrations, follow them, cancel them, set the hosts' limits. */
+/* "vmroam migrate ...", "vmroam migrations": queue migrations, follow
+ * them, cancel them. */
 
 #include <config.h>
 
@@ -17,6 +17,7 @@
 #include "migrator/version.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
+#include "overlay/chassis.h"
 #include "ovsdb-idl.h"
 #include "policy/db.h"
 #include "policy/vmroam-idl.h"
@@ -84,7 +85,13 @@ best_host(struct ovsdb_idl *idl, const struct vmroamrec_vm *vm,
     size_t best_vms = 0;
 
     VMROAMREC_CHASSIS_FOR_EACH (ch, idl) {
-        if (ch == src || strcmp(ch->state, "up") || !allowed(vm, ch->name)) {
+        char *down;
+        if (ch == src || !allowed(vm, ch->name)) {
+            continue;
+        }
+        if (overlay_chassis_is_down(idl, ch->name, time_wall_msec(), &down)) {
+            ds_put_format(why, "  %s: no (%s)\n", ch->name, down);
+            free(down);
             continue;
         }
         char *error = migr_check_versions(src->name, &src->versions,
@@ -116,7 +123,7 @@ best_host(struct ovsdb_idl *idl, const struct vmroamrec_vm *vm,
  * of which there may be a million. */
 static const struct ovsdb_idl_table_class *const migration_tables[] = {
     &vmroamrec_table_migration, &vmroamrec_table_vm, &vmroamrec_table_chassis,
-    NULL,
+    &vmroamrec_table_chassis_private, NULL,
 };
 
 /* A migration request, checked and queued in one transaction. */
@@ -162,6 +169,13 @@ build_migrate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
         r->status = VMROAM_EXIT_FAILURE;
         return false;
     }
+    char *down;
+    if (overlay_chassis_is_down(idl, src->name, time_wall_msec(), &down)) {
+        r->error = xasprintf("VM %s cannot leave: %s", r->vm_name, down);
+        r->status = VMROAM_EXIT_FAILURE;
+        free(down);
+        return false;
+    }
     /* Two requests for one VM at once: both write its migration column,
      * so the later commit fails, is rebuilt and sees the first. */
     vmroamrec_vm_verify_migration(vm);
@@ -181,8 +195,8 @@ build_migrate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
                                  r->to);
             return false;
         }
-        if (strcmp(dst->state, "up")) {
-            r->error = xasprintf("host %s is %s", r->to, dst->state);
+        if (overlay_chassis_is_down(idl, r->to, time_wall_msec(),
+                                    &r->error)) {
             r->status = VMROAM_EXIT_FAILURE;
             return false;
         }
@@ -597,71 +611,6 @@ migrations_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
     return VMROAM_EXIT_OK;
 }
 
-struct limits {
-    const char *host;
-    long long int max, max_storage;
-    int status;
-    char *error;
-};
-
-static bool
-build_host_set(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn OVS_UNUSED,
-               void *l_)
-{
-    struct limits *l = l_;
-    const struct vmroamrec_chassis *ch = policy_db_chassis(idl, l->host);
-    free(l->error);
-    l->error = NULL;
-    if (!ch) {
-        l->error = xasprintf("no host named %s", l->host);
-        l->status = VMROAM_EXIT_BAD_INPUT;
-        return false;
-    }
-    if (l->max >= 0) {
-        vmroamrec_chassis_set_max_migrations(ch, l->max);
-    }
-    if (l->max_storage >= 0) {
-        vmroamrec_chassis_set_max_storage_migrations(ch, l->max_storage);
-    }
-    l->status = VMROAM_EXIT_OK;
-    return true;
-}
-
-static int
-host_set_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED, char *argv[])
-{
-    struct limits l = { .host = argv[0], .max = -1, .max_storage = -1 };
-    if (!vmroam_number_opt(ctx, "max-migrations", 0, 1000, &l.max)
-        || !vmroam_number_opt(ctx, "max-storage-migrations", 0, 1000,
-                       &l.max_storage)) {
-        return VMROAM_EXIT_BAD_INPUT;
-    }
-    if (l.max < 0 && l.max_storage < 0) {
-        fprintf(stderr, "vmroam host set: give --max-migrations N and/or "
-                "--max-storage-migrations N\n");
-        return VMROAM_EXIT_BAD_INPUT;
-    }
-    struct policy_db *db = vmroam_connect_tables(ctx, migration_tables);
-    if (!db) {
-        return VMROAM_EXIT_FAILURE;
-    }
-    char *error = NULL;
-    int status = VMROAM_EXIT_FAILURE;
-    if (!policy_db_transact(db, build_host_set, &l, &error)) {
-        fprintf(stderr, "vmroam: %s\n", error);
-        free(error);
-    } else if (l.status) {
-        fprintf(stderr, "vmroam: %s\n", l.error);
-        status = l.status;
-    } else {
-        printf("host %s: limits set\n", l.host);
-        status = VMROAM_EXIT_OK;
-    }
-    free(l.error);
-    policy_db_close(db);
-    return status;
-}
-
 const struct vmroam_command vmroam_migrate_commands[] = {
     {.name = "migrate",
      .args = "VM (--to HOST | --best) [--storage auto|copy|shared] "
@@ -677,10 +626,5 @@ const struct vmroam_command vmroam_migrate_commands[] = {
      .summary = "every migration: phase, progress, result",
      .options = "watch format",
      .min_args = 0, .max_args = 0, .run = migrations_cmd},
-    {.name = "host set",
-     .args = "HOST [--max-migrations N] [--max-storage-migrations N]",
-     .summary = "a host's concurrent migration limits",
-     .options = "max-migrations max-storage-migrations",
-     .min_args = 1, .max_args = 1, .run = host_set_cmd},
     {.name = NULL},
 };

@@ -617,6 +617,17 @@ scan_vms(struct agent *a, struct ovsdb_idl_txn *vtxn)
     a->next_vm_scan = time_msec() + 1000;
 }
 
+/* Replicates the heartbeats of this host and of its migrations' peers
+ * only. */
+static void
+monitor_peers(struct agent *a)
+{
+    struct sset peers = SSET_INITIALIZER(&peers);
+    migr_row_peers(a->vmroam.idl, a->cfg.chassis, &peers);
+    overlay_chassis_monitor(a->vmroam.idl, a->cfg.chassis, &peers);
+    sset_destroy(&peers);
+}
+
 static void
 run(struct agent *a)
 {
@@ -665,6 +676,7 @@ run(struct agent *a)
         migr_executor_run(a->migrations, a->vmroam.idl, vtxn,
                           ipam_host_link_state(a->host));
         scan_vms(a, vtxn);
+        monitor_peers(a);
     }
 
     ovsdb_idl_loop_commit_and_wait(&a->vmroam);
@@ -820,6 +832,7 @@ main(int argc, char *argv[])
     a.vmroam = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
         ovsdb_idl_create(a.cfg.db, &vmroamrec_idl_class, true, true));
     policy_db_alert_policy_only(a.vmroam.idl);
+    monitor_peers(&a);
     a.records = policy_db_index_records(a.vmroam.idl);
     a.ovs = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
         ovsdb_idl_create(a.cfg.ovs_db, &ovsrec_idl_class, true, true));

@@ -13,6 +13,7 @@
 #include "openvswitch/hmap.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "overlay/chassis.h"
 #include "ovsdb-idl.h"
 #include "policy/db.h"
 #include "policy/vmroam-idl.h"
@@ -379,6 +380,16 @@ run_preparing(struct migr_executor *ex, struct ovsdb_idl *idl,
                && !publish_probe(ex, m, j)) {
         return;
     }
+    char *down;
+    if (overlay_chassis_is_down(idl, m->destination, time_wall_msec(),
+                                &down)) {
+        char *why = xasprintf("destination %s cannot receive: %s",
+                              m->destination, down);
+        fail(m, why);
+        free(why);
+        free(down);
+        return;
+    }
     if (!ready) {
         /* The timestamp of a migration started in this very run is not in
          * the IDL's view yet: only committed map updates are. */
@@ -555,8 +566,13 @@ abort_reason(struct ovsdb_idl *idl, const struct vmroamrec_migration *m,
                && !strcmp(dst->underlay_link, "down")) {
         *buf = xasprintf("underlay link of the destination %s went down",
                          m->destination);
-    } else if (!dst || strcmp(dst->state, "up")) {
-        *buf = xasprintf("destination %s went down", m->destination);
+    } else {
+        char *why;
+        if (overlay_chassis_is_down(idl, m->destination, time_wall_msec(),
+                                    &why)) {
+            *buf = xasprintf("destination went down: %s", why);
+            free(why);
+        }
     }
     return *buf;
 }

@@ -79,3 +79,22 @@ migr_row_moving(const struct ovsdb_idl *idl, const char *chassis,
         }
     }
 }
+
+/* Adds to 'peers' the other hosts of every migration 'chassis' takes part
+ * in that has not ended. */
+void
+migr_row_peers(const struct ovsdb_idl *idl, const char *chassis,
+               struct sset *peers)
+{
+    const struct vmroamrec_migration *m;
+    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+        if (migr_state_is_final(migr_row_state(m)) || !m->destination) {
+            continue;
+        }
+        if (!strcmp(m->source, chassis)) {
+            sset_add(peers, m->destination);
+        } else if (!strcmp(m->destination, chassis)) {
+            sset_add(peers, m->source);
+        }
+    }
+}

@@ -22,5 +22,7 @@ bool migr_row_is_incoming(const struct vmroamrec_migration *,
                           const char *chassis);
 void migr_row_moving(const struct ovsdb_idl *, const char *chassis,
                      struct sset *incoming, struct sset *outgoing);
+void migr_row_peers(const struct ovsdb_idl *, const char *chassis,
+                    struct sset *peers);
 
 #endif /* migrator/row.h */

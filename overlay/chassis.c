@@ -4,13 +4,27 @@
 
 #include <string.h>
 
+#include "openvswitch/dynamic-string.h"
 #include "overlay/pipeline.h"
 #include "policy/db.h"
 #include "policy/policy.h"
 #include "policy/vmroam-idl.h"
 #include "smap.h"
 #include "sset.h"
+#include "timeval.h"
 #include "util.h"
+
+static const struct vmroamrec_chassis_private *
+find_private(struct ovsdb_idl *idl, const char *name)
+{
+    const struct vmroamrec_chassis_private *cp;
+    VMROAMREC_CHASSIS_PRIVATE_FOR_EACH (cp, idl) {
+        if (!strcmp(cp->name, name)) {
+            return cp;
+        }
+    }
+    return NULL;
+}
 
 /* Sets 'key' in 'ch''s external_ids to 'value', or removes it if NULL. */
 static void
@@ -67,8 +81,73 @@ overlay_chassis_update(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     set_external_id(ch, "libvirt-uri", st->libvirt_uri);
     set_external_id(ch, "migration-ports", st->migration_ports);
     if (st->heartbeat) {
-        vmroamrec_chassis_set_heartbeat(ch, st->heartbeat);
+        const struct vmroamrec_chassis_private *cp
+            = find_private(idl, st->name);
+        if (!cp) {
+            cp = vmroamrec_chassis_private_insert(txn);
+            vmroamrec_chassis_private_set_name(cp, st->name);
+        }
+        vmroamrec_chassis_private_set_heartbeat(cp, st->heartbeat);
     }
+}
+
+/* Says whether host 'name' is up at wall clock time 'now', and stores in
+ * '*heard' when its agent was last heard from (0 if never). */
+enum overlay_liveness
+overlay_chassis_liveness(struct ovsdb_idl *idl, const char *name,
+                         long long int now, long long int *heard)
+{
+    const struct vmroamrec_chassis *ch = policy_db_chassis(idl, name);
+    const struct vmroamrec_chassis_private *cp = find_private(idl, name);
+    *heard = cp ? cp->heartbeat : 0;
+    if (!ch || !ch->state || strcmp(ch->state, "up")) {
+        return OVERLAY_HOST_DOWN;
+    }
+    return (!cp ? OVERLAY_HOST_UNKNOWN
+            : now - cp->heartbeat > OVERLAY_CHASSIS_TIMEOUT_MS
+            ? OVERLAY_HOST_SILENT : OVERLAY_HOST_UP);
+}
+
+/* True if host 'name' is known to be down, with why in '*why' (the
+ * caller frees it). */
+bool
+overlay_chassis_is_down(struct ovsdb_idl *idl, const char *name,
+                        long long int now, char **why)
+{
+    long long int heard;
+    enum overlay_liveness l = overlay_chassis_liveness(idl, name, now,
+                                                       &heard);
+    *why = NULL;
+    if (l == OVERLAY_HOST_DOWN) {
+        *why = xasprintf("host %s is down", name);
+    } else if (l == OVERLAY_HOST_SILENT) {
+        char *since = xastrftime_msec("%Y-%m-%d %H:%M:%S", heard, true);
+        *why = xasprintf("host %s is down: its agent has been silent for "
+                         "%lld s (since %s UTC)", name, (now - heard) / 1000,
+                         since);
+        free(since);
+    }
+    return *why != NULL;
+}
+
+/* Monitors the Chassis_Private rows of this host and of 'peers' only, so
+ * that hosts do not receive each other's heartbeats, except from the
+ * peers of their migrations, whose death they must notice. */
+void
+overlay_chassis_monitor(struct ovsdb_idl *idl, const char *self,
+                        const struct sset *peers)
+{
+    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
+    vmroamrec_chassis_private_add_clause_name(&cond, OVSDB_F_EQ, self);
+    /* In a stable order, so that an unchanged set is no new condition. */
+    const char **sorted = sset_sort(peers);
+    for (size_t i = 0; i < sset_count(peers); i++) {
+        vmroamrec_chassis_private_add_clause_name(&cond, OVSDB_F_EQ,
+                                                  sorted[i]);
+    }
+    free(sorted);
+    vmroamrec_chassis_private_set_condition(idl, &cond);
+    ovsdb_idl_condition_destroy(&cond);
 }
 
 /* Records in the VM table that each named VM of 'ports' runs here, with its

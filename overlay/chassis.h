@@ -1,6 +1,7 @@
 /* This host's rows in the vmroam database: its Chassis row (registered at
- * start, refreshed while the agent runs, marked down when it stops) and the
- * VM rows of the VMs bound to it. */
+ * start, refreshed while the agent runs, marked down when it stops), its
+ * Chassis_Private row (the heartbeat) and the VM rows of the VMs bound to
+ * it; and whether a host is alive, from those rows. */
 
 #ifndef OVERLAY_CHASSIS_H
 #define OVERLAY_CHASSIS_H 1
@@ -15,8 +16,12 @@ struct overlay_port;
 struct smap;
 struct sset;
 
-/* How often the Chassis row's heartbeat is refreshed. */
-#define OVERLAY_CHASSIS_HEARTBEAT_MS 10000
+/* How often an agent refreshes its heartbeat, in its Chassis_Private row
+ * (which only it and the peers of its migrations monitor), and how long a
+ * silence makes its host count as down.  Heartbeats are wall clock times:
+ * hosts' clocks must agree to well within the timeout (NTP). */
+#define OVERLAY_CHASSIS_HEARTBEAT_MS 2000
+#define OVERLAY_CHASSIS_TIMEOUT_MS 10000
 
 struct overlay_chassis_state {
     const char *name;
@@ -32,8 +37,25 @@ struct overlay_chassis_state {
     long long int heartbeat;    /* ms since the epoch, or 0 to keep. */
 };
 
+/* Whether a host can take part in migrations now. */
+enum overlay_liveness {
+    OVERLAY_HOST_UP,
+    OVERLAY_HOST_DOWN,          /* Its agent stopped and said so. */
+    OVERLAY_HOST_SILENT,        /* Its agent has not been heard from for
+                                 * longer than the timeout. */
+    OVERLAY_HOST_UNKNOWN,       /* Its private row is not replicated here. */
+};
+
 void overlay_chassis_update(struct ovsdb_idl *, struct ovsdb_idl_txn *,
                             const struct overlay_chassis_state *);
+enum overlay_liveness overlay_chassis_liveness(struct ovsdb_idl *,
+                                               const char *name,
+                                               long long int now,
+                                               long long int *heard);
+bool overlay_chassis_is_down(struct ovsdb_idl *, const char *name,
+                             long long int now, char **why);
+void overlay_chassis_monitor(struct ovsdb_idl *, const char *self,
+                             const struct sset *peers);
 void overlay_chassis_report_vms(struct ovsdb_idl *, struct ovsdb_idl_txn *,
                                 const char *chassis,
                                 const struct overlay_port *, size_t n);

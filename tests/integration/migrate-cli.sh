@@ -13,9 +13,17 @@ chassis() {  # chassis NAME QEMU_VERSION STATE
     printf '{"op": "insert", "table": "Chassis", "row": {"name": "%s", "state": "%s", "pas": "10.0.1.%d", "max_migrations": 2, "max_storage_migrations": 1, "versions": ["map", [["libvirt", "9.0.0"], ["qemu", "%s"], ["vmroam", "0.1"]]]}}' \
         "$1" "$3" "${#1}" "$2"
 }
+# heard NAME SECS: the agent of NAME last wrote its heartbeat SECS ago
+# (negative: in the future, so that the host stays up for the whole test).
+heard() {
+    printf '{"op": "insert", "table": "Chassis_Private", "row": {"name": "%s", "heartbeat": %d}}' \
+        "$1" "$(( $(date +%s%3N) - $2 * 1000 ))"
+}
 ovsdb-client transact "$DB" "[\"vmroam\",
   $(chassis hv1 7.2.0 up), $(chassis hv2 7.1.0 up), $(chassis hv3 7.2.0 up),
-  $(chassis hv4 8.0.0 up), $(chassis hv5 8.0.0 down),
+  $(chassis hv4 8.0.0 up), $(chassis hv5 8.0.0 down), $(chassis hv6 8.0.0 up),
+  $(heard hv1 -3600), $(heard hv2 -3600), $(heard hv3 -3600), $(heard hv4 -3600),
+  $(heard hv5 60), $(heard hv6 40),
   {\"op\": \"insert\", \"table\": \"VM\", \"row\": {\"name\": \"web-1\", \"chassis\": \"hv1\"}},
   {\"op\": \"insert\", \"table\": \"VM\", \"row\": {\"name\": \"web-2\", \"chassis\": \"hv4\"}},
   {\"op\": \"insert\", \"table\": \"VM\", \"row\": {\"name\": \"web-3\", \"chassis\": \"hv3\"}},
@@ -27,6 +35,13 @@ check_output "says so" "$T/err" "no VM named nope"
 check_status "an unknown host: exit 2" 2 vmroam migrate web-1 --to hv9
 check_status "to the host it runs on: exit 2" 2 vmroam migrate web-1 --to hv1
 check_status "to a host that is down: exit 1" 1 vmroam migrate web-1 --to hv5
+check_output "says so" "$T/err" "host hv5 is down"
+check_status "to a host whose agent is silent: exit 1" 1 vmroam migrate web-1 --to hv6
+check_output "says since when" "$T/err" \
+    "host hv6 is down: its agent has been silent for 40 s (since"
+check "host list" vmroam host list
+check_output "shows it down" "$T/out" "hv6  down (agent silent)"
+check_output "and when it was last heard from" "$T/out" "40 s ago ("
 check_status "bad --storage: exit 2" 2 vmroam migrate web-1 --to hv3 --storage sometimes
 check_status "--max-downtime 0: exit 2" 2 vmroam migrate web-1 --to hv3 --max-downtime 0
 check_output "names the option and the range" "$T/err" \
@@ -70,6 +85,8 @@ check "--best picks a host and says why" vmroam migrate web-4 --best
 check_output "the choice" "$T/out" "best host for web-4: hv1, of:"
 check_output "hv1's reason" "$T/out" "hv1: 1 free migration slot, 1 VM"
 check_output "hv3 counted busy" "$T/out" "hv3: 0 free migration slots, 1 VM"
+check_output "hv6 never chosen: its agent is silent" "$T/out" \
+    "hv6: no (host hv6 is down: its agent has been silent for"
 check "host set limits" vmroam host set hv3 --max-migrations 4 --max-storage-migrations 2
 check "host list shows them" vmroam host list
 check_output "hv3 at 4 (storage 2)" "$T/out" "4 (storage 2)"

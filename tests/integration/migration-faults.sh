@@ -13,6 +13,9 @@
 #   8  storage: a VM on a disk of its own host, migrated as "shared"
 #      (refused) and with the default (its disk copied); a VM on shared
 #      storage with the default (proven shared, left in place)
+#   9  the destination's vmroamd killed before a migration gets ready: the
+#      host shows down once its heartbeat is 10 s old, is never chosen,
+#      and the migration fails naming it
 #
 # After every case: the guest runs exactly once (one QEMU, one libvirt
 # domain, one br-int port, on one host; the other hosts clean), it never
@@ -293,6 +296,23 @@ wait_underlay() {  # wait_underlay HOST up|down SECS: the Chassis row says so
     echo "underlay of $1 is ${s:-unknown}"
     return 1
 }
+wait_host_state() {  # wait_host_state HOST STATE SECS: host list says so
+    local until=$((SECONDS + $3)) s
+    while :; do
+        s=$(host_col "$1" state)
+        [ "$s" = "$2" ] && return 0
+        [ $SECONDS -lt $until ] || break
+        sleep 0.2
+    done
+    echo "$1 is ${s:-unknown}"
+    return 1
+}
+# best_skips VM HOST: a dry run of "migrate VM --best" names HOST as down.
+best_skips() {
+    vmroam migrate "$1" --best --dry-run >"$T/best" 2>&1
+    cat "$T/best"
+    grep -q "^  $2: no (host $2 is down" "$T/best"
+}
 # A pulled cable: the host's uplink loses its carrier when its peer, the
 # host's port on the router, goes down.
 cut_link() { X router ip link set "p-$1" down; }
@@ -517,6 +537,21 @@ if wanted 8c; then
     verify "$id" done "$DST"
     expect shared "its disk was proven shared and left in place" \
         storage_is "$id" shared
+fi
+
+if wanted 9; then
+    SRC=$(lab vmhost a1) DST=$(to a1 hv2 hv3)
+    begin "9 destination vmroamd dead, preparing" a1
+    lab stop $DST vmroamd --kill >/dev/null
+    id=$(migrate a1 --to $DST)
+    expect down "$DST shows down once its agent is silent for 10 s" \
+        wait_host_state $DST "down (agent silent)" 20
+    expect ends "the migration fails without waiting any longer" \
+        wait_state "$id" failed 5
+    expect best "migrate --best never offers $DST" best_skips a1 $DST
+    expect restart "start $DST's vmroamd again" lab start $DST vmroamd
+    expect up "$DST shows up again" wait_host_state $DST up 10
+    verify "$id" failed "$SRC" "destination $DST cannot receive: host $DST is down: its agent has been silent"
 fi
 
 check "IPAM: lookup records and leases agree" vmroam ipam check
