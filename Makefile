@@ -45,7 +45,7 @@ IDLC := PYTHONPATH=$(PYTHONPATH_IDL) python3 $(OVS)/ovsdb/ovsdb-idlc
 LIB_SRCS := $(wildcard policy/*.c overlay/*.c ipam/*.c migrator/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/policy/vmroam-idl.o \
 	    $(B)/gen/policy/schema.o
-GEN_HDRS := build/gen/policy/vmroam-idl.h
+GEN_HDRS := build/gen/policy/vmroam-idl.h build/gen/vmroam-version.h
 
 CLI_SRCS := cmd/vmroam.c $(wildcard cmd/*-ctl.c)
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
@@ -70,6 +70,11 @@ build/gen/policy/vmroam-idl.h: build/gen/policy/vmroam.ovsidl
 
 build/gen/policy/vmroam-idl.c: build/gen/policy/vmroam.ovsidl
 	$(IDLC) c-idl-source $< > $@.tmp && mv $@.tmp $@
+
+# The build's version, which hosts compare before a VM moves between them.
+build/gen/vmroam-version.h: VERSION
+	@mkdir -p $(@D)
+	printf '#define VMROAM_VERSION "%s"\n' "$$(cat $<)" > $@.tmp && mv $@.tmp $@
 
 # The schema is compiled in, so that "vmroam db start" needs no data files.
 build/gen/policy/schema.c: policy/vmroam.ovsschema

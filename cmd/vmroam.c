@@ -15,6 +15,7 @@
 #include "stream-ssl.h"
 #include "table.h"
 #include "util.h"
+#include "vmroam-version.h"
 
 VLOG_DEFINE_THIS_MODULE(vmroam);
 
@@ -167,6 +168,7 @@ usage(FILE *stream, const char *group)
 "  --timeout SECS     give up waiting for the database after SECS (10)\n"
 "  -v, --verbose      list every change; log debug messages\n"
 "  -h, --help         this help; \"vmroam COMMAND --help\" for one command\n"
+"  -V, --version      the version of this build\n"
 "\n"
 "Each command takes only the options its usage line shows (--format\n"
 "table|json wherever it prints a table, --dry-run wherever it can show\n"
@@ -263,12 +265,13 @@ parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
         {"output", required_argument, NULL, 'o'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
 
     for (;;) {
         int index;
-        int c = getopt_long(argc, argv, "o:vh", long_options, &index);
+        int c = getopt_long(argc, argv, "o:vhV", long_options, &index);
         if (c == -1) {
             return 0;
         }
@@ -333,6 +336,9 @@ parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
         case 'h':
             *help = true;
             break;
+        case 'V':
+            printf("vmroam %s\n", VMROAM_VERSION);
+            exit(VMROAM_EXIT_OK);
         default:
             fprintf(stderr, "Try \"vmroam --help\".\n");
             return VMROAM_EXIT_BAD_INPUT;

@@ -41,13 +41,13 @@
 #include "sset.h"
 #include "stream-ssl.h"
 #include "timeval.h"
+#include "vmroam-version.h"
 #include "unixctl.h"
 #include "util.h"
 #include "vswitch-idl.h"
 
 VLOG_DEFINE_THIS_MODULE(vmroamd);
 
-#define VMROAM_VERSION "0.1"
 
 struct config {
     char *chassis;
@@ -145,6 +145,7 @@ usage(void)
     daemon_usage();
     vlog_usage();
     printf("  -h, --help             display this help message\n");
+    printf("  -V, --version          display the version\n");
     exit(EXIT_SUCCESS);
 }
 
@@ -190,6 +191,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         {"migration-ports", required_argument, NULL, OPT_MIGRATION_PORTS},
         {"max-downtime", required_argument, NULL, OPT_MAX_DOWNTIME},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         STREAM_SSL_LONG_OPTIONS,
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
@@ -248,6 +250,9 @@ parse_options(int argc, char *argv[], struct config *cfg)
         case 'h':
             usage();
             OVS_NOT_REACHED();
+        case 'V':
+            printf("vmroamd %s\n", VMROAM_VERSION);
+            exit(EXIT_SUCCESS);
         DAEMON_OPTION_HANDLERS
         VLOG_OPTION_HANDLERS
         case '?': exit(EXIT_FAILURE);

@@ -9,12 +9,19 @@
 #include "util.h"
 
 /* Compares dotted version strings numerically, component by component
- * ("7.2.10" > "7.2.9"); a missing component counts as 0 and trailing text
- * after the numbers ("7.2.0-1+deb12u1") is compared as text. */
+ * ("7.2.10" > "7.2.9"); a missing component counts as 0 ("7.2" equals
+ * "7.2.0") and trailing text after the numbers ("7.2.0-1+deb12u1") is
+ * compared as text. */
 int
 migr_version_cmp(const char *a, const char *b)
 {
+    static const char zero[] = ".0";
     while (*a || *b) {
+        if (!*a && *b == '.') {
+            a = zero;
+        } else if (!*b && *a == '.') {
+            b = zero;
+        }
         if (isdigit((unsigned char) *a) || isdigit((unsigned char) *b)) {
             char *ea, *eb;
             unsigned long long na = strtoull(a, &ea, 10);
