@@ -613,11 +613,18 @@ scan_vms(struct agent *a, struct ovsdb_idl_txn *vtxn)
     if (!a->hypervisor || !vtxn || time_msec() < a->next_vm_scan) {
         return;
     }
-    migr_libvirt_run(a->hypervisor);
     struct sset running = SSET_INITIALIZER(&running);
-    migr_libvirt_list(a->hypervisor, &running);
-    overlay_chassis_report_running(a->vmroam.idl, vtxn, a->cfg.chassis,
-                                   &running);
+    char *error = a->hypervisor->class->list_running(a->hypervisor->data,
+                                                     &running);
+    if (error) {
+        /* Not knowing is no reason to call every VM stopped. */
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 10);
+        VLOG_WARN_RL(&rl, "cannot list the running VMs: %s", error);
+        free(error);
+    } else {
+        overlay_chassis_report_running(a->vmroam.idl, vtxn, a->cfg.chassis,
+                                       &running);
+    }
     sset_destroy(&running);
     a->next_vm_scan = time_msec() + 1000;
 }

@@ -78,6 +78,11 @@ ipam_host_create(const char *underlay_dev, const char *uplink, char **errorp)
     h->underlay_dev = xstrdup(underlay_dev);
     h->uplink = xstrdup(uplink ? uplink : underlay_dev);
     h->sock = nl_socket_alloc();
+    if (!h->sock) {
+        *errorp = nl_error("netlink socket", -NLE_NOMEM);
+        ipam_host_destroy(h);
+        return NULL;
+    }
     if ((error = nl_connect(h->sock, NETLINK_ROUTE))
         || (error = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, NL_AUTO_PROVIDE,
                                         &h->mngr))
@@ -154,6 +159,10 @@ change_addr(struct ipam_host *h, const char *cidr, bool add)
         return error;
     }
     struct rtnl_addr *addr = rtnl_addr_alloc();
+    if (!addr) {
+        nl_addr_put(local);
+        return -NLE_NOMEM;
+    }
     rtnl_addr_set_ifindex(addr, underlay_ifindex(h));
     rtnl_addr_set_local(addr, local);
     error = (add
@@ -182,7 +191,15 @@ set_default_route(struct ipam_host *h, const char *gateway)
     }
 
     struct rtnl_route *route = rtnl_route_alloc();
-    struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+    struct rtnl_nexthop *nh = route ? rtnl_route_nh_alloc() : NULL;
+    if (!nh) {
+        if (route) {
+            rtnl_route_put(route);
+        }
+        nl_addr_put(dst);
+        nl_addr_put(gw);
+        return -NLE_NOMEM;
+    }
     rtnl_route_set_family(route, family);
     rtnl_route_set_dst(route, dst);
     rtnl_route_nh_set_gateway(nh, gw);

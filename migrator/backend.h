@@ -51,6 +51,12 @@ struct migr_status {
 
 struct migr_job;
 
+enum migr_recovery {
+    MIGR_RECOVERY_HERE,             /* The VM runs on this host. */
+    MIGR_RECOVERY_GONE,             /* It does not (it moved). */
+    MIGR_RECOVERY_PENDING,          /* Its job is ending: ask again. */
+};
+
 struct migr_backend_class {
     const char *name;
     struct migr_job *(*start)(void *backend, const struct migr_spec *,
@@ -64,13 +70,17 @@ struct migr_backend_class {
     void (*abort)(struct migr_job *, bool path_broken);
     void (*wait)(struct migr_job *);
     void (*destroy)(struct migr_job *);
-    /* Ends a migration job of 'vm' left by an earlier agent (rolling it
-     * back if it still can be) and returns true if the VM runs here. */
-    bool (*recover)(void *backend, const char *vm);
+    /* Ends a migration job of 'vm' left by an earlier agent, rolling it
+     * back if it still can be, without waiting for it: called again until
+     * it says where the VM runs. */
+    enum migr_recovery (*recover)(void *backend, const char *vm);
     /* Adds the paths of 'vm''s disks that are files or devices on this
      * host to 'paths' (network disks are shared by nature); returns an
      * error or NULL.  May block on the hypervisor, briefly. */
     char *(*disks)(void *backend, const char *vm, struct sset *paths);
+    /* Adds the names of the VMs running on this host to 'running'; returns
+     * an error (and adds nothing) if the hypervisor cannot say. */
+    char *(*list_running)(void *backend, struct sset *running);
     void (*versions)(void *backend, struct smap *);
 };
 

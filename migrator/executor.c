@@ -53,6 +53,7 @@ struct migr_executor {
     struct ovsdb_idl_index *records;    /* Lookup records by VM. */
     int max_downtime_ms;        /* Unless a migration says otherwise. */
     struct hmap jobs;
+    bool recovering;            /* An earlier agent's job is ending. */
 };
 
 struct migr_executor *
@@ -675,9 +676,13 @@ run_outgoing(struct migr_executor *ex, struct ovsdb_idl *idl,
         /* A migration of ours that no job of ours drives: this agent
          * restarted.  Once the hypervisor's job has ended, where does the
          * VM run? */
-        bool here = ex->backend && ex->backend->class->recover(
-            ex->backend->data, m->vm);
-        if (here) {
+        enum migr_recovery r = (ex->backend
+                                ? ex->backend->class->recover(
+                                    ex->backend->data, m->vm)
+                                : MIGR_RECOVERY_GONE);
+        if (r == MIGR_RECOVERY_PENDING) {
+            ex->recovering = true;
+        } else if (r == MIGR_RECOVERY_HERE) {
             restore_records(ex, idl, txn, m);
             fail(m, "the source agent restarted during the migration; it "
                  "was rolled back and the VM kept running on the source");
@@ -706,6 +711,7 @@ migr_executor_run(struct migr_executor *ex, struct ovsdb_idl *idl,
          * view it is about to change. */
         return;
     }
+    ex->recovering = false;
     schedule(ex, idl, txn);
     prepare_incoming(ex, idl, underlay_link);
 
@@ -787,6 +793,9 @@ migr_executor_activated(struct migr_executor *ex, struct ovsdb_idl *idl,
 void
 migr_executor_wait(struct migr_executor *ex)
 {
+    if (ex->recovering) {
+        poll_timer_wait(100);
+    }
     struct job *j;
     HMAP_FOR_EACH (j, node, &ex->jobs) {
         if (j->job) {

@@ -23,6 +23,7 @@ struct libvirt {
     virConnectPtr conn;
     char *uri;
     long long int next_reconnect;
+    struct sset recovering;     /* VMs whose orphaned job we aborted. */
 };
 
 /* A migration job.  Three threads share it: the migrate call blocks in one
@@ -37,7 +38,11 @@ struct migr_job {
     virDomainPtr mig_dom;       /* On 'mig_conn'. */
     virConnectPtr mon_conn;     /* The monitor's: stats and abort. */
     virDomainPtr mon_dom;       /* On 'mon_conn'. */
-    virConnectPtr dest_conn;    /* The monitor's: to watch the VM resume. */
+    virConnectPtr dest_conn;    /* The monitor's: to watch the VM resume.
+                                 * It opens it, so that a destination that
+                                 * does not answer never holds up the
+                                 * agent's main loop; written under
+                                 * 'mutex'. */
     char *vm;
     char *destination;
     char *dest_uri;
@@ -51,6 +56,8 @@ struct migr_job {
     bool ok OVS_GUARDED;
     char *error OVS_GUARDED;
     bool abort_requested OVS_GUARDED;
+    bool orphaned OVS_GUARDED;  /* Dropped while running: the migrate
+                                 * thread frees it once libvirt returns. */
     struct migr_status last OVS_GUARDED;    /* Progress seen so far. */
     unsigned int dest_looks OVS_GUARDED;    /* Monitor's calls there. */
     bool cutting;               /* Main loop only: aborted over a broken
@@ -94,7 +101,10 @@ failure(struct migr_job *job)
             break;
         }
     }
-    if (!job->dest_conn || virConnectIsAlive(job->dest_conn) != 1) {
+    ovs_mutex_lock(&job->mutex);
+    virConnectPtr dest_conn = job->dest_conn;
+    ovs_mutex_unlock(&job->mutex);
+    if (!dest_conn || virConnectIsAlive(dest_conn) != 1) {
         char *msg = xasprintf("libvirtd of the destination %s (%s) cannot be "
                               "reached; %s", job->destination, job->dest_uri,
                               error);
@@ -140,6 +150,8 @@ read_completed_stats(struct migr_job *job, struct migr_status *st)
     }
 }
 
+static void free_job(struct migr_job *);
+
 static void *
 migrate_thread(void *job_)
 {
@@ -161,19 +173,23 @@ migrate_thread(void *job_)
     }
     char *migrate_uri = (job->dest_address
                          ? xasprintf("tcp://%s", job->dest_address) : NULL);
-    if (migrate_uri) {
-        virTypedParamsAddString(&params, &nparams, &maxparams,
-                                VIR_MIGRATE_PARAM_URI, migrate_uri);
-    }
-    if (job->bandwidth_mibps > 0) {
-        virTypedParamsAddULLong(&params, &nparams, &maxparams,
-                                VIR_MIGRATE_PARAM_BANDWIDTH,
-                                job->bandwidth_mibps);
-    }
+    bool params_ok = ((!migrate_uri
+                       || !virTypedParamsAddString(&params, &nparams,
+                                                   &maxparams,
+                                                   VIR_MIGRATE_PARAM_URI,
+                                                   migrate_uri))
+                      && (job->bandwidth_mibps <= 0
+                          || !virTypedParamsAddULLong(
+                              &params, &nparams, &maxparams,
+                              VIR_MIGRATE_PARAM_BANDWIDTH,
+                              job->bandwidth_mibps)));
 
-    int ret = virDomainMigrateToURI3(job->mig_dom, job->dest_uri, params,
-                                     nparams, flags);
-    char *error = ret ? failure(job) : NULL;
+    int ret = (params_ok
+               ? virDomainMigrateToURI3(job->mig_dom, job->dest_uri, params,
+                                        nparams, flags)
+               : -1);
+    char *error = (!params_ok ? last_error("migration parameters")
+                   : ret ? failure(job) : NULL);
     virTypedParamsFree(params, nparams);
     free(migrate_uri);
 
@@ -192,8 +208,14 @@ migrate_thread(void *job_)
     job->done = true;
     job->ok = !ret;
     job->error = error;
+    bool orphaned = job->orphaned;
     ovs_mutex_unlock(&job->mutex);
     latch_set(&job->latch);
+    if (orphaned) {
+        VLOG_INFO("%s: the dropped migration job ended", job->vm);
+        xpthread_join(job->monitor, NULL);
+        free_job(job);
+    }
     return NULL;
 }
 
@@ -279,6 +301,11 @@ monitor_thread(void *job_)
     struct migr_job *job = job_;
     long long int next_stats = 0;
     bool aborted = false;
+
+    virConnectPtr dest_conn = virConnectOpen(job->dest_uri);
+    ovs_mutex_lock(&job->mutex);
+    job->dest_conn = dest_conn;
+    ovs_mutex_unlock(&job->mutex);
 
     for (;;) {
         ovs_mutex_lock(&job->mutex);
@@ -367,7 +394,6 @@ lv_start(void *lv_, const struct migr_spec *spec, char **errorp)
     job->mig_dom = mig_dom;
     job->mon_conn = mon_conn;
     job->mon_dom = mon_dom;
-    job->dest_conn = virConnectOpen(spec->dest_uri);
     job->vm = xstrdup(spec->vm);
     job->destination = xstrdup(spec->destination);
     job->dest_uri = xstrdup(spec->dest_uri);
@@ -429,58 +455,84 @@ lv_wait(struct migr_job *job)
     latch_wait(&job->latch);
 }
 
+/* Frees 'job', whose threads have ended. */
+static void
+free_job(struct migr_job *job)
+{
+    virDomainFree(job->mig_dom);
+    virConnectClose(job->mig_conn);
+    virDomainFree(job->mon_dom);
+    virConnectClose(job->mon_conn);
+    if (job->dest_conn) {
+        virConnectClose(job->dest_conn);
+    }
+    latch_destroy(&job->latch);
+    ovs_mutex_destroy(&job->mutex);
+    free(job->error);
+    free(job->vm);
+    free(job->destination);
+    free(job->dest_uri);
+    free(job->dest_address);
+    free(job);
+}
+
+/* A job dropped while libvirt still runs it (its Migration row was
+ * deleted) is aborted and left to its threads to free, instead of making
+ * the caller wait for libvirt to return. */
 static void
 lv_destroy(struct migr_job *job)
 {
-    if (job) {
+    if (!job) {
+        return;
+    }
+    /* Once orphaned, 'job' may be freed by its migrate thread at any
+     * moment: only copies are used after the unlock. */
+    pthread_t thread = job->thread;
+    ovs_mutex_lock(&job->mutex);
+    bool done = job->done;
+    if (!done) {
+        job->orphaned = job->abort_requested = true;
+        VLOG_WARN("%s: migration job dropped while running: aborting it",
+                  job->vm);
+    }
+    ovs_mutex_unlock(&job->mutex);
+    if (done) {
         xpthread_join(job->thread, NULL);
         xpthread_join(job->monitor, NULL);
-        virDomainFree(job->mig_dom);
-        virConnectClose(job->mig_conn);
-        virDomainFree(job->mon_dom);
-        virConnectClose(job->mon_conn);
-        if (job->dest_conn) {
-            virConnectClose(job->dest_conn);
-        }
-        latch_destroy(&job->latch);
-        ovs_mutex_destroy(&job->mutex);
-        free(job->error);
-        free(job->vm);
-        free(job->destination);
-        free(job->dest_uri);
-        free(job->dest_address);
-        free(job);
+        free_job(job);
+    } else {
+        pthread_detach(thread);
     }
 }
 
-/* How long a restarted agent waits for an orphaned migration job to end. */
-#define RECOVER_TIMEOUT_MS 30000
-
 /* An earlier agent's migrate call died with it, but libvirtd carries on
- * with the job: roll it back if it still can be, wait until it has ended
- * either way, and say whether the VM runs here. */
-static bool
+ * with the job: roll it back if it still can be and, once it has ended
+ * either way, say whether the VM runs here. */
+static enum migr_recovery
 lv_recover(void *lv_, const char *vm)
 {
     struct libvirt *lv = lv_;
     virDomainPtr dom = virDomainLookupByName(lv->conn, vm);
     if (!dom) {
-        return false;
+        sset_find_and_delete(&lv->recovering, vm);
+        return MIGR_RECOVERY_GONE;
     }
     virDomainJobInfo info;
+    enum migr_recovery r;
     if (!virDomainGetJobInfo(dom, &info) && info.type != VIR_DOMAIN_JOB_NONE) {
-        VLOG_WARN("%s: aborting the migration job an earlier agent started",
-                  vm);
-        abort_job(dom, vm);
-        long long int deadline = time_msec() + RECOVER_TIMEOUT_MS;
-        while (time_msec() < deadline && !virDomainGetJobInfo(dom, &info)
-               && info.type != VIR_DOMAIN_JOB_NONE) {
-            xnanosleep(50 * 1000 * 1000);
+        if (sset_add(&lv->recovering, vm)) {
+            VLOG_WARN("%s: aborting the migration job an earlier agent "
+                      "started", vm);
+            abort_job(dom, vm);
         }
+        r = MIGR_RECOVERY_PENDING;
+    } else {
+        sset_find_and_delete(&lv->recovering, vm);
+        r = (virDomainIsActive(dom) == 1 ? MIGR_RECOVERY_HERE
+             : MIGR_RECOVERY_GONE);
     }
-    bool active = virDomainIsActive(dom) == 1;
     virDomainFree(dom);
-    return active;
+    return r;
 }
 
 static char *
@@ -535,6 +587,42 @@ lv_disks(void *lv_, const char *vm, struct sset *paths)
     return NULL;
 }
 
+
+/* Reconnects to libvirtd if it restarted (at most once a second). */
+static void
+reconnect(struct libvirt *lv)
+{
+    if (virConnectIsAlive(lv->conn) == 1 || time_msec() < lv->next_reconnect) {
+        return;
+    }
+    lv->next_reconnect = time_msec() + 1000;
+    virConnectPtr conn = virConnectOpen(lv->uri);
+    if (conn) {
+        VLOG_INFO("%s: reconnected", lv->uri);
+        virConnectClose(lv->conn);
+        lv->conn = conn;
+    }
+}
+
+static char *
+lv_list_running(void *lv_, struct sset *running)
+{
+    struct libvirt *lv = lv_;
+    reconnect(lv);
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(lv->conn, &doms,
+                                     VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    if (n < 0) {
+        return last_error(lv->uri);
+    }
+    for (int i = 0; i < n; i++) {
+        sset_add(running, virDomainGetName(doms[i]));
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    return NULL;
+}
+
 static const struct migr_backend_class libvirt_class = {
     .name = "libvirt",
     .start = lv_start,
@@ -546,6 +634,7 @@ static const struct migr_backend_class libvirt_class = {
     .recover = lv_recover,
     .versions = lv_versions,
     .disks = lv_disks,
+    .list_running = lv_list_running,
 };
 
 static void
@@ -566,6 +655,7 @@ migr_libvirt_open(const char *uri, char **errorp)
     struct libvirt *lv = xzalloc(sizeof *lv);
     lv->conn = conn;
     lv->uri = xstrdup(uri);
+    sset_init(&lv->recovering);
 
     struct migr_backend *b = xmalloc(sizeof *b);
     b->class = &libvirt_class;
@@ -580,39 +670,8 @@ migr_libvirt_close(struct migr_backend *b)
         struct libvirt *lv = b->data;
         virConnectClose(lv->conn);
         free(lv->uri);
+        sset_destroy(&lv->recovering);
         free(lv);
         free(b);
     }
-}
-
-/* Reconnects to libvirtd if it restarted (at most once a second). */
-void
-migr_libvirt_run(struct migr_backend *b)
-{
-    struct libvirt *lv = b->data;
-    if (virConnectIsAlive(lv->conn) == 1 || time_msec() < lv->next_reconnect) {
-        return;
-    }
-    lv->next_reconnect = time_msec() + 1000;
-    virConnectPtr conn = virConnectOpen(lv->uri);
-    if (conn) {
-        VLOG_INFO("%s: reconnected", lv->uri);
-        virConnectClose(lv->conn);
-        lv->conn = conn;
-    }
-}
-
-/* Adds the names of the domains running here to 'running'. */
-void
-migr_libvirt_list(struct migr_backend *b, struct sset *running)
-{
-    struct libvirt *lv = b->data;
-    virDomainPtr *doms = NULL;
-    int n = virConnectListAllDomains(lv->conn, &doms,
-                                     VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-    for (int i = 0; i < n; i++) {
-        sset_add(running, virDomainGetName(doms[i]));
-        virDomainFree(doms[i]);
-    }
-    free(doms);
 }

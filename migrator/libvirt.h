@@ -10,11 +10,7 @@
 
 #include "migrator/backend.h"
 
-struct sset;
-
 struct migr_backend *migr_libvirt_open(const char *uri, char **errorp);
 void migr_libvirt_close(struct migr_backend *);
-void migr_libvirt_list(struct migr_backend *, struct sset *running);
-void migr_libvirt_run(struct migr_backend *);
 
 #endif /* migrator/libvirt.h */

@@ -268,8 +268,10 @@ bundle_ctrl(struct overlay_ofctrl *oc, uint32_t id, uint16_t type)
     return xid;
 }
 
-/* Adds to bundle 'id' a flow_mod 'command' for 'f' (NULL: every flow). */
-static void
+/* Adds to bundle 'id' a flow_mod 'command' for 'f' (NULL: every flow).
+ * Returns false if 'f' cannot be encoded, so that the switch will not hold
+ * it and it must not count as installed. */
+static bool
 bundle_flow_mod(struct overlay_ofctrl *oc, uint32_t id, int command,
                 const struct overlay_flow *f)
 {
@@ -279,13 +281,14 @@ bundle_flow_mod(struct overlay_ofctrl *oc, uint32_t id, int command,
         /* A translation bug: skip the flow rather than the whole set. */
         VLOG_ERR_RL(&rl, "%s", error);
         free(error);
-    } else {
-        enum ofputil_protocol protocol = ofputil_protocol_from_ofp_version(
-            rconn_get_version(oc->rconn));
-        bundle_add(oc, id, ofputil_encode_flow_mod(&fm, protocol));
-        minimatch_destroy(&fm.match);
-        free(CONST_CAST(struct ofpact *, fm.ofpacts));
+        return false;
     }
+    enum ofputil_protocol protocol = ofputil_protocol_from_ofp_version(
+        rconn_get_version(oc->rconn));
+    bundle_add(oc, id, ofputil_encode_flow_mod(&fm, protocol));
+    minimatch_destroy(&fm.match);
+    free(CONST_CAST(struct ofpact *, fm.ofpacts));
+    return true;
 }
 
 static void
@@ -296,9 +299,10 @@ send_resync(struct overlay_ofctrl *oc, uint32_t id, const struct hmap *desired)
     bundle_flow_mod(oc, id, OFPFC_DELETE, NULL);
     overlay_flows_clear(&oc->installed);
     HMAP_FOR_EACH (f, node, desired) {
-        bundle_flow_mod(oc, id, OFPFC_ADD, f);
-        struct overlay_flow *copy = overlay_flow_clone(f);
-        hmap_insert(&oc->installed, &copy->node, f->node.hash);
+        if (bundle_flow_mod(oc, id, OFPFC_ADD, f)) {
+            struct overlay_flow *copy = overlay_flow_clone(f);
+            hmap_insert(&oc->installed, &copy->node, f->node.hash);
+        }
     }
     oc->need_resync = false;
     oc->n_resyncs++;
@@ -313,15 +317,21 @@ send_changes(struct overlay_ofctrl *oc, uint32_t id,
 {
     for (size_t i = 0; i < n; i++) {
         const struct overlay_flow_change *c = &changes[i];
+        /* A flow_mod that cannot be encoded leaves the switch, and so
+         * 'installed', as they were. */
         if (!c->new) {
-            bundle_flow_mod(oc, id, OFPFC_DELETE_STRICT, c->old);
+            if (!bundle_flow_mod(oc, id, OFPFC_DELETE_STRICT, c->old)) {
+                continue;
+            }
             struct overlay_flow *old = CONST_CAST(struct overlay_flow *,
                                                   c->old);
             hmap_remove(&oc->installed, &old->node);
             overlay_flow_destroy(old);
         } else {
             /* An add replaces a flow with the same key in place. */
-            bundle_flow_mod(oc, id, OFPFC_ADD, c->new);
+            if (!bundle_flow_mod(oc, id, OFPFC_ADD, c->new)) {
+                continue;
+            }
             struct overlay_flow *copy = overlay_flow_clone(c->new);
             if (c->old) {
                 struct overlay_flow *old
