@@ -12,6 +12,7 @@
 
 #include "cmd/vmroam.h"
 #include "migrator/fsm.h"
+#include "migrator/placement.h"
 #include "migrator/row.h"
 #include "migrator/storage.h"
 #include "migrator/version.h"
@@ -62,61 +63,50 @@ vms_on(struct ovsdb_idl *idl, const char *name)
     return n;
 }
 
-static bool
-allowed(const struct vmroamrec_vm *vm, const char *chassis)
-{
-    for (size_t i = 0; i < vm->n_allowed_chassis; i++) {
-        if (!strcmp(vm->allowed_chassis[i], chassis)) {
-            return true;
-        }
-    }
-    return !vm->n_allowed_chassis;
-}
-
-/* Picks the up host, other than the VM's, allowed for it and not older,
- * with the most free migration slots, then the fewest VMs, then the first
- * name.  Explains the choice in 'why'. */
+/* The host that placement picks for 'vm', of every host as the database
+ * shows it, or NULL; with every candidate's line in 'why'. */
 static const struct vmroamrec_chassis *
 best_host(struct ovsdb_idl *idl, const struct vmroamrec_vm *vm,
           const struct vmroamrec_chassis *src, struct ds *why)
 {
-    const struct vmroamrec_chassis *ch, *best = NULL;
-    int64_t best_free = 0;
-    size_t best_vms = 0;
-
+    const struct vmroamrec_chassis *ch;
+    size_t n = 0;
     VMROAMREC_CHASSIS_FOR_EACH (ch, idl) {
-        char *down;
-        if (ch == src || !allowed(vm, ch->name)) {
-            continue;
-        }
-        if (overlay_chassis_is_down(idl, ch->name, time_wall_msec(), &down)) {
-            ds_put_format(why, "  %s: no (%s)\n", ch->name, down);
-            free(down);
-            continue;
-        }
-        char *error = migr_check_versions(src->name, &src->versions,
-                                          ch->name, &ch->versions);
-        if (error) {
-            ds_put_format(why, "  %s: no (%s)\n", ch->name, error);
-            free(error);
-            continue;
-        }
-        int64_t free_slots = ch->max_migrations - busy(idl, ch->name);
-        size_t n_vms = vms_on(idl, ch->name);
-        ds_put_format(why, "  %s: %"PRId64" free migration slot%s, %"PRIuSIZE
-                      " VM%s\n", ch->name, free_slots,
-                      free_slots == 1 ? "" : "s", n_vms, n_vms == 1 ? "" : "s");
-        if (!best || free_slots > best_free
-            || (free_slots == best_free
-                && (n_vms < best_vms
-                    || (n_vms == best_vms
-                        && strcmp(ch->name, best->name) < 0)))) {
-            best = ch;
-            best_free = free_slots;
-            best_vms = n_vms;
-        }
+        n++;
     }
-    return best;
+    struct migr_candidate *hosts = xcalloc(n, sizeof *hosts);
+    const struct vmroamrec_chassis **rows = xcalloc(n, sizeof *rows);
+    char **downs = xcalloc(n, sizeof *downs);
+    size_t i = 0;
+    VMROAMREC_CHASSIS_FOR_EACH (ch, idl) {
+        overlay_chassis_is_down(idl, ch->name, time_wall_msec(), &downs[i]);
+        rows[i] = ch;
+        hosts[i] = (struct migr_candidate) {
+            .name = ch->name,
+            .down = downs[i],
+            .versions = &ch->versions,
+            .free_slots = ch->max_migrations - busy(idl, ch->name),
+            .n_vms = vms_on(idl, ch->name),
+        };
+        i++;
+    }
+    struct migr_placement_vm v = {
+        .name = vm->name,
+        .chassis = src->name,
+        .versions = &src->versions,
+        .allowed = vm->allowed_chassis,
+        .n_allowed = vm->n_allowed_chassis,
+    };
+    size_t best = migr_place(&v, hosts, i, why);
+    for (size_t j = 0; j < i; j++) {
+        free(downs[j]);
+    }
+    free(downs);
+    free(hosts);
+    const struct vmroamrec_chassis *chosen = (best == MIGR_PLACE_NONE ? NULL
+                                              : rows[best]);
+    free(rows);
+    return chosen;
 }
 
 /* What the migration commands read and write: never the lookup records,
