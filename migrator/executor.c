@@ -6,6 +6,7 @@
 
 #include "migrator/backend.h"
 #include "migrator/fsm.h"
+#include "migrator/records.h"
 #include "migrator/row.h"
 #include "migrator/schedule.h"
 #include "migrator/sockets.h"
@@ -471,70 +472,14 @@ write_stats(const struct vmroamrec_migration *m, const struct migr_status *st)
         m, migr_progress(migr_row_state(m), flags_of(m).copy_storage, fraction));
 }
 
-/* Moves the lookup records of 'm''s VM to 'chassis''s PA in this same
- * transaction, with a new generation. */
-static void
-move_records(struct migr_executor *ex, struct ovsdb_idl *idl,
-             struct ovsdb_idl_txn *txn, const struct vmroamrec_migration *m,
-             const char *chassis)
-{
-    const struct vmroamrec_chassis *ch = policy_db_chassis(idl, chassis);
-    const struct vmroamrec_lookup_record **records;
-    size_t n = policy_db_vm_records(ex->records, m->vm, &records);
-    if (ch && ch->n_pas && n) {
-        for (size_t i = 0; i < n; i++) {
-            vmroamrec_lookup_record_set_pa(records[i], ch->pas[0]);
-            vmroamrec_lookup_record_set_chassis(records[i], chassis);
-        }
-        vmroamrec_migration_update_stats_setkey(
-            m, "generation", policy_db_bump_generation(idl, txn));
-    }
-    free(records);
-    const struct vmroamrec_vm *vm = policy_db_vm(idl, m->vm);
-    if (vm) {
-        vmroamrec_vm_set_chassis(vm, chassis);
-    }
-}
-
-/* True if every lookup record of 'm''s VM points at 'chassis' (as
- * committed, or as this run's transaction has it). */
-static bool
-records_on(struct migr_executor *ex, const struct vmroamrec_migration *m,
-           const char *chassis)
-{
-    const struct vmroamrec_lookup_record **records;
-    size_t n = policy_db_vm_records(ex->records, m->vm, &records);
-    size_t i = 0;
-    while (i < n && !strcmp(records[i]->chassis, chassis)) {
-        i++;
-    }
-    free(records);
-    return i == n;
-}
-
-/* Moves the lookup records of 'm''s VM to 'chassis', unless they are all
- * there already, and stamps 'key' in the row when it does.  Returns true
- * if it moved them. */
-static bool
-put_records(struct migr_executor *ex, struct ovsdb_idl *idl,
-            struct ovsdb_idl_txn *txn, const struct vmroamrec_migration *m,
-            const char *chassis, const char *key)
-{
-    if (records_on(ex, m, chassis)) {
-        return false;
-    }
-    move_records(ex, idl, txn, m, chassis);
-    vmroamrec_migration_update_timestamps_setkey(m, key, time_wall_msec());
-    return true;
-}
-
 /* Switchover: the VM runs on the destination; its lookup records follow
  * it now, in one transaction with a new generation. */
 static void
 switch_records(struct migr_executor *ex, struct ovsdb_idl *idl,
                struct ovsdb_idl_txn *txn, const struct vmroamrec_migration *m)
 {
-    put_records(ex, idl, txn, m, m->destination, "records-moved");
+    migr_records_put(idl, txn, ex->records, m, m->destination,
+                     "records-moved");
 }
 
 /* The migration failed with the VM on the source, but its records may have
@@ -544,7 +489,8 @@ static void
 restore_records(struct migr_executor *ex, struct ovsdb_idl *idl,
                 struct ovsdb_idl_txn *txn, const struct vmroamrec_migration *m)
 {
-    if (put_records(ex, idl, txn, m, m->source, "records-restored")) {
+    if (migr_records_put(idl, txn, ex->records, m, m->source,
+                         "records-restored")) {
         VLOG_WARN("migration of %s failed after its records moved to %s: "
                   "moved them back to %s", m->vm, m->destination, m->source);
     }
