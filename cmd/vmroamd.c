@@ -19,6 +19,7 @@
 #include "dirs.h"
 #include "fatal-signal.h"
 #include "ipam/host.h"
+#include "ipam/underlay.h"
 #include "ipam/leases.h"
 #include "migrator/executor.h"
 #include "migrator/libvirt.h"
@@ -30,6 +31,7 @@
 #include "openvswitch/vlog.h"
 #include "overlay/bridge.h"
 #include "overlay/chassis.h"
+#include "overlay/inputs.h"
 #include "overlay/flow.h"
 #include "overlay/ofctrl.h"
 #include "overlay/pipeline.h"
@@ -77,9 +79,7 @@ struct agent {
     struct migr_executor *migrations;
     long long int next_vm_scan;
     long long int redirects_expire;     /* LLONG_MAX if none. */
-    char *pa;                   /* The PA in use now, or NULL. */
-    char *pa_subnet;            /* Its provider subnet. */
-    char *pa_programmed;        /* ADDRESS/LEN put on the underlay. */
+    struct ipam_underlay *underlay;     /* The PA in force. */
 
     unsigned int vmroam_seqno, ovs_seqno;
     bool recompute;
@@ -88,7 +88,8 @@ struct agent {
     struct hmap desired;        /* Flows of the last translation. */
     struct sset bound;          /* Interfaces bound in it. */
     struct smap incoming_macs;  /* VMs migrating here whose ports are bound
-                                 * in it: announce_key() -> VM name. */
+                                 * in it: overlay_announce_key() -> VM
+                                 * name. */
     uint64_t req;               /* Its number, for overlay_ofctrl_put(). */
     int64_t req_generation;     /* Policy generation it reflects. */
 
@@ -299,72 +300,6 @@ idl_synced(const struct ovsdb_idl_loop *loop)
     return ovsdb_idl_has_ever_connected(loop->idl);
 }
 
-/* How long the source of a migration tunnels late packets on to the VM's
- * new PA while the other hosts' flows catch up. */
-#define REDIRECT_GRACE_MS 5000
-
-/* The VMs that migrated away from this chassis within the grace period, as
- * redirects to their new PAs (pointing into the IDL).  Notes in
- * 'a->redirects_expire' when the first of them ends. */
-static size_t
-recent_departures(struct agent *a, struct overlay_redirect **redirects)
-{
-    long long int now = time_wall_msec();
-    const struct vmroamrec_migration *m;
-    size_t n = 0, allocated = 0;
-
-    *redirects = NULL;
-    a->redirects_expire = LLONG_MAX;
-    VMROAMREC_MIGRATION_FOR_EACH (m, a->vmroam.idl) {
-        long long int expires = (migr_row_timestamp(m, "finished")
-                                 + REDIRECT_GRACE_MS);
-        if (strcmp(m->state, "done") || strcmp(m->source, a->cfg.chassis)
-            || expires <= now) {
-            continue;
-        }
-        a->redirects_expire = MIN(a->redirects_expire, expires);
-        const struct vmroamrec_lookup_record **records;
-        size_t n_records = policy_db_vm_records(a->records, m->vm, &records);
-        for (size_t i = 0; i < n_records; i++) {
-            const struct vmroamrec_lookup_record *r = records[i];
-            if (strcmp(r->chassis, a->cfg.chassis)) {
-                if (n >= allocated) {
-                    *redirects = x2nrealloc(*redirects, &allocated,
-                                            sizeof **redirects);
-                }
-                (*redirects)[n++] = (struct overlay_redirect) {
-                    r->vsid, r->mac, r->pa,
-                };
-            }
-        }
-        free(records);
-    }
-    return n;
-}
-
-/* The PAs of the other chassis: the switch accepts GRE from them even if
- * they host no VM yet, such as a VM's destination announcing it. */
-static void
-peers_of(const struct agent *a, struct sset *pas)
-{
-    const struct vmroamrec_chassis *ch;
-    VMROAMREC_CHASSIS_FOR_EACH (ch, a->vmroam.idl) {
-        if (strcmp(ch->name, a->cfg.chassis)) {
-            for (size_t i = 0; i < ch->n_pas; i++) {
-                sset_add(pas, ch->pas[i]);
-            }
-        }
-    }
-}
-
-/* How an incoming VM's NIC is known when it announces itself: its virtual
- * subnet and MAC. */
-static char *
-announce_key(int64_t vsid, struct eth_addr mac)
-{
-    return xasprintf("%"PRId64" "ETH_ADDR_FMT, vsid, ETH_ADDR_ARGS(mac));
-}
-
 /* Recomputes the desired flows from the current contents of both
  * databases. */
 static void
@@ -378,24 +313,21 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
     policy_destroy(&a->policy);
     policy_db_load(a->vmroam.idl, &a->policy);
 
-    struct overlay_redirect *redirects;
-    size_t n_redirects = recent_departures(a, &redirects);
-    struct sset incoming = SSET_INITIALIZER(&incoming);
-    struct sset outgoing = SSET_INITIALIZER(&outgoing);
-    migr_row_moving(a->vmroam.idl, a->cfg.chassis, &incoming, &outgoing);
-    struct sset peer_pas = SSET_INITIALIZER(&peer_pas);
-    peers_of(a, &peer_pas);
+    struct overlay_inputs inputs;
+    overlay_inputs_gather(a->vmroam.idl, a->records, a->cfg.chassis,
+                          time_wall_msec(), &inputs);
+    a->redirects_expire = inputs.redirects_expire;
     struct overlay_input in = {
         .policy = &a->policy,
         .chassis = a->cfg.chassis,
         .gre_ofport = gre_ofport,
         .ifaces = ifaces,
         .n_ifaces = n_ifaces,
-        .redirects = redirects,
-        .n_redirects = n_redirects,
-        .incoming = &incoming,
-        .outgoing = &outgoing,
-        .peer_pas = &peer_pas,
+        .redirects = inputs.redirects,
+        .n_redirects = inputs.n_redirects,
+        .incoming = &inputs.incoming,
+        .outgoing = &inputs.outgoing,
+        .peer_pas = &inputs.peer_pas,
     };
     struct overlay_port *ports;
     size_t n_ports = overlay_pipeline_bind(&in, &ports);
@@ -409,7 +341,7 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
         sset_add(&a->bound, ports[i].iface->name);
         if (ports[i].incoming) {
             smap_replace_nocopy(&a->incoming_macs,
-                                announce_key(r->vsid, r->mac_e),
+                                overlay_announce_key(r->vsid, r->mac_e),
                                 xstrdup(r->vm));
         }
     }
@@ -425,10 +357,7 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
              a->req_generation, hmap_count(&a->desired), n_ports);
     free(ports);
     free(ifaces);
-    free(redirects);
-    sset_destroy(&incoming);
-    sset_destroy(&outgoing);
-    sset_destroy(&peer_pas);
+    overlay_inputs_destroy(&inputs);
 }
 
 /* Reports what the switch now holds: interfaces installed, VMs bound, the
@@ -477,8 +406,8 @@ report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
         long long int now = time_wall_msec();
         struct overlay_chassis_state st = {
             .name = a->cfg.chassis,
-            .pa = a->pa,
-            .provider_subnet = a->pa_subnet,
+            .pa = ipam_underlay_pa(a->underlay),
+            .provider_subnet = ipam_underlay_subnet(a->underlay),
             .underlay_link = ipam_host_link_state(a->host),
             .libvirt_uri = a->cfg.libvirt_peer_uri,
             .migration_ports = a->cfg.migration_ports,
@@ -493,15 +422,6 @@ report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
         }
         overlay_chassis_update(a->vmroam.idl, vtxn, &st);
         smap_destroy(&versions);
-    }
-}
-
-static void
-set_string(char **dst, const char *src)
-{
-    if (!nullable_string_is_equal(*dst, src)) {
-        free(*dst);
-        *dst = nullable_xstrdup(src);
     }
 }
 
@@ -529,7 +449,7 @@ warm_tunnels(struct agent *a)
     if (new && a->gre_ofport > 0) {
         struct sset pas = SSET_INITIALIZER(&pas);
         const char *pa;
-        peers_of(a, &pas);
+        overlay_inputs_peer_pas(a->vmroam.idl, a->cfg.chassis, &pas);
         sent = true;
         SSET_FOR_EACH (pa, &pas) {
             char *probe = overlay_pipeline_tunnel_probe(a->gre_ofport, pa);
@@ -553,7 +473,7 @@ take_announcements(struct agent *a)
     struct overlay_packet_in *pins;
     size_t n = overlay_ofctrl_take_packet_ins(a->ofctrl, &pins);
     for (size_t i = 0; i < n; i++) {
-        char *key = announce_key(pins[i].vsid, pins[i].eth_src);
+        char *key = overlay_announce_key(pins[i].vsid, pins[i].eth_src);
         const char *vm = smap_get(&a->incoming_macs, key);
         if (vm) {
             sset_add(&a->announced, vm);
@@ -561,49 +481,6 @@ take_announcements(struct agent *a)
         free(key);
     }
     free(pins);
-}
-
-/* Keeps the PA in force: the static one, or this chassis's IPAM lease,
- * which goes onto the underlay device (and off it when the lease goes). */
-static void
-run_pa(struct agent *a)
-{
-    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-    struct ipam_pa lease;
-
-    if (a->cfg.pa) {
-        set_string(&a->pa, a->cfg.pa);
-        return;
-    }
-    if (!ipam_pa_of(a->vmroam.idl, a->cfg.chassis, &lease)) {
-        set_string(&a->pa, NULL);
-        set_string(&a->pa_subnet, NULL);
-        if (a->pa_programmed) {
-            char *error = ipam_host_clear_pa(a->host);
-            if (error) {
-                VLOG_WARN_RL(&rl, "%s", error);
-                free(error);
-            }
-            set_string(&a->pa_programmed, NULL);
-        }
-        return;
-    }
-
-    set_string(&a->pa, lease.address);
-    set_string(&a->pa_subnet, lease.subnet);
-    char *cidr = ipam_pa_cidr(&lease);
-    if (!nullable_string_is_equal(cidr, a->pa_programmed)
-        || !ipam_host_pa_present(a->host)) {
-        char *error = ipam_host_set_pa(a->host, cidr, lease.gateway);
-        if (error) {
-            VLOG_WARN_RL(&rl, "cannot put PA %s on %s: %s", cidr,
-                         a->cfg.underlay_dev, error);
-            free(error);
-        } else {
-            set_string(&a->pa_programmed, cidr);
-        }
-    }
-    free(cidr);
 }
 
 /* Tells the database which VMs run here, as the hypervisor lists them. */
@@ -648,9 +525,9 @@ run(struct agent *a)
     overlay_ofctrl_run(a->ofctrl);
     take_announcements(a);
     ipam_host_run(a->host);
-    run_pa(a);
+    ipam_underlay_run(a->underlay, a->vmroam.idl, a->cfg.chassis);
 
-    a->cfg.bridge.local_ip = a->pa;
+    a->cfg.bridge.local_ip = ipam_underlay_pa(a->underlay);
     if (otxn) {
         overlay_bridge_ensure(a->ovs.idl, otxn, &a->cfg.bridge);
     }
@@ -720,8 +597,9 @@ status_cmd(struct unixctl_conn *conn, int argc OVS_UNUSED,
     const char *name;
 
     ds_put_format(&s, "chassis: %s\n", a->cfg.chassis);
+    const char *pa = ipam_underlay_pa(a->underlay);
     ds_put_format(&s, "pa: %s (%s) on %s, underlay link %s\n",
-                  a->pa ? a->pa : "none",
+                  pa ? pa : "none",
                   a->cfg.pa ? "static" : "IPAM lease", a->cfg.underlay_dev,
                   ipam_host_link_state(a->host)
                   ? ipam_host_link_state(a->host) : "unknown");
@@ -781,37 +659,18 @@ exit_cmd(struct unixctl_conn *conn, int argc OVS_UNUSED,
     unixctl_command_reply(conn, NULL);
 }
 
-/* Marks this chassis down in the vmroam database, waiting at most a second:
- * an agent that stops cleanly says so. */
-static void
-mark_down(struct agent *a)
-{
-    long long int deadline = time_msec() + 1000;
-    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(a->vmroam.idl);
-    const struct vmroamrec_chassis *ch;
-    VMROAMREC_CHASSIS_FOR_EACH (ch, a->vmroam.idl) {
-        if (!strcmp(ch->name, a->cfg.chassis)) {
-            vmroamrec_chassis_set_state(ch, "down");
-        }
-    }
-    while (ovsdb_idl_txn_commit(txn) == TXN_INCOMPLETE
-           && time_msec() < deadline) {
-        ovsdb_idl_run(a->vmroam.idl);
-        ovsdb_idl_wait(a->vmroam.idl);
-        ovsdb_idl_txn_wait(txn);
-        poll_timer_wait_until(deadline);
-        poll_block();
-    }
-    ovsdb_idl_txn_destroy(txn);
-}
-
+/* An agent that stops cleanly, even on a signal, says so in the vmroam
+ * database, waiting at most a second. */
+#define MARK_DOWN_TIMEOUT_MS 1000
 static struct agent *the_agent;
 
 static void
 signal_hook(void *aux OVS_UNUSED)
 {
     if (the_agent) {
-        mark_down(the_agent);
+        overlay_chassis_mark_down(the_agent->vmroam.idl,
+                                  the_agent->cfg.chassis,
+                                  MARK_DOWN_TIMEOUT_MS);
     }
 }
 
@@ -855,6 +714,7 @@ main(int argc, char *argv[])
     if (!a.host) {
         ovs_fatal(0, "%s", error_msg);
     }
+    a.underlay = ipam_underlay_create(a.host, a.cfg.underlay_dev, a.cfg.pa);
     if (a.cfg.libvirt) {
         a.hypervisor = migr_libvirt_open(a.cfg.libvirt, &error_msg);
         if (!a.hypervisor) {
@@ -885,16 +745,15 @@ main(int argc, char *argv[])
         poll_block();
     }
 
-    mark_down(&a);
+    overlay_chassis_mark_down(a.vmroam.idl, a.cfg.chassis,
+                              MARK_DOWN_TIMEOUT_MS);
     the_agent = NULL;
     unixctl_server_destroy(unixctl);
     overlay_ofctrl_destroy(a.ofctrl);
     ipam_host_destroy(a.host);
     migr_executor_destroy(a.migrations);
     migr_libvirt_close(a.hypervisor);
-    free(a.pa);
-    free(a.pa_subnet);
-    free(a.pa_programmed);
+    ipam_underlay_destroy(a.underlay);
     ovsdb_idl_loop_destroy(&a.vmroam);
     ovsdb_idl_loop_destroy(&a.ovs);
     overlay_flows_clear(&a.desired);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/poll-loop.h"
 #include "overlay/pipeline.h"
 #include "policy/db.h"
 #include "policy/policy.h"
@@ -209,4 +210,28 @@ overlay_chassis_report_running(struct ovsdb_idl *idl,
             vmroamrec_vm_set_state(vm, "stopped");
         }
     }
+}
+
+/* Marks chassis 'name' down as its agent stops, waiting at most
+ * 'timeout_ms' for the database: other hosts then know at once, instead
+ * of after the heartbeat timeout. */
+void
+overlay_chassis_mark_down(struct ovsdb_idl *idl, const char *name,
+                          int timeout_ms)
+{
+    long long int deadline = time_msec() + timeout_ms;
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);
+    const struct vmroamrec_chassis *ch = policy_db_chassis(idl, name);
+    if (ch) {
+        vmroamrec_chassis_set_state(ch, "down");
+    }
+    while (ovsdb_idl_txn_commit(txn) == TXN_INCOMPLETE
+           && time_msec() < deadline) {
+        ovsdb_idl_run(idl);
+        ovsdb_idl_wait(idl);
+        ovsdb_idl_txn_wait(txn);
+        poll_timer_wait_until(deadline);
+        poll_block();
+    }
+    ovsdb_idl_txn_destroy(txn);
 }

@@ -54,6 +54,8 @@ enum overlay_liveness overlay_chassis_liveness(struct ovsdb_idl *,
                                                long long int *heard);
 bool overlay_chassis_is_down(struct ovsdb_idl *, const char *name,
                              long long int now, char **why);
+void overlay_chassis_mark_down(struct ovsdb_idl *, const char *name,
+                               int timeout_ms);
 void overlay_chassis_monitor(struct ovsdb_idl *, const char *self,
                              const struct sset *peers);
 void overlay_chassis_report_vms(struct ovsdb_idl *, struct ovsdb_idl_txn *,
