@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "openvswitch/dynamic-string.h"
-#include "openvswitch/poll-loop.h"
 #include "overlay/pipeline.h"
 #include "policy/db.h"
 #include "policy/policy.h"
@@ -225,13 +224,6 @@ overlay_chassis_mark_down(struct ovsdb_idl *idl, const char *name,
     if (ch) {
         vmroamrec_chassis_set_state(ch, "down");
     }
-    while (ovsdb_idl_txn_commit(txn) == TXN_INCOMPLETE
-           && time_msec() < deadline) {
-        ovsdb_idl_run(idl);
-        ovsdb_idl_wait(idl);
-        ovsdb_idl_txn_wait(txn);
-        poll_timer_wait_until(deadline);
-        poll_block();
-    }
+    policy_db_commit_until(idl, txn, deadline);
     ovsdb_idl_txn_destroy(txn);
 }

@@ -470,10 +470,10 @@ policy_db_wait_applied(struct policy_db *db, int64_t generation,
     }
 }
 
-/* Commits 'txn', waiting at most until 'deadline'. */
-static enum ovsdb_idl_txn_status
-commit(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
-       long long int deadline)
+/* Commits 'txn', waiting at most until 'deadline' (time_msec()). */
+enum ovsdb_idl_txn_status
+policy_db_commit_until(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+                       long long int deadline)
 {
     enum ovsdb_idl_txn_status status;
     while ((status = ovsdb_idl_txn_commit(txn)) == TXN_INCOMPLETE
@@ -501,7 +501,8 @@ policy_db_transact(struct policy_db *db, policy_db_build_func *build,
             return true;
         }
 
-        enum ovsdb_idl_txn_status status = commit(db->idl, txn, deadline);
+        enum ovsdb_idl_txn_status status = policy_db_commit_until(db->idl, txn,
+                                                              deadline);
         /* Another client inserted a row with the same index key first (two
          * allocators picking the same free address): the database refused
          * ours, and the fresh contents will show why. */

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ovsdb-idl.h"
+
 struct ovsdb_idl;
 struct ovsdb_idl_index;
 struct ovsdb_idl_table_class;
@@ -65,6 +67,9 @@ typedef bool policy_db_build_func(struct ovsdb_idl *, struct ovsdb_idl_txn *,
 bool policy_db_transact(struct policy_db *, policy_db_build_func *,
                         void *aux, char **errorp);
 
+enum ovsdb_idl_txn_status policy_db_commit_until(struct ovsdb_idl *,
+                                                 struct ovsdb_idl_txn *,
+                                                 long long int deadline);
 void policy_db_ssl_from_environment(void);
 
 #endif /* policy/db.h */
