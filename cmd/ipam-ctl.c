@@ -8,13 +8,11 @@
 
 #include "cmd/vmroam.h"
 #include "ipam/leases.h"
-#include "ipam/pool.h"
+#include "ipam/subnets.h"
 #include "openvswitch/dynamic-string.h"
 #include "ovsdb-idl.h"
 #include "policy/db.h"
-#include "policy/parse.h"
 #include "policy/policy.h"
-#include "policy/prefix.h"
 #include "policy/vmroam-idl.h"
 #include "table.h"
 #include "timeval.h"
@@ -304,31 +302,13 @@ ipam_check_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
 
 /* Footprints. */
 
-static bool
-footprint_exists(struct ovsdb_idl *idl, const char *name)
-{
-    const struct vmroamrec_footprint *f;
-    VMROAMREC_FOOTPRINT_FOR_EACH (f, idl) {
-        if (!strcmp(f->name, name)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static enum ipam_error
 build_footprint_add(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
                     struct change *c)
 {
-    if (footprint_exists(idl, c->arg)) {
-        c->error = xasprintf("footprint %s exists already", c->arg);
-        return IPAM_CONFLICT;
-    }
-    const struct vmroamrec_footprint *f = vmroamrec_footprint_insert(txn);
-    vmroamrec_footprint_set_name(f, c->arg);
-    vmroamrec_footprint_set_description(
-        f, smap_get(&c->ctx->opts, "description"));
-    return IPAM_OK;
+    return ipam_footprint_add(idl, txn, c->arg,
+                              smap_get(&c->ctx->opts, "description"),
+                              &c->error);
 }
 
 static int
@@ -345,34 +325,6 @@ ipam_footprint_add_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
     return status;
 }
 
-/* Every footprint name: Footprint rows and the names provider subnets use
- * (policy files may name footprints without adding them first). */
-static void
-footprint_names(struct ovsdb_idl *idl, struct sset *names)
-{
-    const struct vmroamrec_footprint *f;
-    VMROAMREC_FOOTPRINT_FOR_EACH (f, idl) {
-        sset_add(names, f->name);
-    }
-    const struct vmroamrec_provider_subnet *ps;
-    VMROAMREC_PROVIDER_SUBNET_FOR_EACH (ps, idl) {
-        sset_add(names, ps->footprint);
-    }
-}
-
-/* The PA leases of footprint 'name' (all if NULL). */
-static size_t
-count_pa_leases(struct ovsdb_idl *idl, const char *subnet)
-{
-    const struct vmroamrec_pa_lease *pl;
-    size_t n = 0;
-    VMROAMREC_PA_LEASE_FOR_EACH (pl, idl) {
-        n += !strcmp(pl->provider_subnet, subnet)
-             && strcmp(pl->state, "released");
-    }
-    return n;
-}
-
 static int
 ipam_footprint_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
                         char *argv[] OVS_UNUSED)
@@ -382,7 +334,7 @@ ipam_footprint_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
         return VMROAM_EXIT_FAILURE;
     }
     struct sset names = SSET_INITIALIZER(&names);
-    footprint_names(db->idl, &names);
+    ipam_footprint_names(db->idl, &names);
 
     struct table t;
     table_init(&t);
@@ -397,7 +349,7 @@ ipam_footprint_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
         VMROAMREC_PROVIDER_SUBNET_FOR_EACH (ps, db->idl) {
             if (!strcmp(ps->footprint, name)) {
                 n_subnets++;
-                n_leases += count_pa_leases(db->idl, ps->prefix);
+                n_leases += ipam_subnet_pa_leases(db->idl, ps->prefix);
             }
         }
         table_add_row(&t);
@@ -420,7 +372,7 @@ ipam_footprint_show_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
         return VMROAM_EXIT_FAILURE;
     }
     struct sset names = SSET_INITIALIZER(&names);
-    footprint_names(db->idl, &names);
+    ipam_footprint_names(db->idl, &names);
     if (!sset_contains(&names, argv[0])) {
         fprintf(stderr, "vmroam: no footprint named %s\n", argv[0]);
         sset_destroy(&names);
@@ -487,50 +439,10 @@ build_subnet_add(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
                  struct change *c)
 {
     const struct vmroam_ctx *ctx = c->ctx;
-    struct policy_prefix prefix;
-    char *text = xstrdup(c->arg);
-
-    c->error = policy_parse_prefix(&text, &prefix);
-    if (c->error) {
-        free(text);
-        return IPAM_BAD_INPUT;
-    }
-
-    /* The gateway and reservations must fit the prefix: a pool built from
-     * them says so in its own words. */
-    struct ipam_pool pool;
-    const char *gateway = smap_get(&ctx->opts, "gateway");
-    c->error = ipam_pool_build(&pool, text, text, gateway, NULL, 0,
-                               ctx->reserve.names, ctx->reserve.n);
-    if (!c->error) {
-        ipam_pool_destroy(&pool);
-    }
-
-    const struct vmroamrec_provider_subnet *ps;
-    VMROAMREC_PROVIDER_SUBNET_FOR_EACH (ps, idl) {
-        struct policy_prefix other;
-        char *error = policy_prefix_parse(ps->prefix, &other);
-        if (!error && !c->error && policy_prefix_overlaps(&prefix, &other)) {
-            c->error = xasprintf("%s overlaps provider subnet %s (footprint "
-                                 "%s)", text, ps->prefix, ps->footprint);
-        }
-        free(error);
-    }
-    if (c->error) {
-        free(text);
-        return IPAM_BAD_INPUT;
-    }
-
-    ps = vmroamrec_provider_subnet_insert(txn);
-    vmroamrec_provider_subnet_set_prefix(ps, text);
-    vmroamrec_provider_subnet_set_footprint(
-        ps, smap_get(&ctx->opts, "footprint"));
-    vmroamrec_provider_subnet_set_gateway(ps, gateway);
-    vmroamrec_provider_subnet_set_reserved(
-        ps, (const char **) ctx->reserve.names, ctx->reserve.n);
-    policy_db_bump_generation(idl, txn);
-    free(text);
-    return IPAM_OK;
+    return ipam_subnet_add(idl, txn, c->arg,
+                           smap_get(&ctx->opts, "footprint"),
+                           smap_get(&ctx->opts, "gateway"),
+                           ctx->reserve.names, ctx->reserve.n, &c->error);
 }
 
 static int
@@ -554,36 +466,7 @@ static enum ipam_error
 build_subnet_del(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
                  struct change *c)
 {
-    struct policy_prefix prefix;
-    char *text = xstrdup(c->arg);
-    c->error = policy_parse_prefix(&text, &prefix);
-    if (c->error) {
-        free(text);
-        return IPAM_BAD_INPUT;
-    }
-
-    const struct vmroamrec_provider_subnet *ps, *found = NULL;
-    VMROAMREC_PROVIDER_SUBNET_FOR_EACH (ps, idl) {
-        if (!strcmp(ps->prefix, text)) {
-            found = ps;
-        }
-    }
-    enum ipam_error result = IPAM_OK;
-    size_t n_leases = found ? count_pa_leases(idl, text) : 0;
-    if (!found) {
-        c->error = xasprintf("no provider subnet %s", text);
-        result = IPAM_BAD_INPUT;
-    } else if (n_leases) {
-        c->error = xasprintf("provider subnet %s still has %"PRIuSIZE" PA "
-                             "lease%s; release them first", text, n_leases,
-                             n_leases == 1 ? "" : "s");
-        result = IPAM_CONFLICT;
-    } else {
-        vmroamrec_provider_subnet_delete(found);
-        policy_db_bump_generation(idl, txn);
-    }
-    free(text);
-    return result;
+    return ipam_subnet_del(idl, txn, c->arg, &c->error);
 }
 
 static int
@@ -627,7 +510,7 @@ ipam_subnet_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
         vmroam_cell(&t, ps->gateway);
         vmroam_cell_nocopy(&t, ds_steal_cstr(&reserved));
         vmroam_cell_nocopy(&t, xasprintf("%"PRIuSIZE,
-                                      count_pa_leases(db->idl, ps->prefix)));
+                                      ipam_subnet_pa_leases(db->idl, ps->prefix)));
     }
     vmroam_print_table(ctx, &t);
     policy_db_close(db);
@@ -639,47 +522,9 @@ build_pool_set(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
                struct change *c)
 {
     const struct vmroam_ctx *ctx = c->ctx;
-    const struct vmroamrec_virtual_subnet *vs, *found = NULL;
-    VMROAMREC_VIRTUAL_SUBNET_FOR_EACH (vs, idl) {
-        if (vs->vsid == c->req.vsid) {
-            found = vs;
-        }
-    }
-    if (!found) {
-        c->error = xasprintf("VSID %"PRId64" is not declared in the policy",
-                             c->req.vsid);
-        return IPAM_BAD_INPUT;
-    }
-
-    /* Ranges and reservations must fit the subnet: a pool built from them
-     * says so in its own words. */
-    struct ipam_pool pool;
-    char *name = xasprintf("VSID %"PRId64, found->vsid);
-    c->error = ipam_pool_build(&pool, name, found->prefix, found->gateway,
-                               ctx->ranges.names, ctx->ranges.n,
-                               ctx->reserve.names, ctx->reserve.n);
-    free(name);
-    if (c->error) {
-        return IPAM_BAD_INPUT;
-    }
-    ipam_pool_destroy(&pool);
-
-    const struct vmroamrec_ca_pool *cp, *pool_row = NULL;
-    VMROAMREC_CA_POOL_FOR_EACH (cp, idl) {
-        if (cp->vsid == c->req.vsid) {
-            pool_row = cp;
-        }
-    }
-    if (!pool_row) {
-        pool_row = vmroamrec_ca_pool_insert(txn);
-        vmroamrec_ca_pool_set_vsid(pool_row, c->req.vsid);
-    }
-    vmroamrec_ca_pool_set_ranges(pool_row, (const char **) ctx->ranges.names,
-                                 ctx->ranges.n);
-    vmroamrec_ca_pool_set_reserved(pool_row,
-                                   (const char **) ctx->reserve.names,
-                                   ctx->reserve.n);
-    return IPAM_OK;
+    return ipam_pool_set(idl, txn, c->req.vsid,
+                         ctx->ranges.names, ctx->ranges.n,
+                         ctx->reserve.names, ctx->reserve.n, &c->error);
 }
 
 static int
