@@ -25,28 +25,13 @@
 extern char **environ;
 extern const char policy_schema_json[];
 
-char *
-vmroam_db_file(const struct vmroam_ctx *ctx)
+/* Where the embedded database keeps its file. */
+static char *
+db_file(const struct vmroam_ctx *ctx)
 {
     return (ctx->state_dir
             ? xasprintf("%s/vmroam.db", ctx->state_dir)
             : xstrdup("/var/lib/vmroam/vmroam.db"));
-}
-
-char *
-vmroam_run_path(const struct vmroam_ctx *ctx, const char *name)
-{
-    return xasprintf("%s/%s", ctx->state_dir ? ctx->state_dir : "/run/vmroam",
-                     name);
-}
-
-char *
-vmroam_default_remote(const struct vmroam_ctx *ctx)
-{
-    char *sock = vmroam_run_path(ctx, "db.sock");
-    char *remote = xasprintf("unix:%s", sock);
-    free(sock);
-    return remote;
 }
 
 /* Runs 'argv' and returns its exit status (-1 if it could not start).  If
@@ -178,17 +163,17 @@ static int
 db_start(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
          char *argv[] OVS_UNUSED)
 {
-    char *db = vmroam_db_file(ctx);
+    char *db = db_file(ctx);
     char *db_dir = dir_of(db);
-    char *pidfile = vmroam_run_path(ctx, "ovsdb-server.pid");
+    char *pidfile = policy_db_run_path(ctx->state_dir, "ovsdb-server.pid");
     char *run_dir = dir_of(pidfile);
     char *schema = xasprintf("%s/vmroam.ovsschema", db_dir);
-    char *ctl = vmroam_run_path(ctx, "ovsdb-server.ctl");
+    char *ctl = policy_db_run_path(ctx->state_dir, "ovsdb-server.ctl");
     char *log = (ctx->state_dir
-                 ? vmroam_run_path(ctx, "ovsdb-server.log")
+                 ? policy_db_run_path(ctx->state_dir, "ovsdb-server.log")
                  : xstrdup("/var/log/vmroam/ovsdb-server.log"));
     char *log_dir = dir_of(log);
-    char *sock = vmroam_run_path(ctx, "db.sock");
+    char *sock = policy_db_run_path(ctx->state_dir, "db.sock");
     int status = VMROAM_EXIT_FAILURE;
 
     pid_t pid = running_pid(pidfile);
@@ -235,7 +220,7 @@ static int
 db_stop(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
         char *argv[] OVS_UNUSED)
 {
-    char *pidfile = vmroam_run_path(ctx, "ovsdb-server.pid");
+    char *pidfile = policy_db_run_path(ctx->state_dir, "ovsdb-server.pid");
     pid_t pid = running_pid(pidfile);
     int status = VMROAM_EXIT_OK;
 

@@ -412,7 +412,7 @@ main(int argc, char *argv[])
     }
     char *default_remote = NULL;
     if (!ctx.db_remote) {
-        ctx.db_remote = default_remote = vmroam_default_remote(&ctx);
+        ctx.db_remote = default_remote = policy_db_default_remote(ctx.state_dir);
     }
     error = c->run(&ctx, argc, argv);
     free(default_remote);

@@ -71,9 +71,4 @@ bool vmroam_number_opt(const struct vmroam_ctx *, const char *name,
                        long long int min, long long int max,
                        long long int *value);
 
-/* Paths of the embedded database for 'ctx'. */
-char *vmroam_db_file(const struct vmroam_ctx *);
-char *vmroam_run_path(const struct vmroam_ctx *, const char *name);
-char *vmroam_default_remote(const struct vmroam_ctx *);
-
 #endif /* cmd/vmroam.h */

@@ -274,7 +274,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         cfg->chassis = xstrdup(name);
     }
     if (!cfg->db) {
-        cfg->db = xstrdup("unix:/run/vmroam/db.sock");
+        cfg->db = policy_db_default_remote(NULL);
     }
     if (!cfg->ovs_db) {
         cfg->ovs_db = xasprintf("unix:%s/db.sock", ovs_rundir());

@@ -565,3 +565,21 @@ policy_db_ssl_from_environment(void)
         stream_ssl_set_ca_cert_file(ca, false);
     }
 }
+
+/* The path of file 'name' of the embedded database's server (socket, pid
+ * file, control socket, log): in 'state_dir', or /run/vmroam if NULL. */
+char *
+policy_db_run_path(const char *state_dir, const char *name)
+{
+    return xasprintf("%s/%s", state_dir ? state_dir : "/run/vmroam", name);
+}
+
+/* The remote of the embedded database: its unix socket. */
+char *
+policy_db_default_remote(const char *state_dir)
+{
+    char *sock = policy_db_run_path(state_dir, "db.sock");
+    char *remote = xasprintf("unix:%s", sock);
+    free(sock);
+    return remote;
+}

@@ -70,6 +70,8 @@ bool policy_db_transact(struct policy_db *, policy_db_build_func *,
 enum ovsdb_idl_txn_status policy_db_commit_until(struct ovsdb_idl *,
                                                  struct ovsdb_idl_txn *,
                                                  long long int deadline);
+char *policy_db_run_path(const char *state_dir, const char *name);
+char *policy_db_default_remote(const char *state_dir);
 void policy_db_ssl_from_environment(void);
 
 #endif /* policy/db.h */
