@@ -25,6 +25,7 @@ static const struct vmroam_command *const command_groups[] = {
     vmroam_ipam_commands,
     vmroam_host_commands,
     vmroam_migrate_commands,
+    vmroam_pki_commands,
 };
 
 /* Connects to the database, replicating only 'tables' (a null-terminated
@@ -262,6 +263,7 @@ parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
         {"range", required_argument, NULL, OPT_RANGE},
         {"best", no_argument, NULL, OPT_COMMAND},
         {"watch", no_argument, NULL, OPT_COMMAND},
+        {"days", required_argument, NULL, OPT_COMMAND},
         {"output", required_argument, NULL, 'o'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},

@@ -59,6 +59,7 @@ extern const struct vmroam_command vmroam_policy_commands[];
 extern const struct vmroam_command vmroam_ipam_commands[];
 extern const struct vmroam_command vmroam_host_commands[];
 extern const struct vmroam_command vmroam_migrate_commands[];
+extern const struct vmroam_command vmroam_pki_commands[];
 
 struct policy_db *vmroam_connect(const struct vmroam_ctx *);
 struct policy_db *vmroam_connect_tables(

@@ -5,23 +5,31 @@
 # not sign, they get a clear error and nothing else.
 . "$(dirname "$0")/../lib.sh"
 
-PKI="$T/pki"
+# The host PKI (vmroam pki) in $T/pki, and a stranger's from another CA.
 pki() {
-    ovs-pki --dir="$PKI" init &&
-        ovs-pki --dir="$PKI" req+sign server switch &&
-        ovs-pki --dir="$PKI" req+sign client switch &&
-        ovs-pki --dir="$T/other" init &&
-        ovs-pki --dir="$T/other" req+sign stranger switch
+    "$VMROAM" --state-dir "$T" pki init &&
+        "$VMROAM" --state-dir "$T" pki host server &&
+        "$VMROAM" --state-dir "$T" pki host client &&
+        "$VMROAM" --state-dir "$T/other" pki init &&
+        "$VMROAM" --state-dir "$T/other" pki host stranger
 }
-cd "$T" || exit 1
-check "a PKI (ovs-pki): a CA, a server and a client certificate, and a stranger's" pki
-CA="$PKI/switchca/cacert.pem"
-
+check "a PKI: a CA, a server and a client certificate, and a stranger's" pki
+check "pki list shows them" "$VMROAM" --state-dir "$T" pki list
+check_output "CN is the host's name" "$T/out" "/O=vmroam/CN=client"
+check_status "pki host twice: refused, nothing overwritten" 1 \
+    "$VMROAM" --state-dir "$T" pki host client
+check_output "says so" "$T/err" "host client has a key"
+check_status "pki host without a CA: refused" 1 \
+    "$VMROAM" --state-dir "$T/none" pki host hv1
+check_output "says what to do" "$T/err" "run \"vmroam pki init\" first"
+PKI="$T/pki"
+CA="$PKI/cacert.pem"
+mv "$T/other/pki/stranger-privkey.pem" "$T/other/pki/stranger-cert.pem" "$PKI/"
 "$VMROAM" db schema >"$T/vmroam.ovsschema"
 ovsdb-tool create "$T/ssl.db" "$T/vmroam.ovsschema"
 check "ovsdb-server listens on pssl:0:127.0.0.1" ovsdb-server "$T/ssl.db" \
-    --remote=pssl:0:127.0.0.1 --private-key="$T/server-privkey.pem" \
-    --certificate="$T/server-cert.pem" --ca-cert="$CA" \
+    --remote=pssl:0:127.0.0.1 --private-key="$PKI/server-privkey.pem" \
+    --certificate="$PKI/server-cert.pem" --ca-cert="$CA" \
     --pidfile="$T/ssl.pid" --unixctl="$T/ssl.ctl" --log-file="$T/ssl.log" \
     --detach --no-chdir
 track_pidfile "$T/ssl.pid"
@@ -35,33 +43,33 @@ DB="ssl:127.0.0.1:$port"
 echo "# database at $DB"
 
 check "policy show over ssl: with --private-key, --certificate, --ca-cert" \
-    "$VMROAM" --db "$DB" --timeout 5 --private-key "$T/client-privkey.pem" \
-    --certificate "$T/client-cert.pem" --ca-cert "$CA" policy show
+    "$VMROAM" --db "$DB" --timeout 5 --private-key "$PKI/client-privkey.pem" \
+    --certificate "$PKI/client-cert.pem" --ca-cert "$CA" policy show
 check_output "it answers" "$T/out" "generation 0"
 check "policy apply over ssl: with the environment's key and certificate" \
-    env VMROAM_SSL_KEY="$T/client-privkey.pem" VMROAM_SSL_CERT="$T/client-cert.pem" \
+    env VMROAM_SSL_KEY="$PKI/client-privkey.pem" VMROAM_SSL_CERT="$PKI/client-cert.pem" \
     VMROAM_SSL_CA="$CA" "$VMROAM" --db "$DB" --timeout 5 policy apply \
     "$TESTS_DIR/data/one-tenant.json"
 check_status "no key: exit 1" 1 "$VMROAM" --db "$DB" --timeout 2 policy show
 check_output "says what is missing" "$T/err" "Private key must be configured"
 check_status "a certificate the server's CA did not sign: exit 1" 1 \
-    "$VMROAM" --db "$DB" --timeout 3 --private-key "$T/stranger-privkey.pem" \
-    --certificate "$T/stranger-cert.pem" --ca-cert "$CA" policy show
+    "$VMROAM" --db "$DB" --timeout 3 --private-key "$PKI/stranger-privkey.pem" \
+    --certificate "$PKI/stranger-cert.pem" --ca-cert "$CA" policy show
 check_output "it gets nothing, and a hint" "$T/err" \
     "does its CA trust the certificate given by --certificate"
 
 # The agent: it connects and registers its chassis over SSL.
 check "vmroamd over ssl: starts" "$VMROAM_BIN/vmroamd" --chassis hv1 \
-    --db "$DB" --private-key "$T/client-privkey.pem" \
-    --certificate "$T/client-cert.pem" --ca-cert "$CA" \
+    --db "$DB" --private-key "$PKI/client-privkey.pem" \
+    --certificate "$PKI/client-cert.pem" --ca-cert "$CA" \
     --ovs-db "unix:$T/no-ovs.sock" --pa 10.0.1.11 --detach --no-chdir \
     --pidfile="$T/vmroamd.pid" --log-file="$T/vmroamd.log" \
     --unixctl="$T/vmroamd.ctl"
 track_pidfile "$T/vmroamd.pid"
 registered() {
     for _ in $(seq 50); do
-        "$VMROAM" --db "$DB" --timeout 3 --private-key "$T/client-privkey.pem" \
-            --certificate "$T/client-cert.pem" --ca-cert "$CA" host list |
+        "$VMROAM" --db "$DB" --timeout 3 --private-key "$PKI/client-privkey.pem" \
+            --certificate "$PKI/client-cert.pem" --ca-cert "$CA" host list |
             grep -q "^hv1 " && return 0
         sleep 0.2
     done
