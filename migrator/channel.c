@@ -1,0 +1,844 @@
+#include <config.h>
+
+#include "migrator/channel.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hash.h"
+#include "latch.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovs-atomic.h"
+#include "ovs-thread.h"
+#include "stream.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(migr_channel);
+
+static const char *const kind_names[MIGR_N_STREAM_KINDS] = {
+    [MIGR_STREAM_MEMORY] = "memory",
+    [MIGR_STREAM_DISKS] = "disks",
+};
+
+/* How long a relay waits for its peer to connect or to finish. */
+#define CONNECT_TIMEOUT_MS 10000
+/* How often a relay looks whether its migration's channel was closed. */
+#define CLOSED_CHECK_MS 100
+/* A relay's buffer for each direction. */
+#define RELAY_BUFSIZE (256 * 1024)
+/* The greeting a source sends first, at most this long. */
+#define GREETING_MAX 200
+
+/* One migration's channel on this host. */
+struct route {
+    struct hmap_node node;      /* In channel's 'routes', by id. */
+    struct ovs_refcount ref;
+    char *id;
+    bool source;                /* Serving QEMU's sockets, or expecting. */
+    char *peer;                 /* Source: the destination's channel. */
+    char *host;                 /* Whose certificate the peer must show. */
+    char *paths[MIGR_N_STREAM_KINDS];
+    struct pstream *listeners[MIGR_N_STREAM_KINDS];     /* Source only;
+                                                         * acceptor's. */
+    atomic_bool closed;
+
+    /* Guarded by the channel's mutex. */
+    struct migr_channel_stats stats;
+    char *error;                /* The first failure, or NULL. */
+};
+
+struct migr_channel {
+    struct pstream *listener;   /* Destination's TLS listener, or NULL. */
+    struct ovs_mutex mutex;
+    struct hmap routes OVS_GUARDED;
+    struct latch wake;          /* Tells the acceptor to look again. */
+    atomic_bool exiting;
+    pthread_t acceptor;
+};
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+/* ---------------------------------------------------------------- routes */
+
+static struct route *
+route_ref(struct route *r)
+{
+    if (r) {
+        ovs_refcount_ref(&r->ref);
+    }
+    return r;
+}
+
+static void
+route_unref(struct route *r)
+{
+    if (r && ovs_refcount_unref(&r->ref) == 1) {
+        for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
+            free(r->paths[k]);
+            pstream_close(r->listeners[k]);
+        }
+        free(r->id);
+        free(r->peer);
+        free(r->host);
+        free(r->error);
+        free(r);
+    }
+}
+
+static bool
+route_closed(const struct route *r)
+{
+    bool closed;
+    atomic_read(&CONST_CAST(struct route *, r)->closed, &closed);
+    return closed;
+}
+
+static struct route *
+find_route(const struct migr_channel *ch, const char *id)
+    OVS_REQUIRES(ch->mutex)
+{
+    struct route *r;
+    HMAP_FOR_EACH_WITH_HASH (r, node, hash_string(id, 0), &ch->routes) {
+        if (!strcmp(r->id, id) && !route_closed(r)) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* Records 'error' (which it takes over) as the route's cause of failure,
+ * unless it has one already. */
+static void
+route_fail(struct migr_channel *ch, struct route *r, char *error)
+{
+    VLOG_WARN_RL(&rl, "migration %s: %s", r->id, error);
+    ovs_mutex_lock(&ch->mutex);
+    if (!r->error) {
+        r->error = error;
+        error = NULL;
+    }
+    ovs_mutex_unlock(&ch->mutex);
+    free(error);
+}
+
+static void
+route_count(struct migr_channel *ch, struct route *r, size_t in,
+            size_t wire)
+{
+    ovs_mutex_lock(&ch->mutex);
+    r->stats.bytes_in += in;
+    r->stats.bytes_wire += wire;
+    ovs_mutex_unlock(&ch->mutex);
+}
+
+
+/* ---------------------------------------------------------------- frames */
+
+/* On the wire, after the greeting, both ways: frames of a small header and
+ * a payload.  DATA carries a stream's bytes; END says its sender will send
+ * no more, which its receiver acknowledges with ACK, so that a relay closes
+ * only once what it sent has arrived (closing a TLS stream drops what it
+ * has not sent yet). */
+enum frame_type {
+    FRAME_DATA = 1,
+    FRAME_END = 2,
+    FRAME_ACK = 3,
+};
+
+struct frame_header {
+    uint8_t type;
+    uint8_t pad[3];
+    ovs_be32 len;
+};
+BUILD_ASSERT_DECL(sizeof(struct frame_header) == 8);
+
+#define FRAME_MAX RELAY_BUFSIZE
+
+static void
+put_frame(struct ofpbuf *b, enum frame_type type, const void *data,
+          size_t len)
+{
+    struct frame_header h = { .type = type, .len = htonl(len) };
+    ofpbuf_put(b, &h, sizeof h);
+    ofpbuf_put(b, data, len);
+}
+
+/* ---------------------------------------------------------------- relays */
+
+/* One connection carried between QEMU (local, a unix socket) and the
+ * peer's channel (remote, TLS), by a thread of its own. */
+struct relay {
+    struct migr_channel *ch;
+    struct route *route;        /* Known on a destination only once the
+                                 * greeting names it. */
+    enum migr_stream_kind kind;
+    struct stream *local;
+    struct stream *remote;
+    struct ofpbuf up;           /* Frames for the peer, not sent yet. */
+    struct ofpbuf rx;           /* From the peer, not a whole frame yet. */
+    struct ofpbuf down;         /* For QEMU, not sent yet. */
+    bool local_eof;             /* QEMU closed its side. */
+    bool sent_end, got_end, got_ack, remote_eof;
+};
+
+static atomic_count n_relays = ATOMIC_COUNT_INIT(0);
+
+static struct relay *
+relay_create(struct migr_channel *ch, struct route *route,
+             enum migr_stream_kind kind, struct stream *local,
+             struct stream *remote)
+{
+    struct relay *r = xzalloc(sizeof *r);
+    r->ch = ch;
+    r->route = route_ref(route);
+    r->kind = kind;
+    r->local = local;
+    r->remote = remote;
+    ofpbuf_init(&r->up, 2 * RELAY_BUFSIZE);
+    ofpbuf_init(&r->rx, 2 * RELAY_BUFSIZE);
+    ofpbuf_init(&r->down, RELAY_BUFSIZE);
+    atomic_count_inc(&n_relays);
+    return r;
+}
+
+static void
+relay_destroy(struct relay *r)
+{
+    stream_close(r->local);
+    stream_close(r->remote);
+    ofpbuf_uninit(&r->up);
+    ofpbuf_uninit(&r->rx);
+    ofpbuf_uninit(&r->down);
+    route_unref(r->route);
+    free(r);
+    atomic_count_dec(&n_relays);
+}
+
+/* Fails 'r''s migration with 'error' (which it takes over), or only logs
+ * it before the route is known. */
+static void
+relay_fail(struct relay *r, char *error)
+{
+    if (r->route) {
+        route_fail(r->ch, r->route, error);
+    } else {
+        VLOG_WARN_RL(&rl, "%s", error);
+        free(error);
+    }
+}
+
+/* Waits until 'stream' has connected (or, accepted, finished its
+ * handshake).  Returns 0 or an errno value. */
+static int
+connect_stream(struct stream *stream, const struct route *route)
+{
+    long long int deadline = time_msec() + CONNECT_TIMEOUT_MS;
+    for (;;) {
+        int error = stream_connect(stream);
+        if (error != EAGAIN) {
+            return error;
+        }
+        if (time_msec() >= deadline || (route && route_closed(route))) {
+            return ETIMEDOUT;
+        }
+        stream_connect_wait(stream);
+        poll_timer_wait_until(MIN(deadline, time_msec() + CLOSED_CHECK_MS));
+        poll_block();
+    }
+}
+
+/* Moves what 'b' holds to the start of its buffer, so that what was
+ * pulled off its front is room again. */
+static void
+compact(struct ofpbuf *b)
+{
+    size_t headroom = ofpbuf_headroom(b);
+    if (!b->size) {
+        ofpbuf_clear(b);
+    } else if (headroom) {
+        ofpbuf_shift(b, -(int) headroom);
+    }
+}
+
+/* Reads from QEMU into a DATA frame, or notes its end with an END. */
+static void
+pump_up(struct relay *r)
+{
+    if (r->up.size || r->local_eof || !r->local) {
+        return;
+    }
+    compact(&r->up);
+    ofpbuf_prealloc_tailroom(&r->up, sizeof(struct frame_header) + FRAME_MAX);
+    struct frame_header *h = ofpbuf_tail(&r->up);
+    int n = stream_recv(r->local, h + 1, FRAME_MAX);
+    if (n == -EAGAIN) {
+        return;
+    } else if (n <= 0) {
+        r->local_eof = true;
+        if (!r->sent_end) {
+            put_frame(&r->up, FRAME_END, NULL, 0);
+            r->sent_end = true;
+        }
+        return;
+    }
+    *h = (struct frame_header) { .type = FRAME_DATA, .len = htonl(n) };
+    ofpbuf_put_uninit(&r->up, sizeof *h + n);
+    if (r->route) {
+        route_count(r->ch, r->route, n, n + sizeof *h);
+    }
+}
+
+/* Takes the whole frames out of 'r->rx'.  Returns NULL or an error. */
+static char *
+take_frames(struct relay *r)
+{
+    while (r->rx.size >= sizeof(struct frame_header)) {
+        const struct frame_header *h = r->rx.data;
+        size_t len = ntohl(h->len);
+        if (len > FRAME_MAX || (h->type != FRAME_DATA && len)) {
+            return xasprintf("bad frame from the peer (type %d, %"PRIuSIZE
+                             " bytes)", h->type, len);
+        }
+        if (r->rx.size < sizeof *h + len) {
+            return NULL;
+        }
+        switch (h->type) {
+        case FRAME_DATA:
+            ofpbuf_put(&r->down, h + 1, len);
+            break;
+        case FRAME_END:
+            r->got_end = true;
+            put_frame(&r->up, FRAME_ACK, NULL, 0);
+            break;
+        case FRAME_ACK:
+            r->got_ack = true;
+            break;
+        default:
+            return xasprintf("unknown frame type %d from the peer", h->type);
+        }
+        ofpbuf_pull(&r->rx, sizeof *h + len);
+    }
+    return NULL;
+}
+
+/* Reads frames from the peer, once QEMU has taken what came before. */
+static char *
+pump_down(struct relay *r)
+{
+    if (r->down.size || r->remote_eof) {
+        return NULL;
+    }
+    compact(&r->rx);
+    ofpbuf_prealloc_tailroom(&r->rx, FRAME_MAX);
+    int n = stream_recv(r->remote, ofpbuf_tail(&r->rx), FRAME_MAX);
+    if (n == -EAGAIN) {
+        return NULL;
+    } else if (n <= 0) {
+        r->remote_eof = true;
+        return (r->got_end ? NULL
+                : xasprintf("the peer's channel connection ended early (%s)",
+                            n ? ovs_strerror(-n) : "closed"));
+    }
+    r->rx.size += n;
+    return take_frames(r);
+}
+
+/* Sends what is pending in 'b' to 'stream'.  Returns 0 or an errno. */
+static int
+flush(struct stream *stream, struct ofpbuf *b)
+{
+    while (b->size) {
+        int n = stream_send(stream, b->data, b->size);
+        if (n == -EAGAIN) {
+            return 0;
+        } else if (n < 0) {
+            return -n;
+        }
+        ofpbuf_pull(b, n);
+    }
+    ofpbuf_clear(b);
+    return 0;
+}
+
+static void
+relay_wait(struct relay *r)
+{
+    stream_run_wait(r->remote);
+    if (r->up.size) {
+        stream_send_wait(r->remote);
+    } else if (r->local && !r->local_eof) {
+        stream_recv_wait(r->local);
+    }
+    if (r->down.size && r->local) {
+        stream_send_wait(r->local);
+    } else if (!r->remote_eof) {
+        stream_recv_wait(r->remote);
+    }
+    poll_timer_wait(CLOSED_CHECK_MS);
+}
+
+/* Carries the connection both ways until both ends have ended and each has
+ * received the other's END. */
+static void
+relay_pump(struct relay *r)
+{
+    for (;;) {
+        stream_run(r->remote);
+        char *error = pump_down(r);
+        int e = error ? 0 : flush(r->remote, &r->up);
+        if (!error && !e && r->local) {
+            e = flush(r->local, &r->down);
+        }
+        if (!error && !e) {
+            pump_up(r);
+            e = flush(r->remote, &r->up);
+        }
+        if (error || e) {
+            relay_fail(r, error ? error
+                       : xasprintf("%s stream: %s", kind_names[r->kind],
+                                   ovs_strerror(e)));
+            return;
+        }
+        if (r->got_end && !r->down.size && r->local) {
+            /* The peer's QEMU ended: so does ours, which then has nothing
+             * more to say either. */
+            stream_close(r->local);
+            r->local = NULL;
+            if (!r->sent_end) {
+                put_frame(&r->up, FRAME_END, NULL, 0);
+                r->sent_end = true;
+            }
+        }
+        if (r->got_end && !r->down.size && r->sent_end
+            && (r->got_ack || r->remote_eof)) {
+            return;
+        }
+        if (r->route && route_closed(r->route)) {
+            return;
+        }
+        relay_wait(r);
+        poll_block();
+    }
+}
+
+/* A source's connection from QEMU: to the destination's channel, whose
+ * certificate must name the destination, then a greeting, then relay. */
+static void *
+source_relay_main(void *r_)
+{
+    struct relay *r = r_;
+    const struct route *route = r->route;
+    int error = stream_open(route->peer, &r->remote, DSCP_DEFAULT);
+    if (!error) {
+        error = connect_stream(r->remote, route);
+    }
+    const char *cn = error ? NULL : stream_get_peer_id(r->remote);
+    if (error) {
+        relay_fail(r, xasprintf(
+                       "cannot reach the channel of %s at %s (%s): is it "
+                       "listening, and are both hosts' certificates signed "
+                       "by the vmroam CA?", route->host, route->peer,
+                       ovs_strerror(error)));
+    } else if (!cn || strcmp(cn, route->host)) {
+        relay_fail(r, xasprintf("the channel at %s presented %s's "
+                                "certificate, not %s's", route->peer,
+                                cn ? cn : "a nameless", route->host));
+    } else {
+        ovs_mutex_lock(&r->ch->mutex);
+        r->route->stats.streams++;
+        ovs_mutex_unlock(&r->ch->mutex);
+        char *greeting = xasprintf("VMROAM-CHANNEL 1 %s %s\n", route->id,
+                                   kind_names[r->kind]);
+        ofpbuf_put(&r->up, greeting, strlen(greeting));
+        free(greeting);
+        relay_pump(r);
+    }
+    relay_destroy(r);
+    return NULL;
+}
+
+/* Parses the greeting at the start of 'r->rx' into its migration id and
+ * stream kind, and pulls it off.  Returns 0, EAGAIN if it is not all
+ * there yet, or EPROTO. */
+static int
+take_greeting(struct relay *r, char id[64], enum migr_stream_kind *kind)
+{
+    const char *nl = memchr(r->rx.data, '\n', r->rx.size);
+    if (!nl) {
+        return r->rx.size > GREETING_MAX ? EPROTO : EAGAIN;
+    }
+    char *line = xmemdup0(r->rx.data, nl - (const char *) r->rx.data);
+    ofpbuf_pull(&r->rx, nl + 1 - (const char *) r->rx.data);
+    char kind_s[16];
+    int ok = ovs_scan(line, "VMROAM-CHANNEL 1 %63s %15s", id, kind_s);
+    free(line);
+    for (int k = 0; ok && k < MIGR_N_STREAM_KINDS; k++) {
+        if (!strcmp(kind_s, kind_names[k])) {
+            *kind = k;
+            return 0;
+        }
+    }
+    return EPROTO;
+}
+
+/* Reads the greeting from the peer.  Returns 0 or an errno value. */
+static int
+read_greeting(struct relay *r, char id[64], enum migr_stream_kind *kind)
+{
+    long long int deadline = time_msec() + CONNECT_TIMEOUT_MS;
+    for (;;) {
+        int error = take_greeting(r, id, kind);
+        if (error != EAGAIN) {
+            return error;
+        }
+        ofpbuf_prealloc_tailroom(&r->rx, GREETING_MAX);
+        int n = stream_recv(r->remote, ofpbuf_tail(&r->rx), GREETING_MAX);
+        if (n > 0) {
+            r->rx.size += n;
+        } else if (n != -EAGAIN) {
+            return n ? -n : EPROTO;
+        } else if (time_msec() >= deadline) {
+            return ETIMEDOUT;
+        } else {
+            stream_recv_wait(r->remote);
+            poll_timer_wait_until(deadline);
+            poll_block();
+        }
+    }
+}
+
+/* Finds the route that 'r''s greeting names and checks that the peer is
+ * its source.  Returns an error or NULL. */
+static char *
+admit(struct relay *r, const char *id, const char *cn)
+{
+    struct migr_channel *ch = r->ch;
+    ovs_mutex_lock(&ch->mutex);
+    struct route *route = find_route(ch, id);
+    if (route && !route->source) {
+        r->route = route_ref(route);
+    }
+    ovs_mutex_unlock(&ch->mutex);
+
+    if (!r->route) {
+        return xasprintf("refused a channel connection from %s for migration "
+                         "%s, which this host does not expect", cn, id);
+    } else if (strcmp(cn, r->route->host)) {
+        return xasprintf("%s is not the source of migration %.8s", cn, id);
+    }
+    return NULL;
+}
+
+/* A destination's connection from a source's channel: TLS, a greeting
+ * naming a migration this host expects from that very host, then QEMU's
+ * incoming socket. */
+static void *
+destination_relay_main(void *r_)
+{
+    struct relay *r = r_;
+    char id[64];
+    int error = connect_stream(r->remote, NULL);
+    const char *cn = error ? NULL : stream_get_peer_id(r->remote);
+    if (!error && !cn) {
+        error = EPROTO;
+    }
+    if (!error) {
+        error = read_greeting(r, id, &r->kind);
+    }
+    char *why = (error ? xasprintf("channel connection from %s: %s",
+                                   stream_get_name(r->remote),
+                                   ovs_strerror(error))
+                 : admit(r, id, cn));
+    if (!why) {
+        const char *path = r->route->paths[r->kind];
+        char *name = xasprintf("unix:%s", path ? path : "");
+        error = (!path ? EPROTO
+                 : stream_open(name, &r->local, DSCP_DEFAULT));
+        if (!error) {
+            error = connect_stream(r->local, r->route);
+        }
+        if (error) {
+            why = xasprintf("cannot deliver the %s stream into %s (%s)",
+                            kind_names[r->kind], name, ovs_strerror(error));
+        }
+        free(name);
+    }
+    if (why) {
+        relay_fail(r, why);
+    } else {
+        ovs_mutex_lock(&r->ch->mutex);
+        r->route->stats.streams++;
+        ovs_mutex_unlock(&r->ch->mutex);
+        relay_pump(r);
+    }
+    relay_destroy(r);
+    return NULL;
+}
+
+static void
+start_relay(void *(*main)(void *), struct relay *r)
+{
+    pthread_t thread = ovs_thread_create("migr_relay", main, r);
+    pthread_detach(thread);
+}
+
+/* ---------------------------------------------------------------- acceptor */
+
+/* Accepts what the destination's listener and the source's QEMU sockets
+ * have for us, each connection to a relay of its own. */
+static void
+accept_all(struct migr_channel *ch) OVS_REQUIRES(ch->mutex)
+{
+    struct stream *stream;
+    while (ch->listener && !pstream_accept(ch->listener, &stream)) {
+        start_relay(destination_relay_main,
+                    relay_create(ch, NULL, 0, NULL, stream));
+    }
+
+    struct route *r;
+    HMAP_FOR_EACH_SAFE (r, node, &ch->routes) {
+        if (route_closed(r)) {
+            /* Its QEMU sockets go now; its relays end on their own. */
+            for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
+                pstream_close(r->listeners[k]);
+                r->listeners[k] = NULL;
+            }
+            hmap_remove(&ch->routes, &r->node);
+            route_unref(r);
+            continue;
+        }
+        for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
+            while (r->listeners[k]
+                   && !pstream_accept(r->listeners[k], &stream)) {
+                start_relay(source_relay_main,
+                            relay_create(ch, r, k, stream, NULL));
+            }
+        }
+    }
+}
+
+static void
+accept_wait(struct migr_channel *ch) OVS_REQUIRES(ch->mutex)
+{
+    if (ch->listener) {
+        pstream_wait(ch->listener);
+    }
+    struct route *r;
+    HMAP_FOR_EACH (r, node, &ch->routes) {
+        for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
+            if (r->listeners[k]) {
+                pstream_wait(r->listeners[k]);
+            }
+        }
+    }
+    latch_wait(&ch->wake);
+}
+
+static void *
+acceptor_main(void *ch_)
+{
+    struct migr_channel *ch = ch_;
+    for (;;) {
+        bool exiting;
+        atomic_read(&ch->exiting, &exiting);
+        if (exiting) {
+            return NULL;
+        }
+        latch_poll(&ch->wake);
+        ovs_mutex_lock(&ch->mutex);
+        accept_all(ch);
+        accept_wait(ch);
+        ovs_mutex_unlock(&ch->mutex);
+        poll_block();
+    }
+}
+
+/* ---------------------------------------------------------------- API */
+
+/* Creates the channel.  With 'listen' (a passive stream-ssl name, such as
+ * "pssl:6643"), it receives migrations there; without, it only sends.  The
+ * stream-ssl key, certificate and CA certificate must be configured. */
+struct migr_channel *
+migr_channel_create(const char *listen, char **errorp)
+{
+    struct pstream *listener = NULL;
+    if (listen) {
+        int error = pstream_open(listen, &listener, DSCP_DEFAULT);
+        if (error) {
+            *errorp = xasprintf("migration channel: cannot listen on %s "
+                                "(%s)", listen, ovs_strerror(error));
+            return NULL;
+        }
+    }
+    struct migr_channel *ch = xzalloc(sizeof *ch);
+    ch->listener = listener;
+    ovs_mutex_init(&ch->mutex);
+    hmap_init(&ch->routes);
+    latch_init(&ch->wake);
+    atomic_init(&ch->exiting, false);
+    ch->acceptor = ovs_thread_create("migr_channel", acceptor_main, ch);
+    return ch;
+}
+
+/* Cuts every connection and waits (briefly) for the relays to end. */
+void
+migr_channel_destroy(struct migr_channel *ch)
+{
+    if (!ch) {
+        return;
+    }
+    ovs_mutex_lock(&ch->mutex);
+    struct route *r;
+    HMAP_FOR_EACH (r, node, &ch->routes) {
+        atomic_store(&r->closed, true);
+    }
+    ovs_mutex_unlock(&ch->mutex);
+    atomic_store(&ch->exiting, true);
+    latch_set(&ch->wake);
+    xpthread_join(ch->acceptor, NULL);
+
+    long long int deadline = time_msec() + 2 * CLOSED_CHECK_MS;
+    while (atomic_count_get(&n_relays) && time_msec() < deadline) {
+        xnanosleep(10 * 1000 * 1000);
+    }
+    HMAP_FOR_EACH_POP (r, node, &ch->routes) {
+        route_unref(r);
+    }
+    hmap_destroy(&ch->routes);
+    pstream_close(ch->listener);
+    latch_destroy(&ch->wake);
+    ovs_mutex_destroy(&ch->mutex);
+    free(ch);
+}
+
+/* Where peers reach this host's channel, if it listens, for a host whose
+ * PA is 'pa': "ssl:ADDRESS:PORT". */
+char *
+migr_channel_address(const struct migr_channel *ch, const char *pa)
+{
+    if (!ch || !ch->listener || !pa) {
+        return NULL;
+    }
+    /* "pssl:PORT[:ADDRESS]", with the port bound. */
+    const char *name = pstream_get_name(ch->listener);
+    int port;
+    char address[64] = "";
+    if (!ovs_scan(name, "pssl:%d:%63s", &port, address)
+        && !ovs_scan(name, "pssl:%d", &port)) {
+        return NULL;
+    }
+    const char *host = (*address && strcmp(address, "0.0.0.0")
+                        && strcmp(address, "::") ? address : pa);
+    return xasprintf(strchr(host, ':') ? "ssl:[%s]:%d" : "ssl:%s:%d",
+                     host, port);
+}
+
+/* The unix socket of stream 'kind' of migration 'id', in 'dir': the path
+ * the source's QEMU connects to and the destination's QEMU listens on. */
+char *
+migr_channel_socket(const char *dir, const char *id,
+                    enum migr_stream_kind kind)
+{
+    return xasprintf("%s/vmroam-%s-%s.sock", dir, id, kind_names[kind]);
+}
+
+static struct route *
+add_route(struct migr_channel *ch, const char *id, bool source,
+          const char *host, const char *paths[MIGR_N_STREAM_KINDS])
+    OVS_REQUIRES(ch->mutex)
+{
+    struct route *r = xzalloc(sizeof *r);
+    ovs_refcount_init(&r->ref);
+    r->id = xstrdup(id);
+    r->source = source;
+    r->host = xstrdup(host);
+    for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
+        r->paths[k] = nullable_xstrdup(paths[k]);
+    }
+    atomic_init(&r->closed, false);
+    hmap_insert(&ch->routes, &r->node, hash_string(id, 0));
+    return r;
+}
+
+/* The source's part: serves the unix sockets 'paths' (NULL for a stream
+ * this migration does not have) for migration 'id', carrying what QEMU
+ * sends there to the channel at 'peer', which must be 'destination''s.
+ * Returns an error or NULL. */
+char *
+migr_channel_serve(struct migr_channel *ch, const char *id,
+                   const char *peer, const char *destination,
+                   const char *paths[MIGR_N_STREAM_KINDS])
+{
+    struct pstream *listeners[MIGR_N_STREAM_KINDS] = { NULL };
+    for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
+        if (!paths[k]) {
+            continue;
+        }
+        char *name = xasprintf("punix:%s", paths[k]);
+        unlink(paths[k]);
+        int error = pstream_open(name, &listeners[k], DSCP_DEFAULT);
+        free(name);
+        if (error) {
+            for (int j = 0; j < k; j++) {
+                pstream_close(listeners[j]);
+            }
+            return xasprintf("cannot serve %s (%s)", paths[k],
+                             ovs_strerror(error));
+        }
+    }
+    ovs_mutex_lock(&ch->mutex);
+    struct route *r = add_route(ch, id, true, destination, paths);
+    r->peer = xstrdup(peer);
+    memcpy(r->listeners, listeners, sizeof listeners);
+    ovs_mutex_unlock(&ch->mutex);
+    latch_set(&ch->wake);
+    return NULL;
+}
+
+/* The destination's part: accepts, for migration 'id', channel connections
+ * from host 'source' only, and delivers each stream into the unix socket
+ * of 'paths' where the destination's QEMU listens. */
+void
+migr_channel_expect(struct migr_channel *ch, const char *id,
+                    const char *source,
+                    const char *paths[MIGR_N_STREAM_KINDS])
+{
+    ovs_mutex_lock(&ch->mutex);
+    if (!find_route(ch, id)) {
+        add_route(ch, id, false, source, paths);
+    }
+    ovs_mutex_unlock(&ch->mutex);
+}
+
+/* Stores the statistics of migration 'id' so far, and the first failure
+ * (the caller frees it) or NULL. */
+void
+migr_channel_get(struct migr_channel *ch, const char *id,
+                 struct migr_channel_stats *stats, char **error)
+{
+    ovs_mutex_lock(&ch->mutex);
+    const struct route *r = find_route(ch, id);
+    *stats = r ? r->stats : (struct migr_channel_stats) { 0 };
+    *error = r ? nullable_xstrdup(r->error) : NULL;
+    ovs_mutex_unlock(&ch->mutex);
+}
+
+/* Ends migration 'id''s channel: its sockets go and its connections are cut
+ * at once. */
+void
+migr_channel_close(struct migr_channel *ch, const char *id)
+{
+    ovs_mutex_lock(&ch->mutex);
+    struct route *r = find_route(ch, id);
+    if (r) {
+        atomic_store(&r->closed, true);
+    }
+    ovs_mutex_unlock(&ch->mutex);
+    latch_set(&ch->wake);
+}

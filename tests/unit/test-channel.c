@@ -1,0 +1,369 @@
+/* Tests of the migration channel (migrator/channel.c) in one process: a
+ * source channel and a destination channel with a real TLS connection
+ * between them over loopback, certificates from the host PKI, and plain
+ * unix sockets standing in for the two QEMUs.  One process has one
+ * certificate, so both ends are host "hv1" here; the integration tests run
+ * hosts with certificates of their own. */
+
+#include <config.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "migrator/channel.h"
+#include "migrator/pki.h"
+#include "ovs-thread.h"
+#include "random.h"
+#include "stream-ssl.h"
+#include "timeval.h"
+#include "util.h"
+
+#define ID "6a1b5f3e-0d3c-4f5e-9a7b-0123456789ab"
+
+struct world {
+    char dir[64];
+    struct migr_channel *src, *dst;
+    char *address;
+    const char *src_paths[MIGR_N_STREAM_KINDS];
+    const char *dst_paths[MIGR_N_STREAM_KINDS];
+    char *paths[4];
+};
+
+/* A unix socket listening at 'path'. */
+static int
+listen_unix(const char *path)
+{
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    ovs_strlcpy(sun.sun_path, path, sizeof sun.sun_path);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    unlink(path);
+    assert_int_equal(bind(fd, (struct sockaddr *) &sun, sizeof sun), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    return fd;
+}
+
+static int
+connect_unix(const char *path)
+{
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    ovs_strlcpy(sun.sun_path, path, sizeof sun.sun_path);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    for (int i = 0; i < 100; i++) {
+        if (!connect(fd, (struct sockaddr *) &sun, sizeof sun)) {
+            return fd;
+        }
+        xnanosleep(10 * 1000 * 1000);
+    }
+    fail_msg("cannot connect to %s: %s", path, ovs_strerror(errno));
+    return -1;
+}
+
+/* The destination's QEMU: takes one connection on 'fd', says hello (the
+ * relay carries both ways), and reads it to the end, counting the bytes
+ * and their sum. */
+struct sink {
+    int fd;
+    uint64_t bytes, sum;
+};
+
+static void *
+sink_main(void *s_)
+{
+    struct sink *s = s_;
+    int conn = accept(s->fd, NULL, NULL);
+    ignore(write(conn, "hello", 5));
+    uint8_t buf[65536];
+    ssize_t n;
+    while ((n = read(conn, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            s->sum += buf[i];
+        }
+        s->bytes += n;
+    }
+    close(conn);
+    return NULL;
+}
+
+static int
+setup(void **state)
+{
+    struct world *w = xzalloc(sizeof *w);
+    strcpy(w->dir, "/tmp/vmroam-channel.XXXXXX");
+    assert_non_null(mkdtemp(w->dir));
+    char *pki = xasprintf("%s/pki", w->dir);
+    assert_null(migr_pki_init(pki, 1));
+    assert_null(migr_pki_host(pki, "hv1", 1));
+    char *key = xasprintf("%s/hv1-privkey.pem", pki);
+    char *cert = xasprintf("%s/hv1-cert.pem", pki);
+    char *ca = xasprintf("%s/cacert.pem", pki);
+    stream_ssl_set_key_and_cert(key, cert);
+    stream_ssl_set_ca_cert_file(ca, false);
+    free(key);
+    free(cert);
+    free(ca);
+    free(pki);
+
+    char *error = NULL;
+    w->dst = migr_channel_create("pssl:0:127.0.0.1", &error);
+    assert_null(error);
+    w->src = migr_channel_create(NULL, &error);
+    assert_null(error);
+    w->address = migr_channel_address(w->dst, "10.0.0.1");
+    assert_non_null(w->address);
+    assert_true(!strncmp(w->address, "ssl:127.0.0.1:", 14));
+
+    for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
+        char *src_dir = xasprintf("%s/src", w->dir);
+        char *dst_dir = xasprintf("%s/dst", w->dir);
+        w->paths[2 * k] = migr_channel_socket(src_dir, ID, k);
+        w->paths[2 * k + 1] = migr_channel_socket(dst_dir, ID, k);
+        w->src_paths[k] = w->paths[2 * k];
+        w->dst_paths[k] = w->paths[2 * k + 1];
+        free(src_dir);
+        free(dst_dir);
+    }
+    char *mk = xasprintf("mkdir -p %s/src %s/dst", w->dir, w->dir);
+    assert_int_equal(system(mk), 0);
+    free(mk);
+    *state = w;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct world *w = *state;
+    migr_channel_destroy(w->src);
+    migr_channel_destroy(w->dst);
+    char *cmd = xasprintf("rm -rf %s", w->dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    for (int i = 0; i < 4; i++) {
+        free(w->paths[i]);
+    }
+    free(w->address);
+    free(w);
+    return 0;
+}
+
+/* Sends 'n' bytes of a mix of zeros and random data on 'fd' and adds their
+ * sum to '*sum'. */
+static void
+send_data(int fd, size_t n, uint64_t *sum)
+{
+    uint8_t buf[100000];
+    size_t sent = 0;
+    while (sent < n) {
+        size_t len = MIN(sizeof buf, n - sent);
+        if ((sent / sizeof buf) % 2) {
+            random_bytes(buf, len);
+        } else {
+            memset(buf, 0, len);
+        }
+        for (size_t i = 0; i < len; i++) {
+            *sum += buf[i];
+        }
+        size_t done = 0;
+        while (done < len) {
+            ssize_t w = write(fd, buf + done, len - done);
+            assert_true(w > 0);
+            done += w;
+        }
+        sent += len;
+    }
+}
+
+/* Reads what the sink said on 'fd' until it hangs up or has said hello:
+ * "" if the channel refused the connection. */
+static void
+read_answer(int fd, char *answer, size_t size)
+{
+    size = MIN(size, 6);
+    size_t len = 0;
+    ssize_t n;
+    while (len < size - 1 && (n = read(fd, answer + len, size - 1 - len))
+           > 0) {
+        len += n;
+    }
+    answer[len] = '\0';
+}
+
+static void
+test_streams_cross_intact(void **state)
+{
+    struct world *w = *state;
+    struct sink sinks[MIGR_N_STREAM_KINDS];
+    pthread_t threads[MIGR_N_STREAM_KINDS];
+    for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
+        sinks[k] = (struct sink) { .fd = listen_unix(w->dst_paths[k]) };
+        threads[k] = ovs_thread_create("sink", sink_main, &sinks[k]);
+    }
+    migr_channel_expect(w->dst, ID, "hv1", w->dst_paths);
+    assert_null(migr_channel_serve(w->src, ID, w->address, "hv1",
+                                   w->src_paths));
+
+    uint64_t sums[MIGR_N_STREAM_KINDS] = { 0 };
+    size_t sizes[MIGR_N_STREAM_KINDS] = { 20 * 1000 * 1000, 3 * 1000 * 1000 };
+    int fds[MIGR_N_STREAM_KINDS];
+    for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
+        char answer[64];
+        fds[k] = connect_unix(w->src_paths[k]);
+        read_answer(fds[k], answer, sizeof answer);
+        assert_string_equal(answer, "hello");
+        send_data(fds[k], sizes[k], &sums[k]);
+    }
+    for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
+        close(fds[k]);
+        xpthread_join(threads[k], NULL);
+        close(sinks[k].fd);
+        assert_int_equal(sinks[k].bytes, sizes[k]);
+        assert_int_equal(sinks[k].sum, sums[k]);
+    }
+
+    struct migr_channel_stats st;
+    char *error;
+    migr_channel_get(w->src, ID, &st, &error);
+    assert_null(error);
+    assert_int_equal(st.streams, 2);
+    assert_int_equal(st.bytes_in, sizes[0] + sizes[1]);
+    assert_true(st.bytes_wire > st.bytes_in);
+    migr_channel_get(w->dst, ID, &st, &error);
+    assert_null(error);
+    assert_int_equal(st.streams, 2);
+}
+
+static void
+test_wrong_source_gets_nothing(void **state)
+{
+    struct world *w = *state;
+    int fd = listen_unix(w->dst_paths[MIGR_STREAM_MEMORY]);
+    migr_channel_expect(w->dst, ID, "hv9", w->dst_paths);
+    assert_null(migr_channel_serve(w->src, ID, w->address, "hv1",
+                                   w->src_paths));
+    int conn = connect_unix(w->src_paths[MIGR_STREAM_MEMORY]);
+    char answer[64];
+    read_answer(conn, answer, sizeof answer);
+    assert_string_equal(answer, "");
+    close(conn);
+    close(fd);
+
+    struct migr_channel_stats st;
+    char *error = NULL;
+    for (int i = 0; i < 100 && !error; i++) {
+        migr_channel_get(w->dst, ID, &st, &error);
+        xnanosleep(10 * 1000 * 1000);
+    }
+    assert_string_equal(error, "hv1 is not the source of migration "
+                        "6a1b5f3e");
+    assert_int_equal(st.streams, 0);
+    free(error);
+}
+
+static void
+test_unknown_migration_gets_nothing(void **state)
+{
+    struct world *w = *state;
+    assert_null(migr_channel_serve(w->src, ID, w->address, "hv1",
+                                   w->src_paths));
+    int conn = connect_unix(w->src_paths[MIGR_STREAM_MEMORY]);
+    char answer[64];
+    read_answer(conn, answer, sizeof answer);
+    assert_string_equal(answer, "");
+    close(conn);
+
+    struct migr_channel_stats st;
+    char *error = NULL;
+    for (int i = 0; i < 100 && !error; i++) {
+        migr_channel_get(w->src, ID, &st, &error);
+        xnanosleep(10 * 1000 * 1000);
+    }
+    assert_non_null(strstr(error, "ended early"));
+    free(error);
+}
+
+static void
+test_wrong_destination_certificate(void **state)
+{
+    struct world *w = *state;
+    migr_channel_expect(w->dst, ID, "hv1", w->dst_paths);
+    assert_null(migr_channel_serve(w->src, ID, w->address, "hv3",
+                                   w->src_paths));
+    int conn = connect_unix(w->src_paths[MIGR_STREAM_MEMORY]);
+    char answer[64];
+    read_answer(conn, answer, sizeof answer);
+    assert_string_equal(answer, "");
+    close(conn);
+
+    struct migr_channel_stats st;
+    char *error = NULL;
+    for (int i = 0; i < 100 && !error; i++) {
+        migr_channel_get(w->src, ID, &st, &error);
+        xnanosleep(10 * 1000 * 1000);
+    }
+    char *want = xasprintf("the channel at %s presented hv1's certificate, "
+                           "not hv3's", w->address);
+    assert_string_equal(error, want);
+    free(want);
+    free(error);
+}
+
+static void
+test_close_cuts_the_connections(void **state)
+{
+    struct world *w = *state;
+    struct sink sink = { .fd = listen_unix(w->dst_paths[0]) };
+    pthread_t thread = ovs_thread_create("sink", sink_main, &sink);
+    migr_channel_expect(w->dst, ID, "hv1", w->dst_paths);
+    assert_null(migr_channel_serve(w->src, ID, w->address, "hv1",
+                                   w->src_paths));
+    int conn = connect_unix(w->src_paths[0]);
+    uint64_t sum = 0;
+    char answer[64];
+    read_answer(conn, answer, sizeof answer);
+    assert_string_equal(answer, "hello");
+    send_data(conn, 1000000, &sum);
+    migr_channel_close(w->src, ID);
+
+    /* QEMU's writes fail soon: the relay hung up. */
+    uint8_t buf[65536] = { 0 };
+    long long int deadline = time_msec() + 5000;
+    while (write(conn, buf, sizeof buf) > 0) {
+        assert_true(time_msec() < deadline);
+    }
+    close(conn);
+    xpthread_join(thread, NULL);
+    close(sink.fd);
+    assert_true(sink.bytes < 1000000 + 5000 * sizeof buf);
+    assert_true(access(w->src_paths[0], F_OK) < 0);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_streams_cross_intact, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_source_gets_nothing,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_migration_gets_nothing,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_destination_certificate,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_cuts_the_connections,
+                                        setup, teardown),
+    };
+    signal(SIGPIPE, SIG_IGN);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
