@@ -24,7 +24,8 @@ from .qemu import (
     build_guest, last_status, start_guest, start_libvirtd, stop_libvirt,
     vm_host_now, wait_guests)
 from .topology import NAME_RE, VM
-from .vms import build_vm, installed_ports, plug_vm, unplug_vm, wait_installed
+from .vms import (
+    build_vm, installed_ports, plug_vm, unplug_vm, wait_dad, wait_installed)
 
 
 def preflight(lab):
@@ -140,6 +141,7 @@ def cmd_up(lab, args):
                 build_vm(lab, v)
         if agents and lab.vms:
             wait_installed(lab, args.timeout)
+        wait_dad(lab.vms)
         if guests:
             wait_guests(lab, guests, args.boot_timeout)
         if agents:
@@ -535,6 +537,7 @@ def cmd_move(lab, a):
         vm.host = host
         lab.save_vm_hosts(vm)
         plug_vm(vm)
+        wait_dad([vm])
     except (LabError, OSError) as e:
         print("lab: move failed: %s" % e, file=sys.stderr)
         return 1

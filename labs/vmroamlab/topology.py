@@ -331,9 +331,6 @@ class Lab:
                 except (ValueError, TypeError) as e:
                     self.err(ww + ".prefix", str(e))
                     continue
-                if net.version != 4:
-                    self.err(ww + ".prefix", "the lab gives VMs IPv4 addresses only")
-                    continue
                 self.vsubnets[vs["vsid"]] = {"net": net, "gateway": vs.get("gateway"),
                                              "domain": d["name"]}
 
@@ -372,12 +369,17 @@ class Lab:
                 self.err(w + ".vsid", "%r is no virtual subnet's vsid" % (v["vsid"],))
                 continue
             try:
-                ca = ipaddress.IPv4Address(v["ca"])
+                ca = ipaddress.ip_address(v["ca"])
             except (ValueError, TypeError) as e:
                 self.err(w + ".ca", "%s (a bare address; the prefix length comes "
                          "from the virtual subnet)" % e)
                 continue
-            if ca not in vs["net"]:
+            if ca.version == 6 and vtype == "qemu":
+                # The guest's init configures an IPv4 address only.
+                self.err(w + ".ca", "%s: a \"qemu\" VM takes an IPv4 CA only "
+                         "(IPv6 VMs are \"netns\")" % ca)
+                continue
+            if ca.version != vs["net"].version or ca not in vs["net"]:
                 self.err(w + ".ca", "%s is outside virtual subnet %d (%s)"
                          % (ca, v["vsid"], vs["net"]))
                 continue

@@ -27,12 +27,15 @@ def plug_vm(vm):
          "peer", "name", "eth0", "netns", vm.ns])
     sysctl(h.ns, "net.ipv6.conf.%s.disable_ipv6" % vm.port, 1)
     run(["ip", "-n", h.ns, "link", "set", vm.port, "mtu", VM_MTU, "arp", "off", "up"])
+    if vm.net.version == 6:
+        sysctl(vm.ns, "net.ipv6.conf.eth0.disable_ipv6", 0)
     run(["ip", "-n", vm.ns, "link", "set", "eth0", "address", vm.mac,
          "mtu", VM_MTU, "up"])
     run(["ip", "-n", vm.ns, "addr", "add", "%s/%d" % (vm.ca, vm.net.prefixlen),
          "dev", "eth0"])
     if vm.gateway:
-        run(["ip", "-n", vm.ns, "route", "add", "default", "via", vm.gateway])
+        run(["ip", "-n", vm.ns, "-%d" % vm.net.version, "route", "add", "default",
+             "via", vm.gateway])
     run(["ethtool", "-K", "eth0", "tx", "off"], ns=vm.ns)
 
     args = br_int_args(h)
@@ -42,6 +45,42 @@ def plug_vm(vm):
              'external_ids:attached-mac="%s"' % vm.mac]
     vsctl(h, *args)
     wait_port(h, vm.port, "br-int")
+
+
+def dad_state(vm):
+    """Where duplicate address detection of an IPv6 VM's CA stands:
+    "tentative", "dadfailed", "done", or "missing" (no such address)."""
+    p = run(["ip", "-n", vm.ns, "-6", "-o", "addr", "show", "dev", "eth0"],
+            check=False)
+    for line in p.stdout.splitlines():
+        f = line.split()
+        if "inet6" in f and f[f.index("inet6") + 1] == "%s/%d" % (
+                vm.ca, vm.net.prefixlen):
+            for state in ("dadfailed", "tentative"):
+                if state in f:
+                    return state
+            return "done"
+    return "missing"
+
+
+def wait_dad(vms, timeout=10):
+    """Waits until every IPv6 VM of vms may use its CA: its duplicate
+    address detection is over (about 1 s: nobody answers it, see the
+    responder in overlay/pipeline.c); fails if one lost its address."""
+    vms = [v for v in vms if v.ns and v.net.version == 6]
+    if not vms:
+        return
+    say("waiting for duplicate address detection of %d IPv6 VM(s)" % len(vms))
+    states = {}
+
+    def done():
+        states.update((v.name, dad_state(v)) for v in vms)
+        return all(s != "tentative" for s in states.values())
+    wait_for("duplicate address detection", done, timeout)
+    bad = ["%s %s: %s" % (v.name, v.ca, states[v.name]) for v in vms
+           if states[v.name] != "done"]
+    if bad:
+        raise LabError("IPv6 CA not usable: " + ", ".join(bad))
 
 
 def br_int_args(h):
