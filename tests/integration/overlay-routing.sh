@@ -5,18 +5,9 @@
 # next hop is a VM (r1, r6).  The lab and its namespaces are this test's own.
 . "$(dirname "$0")/../lib.sh"
 
-LABS="$TESTS_DIR/../labs"
-LAB="$T/lab.json"
+. "$(dirname "$0")/lab-lib.bash"
 NAME=vmrte
-sed "s/\"name\": \"vmroute\"/\"name\": \"$NAME\"/" "$LABS/routed.json" >"$LAB"
-if [ -e "/run/vmroam-lab/$NAME" ]; then
-    # Someone else's run: leave it alone (no "down" on exit).
-    fail "lab $NAME exists already (another run of this test?)"; finish
-fi
-on_exit "'$LABS/lab' down '$LAB' >/dev/null 2>&1"
-X() { "$LABS/lab" exec "$LAB" "$@"; }
-rx() { X "$1" cat /sys/class/net/eth0/statistics/rx_packets; }
-mac_of() { python3 -c "import json; print([v['mac'] for v in json.load(open('$LAB'))['vms'] if v['name']=='$1'][0])"; }
+lab_init routed.json $NAME
 # The packets a flow of HOST's br-int has matched (flows whose match has
 # every word of MATCH, comma-separated, as dump-flows prints it).
 n_packets() {
@@ -41,23 +32,10 @@ check "lab up: IPv4 and IPv6 VMs, their ports installed, DAD done" "$LABS/lab" u
 # --- IPv6 across provider subnets, neighbour discovery answered locally.
 ping_check "IPv6: c6 (hv1, rack-1) pings c7 (hv2, rack-2) in fd00:30::/64" \
     "0% packet loss" c6 -c 3 -i 0.1 -W 1 fd00:30::11
-# Capture GRE on hv1's uplink; trust it once it has shown a known packet.
-X hv1 timeout 30 tcpdump -nn -v -l -i eth0 ip proto 47 >"$T/gre" 2>/dev/null &
-cap=$!
-echoes() { grep -c "ICMP6, echo request" "$T/gre"; }
-for _ in $(seq 100); do
-    X c6 ping -c 1 -W 1 fd00:30::11 >/dev/null
-    [ "$(echoes)" -gt 0 ] && break
-done
-n0=$(echoes)
-X c6 ip -6 neigh flush dev eth0
-X c6 ping -c 3 -i 0.1 -W 1 fd00:30::11 >/dev/null
-for _ in $(seq 100); do [ "$(echoes)" -ge $((n0 + 3)) ] && break; sleep 0.05; done
-kill $cap 2>/dev/null; wait $cap 2>/dev/null
-if [ "$n0" -gt 0 ] && [ "$(echoes)" -ge $((n0 + 3)) ]; then
-    pass "the underlay capture sees c6's pings inside GRE"
+if capture_gre hv1 c6 fd00:30::11 "ICMP6, echo request" 3; then
+    pass "the capture on hv1's uplink saw c6's pings, before and after it forgot its neighbours"
 else
-    fail "the capture saw $n0 then $(echoes) echo requests inside GRE"
+    fail "the capture on hv1's uplink missed c6's pings inside GRE"
 fi
 if grep -q "neighbor solicitation\|neighbor advertisement" "$T/gre"; then
     fail "IPv6 neighbour discovery inside GRE:"; grep -m3 "neighbor" "$T/gre"
