@@ -378,22 +378,23 @@ def cmd_exec(lab, node, cmd):
     os.execvpe("ip", ["ip", "netns", "exec", ns] + cmd, env)
 
 
-def lab_host(lab, name):
-    for h in lab.hosts:
-        if h.name == name:
-            return h
-    print("lab: no host %r in lab %s (hosts: %s)" % (
-        name, lab.name, " ".join(h.name for h in lab.hosts)), file=sys.stderr)
+def lab_node(lab, kind, nodes, name):
+    """The node of nodes (the lab's hosts or VMs, a kind) called name; exits
+    2 naming the ones there are if none is."""
+    for n in nodes:
+        if n.name == name:
+            return n
+    print("lab: no %s %r in lab %s (%ss: %s)" % (
+        kind, name, lab.name, kind, " ".join(n.name for n in nodes)), file=sys.stderr)
     raise SystemExit(2)
+
+
+def lab_host(lab, name):
+    return lab_node(lab, "host", lab.hosts, name)
 
 
 def lab_vm(lab, name):
-    for v in lab.vms:
-        if v.name == name:
-            return v
-    print("lab: no VM %r in lab %s (VMs: %s)" % (
-        name, lab.name, " ".join(v.name for v in lab.vms)), file=sys.stderr)
-    raise SystemExit(2)
+    return lab_node(lab, "VM", lab.vms, name)
 
 
 def need_namespaces(*namespaces):
