@@ -2,6 +2,7 @@
 
 #include "overlay/pipeline.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,10 @@
 #define LEARNT_TIMEOUT_S 10
 #define SETTLED_PRIORITY 125
 
+/* Marks a neighbour advertisement that the responder made (registers start
+ * at 0 for every packet the switch receives). */
+#define ND_ANSWER_REG "reg2"
+
 uint32_t
 overlay_gre_key(int64_t vsid)
 {
@@ -45,6 +50,8 @@ overlay_router_mac(const char *routing_domain)
 /* State of one translation. */
 struct xlate {
     const struct overlay_input *in;
+    const struct overlay_port *ports;   /* The VM ports bound here. */
+    size_t n_ports;
     struct hmap *flows;
     bool *local_rds;            /* Indexed like policy->rds. */
     struct ds match;
@@ -258,6 +265,63 @@ xlate_departure(struct xlate *x, const struct policy_lookup_record *r)
     free(match);
 }
 
+/* ICMPv6 that a VM sends from its link-local address, and some of it from
+ * the unspecified address while it has none yet: what it needs to find
+ * its router and neighbours and to join multicast groups.  Router
+ * advertisements and redirects are a router's to send, and the
+ * distributed router is the only router here. */
+static const struct {
+    uint8_t type;
+    bool unspecified;
+} vm_icmp6[] = {
+    { 133, false },             /* Router solicitation. */
+    { 135, true },              /* Neighbour solicitation (DAD from ::). */
+    { 131, false },             /* MLDv1 report. */
+    { 132, false },             /* MLDv1 done. */
+    { 143, true },              /* MLDv2 report. */
+};
+
+/* Table 2 for a local IPv6 port: anything from its CA; from its link-local
+ * address (the one made from its MAC, as OVN's port security allows) and
+ * from :: only the ICMPv6 of 'vm_icmp6'; neighbour advertisements only
+ * for its own addresses, so that it cannot claim another VM's. */
+static void
+xlate_port_security_ipv6(struct xlate *x, const struct overlay_port *port)
+{
+    const struct policy_lookup_record *r = port->record;
+    uint64_t cookie = cookie_of(&r->origin);
+    int64_t ofport = port->iface->ofport;
+    struct in6_addr lla_a;
+    char lla[INET6_ADDRSTRLEN];
+
+    in6_generate_lla(r->mac_e, &lla_a);
+    inet_ntop(AF_INET6, &lla_a, lla, sizeof lla);
+
+    add_flow(x, OVERLAY_T_PORT_SECURITY, 100, cookie,
+             "in_port=%"PRId64",dl_src=%s,ipv6,ipv6_src=%s "
+             "actions=goto_table:%d", ofport, r->mac, r->ca,
+             OVERLAY_T_RESPONDER);
+    for (size_t i = 0; i < ARRAY_SIZE(vm_icmp6); i++) {
+        for (int unspec = 0; unspec <= vm_icmp6[i].unspecified; unspec++) {
+            add_flow(x, OVERLAY_T_PORT_SECURITY, 100, cookie,
+                     "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=%s,"
+                     "icmp_type=%d actions=goto_table:%d", ofport, r->mac,
+                     unspec ? "::" : lla, vm_icmp6[i].type,
+                     OVERLAY_T_RESPONDER);
+        }
+    }
+    const char *own[] = { r->ca, lla };
+    for (size_t src = 0; src < ARRAY_SIZE(own); src++) {
+        for (size_t target = 0; target < ARRAY_SIZE(own); target++) {
+            add_flow(x, OVERLAY_T_PORT_SECURITY, 106, cookie,
+                     "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=%s,"
+                     "icmp_type=136,nd_target=%s actions=goto_table:%d",
+                     ofport, r->mac, own[src], own[target],
+                     OVERLAY_T_RESPONDER);
+        }
+    }
+}
+
 /* Table 0 and 2 for a local port: classify, then port security. */
 static void
 xlate_port(struct xlate *x, const struct overlay_port *port)
@@ -282,20 +346,7 @@ xlate_port(struct xlate *x, const struct overlay_port *port)
                  "actions=goto_table:%d", ofport, r->mac, r->ca, r->mac,
                  OVERLAY_T_RESPONDER);
     } else {
-        add_flow(x, OVERLAY_T_PORT_SECURITY, 100, cookie,
-                 "in_port=%"PRId64",dl_src=%s,ipv6,ipv6_src=%s "
-                 "actions=goto_table:%d", ofport, r->mac, r->ca,
-                 OVERLAY_T_RESPONDER);
-        /* Neighbour discovery uses link-local and, for duplicate address
-         * detection, unspecified sources. */
-        add_flow(x, OVERLAY_T_PORT_SECURITY, 100, cookie,
-                 "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=fe80::/10 "
-                 "actions=goto_table:%d", ofport, r->mac,
-                 OVERLAY_T_RESPONDER);
-        add_flow(x, OVERLAY_T_PORT_SECURITY, 100, cookie,
-                 "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=::,"
-                 "icmp_type=135 actions=goto_table:%d", ofport, r->mac,
-                 OVERLAY_T_RESPONDER);
+        xlate_port_security_ipv6(x, port);
     }
 
     if (port->incoming) {
@@ -327,21 +378,22 @@ xlate_responder(struct xlate *x, uint64_t cookie, int64_t vsid,
                  "in_port", vsid, addr, ETH_ADDR_ARGS(mac),
                  ETH_ADDR_ARGS(mac), addr);
     } else {
-        /* A neighbor advertisement made from the solicitation: OVS checks
-         * set_field prerequisites against the original match, so the
-         * source link-layer option gets our MAC while the packet is still
-         * a solicitation and only then becomes a target option (S and O
-         * flags set). */
+        /* A neighbor advertisement made from the solicitation (S and O
+         * flags set, the option now a target link-layer address).  OVS
+         * checks set_field prerequisites against the flow's match, so the
+         * option's address is set by the flow that the advertisement
+         * meets when resubmitted (see xlate_defaults()). */
         add_flow(x, OVERLAY_T_RESPONDER, 100, cookie,
                  "metadata=%"PRId64",icmp6,icmp_type=135,nd_target=%s "
                  "actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
                  "set_field:"ETH_ADDR_FMT"->eth_src,"
                  "move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],"
-                 "set_field:%s->ipv6_src,set_field:"ETH_ADDR_FMT"->nd_sll,"
+                 "set_field:%s->ipv6_src,"
                  "set_field:136->icmpv6_type,"
                  "set_field:0x60000000->nd_reserved,"
-                 "set_field:2->nd_options_type,in_port",
-                 vsid, addr, ETH_ADDR_ARGS(mac), addr, ETH_ADDR_ARGS(mac));
+                 "set_field:2->nd_options_type,"
+                 "set_field:1->"ND_ANSWER_REG",resubmit(,%d)",
+                 vsid, addr, ETH_ADDR_ARGS(mac), addr, OVERLAY_T_RESPONDER);
     }
 }
 
@@ -376,6 +428,33 @@ xlate_record(struct xlate *x, const struct policy_lookup_record *r,
     }
 }
 
+/* Table 4: the router answers a ping to its address in 'vs' from any VM
+ * of the routing domain, as OVN's router does: the request goes back out
+ * of its port with addresses swapped and the type of a reply.  The switch
+ * keeps the checksums right: the ICMP one when it sets the type (the
+ * swapped addresses add up to the same pseudo-header sum), the IPv4
+ * header's when it sets the addresses and TTL. */
+static void
+xlate_gateway_echo(struct xlate *x, const struct policy_virtual_subnet *vs,
+                   int rd)
+{
+    struct eth_addr rmac = overlay_router_mac(vs->routing_domain);
+    bool ipv4 = policy_addr_is_ipv4(&vs->gateway_a);
+
+    add_flow(x, OVERLAY_T_ROUTER, 1100, cookie_of(&vs->origin),
+             "reg1=%d,dl_dst="ETH_ADDR_FMT",%s,%s=%s,icmp_type=%d,"
+             "icmp_code=0 actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+             "set_field:"ETH_ADDR_FMT"->eth_src,"
+             "move:%s[]->%s[],set_field:%s->%s,set_field:255->nw_ttl,"
+             "set_field:%d->%s,in_port", rd + 1, ETH_ADDR_ARGS(rmac),
+             ipv4 ? "icmp" : "icmp6", dst_kw(&vs->gateway_a), vs->gateway,
+             ipv4 ? 8 : 128, ETH_ADDR_ARGS(rmac),
+             ipv4 ? "NXM_OF_IP_SRC" : "NXM_NX_IPV6_SRC",
+             ipv4 ? "NXM_OF_IP_DST" : "NXM_NX_IPV6_DST",
+             vs->gateway, ipv4 ? "ip_src" : "ipv6_src",
+             ipv4 ? 0 : 129, ipv4 ? "icmp_type" : "icmpv6_type");
+}
+
 /* Flows of a virtual subnet of a routing domain present here: accept its
  * GRE key, answer for its gateway. */
 static void
@@ -394,6 +473,7 @@ xlate_subnet(struct xlate *x, const struct policy_virtual_subnet *vs)
     if (vs->gateway) {
         xlate_responder(x, cookie, vs->vsid, vs->gateway, &vs->gateway_a,
                         overlay_router_mac(vs->routing_domain));
+        xlate_gateway_echo(x, vs, rd);
     }
 }
 
@@ -403,6 +483,39 @@ find_record(const struct policy *p, int64_t vsid, const struct in6_addr *ca)
     struct policy_lookup_record key = { .vsid = vsid, .ca_a = *ca };
     return bsearch(&key, p->records, p->n_records, sizeof *p->records,
                    policy_tables[POLICY_LOOKUP_RECORDS].cmp);
+}
+
+/* Table 2: the VM that a customer route's next hop names, when it runs
+ * here, forwards for the route's prefix, so it may send from addresses in
+ * it (with its own MAC): without that, what it routes back would be
+ * dropped as spoofed.  That includes ARP, which Linux sends from the
+ * address of the packet that needs it; ARP never leaves the host, so this
+ * lets it claim nothing elsewhere. */
+static void
+xlate_route_sources(struct xlate *x, const struct policy_customer_route *cr,
+                    const struct policy_lookup_record *nh)
+{
+    uint64_t cookie = cookie_of(&cr->origin);
+    bool ipv4 = policy_addr_is_ipv4(&cr->prefix_p.addr);
+
+    for (size_t i = 0; i < x->n_ports; i++) {
+        const struct overlay_port *port = &x->ports[i];
+        if (port->record != nh) {
+            continue;
+        }
+        int64_t ofport = port->iface->ofport;
+        add_flow(x, OVERLAY_T_PORT_SECURITY, 100, cookie,
+                 "in_port=%"PRId64",dl_src=%s,%s,%s=%s actions=goto_table:%d",
+                 ofport, nh->mac, ipv4 ? "ip" : "ipv6",
+                 ipv4 ? "nw_src" : "ipv6_src", cr->prefix,
+                 OVERLAY_T_RESPONDER);
+        if (ipv4) {
+            add_flow(x, OVERLAY_T_PORT_SECURITY, 100, cookie,
+                     "in_port=%"PRId64",dl_src=%s,arp,arp_spa=%s,arp_sha=%s "
+                     "actions=goto_table:%d", ofport, nh->mac, cr->prefix,
+                     nh->mac, OVERLAY_T_RESPONDER);
+        }
+    }
 }
 
 /* Table 4: a customer route sends to the VM that owns its next hop. */
@@ -424,6 +537,8 @@ xlate_route(struct xlate *x, const struct policy_customer_route *cr)
          * to; packets for the prefix are dropped like any unknown one. */
         return;
     }
+
+    xlate_route_sources(x, cr, nh);
 
     struct eth_addr rmac = overlay_router_mac(cr->routing_domain);
     unsigned int plen = cr->prefix_p.plen;
@@ -519,6 +634,28 @@ xlate_defaults(struct xlate *x)
                             : "drop");
         add_flow(x, t, 0, 0, "actions=%s", miss);
     }
+    /* What no VM may send (see vm_icmp6): router advertisements,
+     * redirects, and neighbour advertisements but for its own addresses
+     * (those go at a higher priority). */
+    add_flow(x, OVERLAY_T_PORT_SECURITY, 105, 0,
+             "icmp6,icmp_type=134 actions=drop");
+    add_flow(x, OVERLAY_T_PORT_SECURITY, 105, 0,
+             "icmp6,icmp_type=136 actions=drop");
+    add_flow(x, OVERLAY_T_PORT_SECURITY, 105, 0,
+             "icmp6,icmp_type=137 actions=drop");
+    /* The second half of an ND answer: its target link-layer address is
+     * the MAC it comes from.  (Setting the option while the packet is a
+     * solicitation writes the source option, which the datapath then
+     * leaves as the asker's own MAC once the option is a target one.) */
+    add_flow(x, OVERLAY_T_RESPONDER, 120, 0,
+             ND_ANSWER_REG"=1,icmp6,icmp_type=136,icmp_code=0 "
+             "actions=move:NXM_OF_ETH_SRC[]->NXM_NX_ND_TLL[],in_port");
+    /* Duplicate address detection (a solicitation from ::) is never
+     * answered: a VM asks for its own new address, which the lookup
+     * records give it alone, and an answer would make it give the address
+     * up. */
+    add_flow(x, OVERLAY_T_RESPONDER, 110, 0,
+             "icmp6,ipv6_src=::,icmp_type=135 actions=drop");
     /* ARP and ND the responder did not answer, and other broadcast and
      * multicast, stop here: the overlay never floods. */
     add_flow(x, OVERLAY_T_RESPONDER, 50, 0, "arp actions=drop");
@@ -536,6 +673,8 @@ overlay_pipeline_translate(const struct overlay_input *in,
     const struct policy *p = in->policy;
     struct xlate x = {
         .in = in,
+        .ports = ports,
+        .n_ports = n_ports,
         .flows = flows,
         .local_rds = xcalloc(p->n_rds + 1, sizeof *x.local_rds),
         .match = DS_EMPTY_INITIALIZER,

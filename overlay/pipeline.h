@@ -10,11 +10,16 @@
  *     GRE packets only from known PAs (tun_src) go on to table 1
  *   1 tunnel key: known VSIDs only (GRE key = VSID << 8 | FlowID);
  *     marks reg0=1 (from the overlay) and goes straight to forwarding
- *   2 port security: a VM sends only from its own MAC and CA
- *   3 ARP and ND responder from the lookup records; other ARP, ND,
- *     broadcast and multicast go no further
+ *   2 port security: a VM sends only from its own MAC and CA; an IPv6
+ *     VM also neighbour discovery, router solicitations and MLD from its
+ *     link-local address, never router advertisements or redirects; the
+ *     next hop of a customer route also from the route's prefix
+ *   3 ARP and ND responder from the lookup records (duplicate address
+ *     detection is never answered); other ARP, ND, broadcast and
+ *     multicast go no further
  *   4 distributed router: to the routing domain's router MAC -> TTL-1,
- *     MACs rewritten, destination VSID in metadata
+ *     MACs rewritten, destination VSID in metadata; a ping to one of its
+ *     gateway addresses is answered
  *   5 forward: (VSID, MAC) -> local port, or GRE to the PA with the key;
  *     for a VM that just migrated away, what still arrives by tunnel is
  *     sent on to its new PA; flows learnt from a migrated VM's

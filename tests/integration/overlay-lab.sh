@@ -5,14 +5,9 @@
 # same customer prefix.
 . "$(dirname "$0")/../lib.sh"
 
-LABS="$TESTS_DIR/../labs"
-LAB="$T/lab.json"
-sed 's/"name": "vmroam"/"name": "vmrt"/' "$LABS/default.json" >"$LAB"
-on_exit "'$LABS/lab' down '$LAB' >/dev/null 2>&1"
-X() { "$LABS/lab" exec "$LAB" "$@"; }
+. "$(dirname "$0")/lab-lib.bash"
+lab_init default.json vmrt
 DB="--state-dir /run/vmroam-lab/vmrt/db"
-rx() { X "$1" cat /sys/class/net/eth0/statistics/rx_packets; }
-mac_of() { python3 -c "import json,sys; print([v['mac'] for v in json.load(open('$LAB'))['vms'] if v['name']=='$1'][0])"; }
 # A host's PA: the lab leases it from IPAM.
 pa_of() { "$VMROAM" $DB ipam leases --format json | python3 -c "import json,sys; t=json.load(sys.stdin); h=t['headings']; print([r[h.index('address')] for r in t['data'] if r[h.index('kind')]=='PA' and r[h.index('state')]=='active' and r[h.index('holder')]=='$1'][0])"; }
 
@@ -50,7 +45,10 @@ for pair in "a1 a2" "b1 b2"; do
     set -- $pair
     X "$2" timeout 60 socat -u TCP-LISTEN:5001,reuseaddr OPEN:"$T/rx-$2",creat,trunc &
     srv=$!
-    sleep 0.3
+    for _ in $(seq 100); do
+        X "$2" ss -ltnH "sport = :5001" | grep -q . && break
+        sleep 0.05
+    done
     X "$1" timeout 60 socat -u OPEN:"$T/blob" TCP:192.168.10.2:5001
     wait $srv
     got=$(sha256sum <"$T/rx-$2" | cut -d' ' -f1)
@@ -87,12 +85,11 @@ case "$(trace 10.0.9.9 0x138900)" in *"actions: drop") pass "GRE from an unknown
 case "$(trace $PA_HV1 0x3e7700)" in *"actions: drop") pass "GRE with an unknown key is dropped" ;; *) fail "GRE with an unknown key not dropped" ;; esac
 
 # ARP is answered on the host: no ARP ever crosses the underlay.
-X hv1 timeout 3 tcpdump -nn -v -l -i eth0 ip proto 47 >"$T/gre" 2>/dev/null &
-cap=$!
-sleep 0.5
-X a1 ip neigh flush dev eth0
-X a1 ping -c 5 -i 0.1 -W 1 192.168.10.2 >/dev/null
-wait $cap
+if capture_gre hv1 a1 192.168.10.2 "ICMP echo request" 5; then
+    pass "the capture on hv1's uplink saw a1's pings, before and after it forgot its neighbours"
+else
+    fail "the capture on hv1's uplink missed a1's pings inside GRE"
+fi
 check_output "the underlay carries a1's traffic in GRE with key VSID<<8" "$T/gre" "key=0x138900"
 if grep -q "ARP" "$T/gre"; then fail "ARP seen inside GRE on the underlay"
 else pass "no ARP inside GRE on the underlay"; fi

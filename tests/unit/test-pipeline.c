@@ -142,6 +142,37 @@ count_matching(const struct fixture *f, const char *needle)
     return n;
 }
 
+/* Copies the flows of 'f' into 'copy' (freed with overlay_flows_clear()). */
+static void
+copy_flows(const struct fixture *f, struct hmap *copy)
+{
+    const struct overlay_flow *flow;
+    HMAP_FOR_EACH (flow, node, &f->flows) {
+        struct overlay_flow *clone = overlay_flow_clone(flow);
+        hmap_insert(copy, &clone->node, flow->node.hash);
+    }
+}
+
+/* Every flow of 'f' parses as an OpenFlow flow_mod, as the switch will
+ * parse it; returns how many there are. */
+static size_t
+assert_all_flows_parse(const struct fixture *f)
+{
+    const struct overlay_flow *flow;
+    size_t n = 0;
+    HMAP_FOR_EACH (flow, node, &f->flows) {
+        struct ofputil_flow_mod fm;
+        char *error = overlay_flow_parse(flow, OFPFC_ADD, &fm);
+        if (error) {
+            fail_msg("%s", error);
+        }
+        minimatch_destroy(&fm.match);
+        free(CONST_CAST(struct ofpact *, fm.ofpacts));
+        n++;
+    }
+    return n;
+}
+
 static void
 test_binds_only_own_records_with_ofport(void **state)
 {
@@ -295,13 +326,13 @@ test_router(void **state)
 }
 
 static void
-test_ipv6_port_and_nd_responder(void **state)
+load_ipv6(struct fixture *f)
 {
-    struct fixture *f = *state;
     policy_destroy(&f->policy);
     load(f,
 "{\"routing_domains\": [{\"name\": \"v6\", \"virtual_subnets\": ["
-"   {\"vsid\": 7001, \"prefix\": \"fd00:10::/64\"}]}],"
+"   {\"vsid\": 7001, \"prefix\": \"fd00:10::/64\","
+"    \"gateway\": \"fd00:10::ff\"}]}],"
 " \"provider_subnets\": [{\"footprint\": \"r\", \"prefix\": \"10.0.1.0/24\"}],"
 " \"lookup_records\": ["
 "  {\"vsid\": 7001, \"ca\": \"fd00:10::1\", \"mac\": \"02:00:00:00:70:01\","
@@ -309,6 +340,13 @@ test_ipv6_port_and_nd_responder(void **state)
 "  {\"vsid\": 7001, \"ca\": \"fd00:10::2\", \"mac\": \"02:00:00:00:70:02\","
 "   \"pa\": \"10.0.1.12\", \"host\": \"hv2\", \"vm\": \"web-2\"}]}");
     translate(f);
+}
+
+static void
+test_ipv6_port_and_nd_responder(void **state)
+{
+    struct fixture *f = *state;
+    load_ipv6(f);
     assert_string_equal(
         actions_of(f, OVERLAY_T_PORT_SECURITY, 100,
                    "in_port=5,dl_src=02:00:00:00:70:01,ipv6,"
@@ -316,9 +354,20 @@ test_ipv6_port_and_nd_responder(void **state)
     const char *a = actions_of(f, OVERLAY_T_RESPONDER, 100,
                                "metadata=7001,icmp6,icmp_type=135,"
                                "nd_target=fd00:10::2");
-    assert_non_null(a);
-    assert_non_null(strstr(a, "set_field:02:00:00:00:70:02->nd_sll,"
-                              "set_field:136->icmpv6_type"));
+    assert_string_equal(a, "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+                        "set_field:02:00:00:00:70:02->eth_src,"
+                        "move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],"
+                        "set_field:fd00:10::2->ipv6_src,"
+                        "set_field:136->icmpv6_type,"
+                        "set_field:0x60000000->nd_reserved,"
+                        "set_field:2->nd_options_type,"
+                        "set_field:1->reg2,resubmit(,3)");
+    /* ... and, resubmitted as an advertisement, gets web-2's MAC (its
+     * source by now) as its target link-layer address. */
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_RESPONDER, 120,
+                   "reg2=1,icmp6,icmp_type=136,icmp_code=0"),
+        "move:NXM_OF_ETH_SRC[]->NXM_NX_ND_TLL[],in_port");
 
     struct eth_addr rmac = overlay_router_mac("v6");
     char *match = xasprintf("reg1=1,dl_dst="ETH_ADDR_FMT",ipv6,"
@@ -327,16 +376,201 @@ test_ipv6_port_and_nd_responder(void **state)
     free(match);
 }
 
+/* web-1's link-local address, made from its MAC 02:00:00:00:70:01. */
+#define WEB1_LLA "fe80::ff:fe00:7001"
+
+/* An IPv6 VM sends from its link-local address only the ICMPv6 it needs:
+ * router solicitation, neighbour discovery, MLD; never a router
+ * advertisement or a redirect, and advertisements only for itself. */
+static void
+test_ipv6_port_security(void **state)
+{
+    struct fixture *f = *state;
+    load_ipv6(f);
+
+    /* Not the whole of fe80::/10, not every ICMPv6 type. */
+    assert_int_equal(count_matching(f, "fe80::/10"), 0);
+    static const int allowed[] = { 133, 135, 131, 132, 143 };
+    for (size_t i = 0; i < ARRAY_SIZE(allowed); i++) {
+        char *match = xasprintf("in_port=5,dl_src=02:00:00:00:70:01,icmp6,"
+                                "ipv6_src="WEB1_LLA",icmp_type=%d",
+                                allowed[i]);
+        assert_string_equal(actions_of(f, OVERLAY_T_PORT_SECURITY, 100,
+                                       match), "goto_table:3");
+        free(match);
+    }
+    /* From ::, only DAD and MLDv2 reports. */
+    assert_non_null(actions_of(f, OVERLAY_T_PORT_SECURITY, 100,
+                               "in_port=5,dl_src=02:00:00:00:70:01,icmp6,"
+                               "ipv6_src=::,icmp_type=135"));
+    assert_non_null(actions_of(f, OVERLAY_T_PORT_SECURITY, 100,
+                               "in_port=5,dl_src=02:00:00:00:70:01,icmp6,"
+                               "ipv6_src=::,icmp_type=143"));
+    assert_int_equal(count_matching(f, "ipv6_src=::,"), 2 + 1);
+    /* Its CA, its link-local address and one each from :: (and the
+     * responder's DAD flow, counted above, is not port security). */
+    assert_int_equal(count_matching(f, "table=2,priority=100"),
+                     1 + ARRAY_SIZE(allowed) + 2);
+
+    /* Advertisements of its own addresses only, above the drop. */
+    assert_int_equal(count_matching(f, "table=2,priority=106"), 4);
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_PORT_SECURITY, 106,
+                   "in_port=5,dl_src=02:00:00:00:70:01,icmp6,"
+                   "ipv6_src="WEB1_LLA",icmp_type=136,nd_target=fd00:10::1"),
+        "goto_table:3");
+    assert_null(actions_of(f, OVERLAY_T_PORT_SECURITY, 106,
+                           "in_port=5,dl_src=02:00:00:00:70:01,icmp6,"
+                           "ipv6_src=fd00:10::1,icmp_type=136,"
+                           "nd_target=fd00:10::2"));
+    static const int dropped[] = { 134, 136, 137 };
+    for (size_t i = 0; i < ARRAY_SIZE(dropped); i++) {
+        char *match = xasprintf("icmp6,icmp_type=%d", dropped[i]);
+        assert_string_equal(actions_of(f, OVERLAY_T_PORT_SECURITY, 105,
+                                       match), "drop");
+        free(match);
+    }
+    /* A VM's duplicate address detection is never answered. */
+    assert_string_equal(actions_of(f, OVERLAY_T_RESPONDER, 110,
+                                   "icmp6,ipv6_src=::,icmp_type=135"),
+                        "drop");
+    assert_all_flows_parse(f);
+}
+
+/* A ping to a gateway address is answered by the router, IPv4 and IPv6. */
+static void
+test_gateway_echo(void **state)
+{
+    struct fixture *f = *state;
+    struct eth_addr rmac = overlay_router_mac("tenant-a");
+    /* Both of tenant-a's gateways, whichever subnet asks. */
+    const char *gateways[] = { "192.168.10.254", "192.168.20.254" };
+    for (size_t i = 0; i < ARRAY_SIZE(gateways); i++) {
+        char *match = xasprintf("reg1=1,dl_dst="ETH_ADDR_FMT",icmp,nw_dst=%s,"
+                                "icmp_type=8,icmp_code=0",
+                                ETH_ADDR_ARGS(rmac), gateways[i]);
+        char *want = xasprintf(
+            "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+            "set_field:"ETH_ADDR_FMT"->eth_src,"
+            "move:NXM_OF_IP_SRC[]->NXM_OF_IP_DST[],set_field:%s->ip_src,"
+            "set_field:255->nw_ttl,set_field:0->icmp_type,in_port",
+            ETH_ADDR_ARGS(rmac), gateways[i]);
+        assert_string_equal(actions_of(f, OVERLAY_T_ROUTER, 1100, match),
+                            want);
+        free(want);
+        free(match);
+    }
+    /* tenant-b's subnet has no gateway: nothing answers there. */
+    assert_int_equal(count_matching(f, "icmp_type=8"), 2);
+
+    load_ipv6(f);
+    rmac = overlay_router_mac("v6");
+    char *match = xasprintf("reg1=1,dl_dst="ETH_ADDR_FMT",icmp6,"
+                            "ipv6_dst=fd00:10::ff,icmp_type=128,icmp_code=0",
+                            ETH_ADDR_ARGS(rmac));
+    char *want = xasprintf(
+        "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+        "set_field:"ETH_ADDR_FMT"->eth_src,"
+        "move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],"
+        "set_field:fd00:10::ff->ipv6_src,set_field:255->nw_ttl,"
+        "set_field:129->icmpv6_type,in_port", ETH_ADDR_ARGS(rmac));
+    assert_string_equal(actions_of(f, OVERLAY_T_ROUTER, 1100, match), want);
+    free(want);
+    free(match);
+    assert_all_flows_parse(f);
+}
+
+/* app-1, the next hop of tenant-a's route to 10.99.0.0/16, runs on hv3:
+ * there it may send from that prefix, which it routes for. */
+static void
+test_route_next_hop_sends_for_its_prefix(void **state)
+{
+    struct fixture *f = *state;
+    f->in.chassis = "hv3";
+    f->ifaces[1].vm_id = "app-1";
+    translate(f);
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_PORT_SECURITY, 100,
+                   "in_port=6,dl_src=02:00:00:00:50:03,ip,"
+                   "nw_src=10.99.0.0/16"), "goto_table:3");
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_PORT_SECURITY, 100,
+                   "in_port=6,dl_src=02:00:00:00:50:03,arp,"
+                   "arp_spa=10.99.0.0/16,arp_sha=02:00:00:00:50:03"),
+        "goto_table:3");
+    /* No other port may: those two and the route itself. */
+    assert_int_equal(count_matching(f, "10.99.0.0/16"), 2 + 1);
+}
+
+/* A route's metric changes no flow: a routing domain has one route per
+ * prefix, and of overlapping prefixes the longest wins, so there is never
+ * a tie for a metric to break. */
+static void
+test_route_metric_changes_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct hmap before = HMAP_INITIALIZER(&before);
+    copy_flows(f, &before);
+    assert_int_equal(f->policy.n_routes, 1);
+    f->policy.routes[0].metric = 50;
+    translate(f);
+
+    struct overlay_flow_change *changes;
+    assert_int_equal(overlay_flows_diff(&before, &f->flows, &changes), 0);
+    free(changes);
+    overlay_flows_clear(&before);
+    hmap_destroy(&before);
+}
+
+/* The example of README.md's "Policy files", as written there: its route
+ * goes via web-1, a VM of the routing domain, and so has a flow. */
+static void
+test_readme_example_route(void **state)
+{
+    struct fixture *f = *state;
+    policy_destroy(&f->policy);
+    load(f,
+"{\"routing_domains\": ["
+"    {\"name\": \"tenant-a\","
+"     \"virtual_subnets\": [{\"vsid\": 5001, \"prefix\": \"192.168.10.0/24\","
+"                           \"gateway\": \"192.168.10.254\"}]}"
+"  ],"
+"  \"provider_subnets\": [{\"footprint\": \"rack-1\","
+"                         \"prefix\": \"10.0.1.0/24\","
+"                         \"gateway\": \"10.0.1.1\"}],"
+"  \"lookup_records\": ["
+"    {\"vsid\": 5001, \"ca\": \"192.168.10.1\","
+"     \"mac\": \"02:00:c0:a8:0a:01\", \"pa\": \"10.0.1.11\","
+"     \"host\": \"hv1\", \"vm\": \"web-1\"}"
+"  ],"
+"  \"customer_routes\": [{\"routing_domain\": \"tenant-a\","
+"                        \"prefix\": \"10.20.0.0/16\","
+"                        \"next_hop\": \"192.168.10.1\"}]"
+"}");
+    translate(f);
+    struct eth_addr rmac = overlay_router_mac("tenant-a");
+    char *match = xasprintf("reg1=1,dl_dst="ETH_ADDR_FMT",ip,"
+                            "nw_dst=10.20.0.0/16", ETH_ADDR_ARGS(rmac));
+    char *want = xasprintf("dec_ttl,set_field:"ETH_ADDR_FMT"->eth_src,"
+                           "set_field:02:00:c0:a8:0a:01->eth_dst,"
+                           "set_field:5001->metadata,goto_table:5",
+                           ETH_ADDR_ARGS(rmac));
+    assert_string_equal(actions_of(f, OVERLAY_T_ROUTER, 100 + 96 + 16,
+                                   match), want);
+    free(want);
+    free(match);
+    /* web-1 runs here: it may send from the prefix it routes for. */
+    assert_non_null(actions_of(f, OVERLAY_T_PORT_SECURITY, 100,
+                               "in_port=5,dl_src=02:00:c0:a8:0a:01,ip,"
+                               "nw_src=10.20.0.0/16"));
+}
+
 static void
 test_translation_is_stable_and_diffs_are_small(void **state)
 {
     struct fixture *f = *state;
     struct hmap before = HMAP_INITIALIZER(&before);
-    const struct overlay_flow *flow;
-    HMAP_FOR_EACH (flow, node, &f->flows) {
-        struct overlay_flow *copy = overlay_flow_clone(flow);
-        hmap_insert(&before, &copy->node, flow->node.hash);
-    }
+    copy_flows(f, &before);
 
     struct overlay_flow_change *changes;
     translate(f);
@@ -524,20 +758,7 @@ test_every_flow_parses(void **state)
     f->in.redirects = &r;
     f->in.n_redirects = 1;
     translate(f);
-
-    const struct overlay_flow *flow;
-    size_t n = 0;
-    HMAP_FOR_EACH (flow, node, &f->flows) {
-        struct ofputil_flow_mod fm;
-        char *error = overlay_flow_parse(flow, OFPFC_ADD, &fm);
-        if (error) {
-            fail_msg("%s", error);
-        }
-        minimatch_destroy(&fm.match);
-        free(CONST_CAST(struct ofpact *, fm.ofpacts));
-        n++;
-    }
-    assert_true(n > 40);
+    assert_true(assert_all_flows_parse(f) > 40);
     sset_destroy(&incoming);
 }
 
@@ -579,6 +800,11 @@ main(void)
         T(test_arp_responder),
         T(test_router),
         T(test_ipv6_port_and_nd_responder),
+        T(test_ipv6_port_security),
+        T(test_gateway_echo),
+        T(test_route_next_hop_sends_for_its_prefix),
+        T(test_route_metric_changes_nothing),
+        T(test_readme_example_route),
         T(test_translation_is_stable_and_diffs_are_small),
         T(test_redirect_after_departure),
         T(test_flows_per_remote_record),
