@@ -124,6 +124,9 @@ struct request {
     const char *storage;
     long long int bandwidth;    /* MiB/s, or -1 for no cap. */
     long long int max_downtime; /* ms, or -1 for the source's default. */
+    long long int streams;      /* Memory connections, or -1 for the
+                                 * default. */
+    bool plain;                 /* Not through the channel. */
     const char *switchover;     /* "resume" or "completion". */
     int status;
     char *error;
@@ -224,6 +227,12 @@ build_migrate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
     if (r->max_downtime > 0) {
         smap_add_format(&options, "max-downtime-ms", "%lld", r->max_downtime);
     }
+    if (r->streams > 0) {
+        smap_add_format(&options, "streams", "%lld", r->streams);
+    }
+    if (r->plain) {
+        smap_add(&options, "plain", "true");
+    }
     smap_add(&options, "switchover", r->switchover);
     vmroamrec_migration_set_vm(m, r->vm_name);
     vmroamrec_migration_set_source(m, src->name);
@@ -285,8 +294,20 @@ print_summary(const struct vmroamrec_migration *m)
            "%.1f MB transferred, %"PRId64" iterations\n",
            finished && started ? (finished - started) / 1000.0 : 0,
            started && queued ? (started - queued) / 1000.0 : 0,
-           migr_row_stat(m, "downtime_ms"), migr_row_stat(m, "bytes_processed") / 1e6,
+           migr_row_stat(m, "downtime_ms"),
+           migr_row_stat(m, "bytes_processed") / 1e6,
            migr_row_stat(m, "iteration"));
+    int64_t in = migr_row_stat(m, "channel_bytes_in");
+    int64_t wire = migr_row_stat(m, "channel_bytes_wire");
+    if (in) {
+        printf("  channel: %"PRId64" stream%s, %.1f MB from QEMU, %.1f MB "
+               "on the wire (ratio %.2f), mutual TLS\n",
+               migr_row_stat(m, "channel_streams"),
+               migr_row_stat(m, "channel_streams") == 1 ? "" : "s",
+               in / 1e6, wire / 1e6, wire ? (double) in / wire : 0);
+    } else if (smap_get_bool(&m->options, "plain", false)) {
+        printf("  hypervisor's own path (--plain): unencrypted\n");
+    }
 }
 
 /* Follows migration 'uuid' until it ends.  Returns the exit status. */
@@ -450,10 +471,10 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
                 "--best\n");
         return VMROAM_EXIT_BAD_INPUT;
     }
-    long long int bandwidth = -1, max_downtime = -1;
+    long long int bandwidth = -1, max_downtime = -1, streams = -1;
     if (!vmroam_number_opt(ctx, "bandwidth", 1, INT_MAX, &bandwidth)
-        || !vmroam_number_opt(ctx, "max-downtime", 1, 600000,
-                       &max_downtime)) {
+        || !vmroam_number_opt(ctx, "max-downtime", 1, 600000, &max_downtime)
+        || !vmroam_number_opt(ctx, "streams", 1, 64, &streams)) {
         return VMROAM_EXIT_BAD_INPUT;
     }
     enum migr_storage_mode mode;
@@ -476,6 +497,7 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
     struct request r = {
         .ctx = ctx, .vm_name = argv[0], .to = to, .storage = storage,
         .bandwidth = bandwidth, .max_downtime = max_downtime,
+        .streams = streams, .plain = smap_get_bool(&ctx->opts, "plain", false),
         .switchover = switchover,
         .why = DS_EMPTY_INITIALIZER,
     };
@@ -605,11 +627,12 @@ const struct vmroam_command vmroam_migrate_commands[] = {
     {.name = "migrate",
      .args = "VM (--to HOST | --best) [--storage auto|copy|shared] "
              "[--bandwidth MIBPS] [--max-downtime MS] "
-             "[--switchover resume|completion] [--wait] [--dry-run]",
+             "[--switchover resume|completion] [--streams N] [--plain] "
+             "[--wait] [--dry-run]",
      .summary = "live-migrate a VM to a host on any subnet; --cancel ID to "
                 "cancel one",
-     .options = "to best storage bandwidth max-downtime switchover wait "
-                "cancel dry-run",
+     .options = "to best storage bandwidth max-downtime switchover streams "
+                "plain wait cancel dry-run",
      .min_args = 0, .max_args = 1, .run = migrate_cmd},
     {.name = "migrations",
      .args = "[--watch] [--format table|json]",

@@ -21,6 +21,7 @@
 #include "ipam/host.h"
 #include "ipam/underlay.h"
 #include "ipam/leases.h"
+#include "migrator/channel.h"
 #include "migrator/executor.h"
 #include "migrator/libvirt.h"
 #include "migrator/row.h"
@@ -63,6 +64,8 @@ struct config {
     char *libvirt;              /* Local hypervisor, or NULL for none. */
     char *libvirt_peer_uri;     /* How peers' libvirtd reach it. */
     char *migration_ports;      /* "MIN-MAX" its hypervisor receives on. */
+    char *migration_listen;     /* Channel listener, "pssl:PORT[:ADDR]". */
+    char *migration_socket_dir; /* Where the channel's QEMU sockets go. */
     int max_downtime_ms;        /* Unless a migration says otherwise. */
     struct overlay_bridge_cfg bridge;
 };
@@ -77,6 +80,7 @@ struct agent {
     struct ipam_host *host;     /* Netlink: PA and underlay link. */
     struct migr_backend *hypervisor;    /* NULL without --libvirt. */
     struct migr_executor *migrations;
+    struct migr_channel *channel;       /* NULL without a certificate. */
     long long int next_vm_scan;
     long long int redirects_expire;     /* LLONG_MAX if none. */
     struct ipam_underlay *underlay;     /* The PA in force. */
@@ -116,8 +120,13 @@ usage(void)
 "  --chassis NAME         this host's name in the policy (default: hostname)\n"
 "  --db REMOTE            vmroam database (default unix:/run/vmroam/db.sock)\n"
 "  --private-key FILE, --certificate FILE, --ca-cert FILE\n"
-"                         for an ssl: database (or $VMROAM_SSL_KEY, _CERT,\n"
-"                         _CA)\n"
+"                         this host's key and certificate (CN = chassis\n"
+"                         name), for an ssl: database and the migration\n"
+"                         channel (or $VMROAM_SSL_KEY, _CERT, _CA)\n"
+"  --migration-listen PORT[:ADDR]  receive migrations through the channel\n"
+"                         there (mutual TLS); with a certificate, outgoing\n"
+"                         migrations always go through peers' channels\n"
+"  --migration-socket-dir DIR  QEMU's channel sockets (default %s)\n"
 "  --ovs-db REMOTE        local Open vSwitch database\n"
 "                         (default unix:%s/db.sock)\n"
 "  --ofctl TARGET         OpenFlow target of br-int\n"
@@ -141,7 +150,7 @@ usage(void)
 "                         connections to them when aborting\n"
 "  --max-downtime MS      the pause migrations from here aim at, unless\n"
 "                         one says otherwise (default %d)\n",
-           program_name, program_name, ovs_rundir(),
+           program_name, program_name, MIGR_SOCKET_DIR_DEFAULT, ovs_rundir(),
            MIGR_MAX_DOWNTIME_DEFAULT);
     daemon_usage();
     vlog_usage();
@@ -171,6 +180,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         OPT_CHASSIS = UCHAR_MAX + 1, OPT_DB, OPT_OVS_DB, OPT_OFCTL, OPT_PA,
         OPT_UNDERLAY_DEV, OPT_UPLINK, OPT_BRIDGE, OPT_DATAPATH_TYPE,
         OPT_UNIXCTL, OPT_LIBVIRT, OPT_LIBVIRT_PEER_URI, OPT_MIGRATION_PORTS,
+        OPT_MIGRATION_LISTEN, OPT_MIGRATION_SOCKET_DIR,
         OPT_MAX_DOWNTIME,
         SSL_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
@@ -190,6 +200,9 @@ parse_options(int argc, char *argv[], struct config *cfg)
         {"libvirt", required_argument, NULL, OPT_LIBVIRT},
         {"libvirt-peer-uri", required_argument, NULL, OPT_LIBVIRT_PEER_URI},
         {"migration-ports", required_argument, NULL, OPT_MIGRATION_PORTS},
+        {"migration-listen", required_argument, NULL, OPT_MIGRATION_LISTEN},
+        {"migration-socket-dir", required_argument, NULL,
+         OPT_MIGRATION_SOCKET_DIR},
         {"max-downtime", required_argument, NULL, OPT_MAX_DOWNTIME},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -230,6 +243,12 @@ parse_options(int argc, char *argv[], struct config *cfg)
         case OPT_LIBVIRT: cfg->libvirt = xstrdup(optarg); break;
         case OPT_LIBVIRT_PEER_URI:
             cfg->libvirt_peer_uri = xstrdup(optarg);
+            break;
+        case OPT_MIGRATION_LISTEN:
+            cfg->migration_listen = xasprintf("pssl:%s", optarg);
+            break;
+        case OPT_MIGRATION_SOCKET_DIR:
+            cfg->migration_socket_dir = xstrdup(optarg);
             break;
         case OPT_MIGRATION_PORTS: {
             int min, max;
@@ -288,6 +307,9 @@ parse_options(int argc, char *argv[], struct config *cfg)
     }
     if (cfg->libvirt && !cfg->libvirt_peer_uri) {
         cfg->libvirt_peer_uri = xstrdup(cfg->libvirt);
+    }
+    if (!cfg->migration_socket_dir) {
+        cfg->migration_socket_dir = xstrdup(MIGR_SOCKET_DIR_DEFAULT);
     }
     if (cfg->libvirt && !cfg->migration_ports) {
         cfg->migration_ports = xstrdup(MIGR_PORTS_DEFAULT);
@@ -404,6 +426,8 @@ report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
         }
 
         long long int now = time_wall_msec();
+        char *channel_address = migr_channel_address(
+            a->channel, ipam_underlay_pa(a->underlay));
         struct overlay_chassis_state st = {
             .name = a->cfg.chassis,
             .pa = ipam_underlay_pa(a->underlay),
@@ -411,6 +435,8 @@ report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
             .underlay_link = ipam_host_link_state(a->host),
             .libvirt_uri = a->cfg.libvirt_peer_uri,
             .migration_ports = a->cfg.migration_ports,
+            .migration_channel = channel_address,
+            .migration_socket_dir = a->cfg.migration_socket_dir,
             .up = true,
             .generation_applied = a->generation_applied,
             .generation_applied_at = a->generation_applied_at,
@@ -422,6 +448,7 @@ report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
         }
         overlay_chassis_update(a->vmroam.idl, vtxn, &st);
         smap_destroy(&versions);
+        free(channel_address);
     }
 }
 
@@ -723,6 +750,18 @@ main(int argc, char *argv[])
     }
     a.migrations = migr_executor_create(a.cfg.chassis, a.hypervisor,
                                          a.records, a.cfg.max_downtime_ms);
+    if (stream_ssl_is_configured()) {
+        /* With a host certificate, migrations go through the channel. */
+        a.channel = migr_channel_create(a.cfg.migration_listen, &error_msg);
+        if (!a.channel) {
+            ovs_fatal(0, "%s", error_msg);
+        }
+        migr_executor_set_channel(a.migrations, a.channel,
+                                  a.cfg.migration_socket_dir);
+    } else if (a.cfg.migration_listen) {
+        ovs_fatal(0, "--migration-listen needs --private-key, --certificate "
+                  "and --ca-cert");
+    }
     policy_init(&a.policy);
     hmap_init(&a.desired);
     sset_init(&a.bound);
@@ -752,6 +791,7 @@ main(int argc, char *argv[])
     overlay_ofctrl_destroy(a.ofctrl);
     ipam_host_destroy(a.host);
     migr_executor_destroy(a.migrations);
+    migr_channel_destroy(a.channel);
     migr_libvirt_close(a.hypervisor);
     ipam_underlay_destroy(a.underlay);
     ovsdb_idl_loop_destroy(&a.vmroam);

@@ -6,8 +6,9 @@
  * a fake.  A backend moves memory (and disks, for shared-nothing
  * migrations) while the VM runs, reports progress, can be aborted, and
  * always leaves the VM running exactly once: on the destination if it
- * succeeded, on the source otherwise.  The data path (libvirt's own
- * connection today) is the backend's business. */
+ * succeeded, on the source otherwise.  The data goes where the spec says:
+ * into the migration channel's unix sockets, or the hypervisor's own
+ * connection to the destination. */
 
 #ifndef MIGRATOR_BACKEND_H
 #define MIGRATOR_BACKEND_H 1
@@ -27,6 +28,12 @@ struct migr_spec {
     bool copy_storage;              /* Copy the disks too. */
     int max_downtime_ms;            /* Pause target at switchover. */
     int bandwidth_mibps;            /* Cap on the data rate, 0 for none. */
+    /* Through the migration channel: where QEMU sends memory and disks
+     * ("unix://PATH"), or NULL for the hypervisor's own path to
+     * 'dest_address'. */
+    const char *memory_uri;
+    const char *disks_uri;
+    int streams;                    /* Memory connections (multifd), >= 1. */
 };
 
 enum migr_job_result {

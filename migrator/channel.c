@@ -48,6 +48,12 @@ struct route {
                                                          * acceptor's. */
     atomic_bool closed;
 
+    /* QEMU 7.2 tells a migration's main connection from its multifd ones
+     * by the order they arrive in: the destination connects to its QEMU in
+     * the order the source's QEMU connected.  Guarded by the mutex. */
+    unsigned int accepted[MIGR_N_STREAM_KINDS];     /* Source: so far. */
+    unsigned int delivered[MIGR_N_STREAM_KINDS];    /* Destination. */
+
     /* Guarded by the channel's mutex. */
     struct migr_channel_stats stats;
     char *error;                /* The first failure, or NULL. */
@@ -178,6 +184,7 @@ struct relay {
     struct route *route;        /* Known on a destination only once the
                                  * greeting names it. */
     enum migr_stream_kind kind;
+    unsigned int seq;           /* Order of its connection, of its kind. */
     struct stream *local;
     struct stream *remote;
     struct ofpbuf up;           /* Frames for the peer, not sent yet. */
@@ -434,7 +441,11 @@ source_relay_main(void *r_)
 {
     struct relay *r = r_;
     const struct route *route = r->route;
+    /* stream-ssl initializes itself on first use, unguarded. */
+    static struct ovs_mutex open_mutex = OVS_MUTEX_INITIALIZER;
+    ovs_mutex_lock(&open_mutex);
     int error = stream_open(route->peer, &r->remote, DSCP_DEFAULT);
+    ovs_mutex_unlock(&open_mutex);
     if (!error) {
         error = connect_stream(r->remote, route);
     }
@@ -453,8 +464,8 @@ source_relay_main(void *r_)
         ovs_mutex_lock(&r->ch->mutex);
         r->route->stats.streams++;
         ovs_mutex_unlock(&r->ch->mutex);
-        char *greeting = xasprintf("VMROAM-CHANNEL 1 %s %s\n", route->id,
-                                   kind_names[r->kind]);
+        char *greeting = xasprintf("VMROAM-CHANNEL 1 %s %s %u\n", route->id,
+                                   kind_names[r->kind], r->seq);
         ofpbuf_put(&r->up, greeting, strlen(greeting));
         free(greeting);
         relay_pump(r);
@@ -476,7 +487,8 @@ take_greeting(struct relay *r, char id[64], enum migr_stream_kind *kind)
     char *line = xmemdup0(r->rx.data, nl - (const char *) r->rx.data);
     ofpbuf_pull(&r->rx, nl + 1 - (const char *) r->rx.data);
     char kind_s[16];
-    int ok = ovs_scan(line, "VMROAM-CHANNEL 1 %63s %15s", id, kind_s);
+    int ok = ovs_scan(line, "VMROAM-CHANNEL 1 %63s %15s %u", id, kind_s,
+                      &r->seq);
     free(line);
     for (int k = 0; ok && k < MIGR_N_STREAM_KINDS; k++) {
         if (!strcmp(kind_s, kind_names[k])) {
@@ -535,6 +547,25 @@ admit(struct relay *r, const char *id, const char *cn)
     return NULL;
 }
 
+/* Waits until the connections of 'r''s kind that the source's QEMU opened
+ * before it have reached QEMU here.  Returns 0 or an errno value. */
+static int
+wait_turn(struct relay *r)
+{
+    long long int deadline = time_msec() + CONNECT_TIMEOUT_MS;
+    for (;;) {
+        ovs_mutex_lock(&r->ch->mutex);
+        bool turn = r->route->delivered[r->kind] == r->seq;
+        ovs_mutex_unlock(&r->ch->mutex);
+        if (turn) {
+            return 0;
+        } else if (time_msec() >= deadline || route_closed(r->route)) {
+            return ETIMEDOUT;
+        }
+        xnanosleep(1000 * 1000);
+    }
+}
+
 /* A destination's connection from a source's channel: TLS, a greeting
  * naming a migration this host expects from that very host, then QEMU's
  * incoming socket. */
@@ -558,11 +589,16 @@ destination_relay_main(void *r_)
     if (!why) {
         const char *path = r->route->paths[r->kind];
         char *name = xasprintf("unix:%s", path ? path : "");
-        error = (!path ? EPROTO
-                 : stream_open(name, &r->local, DSCP_DEFAULT));
+        error = !path ? EPROTO : wait_turn(r);
+        if (!error) {
+            error = stream_open(name, &r->local, DSCP_DEFAULT);
+        }
         if (!error) {
             error = connect_stream(r->local, r->route);
         }
+        ovs_mutex_lock(&r->ch->mutex);
+        r->route->delivered[r->kind]++;
+        ovs_mutex_unlock(&r->ch->mutex);
         if (error) {
             why = xasprintf("cannot deliver the %s stream into %s (%s)",
                             kind_names[r->kind], name, ovs_strerror(error));
@@ -616,8 +652,9 @@ accept_all(struct migr_channel *ch) OVS_REQUIRES(ch->mutex)
         for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
             while (r->listeners[k]
                    && !pstream_accept(r->listeners[k], &stream)) {
-                start_relay(source_relay_main,
-                            relay_create(ch, r, k, stream, NULL));
+                struct relay *relay = relay_create(ch, r, k, stream, NULL);
+                relay->seq = r->accepted[k]++;
+                start_relay(source_relay_main, relay);
             }
         }
     }

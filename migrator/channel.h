@@ -27,6 +27,10 @@
 
 struct migr_channel;
 
+/* Where QEMU's sockets of the channel go, on source and destination
+ * alike: a directory QEMU may create sockets in, private to each host. */
+#define MIGR_SOCKET_DIR_DEFAULT "/run/libvirt/qemu"
+
 /* The streams of one migration. */
 enum migr_stream_kind {
     MIGR_STREAM_MEMORY,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "migrator/backend.h"
+#include "migrator/channel.h"
 #include "migrator/fsm.h"
 #include "migrator/records.h"
 #include "migrator/row.h"
@@ -46,6 +47,8 @@ struct job {
     struct sset probed;         /* Disks with our storage probe beside
                                  * (an agent that restarts in between
                                  * leaves these small files behind). */
+    char *channel_id;           /* Through the channel: the id it serves,
+                                 * or NULL. */
 };
 
 struct migr_executor {
@@ -55,6 +58,10 @@ struct migr_executor {
     int max_downtime_ms;        /* Unless a migration says otherwise. */
     struct hmap jobs;
     bool recovering;            /* An earlier agent's job is ending. */
+    struct migr_channel *channel;   /* NULL: the hypervisor's own path. */
+    char *socket_dir;           /* Where the channel's sockets go. */
+    struct sset expected;       /* Incoming migrations the channel expects,
+                                 * by row UUID. */
 };
 
 struct migr_executor *
@@ -67,7 +74,20 @@ migr_executor_create(const char *chassis, struct migr_backend *backend,
     ex->records = records;
     ex->max_downtime_ms = max_downtime_ms;
     hmap_init(&ex->jobs);
+    sset_init(&ex->expected);
     return ex;
+}
+
+/* Makes migrations to and from this host go through 'channel', with QEMU's
+ * sockets in 'socket_dir'. */
+void
+migr_executor_set_channel(struct migr_executor *ex,
+                          struct migr_channel *channel,
+                          const char *socket_dir)
+{
+    ex->channel = channel;
+    free(ex->socket_dir);
+    ex->socket_dir = nullable_xstrdup(socket_dir);
 }
 
 static void
@@ -79,6 +99,10 @@ job_destroy(struct migr_executor *ex, struct job *j)
     }
     migr_storage_probe_remove(&j->probed);
     sset_destroy(&j->probed);
+    if (j->channel_id) {
+        migr_channel_close(ex->channel, j->channel_id);
+        free(j->channel_id);
+    }
     free(j->status.error);
     free(j->abort_reason);
     free(j);
@@ -93,6 +117,8 @@ migr_executor_destroy(struct migr_executor *ex)
             job_destroy(ex, j);
         }
         hmap_destroy(&ex->jobs);
+        sset_destroy(&ex->expected);
+        free(ex->socket_dir);
         free(ex->chassis);
         free(ex);
     }
@@ -254,6 +280,140 @@ schedule(struct migr_executor *ex, struct ovsdb_idl *idl,
     free(hosts);
 }
 
+static char *
+row_id(const struct vmroamrec_migration *m)
+{
+    return xasprintf(UUID_FMT, UUID_ARGS(&m->header_.uuid));
+}
+
+/* The channel's sockets for migration 'id' in 'dir' (the disks' only if
+ * they are copied). */
+static void
+channel_paths(const char *dir, const char *id, bool disks,
+              char *paths[MIGR_N_STREAM_KINDS])
+{
+    paths[MIGR_STREAM_MEMORY] = migr_channel_socket(dir, id,
+                                                    MIGR_STREAM_MEMORY);
+    paths[MIGR_STREAM_DISKS] = (disks ? migr_channel_socket(
+                                    dir, id, MIGR_STREAM_DISKS)
+                                : NULL);
+}
+
+static void
+free_paths(char *paths[MIGR_N_STREAM_KINDS])
+{
+    for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
+        free(paths[k]);
+    }
+}
+
+/* The source's part of the channel: serves QEMU's sockets for 'm' and
+ * stores in 'uris' where QEMU sends its data (all NULL for the
+ * hypervisor's own path).  A host with a channel never falls back to an
+ * unencrypted path unless the migration asks for it ("plain").  Returns
+ * false if the migration failed. */
+static bool
+use_channel(struct migr_executor *ex, const struct vmroamrec_migration *m,
+            const struct vmroamrec_chassis *dst, struct job *j,
+            char *uris[MIGR_N_STREAM_KINDS])
+{
+    memset(uris, 0, MIGR_N_STREAM_KINDS * sizeof *uris);
+    if (!ex->channel || smap_get_bool(&m->options, "plain", false)) {
+        return true;
+    }
+    const char *peer = smap_get(&dst->external_ids, "migration-channel");
+    const char *dir = smap_get(&dst->external_ids, "migration-socket-dir");
+    if (!peer || !dir) {
+        char *why = xasprintf("destination %s has no migration channel (its "
+                              "vmroamd needs a certificate and "
+                              "--migration-listen); \"vmroam migrate "
+                              "--plain\" would send the VM in clear",
+                              m->destination);
+        fail(m, why);
+        free(why);
+        return false;
+    }
+    char *id = row_id(m);
+    char *paths[MIGR_N_STREAM_KINDS];
+    channel_paths(dir, id, copies_storage(m), paths);
+    char *error = migr_channel_serve(ex->channel, id, peer, m->destination,
+                                     (const char **) paths);
+    if (error) {
+        char *why = xasprintf("migration channel: %s", error);
+        fail(m, why);
+        free(why);
+        free(error);
+        free(id);
+    } else {
+        j->channel_id = id;
+        for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
+            uris[k] = paths[k] ? xasprintf("unix://%s", paths[k]) : NULL;
+        }
+    }
+    free_paths(paths);
+    return !error;
+}
+
+/* The destination's part of the channel: takes 'm''s streams from its
+ * source only, into QEMU's sockets here. */
+static void
+expect_channel(struct migr_executor *ex, const struct vmroamrec_migration *m)
+{
+    char *id = row_id(m);
+    char *paths[MIGR_N_STREAM_KINDS];
+    channel_paths(ex->socket_dir, id, true, paths);
+    migr_channel_expect(ex->channel, id, m->source, (const char **) paths);
+    free_paths(paths);
+    sset_add_and_free(&ex->expected, id);
+}
+
+/* Ends the channel of incoming migrations that ended, and tells the
+ * source, through the row, why this host refused its streams. */
+static void
+tend_expected(struct migr_executor *ex, struct ovsdb_idl *idl)
+{
+    const char *id;
+    SSET_FOR_EACH_SAFE (id, &ex->expected) {
+        struct uuid uuid;
+        const struct vmroamrec_migration *m
+            = (uuid_from_string(&uuid, id)
+               ? vmroamrec_migration_get_for_uuid(idl, &uuid) : NULL);
+        if (!m || migr_state_is_final(migr_row_state(m))) {
+            migr_channel_close(ex->channel, id);
+            sset_delete(&ex->expected, SSET_NODE_FROM_NAME(id));
+            continue;
+        }
+        struct migr_channel_stats stats;
+        char *error;
+        migr_channel_get(ex->channel, id, &stats, &error);
+        if (error && !smap_get(&m->external_ids, "channel-refused")) {
+            vmroamrec_migration_update_external_ids_setkey(
+                m, "channel-refused", error);
+        }
+        free(error);
+    }
+}
+
+/* Why the source's channel or the destination's failed 'j', or NULL. */
+static char *
+channel_failure(struct migr_executor *ex,
+                const struct vmroamrec_migration *m, const struct job *j)
+{
+    if (!j->channel_id) {
+        return NULL;
+    }
+    const char *refused = smap_get(&m->external_ids, "channel-refused");
+    struct migr_channel_stats stats;
+    char *error;
+    migr_channel_get(ex->channel, j->channel_id, &stats, &error);
+    if (refused) {
+        free(error);
+        return xasprintf("destination %s refused the channel: %s",
+                         m->destination, refused);
+    }
+    return error ? xasprintf("migration channel: %s", error) : NULL;
+}
+
 /* The destination's part of the storage proof: does this host see the
  * disks the source probed? */
 static void
@@ -358,6 +518,9 @@ prepare_incoming(struct migr_executor *ex, struct ovsdb_idl *idl,
             }
             check_probe(m);
         }
+        if (!strcmp(verdict, "yes") && ex->channel) {
+            expect_channel(ex, m);
+        }
         vmroamrec_migration_update_external_ids_setkey(
             m, "destination-ready", verdict);
     }
@@ -431,6 +594,10 @@ run_preparing(struct migr_executor *ex, struct ovsdb_idl *idl,
     if (!migr_ports_parse(ports, &port_min, &port_max)) {
         migr_ports_parse(MIGR_PORTS_DEFAULT, &port_min, &port_max);
     }
+    char *uris[MIGR_N_STREAM_KINDS];
+    if (!use_channel(ex, m, dst, j, uris)) {
+        return;
+    }
     struct migr_spec spec = {
         .vm = m->vm,
         .destination = m->destination,
@@ -442,15 +609,40 @@ run_preparing(struct migr_executor *ex, struct ovsdb_idl *idl,
         .max_downtime_ms = smap_get_int(&m->options, "max-downtime-ms",
                                         ex->max_downtime_ms),
         .bandwidth_mibps = smap_get_int(&m->options, "bandwidth", 0),
+        .memory_uri = uris[MIGR_STREAM_MEMORY],
+        .disks_uri = uris[MIGR_STREAM_DISKS],
+        .streams = smap_get_int(&m->options, "streams", MIGR_STREAMS_DEFAULT),
     };
     char *error = NULL;
     j->job = ex->backend->class->start(ex->backend->data, &spec, &error);
+    for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
+        free(uris[k]);
+    }
     if (!j->job) {
         fail(m, error);
         free(error);
         return;
     }
     advance(m, MIGR_EV_PREPARED);
+}
+
+/* The channel's figures: QEMU's bytes, the bytes on the wire, streams. */
+static void
+write_channel_stats(struct migr_executor *ex,
+                    const struct vmroamrec_migration *m, const struct job *j)
+{
+    if (j->channel_id) {
+        struct migr_channel_stats cs;
+        char *error;
+        migr_channel_get(ex->channel, j->channel_id, &cs, &error);
+        free(error);
+        vmroamrec_migration_update_stats_setkey(m, "channel_bytes_in",
+                                                cs.bytes_in);
+        vmroamrec_migration_update_stats_setkey(m, "channel_bytes_wire",
+                                                cs.bytes_wire);
+        vmroamrec_migration_update_stats_setkey(m, "channel_streams",
+                                                cs.streams);
+    }
 }
 
 static void
@@ -543,6 +735,10 @@ run_job(struct migr_executor *ex, struct ovsdb_idl *idl,
         j->abort_reason = xstrdup(reason);
         /* Every reason but the operator's is a broken way there. */
         class->abort(j->job, !m->cancel_requested);
+        if (j->channel_id) {
+            /* Cut, the streams fail at once rather than stall. */
+            migr_channel_close(ex->channel, j->channel_id);
+        }
     }
     free(buf);
 
@@ -566,6 +762,7 @@ run_job(struct migr_executor *ex, struct ovsdb_idl *idl,
         /* Once the VM has resumed on the destination it stays there, even
          * if libvirt's last steps reported an error. */
         write_stats(m, st);
+        write_channel_stats(ex, m, j);
         if (st->result == MIGR_JOB_FAILED) {
             vmroamrec_migration_set_error(m, st->error);
         }
@@ -573,8 +770,10 @@ run_job(struct migr_executor *ex, struct ovsdb_idl *idl,
         advance(m, MIGR_EV_CLEANED);
     } else if (st->result == MIGR_JOB_FAILED) {
         restore_records(ex, idl, txn, m);
-        vmroamrec_migration_set_error(m, j->abort_reason ? j->abort_reason
-                                         : st->error);
+        char *channel = channel_failure(ex, m, j);
+        vmroamrec_migration_set_error(m, (j->abort_reason ? j->abort_reason
+                                          : channel ? channel : st->error));
+        free(channel);
         if (j->abort_reason && m->cancel_requested) {
             advance(m, MIGR_EV_CANCEL);
         } else {
@@ -587,6 +786,7 @@ run_job(struct migr_executor *ex, struct ovsdb_idl *idl,
         long long int now = time_msec();
         if (now >= j->next_progress) {
             write_stats(m, st);
+            write_channel_stats(ex, m, j);
             j->next_progress = now + PROGRESS_INTERVAL_MS;
         }
     }
@@ -658,6 +858,9 @@ migr_executor_run(struct migr_executor *ex, struct ovsdb_idl *idl,
         return;
     }
     ex->recovering = false;
+    if (ex->channel) {
+        tend_expected(ex, idl);
+    }
     schedule(ex, idl, txn);
     prepare_incoming(ex, idl, underlay_link);
 

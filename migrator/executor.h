@@ -8,13 +8,17 @@
  * underlay link or an absent destination, and moves the VM's lookup
  * records to the destination's PA the moment the VM runs there.  As a
  * destination it says when it is ready to receive, and moves the records
- * itself if the VM announces itself there before the source noticed.  Everything it knows is in the database, so a
- * restarted agent finds its migrations again. */
+ * itself if the VM announces itself there before the source noticed.
+ * With a migration channel (migrator/channel.h), the data of the
+ * migrations between two hosts that both have one goes through it.
+ * Everything it knows is in the database, so a restarted agent finds its
+ * migrations again. */
 
 #ifndef MIGRATOR_EXECUTOR_H
 #define MIGRATOR_EXECUTOR_H 1
 
 struct migr_backend;
+struct migr_channel;
 struct migr_executor;
 struct ovsdb_idl;
 struct ovsdb_idl_index;
@@ -24,6 +28,9 @@ struct ovsdb_idl_txn;
  * (libvirt's maximum downtime, ms). */
 #define MIGR_MAX_DOWNTIME_DEFAULT 300
 
+/* Memory connections of a migration that does not say (QEMU multifd). */
+#define MIGR_STREAMS_DEFAULT 2
+
 /* 'records' is the lookup records by VM: policy_db_index_records().  A
  * migration from here without a "max-downtime-ms" option of its own aims
  * at 'max_downtime_ms'. */
@@ -32,6 +39,8 @@ struct migr_executor *migr_executor_create(const char *chassis,
                                            struct ovsdb_idl_index *records,
                                            int max_downtime_ms);
 void migr_executor_destroy(struct migr_executor *);
+void migr_executor_set_channel(struct migr_executor *, struct migr_channel *,
+                               const char *socket_dir);
 
 void migr_executor_run(struct migr_executor *, struct ovsdb_idl *,
                        struct ovsdb_idl_txn *, const char *underlay_link);

@@ -50,6 +50,9 @@ struct migr_job {
     int dest_port_min, dest_port_max;
     bool copy_storage;
     int bandwidth_mibps;
+    char *memory_uri;           /* Through the channel, or NULL. */
+    char *disks_uri;
+    int streams;
 
     struct ovs_mutex mutex;
     bool done OVS_GUARDED;
@@ -171,13 +174,26 @@ migrate_thread(void *job_)
          * two hosts share without a cluster file system (as in the lab). */
         flags |= VIR_MIGRATE_UNSAFE;
     }
-    char *migrate_uri = (job->dest_address
+    char *migrate_uri = (job->memory_uri ? xstrdup(job->memory_uri)
+                         : job->dest_address
                          ? xasprintf("tcp://%s", job->dest_address) : NULL);
+    if (job->streams > 1) {
+        flags |= VIR_MIGRATE_PARALLEL;
+    }
     bool params_ok = ((!migrate_uri
                        || !virTypedParamsAddString(&params, &nparams,
                                                    &maxparams,
                                                    VIR_MIGRATE_PARAM_URI,
                                                    migrate_uri))
+                      && (!job->disks_uri || !job->copy_storage
+                          || !virTypedParamsAddString(
+                              &params, &nparams, &maxparams,
+                              VIR_MIGRATE_PARAM_DISKS_URI, job->disks_uri))
+                      && (job->streams <= 1
+                          || !virTypedParamsAddInt(
+                              &params, &nparams, &maxparams,
+                              VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS,
+                              job->streams))
                       && (job->bandwidth_mibps <= 0
                           || !virTypedParamsAddULLong(
                               &params, &nparams, &maxparams,
@@ -402,13 +418,19 @@ lv_start(void *lv_, const struct migr_spec *spec, char **errorp)
     job->dest_port_max = spec->dest_port_max;
     job->copy_storage = spec->copy_storage;
     job->bandwidth_mibps = spec->bandwidth_mibps;
+    job->memory_uri = nullable_xstrdup(spec->memory_uri);
+    job->disks_uri = nullable_xstrdup(spec->disks_uri);
+    job->streams = spec->streams;
     job->last.result = MIGR_JOB_RUNNING;
     ovs_mutex_init(&job->mutex);
     latch_init(&job->latch);
     job->thread = ovs_thread_create("migrate", migrate_thread, job);
     job->monitor = ovs_thread_create("migrate_monitor", monitor_thread, job);
-    VLOG_INFO("%s: migrating to %s (%s%s)", spec->vm, spec->destination,
-              spec->dest_uri, spec->copy_storage ? ", copying storage" : "");
+    VLOG_INFO("%s: migrating to %s (%s%s, %s, %d stream%s)", spec->vm,
+              spec->destination, spec->dest_uri,
+              spec->copy_storage ? ", copying storage" : "",
+              spec->memory_uri ? "through the channel" : "hypervisor's path",
+              spec->streams, spec->streams == 1 ? "" : "s");
     return job;
 }
 
@@ -473,6 +495,8 @@ free_job(struct migr_job *job)
     free(job->destination);
     free(job->dest_uri);
     free(job->dest_address);
+    free(job->memory_uri);
+    free(job->disks_uri);
     free(job);
 }
 

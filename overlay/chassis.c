@@ -80,6 +80,9 @@ overlay_chassis_update(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     }
     set_external_id(ch, "libvirt-uri", st->libvirt_uri);
     set_external_id(ch, "migration-ports", st->migration_ports);
+    set_external_id(ch, "migration-channel", st->migration_channel);
+    set_external_id(ch, "migration-socket-dir",
+                    st->migration_channel ? st->migration_socket_dir : NULL);
     if (st->heartbeat) {
         const struct vmroamrec_chassis_private *cp
             = find_private(idl, st->name);

@@ -30,6 +30,9 @@ struct overlay_chassis_state {
     const char *underlay_link;  /* "up", "down", or NULL if unknown. */
     const char *libvirt_uri;    /* How peers reach its hypervisor. */
     const char *migration_ports;    /* "MIN-MAX" it receives on, or NULL. */
+    const char *migration_channel;  /* "ssl:ADDR:PORT" of its channel. */
+    const char *migration_socket_dir;   /* Where its channel's QEMU
+                                         * sockets go. */
     bool up;
     int64_t generation_applied;
     long long int generation_applied_at;    /* When, in ms since the epoch. */

@@ -16,7 +16,7 @@ from .common import (
     run, say, stop_pidfile, table, tail, UNDERLAY_MTU, VMROAM, VMROAMD,
     VSWITCH_SCHEMA, wait_for, warn)
 from .hosts import (
-    build_host, build_router, ping, put_underlay, start_agent, start_ovsdb_server,
+    build_host, build_router, make_pki, ping, put_underlay, start_agent, start_ovsdb_server,
     start_vswitchd, underlay_state, vsctl, wait_underlay, warm_tunnel_neighbours)
 from .ipam import (
     allocate_ca, allocate_pa, apply_policy, check_policy, ipam_check, start_db)
@@ -109,6 +109,8 @@ def cmd_up(lab, args):
 
         build_router(lab)
         start_db(lab)             # and the base policy: the pools IPAM leases from
+        if lab.has_qemu:
+            make_pki(lab)         # before vmroamd: the channel needs it
         if not agents:
             warn("%s not found: not starting agents (the lab puts the PAs on br-phy "
                  "itself), not waiting for VM ports" % VMROAMD)

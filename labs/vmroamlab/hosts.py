@@ -9,7 +9,8 @@ import shlex
 
 from .common import (
     LAB_MAX_DOWNTIME_MS, LabError, MIGRATION_PORTS, pidfile_process, proc_alive,
-    run, say, sysctl, tail, UNDERLAY_MTU, VMROAMD, VSWITCH_SCHEMA, wait_for, warn)
+    run, say, sysctl, tail, UNDERLAY_MTU, VMROAM, VMROAMD, VSWITCH_SCHEMA,
+    wait_for, warn)
 
 
 def vsctl(host, *args, check=True, timeout=10):
@@ -30,6 +31,14 @@ def vmroamd_command(lab, host):
            "--log-file=" + os.path.join(host.run, "vmroamd.log"),
            "--unixctl=" + os.path.join(host.run, "vmroamd.ctl")]
     if lab.has_qemu:
+        # The host's certificate (make_pki) and the migration channel: each
+        # migration's memory and disks go between the hosts over mutual TLS
+        # on port CHANNEL_PORT of their PAs.
+        pki = lab.pki_dir
+        cmd += ["--private-key", os.path.join(pki, host.name + "-privkey.pem"),
+                "--certificate", os.path.join(pki, host.name + "-cert.pem"),
+                "--ca-cert", os.path.join(pki, "cacert.pem"),
+                "--migration-listen", str(CHANNEL_PORT)]
         # The host's own libvirtd (it must run first: vmroamd connects at
         # start).  The unix socket is reachable from every lab namespace, so
         # vmroamd publishes the same URI to its peers (Chassis
@@ -40,6 +49,20 @@ def vmroamd_command(lab, host):
                     host.migration_port,
                     host.migration_port + MIGRATION_PORTS - 1)]
     return cmd
+
+
+# Where each lab host's vmroamd receives migrations through the channel.
+CHANNEL_PORT = 6643
+
+
+def make_pki(lab):
+    """The lab's host PKI (vmroam pki) in lab.pki_dir: a CA, and a key and
+    certificate for every host, whose CN is the host's name."""
+    say("host PKI: %s" % lab.pki_dir)
+    state = os.path.dirname(lab.pki_dir)
+    run([VMROAM, "--state-dir", state, "pki", "init"])
+    for h in lab.hosts:
+        run([VMROAM, "--state-dir", state, "pki", "host", h.name])
 
 
 def build_router(lab):

@@ -248,6 +248,7 @@ class Lab:
         self.state = os.path.join(LAB_ROOT, self.name)
         self.db_dir = os.path.join(self.state, "db")
         self.db_sock = os.path.join(self.db_dir, "db.sock")
+        self.pki_dir = os.path.join(self.db_dir, "pki")
         self.vm_hosts_file = os.path.join(self.state, VM_HOSTS)
         self.router_ns = self.name + "-router"
 
