@@ -23,8 +23,8 @@
 # disk checkers are clean, the Migration row ends in the expected state
 # and its error names the cause, the lookup record points at the PA of
 # the host the guest really runs on, and a VM on a third host reaches it.
-# The end prints one line per case and exits with the number of failed
-# checks.  VMROAM_FAULT_CASES="1 7b" runs only those cases.
+# The end prints one line per case and exits 1 if any check failed.
+# VMROAM_FAULT_CASES="1 7b" runs only those cases.
 #
 # Bandwidth caps stretch a phase just enough to hit it; a migration meant
 # to complete gets its cap lifted once the fault is in (virsh
