@@ -20,18 +20,25 @@ EXIT_CMDS=""
 # are stopped and $T removed).
 on_exit() { EXIT_CMDS="$1; $EXIT_CMDS"; }
 
-cleanup() {
-    eval "$EXIT_CMDS"
-    for pid in $PIDS; do
+# stop_pids PID...: stops each process, giving it 5 s to exit before
+# SIGKILL, and returns once all are gone.
+stop_pids() {
+    local pid
+    for pid in "$@"; do
         kill "$pid" 2>/dev/null
     done
-    for pid in $PIDS; do
+    for pid in "$@"; do
         for _ in $(seq 50); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
         kill -9 "$pid" 2>/dev/null
     done
+}
+
+cleanup() {
+    eval "$EXIT_CMDS"
+    stop_pids $PIDS
     rm -rf "$T"
 }
 trap cleanup EXIT
