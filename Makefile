@@ -108,7 +108,7 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(B)/libvmroam.a
 
 # "make check" runs every test on the normal build, then again on an
 # AddressSanitizer + UBSan build (the second half alone: "make check
-# SANITIZE=1").
+# SANITIZE=1"), then the policy fuzzer for CHECK_FUZZ_TIME seconds.
 ifeq ($(SANITIZE),1)
 check: deps all
 	@VMROAM_BIN=$(abspath $(BIN)) tests/run-all $(UNIT_BINS)
@@ -117,6 +117,8 @@ check: deps all
 	@VMROAM_BIN=$(abspath $(BIN)) tests/run-all $(UNIT_BINS)
 	@echo "=== the same tests under AddressSanitizer and UBSan"
 	@$(MAKE) --no-print-directory check SANITIZE=1
+	@echo "=== the policy fuzzer, $(CHECK_FUZZ_TIME) s"
+	@$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(CHECK_FUZZ_TIME)
 endif
 
 demo: deps all
@@ -125,9 +127,12 @@ demo: deps all
 bench: deps all
 	@VMROAM_BIN=$(abspath $(BIN)) tests/bench/run
 
-# The policy parser under libFuzzer (clang), for FUZZ_TIME seconds.
+# The policy parser under libFuzzer (clang), for FUZZ_TIME seconds; it
+# prints how many executions the run did ("make check" runs it for
+# CHECK_FUZZ_TIME seconds).
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 30
+CHECK_FUZZ_TIME ?= 60
 FUZZ_B := build/fuzz
 FUZZ_FLAGS := -O1 -g -std=gnu11 $(WARN) -fno-omit-frame-pointer \
 	      -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -147,11 +152,7 @@ $(FUZZ_B)/fuzz-policy: $(FUZZ_B)/tests/fuzz/fuzz-policy.o $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ $(OVS_LIBS) -o $@
 
 fuzz: deps $(FUZZ_B)/fuzz-policy
-	@mkdir -p $(FUZZ_B)/corpus
-	$(FUZZ_B)/fuzz-policy -max_total_time=$(FUZZ_TIME) -max_len=4096 \
-	    -timeout=10 -rss_limit_mb=2048 -artifact_prefix=$(FUZZ_B)/ \
-	    -dict=tests/fuzz/policy.dict $(FUZZ_ARGS) \
-	    $(FUZZ_B)/corpus tests/fuzz/corpus
+	@tests/fuzz/run $(FUZZ_B)/fuzz-policy $(FUZZ_TIME) $(FUZZ_B) $(FUZZ_ARGS)
 
 # "make install" puts the programs, manual pages and systemd units under
 # $(DESTDIR)$(PREFIX): vmroam in bin, the vmroamd daemon in sbin, the pages

@@ -2,8 +2,9 @@
 #
 # Each test script runs in its own scratch directory $T, which is removed on
 # exit together with every daemon the script started (by pid, never by
-# name).  check/check_fail count assertions; the script's exit status is the
-# number of failed ones.
+# name).  check/check_status/check_output count assertions; the script exits
+# 0 if none failed and 1 otherwise (an exit status counts modulo 256, so it
+# cannot carry the number of failures).
 
 set -u
 VMROAM_BIN=${VMROAM_BIN:-$(cd "$(dirname "$0")/../../bin" && pwd)}
@@ -19,18 +20,25 @@ EXIT_CMDS=""
 # are stopped and $T removed).
 on_exit() { EXIT_CMDS="$1; $EXIT_CMDS"; }
 
-cleanup() {
-    eval "$EXIT_CMDS"
-    for pid in $PIDS; do
+# stop_pids PID...: stops each process, giving it 5 s to exit before
+# SIGKILL, and returns once all are gone.
+stop_pids() {
+    local pid
+    for pid in "$@"; do
         kill "$pid" 2>/dev/null
     done
-    for pid in $PIDS; do
+    for pid in "$@"; do
         for _ in $(seq 50); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
         kill -9 "$pid" 2>/dev/null
     done
+}
+
+cleanup() {
+    eval "$EXIT_CMDS"
+    stop_pids $PIDS
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -79,7 +87,8 @@ check_output() {
 
 finish() {
     echo "# $(basename "$0"): $N_PASS passed, $N_FAIL failed"
-    exit "$N_FAIL"
+    [ "$N_FAIL" = 0 ] || exit 1
+    exit 0
 }
 
 # Starts the embedded database in $T/$1.

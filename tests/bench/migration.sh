@@ -3,7 +3,10 @@
 # downtime, bytes and memory passes of vmroam migrate for an idle and a
 # dirtying guest (4 MB/s), with shared storage and with storage copy, each
 # next to the same migration through plain "virsh migrate" in the same run,
-# so that vmroam's orchestration overhead is a ratio.  ROUNDS each.
+# so that vmroam's orchestration overhead is a ratio.  Each round makes the
+# guest cross between the subnets four times, so that both tools go each
+# way once: vmroam hv1 -> hv3, virsh back, virsh hv1 -> hv3, vmroam back.
+# ROUNDS rounds; every figure gives its n and the migrations that failed.
 set -u
 . "$(dirname "$0")/../lib.sh"
 LABS="$TESTS_DIR/../labs"
@@ -52,24 +55,48 @@ via_virsh() {
         /Iteration/ {i=$2+0} END {printf "%d %d %.1f %d\n", ms, d, mb*1.048576, i}'
 }
 
-report() {  # report LABEL FILE
-    awk -v label="$1" '{t+=$1; d+=$2; m+=$3; p+=$4; n++}
-        END {if (n) printf "  %-28s %7.0f ms total, %5.0f ms downtime, %6.1f MB, %.1f passes (mean of %d)\n",
-             label, t/n, d/n, m/n, p/n, n}' "$2"
+# measure TOOL VM FROM TO STORAGE: one migration through via_TOOL; its
+# figures, or "failed", go to $T/TOOL-FROM-TO.
+measure() {
+    local tool=$1 line
+    shift
+    line=$("via_$tool" "$@")
+    if [ $? = 0 ] && [ "$(echo "$line" | wc -w)" = 4 ]; then
+        echo "$line"
+    else
+        echo failed
+    fi >>"$T/$tool-$2-$3"
 }
+
+report() {  # report LABEL FILE: the means of FILE's migrations that worked
+    awk -v label="$1" '$1 == "failed" {f++; next}
+        {t+=$1; d+=$2; m+=$3; p+=$4; n++}
+        END {if (n) printf "  %-38s %7.0f ms total, %5.0f ms downtime, %6.1f MB, %.1f passes (mean of n=%d, %d failed)\n",
+                           label, t/n, d/n, m/n, p/n, n, f;
+             else printf "  %-38s no migration worked (%d failed)\n", label, f}' "$2"
+}
+
+mean_total() { awk '$1 != "failed" {t+=$1; n++} END {if (n) print t/n}' "$1"; }
 
 for vm in idle dirty cidle cdirty; do
     storage=shared
     case $vm in c*) storage=copy ;; esac
-    : >"$T/v"; : >"$T/r"
+    rm -f "$T"/vmroam-* "$T"/virsh-*
     for r in $(seq "$ROUNDS"); do
-        via_vmroam "$vm" hv1 hv3 "$storage" >>"$T/v" || break
-        via_virsh "$vm" hv3 hv1 "$storage" >>"$T/r" || break
+        measure vmroam "$vm" hv1 hv3 "$storage"
+        measure virsh "$vm" hv3 hv1 "$storage"
+        measure virsh "$vm" hv1 hv3 "$storage"
+        measure vmroam "$vm" hv3 hv1 "$storage"
     done
-    echo "$vm guest, storage $storage (hv1 <-> hv3, across subnets):"
-    report "vmroam migrate --wait" "$T/v"
-    report "virsh migrate (same flags)" "$T/r"
-    vt=$(awk '{t+=$1; n++} END {if (n) print t/n}' "$T/v")
-    rt=$(awk '{t+=$1; n++} END {if (n) print t/n}' "$T/r")
-    [ -n "$vt" ] && [ -n "$rt" ] && printf '  ratio vmroam / virsh total time: %.2f\n' "$(echo "$vt / $rt" | bc -l)"
+    echo "$vm guest, storage $storage (across subnets):"
+    for way in "hv1 hv3" "hv3 hv1"; do
+        set -- $way
+        report "vmroam migrate --wait, $1 -> $2" "$T/vmroam-$1-$2"
+        report "virsh migrate (same flags), $1 -> $2" "$T/virsh-$1-$2"
+        vt=$(mean_total "$T/vmroam-$1-$2")
+        rt=$(mean_total "$T/virsh-$1-$2")
+        [ -n "$vt" ] && [ -n "$rt" ] &&
+            printf '  ratio vmroam / virsh total time, %s -> %s: %.2f\n' "$1" "$2" \
+                "$(echo "$vt / $rt" | bc -l)"
+    done
 done

@@ -286,6 +286,8 @@ def summary(runs):
     for mode in sorted({r["mode"] for r in runs}, key=lambda m: m != "resume"):
         rs = [r for r in runs if r["mode"] == mode and r["in_summary"]]
         out[mode] = {"migrations": len(rs),
+                     "left_out": sum(1 for r in runs
+                                     if r["mode"] == mode and not r["in_summary"]),
                      "announced": sum(1 for r in rs if r["activated"])}
         for key, _ in FIGURES:
             vals = [r[key] for r in rs if r[key] is not None]
@@ -295,19 +297,22 @@ def summary(runs):
 
 
 def print_summary(summ):
+    """Each figure with the number of migrations it is over (n): those
+    that had it among the migrations in the summary."""
     modes = list(summ)
-    print("  %-42s %s" % ("", "".join("%-24s" % ("%s (%d)" % (m, summ[m]["migrations"]))
-                                      for m in modes)))
-    print("  %-42s %s" % ("", "".join("%-24s" % "mean / p50 / max" for _ in modes)))
+    print("  %-42s %s" % ("", "".join(
+        "%-32s" % ("%s (%d, %d left out)" % (m, summ[m]["migrations"], summ[m]["left_out"]))
+        for m in modes)))
+    print("  %-42s %s" % ("", "".join("%-32s" % "mean / p50 / max (n)" for _ in modes)))
     for key, label in FIGURES:
         cells = []
         for m in modes:
             s = summ[m][key]
-            cells.append("%-24s" % ("-" if not s else "%.0f / %.0f / %.0f" % (
-                s["mean"], s["p50"], s["max"])))
+            cells.append("%-32s" % ("- (n=0)" if not s else "%.0f / %.0f / %.0f (n=%d)" % (
+                s["mean"], s["p50"], s["max"], s["n"])))
         print("  %-42s %s" % (label, "".join(cells)))
     print("  %-42s %s" % ("announcement heard on the destination", "".join(
-        "%-24s" % ("%d of %d" % (summ[m]["announced"], summ[m]["migrations"]))
+        "%-32s" % ("%d of %d" % (summ[m]["announced"], summ[m]["migrations"]))
         for m in modes)))
 
 

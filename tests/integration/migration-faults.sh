@@ -23,8 +23,8 @@
 # disk checkers are clean, the Migration row ends in the expected state
 # and its error names the cause, the lookup record points at the PA of
 # the host the guest really runs on, and a VM on a third host reaches it.
-# The end prints one line per case and exits with the number of failed
-# checks.  VMROAM_FAULT_CASES="1 7b" runs only those cases.
+# The end prints one line per case and exits 1 if any check failed.
+# VMROAM_FAULT_CASES="1 7b" runs only those cases.
 #
 # Bandwidth caps stretch a phase just enough to hit it; a migration meant
 # to complete gets its cap lifted once the fault is in (virsh
@@ -448,20 +448,18 @@ if wanted 4; then
 fi
 
 if wanted 5; then
+    # The source's agent goes away before switchover: a failure before
+    # switchover, so the restarted agent rolls the migration back and the
+    # guest runs on, untouched, on the source.  The cap stays on: at 2 MiB/s
+    # the memory copy outlasts the restart (the stopping agent may take its
+    # 5 s before it is killed).
     launch "5 source vmroamd restarted, memory copy" a1 memory "hv1 hv3" \
-        --bandwidth 16
+        --bandwidth 2
     expect inject "restart $SRC's vmroamd" lab restart $SRC vmroamd
-    uncap $SRC a1
     expect final "the restarted agent ends the migration" wait_final "$id" 60
     expect settled "libvirt's migration job on $SRC is over too" job_over $SRC a1
-    # It picked the migration up (done: a1 runs on the destination) or
-    # rolled it back (failed: a1 runs on the source); either way the guest
-    # must be where the row says.
-    if [ "$(state_of "$id")" = done ]; then
-        verify "$id" done $DST
-    else
-        verify "$id" failed $SRC "the source agent restarted"
-    fi
+    verify "$id" failed $SRC "the source agent restarted" \
+        "kept running on the source"
 fi
 
 if wanted 6; then

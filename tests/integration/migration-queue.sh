@@ -27,9 +27,19 @@ check "lab up with 10 QEMU guests on hv1" "$LABS/lab" up "$LAB" --boot-timeout 2
 [ $N_FAIL = 0 ] || finish
 
 for i in $(seq 0 9); do
-    vmroam migrate "q$i" --to hv2 >/dev/null || fail "queue q$i"
+    check "queue q$i's migration to hv2" vmroam migrate "q$i" --to hv2
 done
-pass "10 migrations queued"
+vmroam migrations --format json >"$T/queued.json"
+check "10 migrations queued, one per guest, each from hv1 to hv2" \
+    python3 - "$T/queued.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+c = t["headings"]
+rows = sorted((r[c.index("vm")], r[c.index("source")], r[c.index("destination")])
+              for r in t["data"])
+want = [("q%d" % i, "hv1", "hv2") for i in range(10)]
+assert rows == want, rows
+PY
 
 all_final() {
     vmroam migrations --format json | python3 -c "

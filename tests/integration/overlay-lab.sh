@@ -115,12 +115,22 @@ if [ $ok = 1 ]; then pass "a1 reaches a2 on its new host"; else fail "a1 cannot 
 check "the other tenant still works" X b1 ping -c 2 -i 0.1 -W 1 192.168.10.2
 
 # Restarting vmroamd (killed, as in a crash) under ping -i 0.01 loses nothing.
+# a2 (now on hv2) has received N more packets than BEFORE (10 s at most).
+received() {
+    for _ in $(seq 100); do
+        [ $(($(rx a2) - $2)) -ge "$1" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+before=$(rx a2)
 X a1 ping -q -i 0.001 -c 3000 -W 1 192.168.10.2 >"$T/ping" 2>&1 &
 p=$!
-sleep 0.5
+check "a2 receives a1's pings before vmroamd is killed" received 200 "$before"
 "$LABS/lab" stop "$LAB" hv1 vmroamd --kill >/dev/null
-sleep 0.5
+sleep 0.5                       # hv1 goes without its agent for a while
 "$LABS/lab" start "$LAB" hv1 vmroamd >/dev/null
+check "the pings still run when vmroamd is back" kill -0 "$p"
 wait $p
 check_output "vmroamd killed and restarted under 1000 pings/s: 0 lost" "$T/ping" " 0% packet loss"
 
