@@ -36,7 +36,7 @@ CPPFLAGS += -I. -Ibuild/gen -I$(OVS) -I$(OVS)/include -I$(OVS)/lib \
 	    $(shell pkg-config --cflags libnl-route-3.0 libvirt 2>/dev/null)
 LDFLAGS += $(SAN_FLAGS)
 OVS_LIBS := $(OVS)/lib/.libs/libopenvswitch.a -lssl -lcrypto -lcap-ng \
-	    -lunbound -latomic -lm -lpthread -lrt -lnl-route-3 -lnl-3 -lvirt
+	    -lunbound -latomic -lm -lpthread -lrt -lnl-route-3 -lnl-3 -lvirt -llz4
 OVS_STAMP := $(OVS)/.vmroam-built
 
 PYTHONPATH_IDL := $(OVS)/python
