@@ -125,7 +125,8 @@ demo: deps all
 bench: deps all
 	@VMROAM_BIN=$(abspath $(BIN)) tests/bench/run
 
-# The policy parser under libFuzzer (clang), for FUZZ_TIME seconds.
+# The policy parser and the migration stream's frame decoder under
+# libFuzzer (clang), for FUZZ_TIME seconds each.
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 30
 FUZZ_B := build/fuzz
@@ -146,12 +147,19 @@ $(FUZZ_B)/gen/%.o: build/gen/%.c $(GEN_HDRS)
 $(FUZZ_B)/fuzz-policy: $(FUZZ_B)/tests/fuzz/fuzz-policy.o $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ $(OVS_LIBS) -o $@
 
-fuzz: deps $(FUZZ_B)/fuzz-policy
-	@mkdir -p $(FUZZ_B)/corpus
+$(FUZZ_B)/fuzz-frame: $(FUZZ_B)/tests/fuzz/fuzz-frame.o \
+		      $(FUZZ_B)/migrator/frame.o $(FUZZ_B)/migrator/compress.o
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ $(OVS_LIBS) -o $@
+
+fuzz: deps $(FUZZ_B)/fuzz-policy $(FUZZ_B)/fuzz-frame
+	@mkdir -p $(FUZZ_B)/corpus $(FUZZ_B)/corpus-frame
 	$(FUZZ_B)/fuzz-policy -max_total_time=$(FUZZ_TIME) -max_len=4096 \
 	    -timeout=10 -rss_limit_mb=2048 -artifact_prefix=$(FUZZ_B)/ \
 	    -dict=tests/fuzz/policy.dict $(FUZZ_ARGS) \
 	    $(FUZZ_B)/corpus tests/fuzz/corpus
+	$(FUZZ_B)/fuzz-frame -max_total_time=$(FUZZ_TIME) -max_len=16384 \
+	    -timeout=10 -rss_limit_mb=2048 -artifact_prefix=$(FUZZ_B)/frame- \
+	    $(FUZZ_ARGS) $(FUZZ_B)/corpus-frame tests/fuzz/frame-corpus
 
 # "make install" puts the programs, manual pages and systemd units under
 # $(DESTDIR)$(PREFIX): vmroam in bin, the vmroamd daemon in sbin, the pages

@@ -119,6 +119,9 @@ migr_frame_encode(struct migr_frame_encoder *enc, const void *data_,
     const uint8_t *data = data_;
     size_t bs = enc->block_size;
 
+    if (!n) {
+        return;
+    }
     if (enc->block_len) {
         size_t chunk = MIN(n, bs - enc->block_len);
         memcpy(enc->block + enc->block_len, data, chunk);
