@@ -122,8 +122,14 @@ endif
 demo: deps all
 	@labs/demo
 
-bench: deps all
-	@VMROAM_BIN=$(abspath $(BIN)) tests/bench/run
+# The framing micro-benchmark, which tests/bench/frame.sh runs.
+$(B)/bench/frame-bench: $(B)/tests/bench/frame-bench.o $(B)/libvmroam.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(OVS_LIBS) -o $@
+
+bench: deps all $(B)/bench/frame-bench
+	@VMROAM_BIN=$(abspath $(BIN)) VMROAM_BUILD=$(abspath $(B)) \
+	    tests/bench/run
 
 # The policy parser and the migration stream's frame decoder under
 # libFuzzer (clang), for FUZZ_TIME seconds each.
