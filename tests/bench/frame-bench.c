@@ -183,7 +183,8 @@ bench_crc(const uint8_t *data, size_t n, int rounds)
         }
         best = MIN(best, now_sec() - start);
     }
-    printf("  crc32c alone: %.0f MB/s (%08"PRIx32")\n", n / 1e6 / best, sum);
+    printf("  lib/crc32c.c's crc32c() alone: %.0f MB/s (%08"PRIx32")\n",
+           n / 1e6 / best, sum);
 }
 
 int

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "crc32c.h"
 #include "migrator/compress.h"
 #include "migrator/frame.h"
 #include "openvswitch/ofpbuf.h"
@@ -238,6 +239,26 @@ test_nothing_until_flush(void **state OVS_UNUSED)
 
     migr_frame_encoder_destroy(&enc);
     ofpbuf_uninit(&wire);
+}
+
+static void
+test_checksum_is_crc32c(void **state OVS_UNUSED)
+{
+    for (size_t n = 1; n <= 100; n++) {
+        uint8_t *data = make(n, RANDOM);
+        struct migr_frame_encoder enc;
+        struct ofpbuf wire;
+
+        ofpbuf_init(&wire, 0);
+        migr_frame_encoder_init(&enc, MIGR_COMPRESS_NONE, BLOCK);
+        encode(&enc, data, n, n, &wire);
+        ovs_be32 crc = get_unaligned_be32(ofpbuf_at_assert(&wire, 12, 4));
+        assert_int_equal(crc, crc32c(data, n));
+
+        migr_frame_encoder_destroy(&enc);
+        ofpbuf_uninit(&wire);
+        free(data);
+    }
 }
 
 /* Two frames of BLOCK bytes, the first raw (random), the second lz4
@@ -650,6 +671,7 @@ main(void)
         cmocka_unit_test(test_none_sends_raw),
         cmocka_unit_test(test_byte_at_a_time),
         cmocka_unit_test(test_nothing_until_flush),
+        cmocka_unit_test(test_checksum_is_crc32c),
         TWO_FRAMES(test_truncated_payload),
         TWO_FRAMES(test_truncated_header),
         TWO_FRAMES(test_bad_checksum_raw),
