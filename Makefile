@@ -36,7 +36,7 @@ CPPFLAGS += -I. -Ibuild/gen -I$(OVS) -I$(OVS)/include -I$(OVS)/lib \
 	    $(shell pkg-config --cflags libnl-route-3.0 libvirt 2>/dev/null)
 LDFLAGS += $(SAN_FLAGS)
 OVS_LIBS := $(OVS)/lib/.libs/libopenvswitch.a -lssl -lcrypto -lcap-ng \
-	    -lunbound -latomic -lm -lpthread -lrt -lnl-route-3 -lnl-3 -lvirt
+	    -lunbound -latomic -lm -lpthread -lrt -lnl-route-3 -lnl-3 -lvirt -llz4
 OVS_STAMP := $(OVS)/.vmroam-built
 
 PYTHONPATH_IDL := $(OVS)/python
@@ -108,7 +108,7 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(B)/libvmroam.a
 
 # "make check" runs every test on the normal build, then again on an
 # AddressSanitizer + UBSan build (the second half alone: "make check
-# SANITIZE=1"), then the policy fuzzer for CHECK_FUZZ_TIME seconds.
+# SANITIZE=1"), then the fuzzers for CHECK_FUZZ_TIME seconds each.
 ifeq ($(SANITIZE),1)
 check: deps all
 	@VMROAM_BIN=$(abspath $(BIN)) tests/run-all $(UNIT_BINS)
@@ -117,22 +117,29 @@ check: deps all
 	@VMROAM_BIN=$(abspath $(BIN)) tests/run-all $(UNIT_BINS)
 	@echo "=== the same tests under AddressSanitizer and UBSan"
 	@$(MAKE) --no-print-directory check SANITIZE=1
-	@echo "=== the policy fuzzer, $(CHECK_FUZZ_TIME) s"
+	@echo "=== the fuzzers, $(CHECK_FUZZ_TIME) s each"
 	@$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(CHECK_FUZZ_TIME)
 endif
 
 demo: deps all
 	@labs/demo
 
-bench: deps all
-	@VMROAM_BIN=$(abspath $(BIN)) tests/bench/run
+# The framing micro-benchmark, which tests/bench/frame.sh runs.
+$(B)/bench/frame-bench: $(B)/tests/bench/frame-bench.o $(B)/libvmroam.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(OVS_LIBS) -o $@
 
-# The policy parser under libFuzzer (clang), for FUZZ_TIME seconds; it
-# prints how many executions the run did ("make check" runs it for
-# CHECK_FUZZ_TIME seconds).
+bench: deps all $(B)/bench/frame-bench
+	@VMROAM_BIN=$(abspath $(BIN)) VMROAM_BUILD=$(abspath $(B)) \
+	    tests/bench/run
+
+# The policy parser and the migration stream's frame decoder under
+# libFuzzer (clang), for FUZZ_TIME seconds each; each run prints how many
+# executions it did ("make check" runs them for CHECK_FUZZ_TIME seconds
+# each).
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 30
-CHECK_FUZZ_TIME ?= 60
+CHECK_FUZZ_TIME ?= 30
 FUZZ_B := build/fuzz
 FUZZ_FLAGS := -O1 -g -std=gnu11 $(WARN) -fno-omit-frame-pointer \
 	      -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -151,8 +158,16 @@ $(FUZZ_B)/gen/%.o: build/gen/%.c $(GEN_HDRS)
 $(FUZZ_B)/fuzz-policy: $(FUZZ_B)/tests/fuzz/fuzz-policy.o $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ $(OVS_LIBS) -o $@
 
-fuzz: deps $(FUZZ_B)/fuzz-policy
-	@tests/fuzz/run $(FUZZ_B)/fuzz-policy $(FUZZ_TIME) $(FUZZ_B) $(FUZZ_ARGS)
+$(FUZZ_B)/fuzz-frame: $(FUZZ_B)/tests/fuzz/fuzz-frame.o \
+		      $(FUZZ_B)/migrator/frame.o $(FUZZ_B)/migrator/compress.o
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ $(OVS_LIBS) -o $@
+
+fuzz: deps $(FUZZ_B)/fuzz-policy $(FUZZ_B)/fuzz-frame
+	@tests/fuzz/run $(FUZZ_B)/fuzz-policy $(FUZZ_TIME) $(FUZZ_B)/policy \
+	    tests/fuzz/corpus -max_len=4096 -dict=tests/fuzz/policy.dict \
+	    $(FUZZ_ARGS)
+	@tests/fuzz/run $(FUZZ_B)/fuzz-frame $(FUZZ_TIME) $(FUZZ_B)/frame \
+	    tests/fuzz/frame-corpus -max_len=16384 $(FUZZ_ARGS)
 
 # "make install" puts the programs, manual pages and systemd units under
 # $(DESTDIR)$(PREFIX): vmroam in bin, the vmroamd daemon in sbin, the pages

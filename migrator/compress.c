@@ -1,0 +1,134 @@
+#include <config.h>
+
+#include "migrator/compress.h"
+
+#include <string.h>
+
+#include "util.h"
+
+/* "auto" compresses only if lz4 saves a tenth of the bytes and compresses a
+ * tenth faster than the link drains: below that, the gain is within the
+ * noise of the measurements and not worth the CPU. */
+#define MAX_RATIO 0.9
+#define MARGIN 1.1
+
+/* Weight of a new measurement in a smoothed figure: a few blocks or link
+ * reports make a trend, one odd block does not. */
+#define WEIGHT 0.25
+
+static const char *const mode_names[] = {
+    [MIGR_COMPRESS_AUTO] = "auto",
+    [MIGR_COMPRESS_LZ4] = "lz4",
+    [MIGR_COMPRESS_NONE] = "none",
+};
+
+bool
+migr_compress_mode_parse(const char *s, enum migr_compress_mode *mode)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(mode_names); i++) {
+        if (!strcmp(s, mode_names[i])) {
+            *mode = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *
+migr_compress_mode_name(enum migr_compress_mode mode)
+{
+    return mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "unknown";
+}
+
+void
+migr_compress_init(struct migr_compress *c, enum migr_compress_mode mode)
+{
+    memset(c, 0, sizeof *c);
+    c->mode = mode;
+    c->compressing = mode != MIGR_COMPRESS_NONE;
+}
+
+static double
+smooth(double old, double new)
+{
+    return old ? old + WEIGHT * (new - old) : new;
+}
+
+/* Whether compressing makes the transfer faster, on what is known.  With
+ * lz4 the stream moves at min(lz4_bps, link_bps / ratio) bytes a second
+ * (the next block is compressed while the last one drains), raw at
+ * link_bps; with ratio <= MAX_RATIO, link_bps / ratio already beats
+ * link_bps by more than MARGIN, so lz4's speed decides.  What is not
+ * measured yet counts in favour: compression is the default and the first
+ * blocks measure it. */
+static bool
+compress_pays(const struct migr_compress *c)
+{
+    if (c->ratio > MAX_RATIO) {
+        return false;
+    }
+    return !c->link_bps || !c->lz4_bps || c->lz4_bps > c->link_bps * MARGIN;
+}
+
+/* Whether the block about to be sent should be tried with lz4. */
+bool
+migr_compress_want(struct migr_compress *c, long long int now)
+{
+    if (c->mode != MIGR_COMPRESS_AUTO) {
+        return c->mode == MIGR_COMPRESS_LZ4;
+    }
+    if (now < c->raw_until) {
+        return false;
+    }
+
+    bool pays = compress_pays(c);
+    if (now >= c->next_probe) {
+        c->next_probe = now + MIGR_COMPRESS_PROBE_NS;
+        if (!pays) {
+            /* One block refreshes the ratio and lz4's speed: the memory
+             * being sent may have become compressible. */
+            return true;
+        } else if (c->cpu_bound) {
+            /* While compressing with the link idle at times, only sending
+             * raw for a while tells whether the link is now faster than
+             * lz4: its drain rate is otherwise just a lower bound. */
+            c->raw_until = now + MIGR_COMPRESS_RAW_WINDOW_NS;
+            return false;
+        }
+    }
+    c->compressing = pays;
+    return pays;
+}
+
+/* Reports one lz4 attempt: 'in' bytes became 'out' (not less than 'in' if
+ * lz4 did not shrink them) in 'elapsed_ns'. */
+void
+migr_compress_note_block(struct migr_compress *c, size_t in, size_t out,
+                         long long int elapsed_ns)
+{
+    if (!in) {
+        return;
+    }
+    c->ratio = smooth(c->ratio, (double) out / in);
+    if (elapsed_ns > 0) {
+        c->lz4_bps = smooth(c->lz4_bps, in * 1e9 / elapsed_ns);
+    }
+}
+
+/* Reports that the connection took 'wire_bytes' in 'elapsed_ns'.
+ * 'backlogged' says whether output was waiting on the link all along (a
+ * write would have blocked): only then is the rate the link's; otherwise
+ * the link could have taken more, so the rate is a lower bound and the
+ * sender (its cores, or QEMU) was the bottleneck. */
+void
+migr_compress_note_link(struct migr_compress *c, uint64_t wire_bytes,
+                        long long int elapsed_ns, bool backlogged)
+{
+    if (elapsed_ns <= 0) {
+        return;
+    }
+    double rate = wire_bytes * 1e9 / elapsed_ns;
+    c->link_bps = backlogged ? smooth(c->link_bps, rate)
+                             : MAX(c->link_bps, rate);
+    c->cpu_bound = !backlogged;
+}

@@ -1,0 +1,58 @@
+/* Whether a migration stream's next block is worth compressing.
+ *
+ * "lz4" always tries, "none" never does.  "auto" compresses only while
+ * that makes the transfer faster: while lz4 saves at least a tenth of the
+ * bytes and the core compresses faster than the connection drains, with a
+ * margin, since compressing spends CPU that the rest of the host may want.
+ * So it stops when the data does not compress (random, already compressed)
+ * or when the cores, not the link, are the bottleneck; and it retries
+ * periodically, because memory and links change during a migration.
+ *
+ * Pure: the caller reports what it measured (each lz4 attempt's sizes and
+ * time, and how fast the connection drained) together with the time, from
+ * whatever clock it likes, and asks for a decision.  Nothing here reads a
+ * clock or does I/O. */
+
+#ifndef MIGRATOR_COMPRESS_H
+#define MIGRATOR_COMPRESS_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum migr_compress_mode {
+    MIGR_COMPRESS_AUTO,         /* Compress while it makes transfer faster. */
+    MIGR_COMPRESS_LZ4,          /* Try lz4 on every block. */
+    MIGR_COMPRESS_NONE,         /* Send every block raw. */
+};
+
+bool migr_compress_mode_parse(const char *, enum migr_compress_mode *);
+const char *migr_compress_mode_name(enum migr_compress_mode);
+
+/* How often "auto" retries what it is not doing, and for how long it tries
+ * raw while compressing (long enough for a few link measurements). */
+#define MIGR_COMPRESS_PROBE_NS (1000LL * 1000 * 1000)
+#define MIGR_COMPRESS_RAW_WINDOW_NS (100LL * 1000 * 1000)
+
+struct migr_compress {
+    enum migr_compress_mode mode;
+    bool compressing;           /* "auto": what it decided last. */
+
+    /* Smoothed measurements, 0 until the first one. */
+    double ratio;               /* Wire bytes per input byte with lz4. */
+    double lz4_bps;             /* Input bytes per second lz4 compresses. */
+    double link_bps;            /* Wire bytes per second the link drains. */
+    bool cpu_bound;             /* The last link report was not backlogged. */
+
+    long long int next_probe;   /* When to try the other choice, in ns. */
+    long long int raw_until;    /* End of a raw probe window, in ns. */
+};
+
+void migr_compress_init(struct migr_compress *, enum migr_compress_mode);
+bool migr_compress_want(struct migr_compress *, long long int now_ns);
+void migr_compress_note_block(struct migr_compress *, size_t in, size_t out,
+                              long long int elapsed_ns);
+void migr_compress_note_link(struct migr_compress *, uint64_t wire_bytes,
+                             long long int elapsed_ns, bool backlogged);
+
+#endif /* migrator/compress.h */

@@ -1,0 +1,245 @@
+/* Micro-benchmark of the migration stream's framing (migrator/frame.c) on
+ * one core: encode and decode throughput, in MB/s of stream bytes, and the
+ * compression ratio, for memory like a real server's (a quarter zeros, half
+ * text and code, a quarter random, mixed page by page) and each kind
+ * alone, then for several block sizes.
+ *
+ *   frame-bench [-m MB] [-r ROUNDS] FILE...
+ *
+ * The text and code come from the FILEs, 64 kB of each in turn.  Each
+ * figure is the best of ROUNDS, since other work shares the cores. */
+
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crc32c.h"
+#include "migrator/frame.h"
+#include "openvswitch/ofpbuf.h"
+#include "random.h"
+#include "util.h"
+
+/* QEMU writes its stream through a 32 kB buffer; a socket read gets about
+ * 64 kB at a time. */
+#define WRITE_SIZE (32 * 1024)
+#define READ_SIZE (64 * 1024)
+#define PAGE 4096
+
+static double
+now_sec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Fills 'n' bytes of 'p' with 64 kB of each of 'files' in turn, starting
+ * over a file at its end. */
+static void
+fill_text(uint8_t *p, size_t n, char **files, int n_files)
+{
+    int *fds = xmalloc(n_files * sizeof *fds);
+    for (int i = 0; i < n_files; i++) {
+        fds[i] = open(files[i], O_RDONLY);
+        if (fds[i] < 0) {
+            ovs_fatal(errno, "%s", files[i]);
+        }
+    }
+    for (size_t done = 0, i = 0; done < n; i = (i + 1) % n_files) {
+        size_t want = MIN(READ_SIZE, n - done);
+        ssize_t got = read(fds[i], p + done, want);
+        if (got <= 0) {
+            lseek(fds[i], 0, SEEK_SET);
+            got = read(fds[i], p + done, want);
+        }
+        if (got <= 0) {
+            ovs_fatal(0, "%s: cannot read", files[i]);
+        }
+        done += got;
+    }
+    for (int i = 0; i < n_files; i++) {
+        close(fds[i]);
+    }
+    free(fds);
+}
+
+/* Page by page, a quarter zeros, half 'text', a quarter 'random', in an
+ * order that does not repeat. */
+static uint8_t *
+make_mixed(const uint8_t *text, const uint8_t *random, size_t n)
+{
+    uint8_t *p = xmalloc(n);
+
+    random_set_seed(1);
+    for (size_t i = 0; i < n; i += PAGE) {
+        int kind = random_range(4);
+        const uint8_t *src = kind == 0 ? NULL : kind == 3 ? random : text;
+        if (src) {
+            memcpy(p + i, src + i, MIN(PAGE, n - i));
+        } else {
+            memset(p + i, 0, MIN(PAGE, n - i));
+        }
+    }
+    return p;
+}
+
+struct result {
+    double encode_sec, decode_sec;
+    struct migr_frame_stats stats;
+};
+
+static void
+encode(const uint8_t *data, size_t n, enum migr_compress_mode mode,
+       size_t block, struct ofpbuf *wire, struct result *r)
+{
+    struct migr_frame_encoder enc;
+
+    ofpbuf_clear(wire);
+    migr_frame_encoder_init(&enc, mode, block);
+    double start = now_sec();
+    for (size_t i = 0; i < n; i += WRITE_SIZE) {
+        migr_frame_encode(&enc, data + i, MIN(WRITE_SIZE, n - i), wire);
+    }
+    migr_frame_flush(&enc, wire);
+    r->encode_sec = now_sec() - start;
+    r->stats = enc.stats;
+    migr_frame_encoder_destroy(&enc);
+}
+
+static void
+decode(const struct ofpbuf *wire, const uint8_t *data, size_t n,
+       struct ofpbuf *out, struct result *r)
+{
+    struct migr_frame_decoder dec;
+    const uint8_t *p = wire->data;
+
+    ofpbuf_clear(out);
+    migr_frame_decoder_init(&dec);
+    double start = now_sec();
+    for (size_t i = 0; i < wire->size; i += READ_SIZE) {
+        migr_frame_decode(&dec, p + i, MIN(READ_SIZE, wire->size - i), out);
+    }
+    if (migr_frame_decoder_finish(&dec)) {
+        ovs_fatal(0, "%s", migr_frame_decoder_error(&dec));
+    }
+    r->decode_sec = now_sec() - start;
+    migr_frame_decoder_destroy(&dec);
+    if (out->size != n || memcmp(out->data, data, n)) {
+        ovs_fatal(0, "the decoded stream differs from the encoded one");
+    }
+}
+
+/* Runs 'rounds' rounds and prints the best figures. */
+static void
+bench(const char *name, const uint8_t *data, size_t n,
+      enum migr_compress_mode mode, size_t block, int rounds)
+{
+    struct ofpbuf wire, out;
+    struct result best = { .encode_sec = 1e9, .decode_sec = 1e9 };
+
+    ofpbuf_init(&wire, n + n / 64);
+    ofpbuf_init(&out, n);
+    for (int i = 0; i < rounds; i++) {
+        struct result r;
+        encode(data, n, mode, block, &wire, &r);
+        decode(&wire, data, n, &out, &r);
+        best.encode_sec = MIN(best.encode_sec, r.encode_sec);
+        best.decode_sec = MIN(best.decode_sec, r.decode_sec);
+        best.stats = r.stats;
+    }
+    ofpbuf_uninit(&wire);
+    ofpbuf_uninit(&out);
+
+    double mb = n / 1e6;
+    printf("  %-7s %-4s %3zu kB blocks: encode %6.0f MB/s, decode %6.0f MB/s, "
+           "both %5.0f MB/s; ratio %.3f (%"PRIu64" lz4, %"PRIu64" raw)\n",
+           name, migr_compress_mode_name(mode), block / 1024,
+           mb / best.encode_sec, mb / best.decode_sec,
+           mb / (best.encode_sec + best.decode_sec),
+           (double) best.stats.wire_bytes / best.stats.stream_bytes,
+           best.stats.blocks_lz4, best.stats.blocks_raw);
+    fflush(stdout);
+}
+
+/* What the checksum alone costs, both ends computing it once. */
+static void
+bench_crc(const uint8_t *data, size_t n, int rounds)
+{
+    double best = 1e9;
+    uint32_t sum = 0;
+
+    for (int i = 0; i < rounds; i++) {
+        double start = now_sec();
+        for (size_t j = 0; j < n; j += MIGR_FRAME_DEFAULT_BLOCK) {
+            sum += crc32c(data + j, MIN(MIGR_FRAME_DEFAULT_BLOCK, n - j));
+        }
+        best = MIN(best, now_sec() - start);
+    }
+    printf("  lib/crc32c.c's crc32c() alone: %.0f MB/s (%08"PRIx32")\n",
+           n / 1e6 / best, sum);
+}
+
+int
+main(int argc, char *argv[])
+{
+    size_t mb = 32;
+    int rounds = 3;
+    int c;
+
+    set_program_name(argv[0]);
+    while ((c = getopt(argc, argv, "m:r:")) != -1) {
+        if (c == 'm') {
+            mb = atoi(optarg);
+        } else if (c == 'r') {
+            rounds = atoi(optarg);
+        } else {
+            ovs_fatal(0, "usage: %s [-m MB] [-r ROUNDS] FILE...", argv[0]);
+        }
+    }
+    if (optind >= argc || !mb || rounds < 1) {
+        ovs_fatal(0, "usage: %s [-m MB] [-r ROUNDS] FILE...", argv[0]);
+    }
+
+    size_t n = mb * 1024 * 1024;
+    uint8_t *zeros = xzalloc(n);
+    uint8_t *text = xmalloc(n);
+    uint8_t *rnd = xmalloc(n);
+    fill_text(text, n, argv + optind, argc - optind);
+    random_set_seed(2);
+    random_bytes(rnd, n);
+    uint8_t *mixed = make_mixed(text, rnd, n);
+
+    printf("framing and lz4 on one core, %zu MiB of each kind, best of %d "
+           "(MB/s of stream bytes; ratio = wire bytes / stream bytes):\n",
+           mb, rounds);
+    size_t bs = MIGR_FRAME_DEFAULT_BLOCK;
+    const struct { const char *name; const uint8_t *data; } kinds[] = {
+        { "mixed", mixed }, { "zeros", zeros }, { "text", text },
+        { "random", rnd },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+        bench(kinds[i].name, kinds[i].data, n, MIGR_COMPRESS_LZ4, bs, rounds);
+        bench(kinds[i].name, kinds[i].data, n, MIGR_COMPRESS_NONE, bs,
+              rounds);
+    }
+    bench_crc(mixed, n, rounds);
+
+    printf("block size, mixed memory:\n");
+    for (size_t b = 16 * 1024; b <= MIGR_FRAME_MAX_BLOCK; b *= 2) {
+        bench("mixed", mixed, n, MIGR_COMPRESS_LZ4, b, rounds);
+    }
+
+    free(zeros);
+    free(text);
+    free(rnd);
+    free(mixed);
+    return 0;
+}
