@@ -316,9 +316,21 @@ follow(struct policy_db *db, const struct uuid *uuid)
 {
     bool tty = isatty(STDOUT_FILENO);
     char *last = NULL;
+    long long int lost = 0;     /* Since when the database is gone. */
 
     for (;;) {
         ovsdb_idl_run(db->idl);
+        if (ovsdb_idl_is_connected(db->idl)) {
+            lost = 0;
+        } else if (!lost) {
+            lost = time_msec();
+        } else if (time_msec() - lost > db->timeout_ms) {
+            fprintf(stderr, "\nvmroam: lost the database %s for %d s; the "
+                    "migration goes on without us (vmroam migrations shows "
+                    "it)\n", db->remote, db->timeout_ms / 1000);
+            free(last);
+            return VMROAM_EXIT_FAILURE;
+        }
         const struct vmroamrec_migration *m
             = vmroamrec_migration_get_for_uuid(db->idl, uuid);
         if (!m) {
@@ -435,11 +447,13 @@ static int
 report_queued(const struct vmroam_ctx *ctx, struct policy_db *db,
               const struct request *r, const char *storage)
 {
-    /* The row has its permanent UUID now. */
+    /* The row has its permanent UUID now.  It is the VM's latest request
+     * (there is no other at once), and may have ended already. */
     const struct vmroamrec_migration *m = NULL, *i;
     VMROAMREC_MIGRATION_FOR_EACH (i, db->idl) {
         if (!strcmp(i->vm, r->vm_name)
-            && !migr_state_is_final(migr_row_state(i))) {
+            && (!m || migr_row_timestamp(i, "queued")
+                      > migr_row_timestamp(m, "queued"))) {
             m = i;
         }
     }
