@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmd/vmroam.h"
+#include "migrator/compress.h"
 #include "migrator/fsm.h"
 #include "migrator/placement.h"
 #include "migrator/row.h"
@@ -127,6 +128,7 @@ struct request {
     long long int streams;      /* Memory connections, or -1 for the
                                  * default. */
     bool plain;                 /* Not through the channel. */
+    const char *compression;    /* Or NULL for the source's default. */
     const char *switchover;     /* "resume" or "completion". */
     int status;
     char *error;
@@ -232,6 +234,9 @@ build_migrate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
     }
     if (r->plain) {
         smap_add(&options, "plain", "true");
+    }
+    if (r->compression) {
+        smap_add(&options, "compression", r->compression);
     }
     smap_add(&options, "switchover", r->switchover);
     vmroamrec_migration_set_vm(m, r->vm_name);
@@ -497,6 +502,13 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
                 "shared\n", storage);
         return VMROAM_EXIT_BAD_INPUT;
     }
+    const char *compression = smap_get(&ctx->opts, "compression");
+    enum migr_compress_mode cmode;
+    if (compression && !migr_compress_mode_parse(compression, &cmode)) {
+        fprintf(stderr, "vmroam migrate: --compression: %s is not auto, lz4 "
+                "or none\n", compression);
+        return VMROAM_EXIT_BAD_INPUT;
+    }
     const char *switchover = smap_get_def(&ctx->opts, "switchover", "resume");
     if (strcmp(switchover, "resume") && strcmp(switchover, "completion")) {
         fprintf(stderr, "vmroam migrate: --switchover: %s is not resume or "
@@ -512,6 +524,7 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
         .ctx = ctx, .vm_name = argv[0], .to = to, .storage = storage,
         .bandwidth = bandwidth, .max_downtime = max_downtime,
         .streams = streams, .plain = smap_get_bool(&ctx->opts, "plain", false),
+        .compression = compression,
         .switchover = switchover,
         .why = DS_EMPTY_INITIALIZER,
     };
@@ -641,12 +654,12 @@ const struct vmroam_command vmroam_migrate_commands[] = {
     {.name = "migrate",
      .args = "VM (--to HOST | --best) [--storage auto|copy|shared] "
              "[--bandwidth MIBPS] [--max-downtime MS] "
-             "[--switchover resume|completion] [--streams N] [--plain] "
-             "[--wait] [--dry-run]",
+             "[--switchover resume|completion] [--streams N] "
+             "[--compression auto|lz4|none] [--plain] [--wait] [--dry-run]",
      .summary = "live-migrate a VM to a host on any subnet; --cancel ID to "
                 "cancel one",
      .options = "to best storage bandwidth max-downtime switchover streams "
-                "plain wait cancel dry-run",
+                "compression plain wait cancel dry-run",
      .min_args = 0, .max_args = 1, .run = migrate_cmd},
     {.name = "migrations",
      .args = "[--watch] [--format table|json]",

@@ -66,6 +66,7 @@ struct config {
     char *migration_ports;      /* "MIN-MAX" its hypervisor receives on. */
     char *migration_listen;     /* Channel listener, "pssl:PORT[:ADDR]". */
     char *migration_socket_dir; /* Where the channel's QEMU sockets go. */
+    enum migr_compress_mode compression;    /* Unless a migration says. */
     int max_downtime_ms;        /* Unless a migration says otherwise. */
     struct overlay_bridge_cfg bridge;
 };
@@ -127,6 +128,8 @@ usage(void)
 "                         there (mutual TLS); with a certificate, outgoing\n"
 "                         migrations always go through peers' channels\n"
 "  --migration-socket-dir DIR  QEMU's channel sockets (default %s)\n"
+"  --compression MODE     auto (default: lz4 while it makes migrations\n"
+"                         faster), lz4 or none, unless a migration says\n"
 "  --ovs-db REMOTE        local Open vSwitch database\n"
 "                         (default unix:%s/db.sock)\n"
 "  --ofctl TARGET         OpenFlow target of br-int\n"
@@ -180,7 +183,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         OPT_CHASSIS = UCHAR_MAX + 1, OPT_DB, OPT_OVS_DB, OPT_OFCTL, OPT_PA,
         OPT_UNDERLAY_DEV, OPT_UPLINK, OPT_BRIDGE, OPT_DATAPATH_TYPE,
         OPT_UNIXCTL, OPT_LIBVIRT, OPT_LIBVIRT_PEER_URI, OPT_MIGRATION_PORTS,
-        OPT_MIGRATION_LISTEN, OPT_MIGRATION_SOCKET_DIR,
+        OPT_MIGRATION_LISTEN, OPT_MIGRATION_SOCKET_DIR, OPT_COMPRESSION,
         OPT_MAX_DOWNTIME,
         SSL_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
@@ -203,6 +206,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         {"migration-listen", required_argument, NULL, OPT_MIGRATION_LISTEN},
         {"migration-socket-dir", required_argument, NULL,
          OPT_MIGRATION_SOCKET_DIR},
+        {"compression", required_argument, NULL, OPT_COMPRESSION},
         {"max-downtime", required_argument, NULL, OPT_MAX_DOWNTIME},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -249,6 +253,12 @@ parse_options(int argc, char *argv[], struct config *cfg)
             break;
         case OPT_MIGRATION_SOCKET_DIR:
             cfg->migration_socket_dir = xstrdup(optarg);
+            break;
+        case OPT_COMPRESSION:
+            if (!migr_compress_mode_parse(optarg, &cfg->compression)) {
+                ovs_fatal(0, "--compression: %s is not auto, lz4 or none",
+                          optarg);
+            }
             break;
         case OPT_MIGRATION_PORTS: {
             int min, max;
@@ -757,7 +767,8 @@ main(int argc, char *argv[])
             ovs_fatal(0, "%s", error_msg);
         }
         migr_executor_set_channel(a.migrations, a.channel,
-                                  a.cfg.migration_socket_dir);
+                                  a.cfg.migration_socket_dir,
+                                  a.cfg.compression);
     } else if (a.cfg.migration_listen) {
         ovs_fatal(0, "--migration-listen needs --private-key, --certificate "
                   "and --ca-cert");

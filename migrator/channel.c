@@ -8,6 +8,7 @@
 
 #include "hash.h"
 #include "latch.h"
+#include "migrator/frame.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/ofpbuf.h"
@@ -32,6 +33,9 @@ static const char *const kind_names[MIGR_N_STREAM_KINDS] = {
 #define CLOSED_CHECK_MS 100
 /* A relay's buffer for each direction. */
 #define RELAY_BUFSIZE (256 * 1024)
+/* How often a relay tells the compression policy how fast the link
+ * drains. */
+#define LINK_WINDOW_NS (100 * 1000 * 1000)
 /* The greeting a source sends first, at most this long. */
 #define GREETING_MAX 200
 
@@ -44,6 +48,7 @@ struct route {
     char *peer;                 /* Source: the destination's channel. */
     char *host;                 /* Whose certificate the peer must show. */
     char *paths[MIGR_N_STREAM_KINDS];
+    enum migr_compress_mode compression;    /* Source: toward the peer. */
     struct pstream *listeners[MIGR_N_STREAM_KINDS];     /* Source only;
                                                          * acceptor's. */
     atomic_bool closed;
@@ -147,10 +152,11 @@ route_count(struct migr_channel *ch, struct route *r, size_t in,
 /* ---------------------------------------------------------------- frames */
 
 /* On the wire, after the greeting, both ways: frames of a small header and
- * a payload.  DATA carries a stream's bytes; END says its sender will send
- * no more, which its receiver acknowledges with ACK, so that a relay closes
- * only once what it sent has arrived (closing a TLS stream drops what it
- * has not sent yet). */
+ * a payload.  DATA carries the stream's bytes as the frame codec encodes
+ * them (migrator/frame.h: blocks, lz4 when it pays, a checksum each); END
+ * says its sender will send no more, which its receiver acknowledges with
+ * ACK, so that a relay closes only once what it sent has arrived (closing
+ * a TLS stream drops what it has not sent yet). */
 enum frame_type {
     FRAME_DATA = 1,
     FRAME_END = 2,
@@ -164,7 +170,9 @@ struct frame_header {
 };
 BUILD_ASSERT_DECL(sizeof(struct frame_header) == 8);
 
-#define FRAME_MAX RELAY_BUFSIZE
+/* A DATA frame carries what the codec made of one read from QEMU: at most
+ * RELAY_BUFSIZE bytes, and a codec header for each block. */
+#define FRAME_MAX (2 * RELAY_BUFSIZE)
 
 static void
 put_frame(struct ofpbuf *b, enum frame_type type, const void *data,
@@ -190,6 +198,14 @@ struct relay {
     struct ofpbuf up;           /* Frames for the peer, not sent yet. */
     struct ofpbuf rx;           /* From the peer, not a whole frame yet. */
     struct ofpbuf down;         /* For QEMU, not sent yet. */
+    uint8_t *scratch;           /* A read from QEMU, RELAY_BUFSIZE. */
+    struct migr_frame_encoder encoder;
+    struct migr_frame_decoder decoder;
+
+    /* How fast the link drains, for "auto" compression. */
+    long long int window_start; /* ns. */
+    uint64_t window_wire;       /* Bytes sent in the window. */
+    bool window_backlogged;     /* A send waited in the window. */
     bool local_eof;             /* QEMU closed its side. */
     bool sent_end, got_end, got_ack, remote_eof;
 };
@@ -207,9 +223,18 @@ relay_create(struct migr_channel *ch, struct route *route,
     r->kind = kind;
     r->local = local;
     r->remote = remote;
-    ofpbuf_init(&r->up, 2 * RELAY_BUFSIZE);
-    ofpbuf_init(&r->rx, 2 * RELAY_BUFSIZE);
-    ofpbuf_init(&r->down, RELAY_BUFSIZE);
+    ofpbuf_init(&r->up, 2 * FRAME_MAX);
+    ofpbuf_init(&r->rx, 2 * FRAME_MAX);
+    ofpbuf_init(&r->down, FRAME_MAX);
+    r->scratch = xmalloc(RELAY_BUFSIZE);
+    /* Toward the destination the migration's mode; back, the little that
+     * comes (NBD's answers) goes raw. */
+    migr_frame_encoder_init(&r->encoder,
+                            (route && route->source ? route->compression
+                             : MIGR_COMPRESS_NONE),
+                            MIGR_FRAME_DEFAULT_BLOCK);
+    migr_frame_decoder_init(&r->decoder);
+    r->window_start = time_usec() * 1000;
     atomic_count_inc(&n_relays);
     return r;
 }
@@ -222,6 +247,9 @@ relay_destroy(struct relay *r)
     ofpbuf_uninit(&r->up);
     ofpbuf_uninit(&r->rx);
     ofpbuf_uninit(&r->down);
+    free(r->scratch);
+    migr_frame_encoder_destroy(&r->encoder);
+    migr_frame_decoder_destroy(&r->decoder);
     route_unref(r->route);
     free(r);
     atomic_count_dec(&n_relays);
@@ -280,10 +308,7 @@ pump_up(struct relay *r)
     if (r->up.size || r->local_eof || !r->local) {
         return;
     }
-    compact(&r->up);
-    ofpbuf_prealloc_tailroom(&r->up, sizeof(struct frame_header) + FRAME_MAX);
-    struct frame_header *h = ofpbuf_tail(&r->up);
-    int n = stream_recv(r->local, h + 1, FRAME_MAX);
+    int n = stream_recv(r->local, r->scratch, RELAY_BUFSIZE);
     if (n == -EAGAIN) {
         return;
     } else if (n <= 0) {
@@ -294,10 +319,17 @@ pump_up(struct relay *r)
         }
         return;
     }
-    *h = (struct frame_header) { .type = FRAME_DATA, .len = htonl(n) };
-    ofpbuf_put_uninit(&r->up, sizeof *h + n);
+    /* Flushed at once: QEMU may wait for an answer to what it sent. */
+    compact(&r->up);
+    struct frame_header *h = ofpbuf_put_uninit(&r->up, sizeof *h);
+    size_t start = r->up.size;
+    migr_frame_encode(&r->encoder, r->scratch, n, &r->up);
+    migr_frame_flush(&r->encoder, &r->up);
+    h = r->up.data;
+    size_t len = r->up.size - start;
+    *h = (struct frame_header) { .type = FRAME_DATA, .len = htonl(len) };
     if (r->route) {
-        route_count(r->ch, r->route, n, n + sizeof *h);
+        route_count(r->ch, r->route, n, len + sizeof *h);
     }
 }
 
@@ -317,9 +349,18 @@ take_frames(struct relay *r)
         }
         switch (h->type) {
         case FRAME_DATA:
-            ofpbuf_put(&r->down, h + 1, len);
+            if (migr_frame_decode(&r->decoder, h + 1, len, &r->down)) {
+                return xasprintf("the peer's %s stream: %s",
+                                 kind_names[r->kind],
+                                 migr_frame_decoder_error(&r->decoder));
+            }
             break;
         case FRAME_END:
+            if (migr_frame_decoder_finish(&r->decoder)) {
+                return xasprintf("the peer's %s stream: %s",
+                                 kind_names[r->kind],
+                                 migr_frame_decoder_error(&r->decoder));
+            }
             r->got_end = true;
             put_frame(&r->up, FRAME_ACK, NULL, 0);
             break;
@@ -356,21 +397,40 @@ pump_down(struct relay *r)
     return take_frames(r);
 }
 
-/* Sends what is pending in 'b' to 'stream'.  Returns 0 or an errno. */
+/* Sends what is pending in 'b' to 'stream', adding to '*sent' what it
+ * sent and noting in '*waited' whether it had to wait.  Returns 0 or an
+ * errno value. */
 static int
-flush(struct stream *stream, struct ofpbuf *b)
+flush(struct stream *stream, struct ofpbuf *b, uint64_t *sent, bool *waited)
 {
     while (b->size) {
         int n = stream_send(stream, b->data, b->size);
         if (n == -EAGAIN) {
+            *waited = true;
             return 0;
         } else if (n < 0) {
             return -n;
         }
         ofpbuf_pull(b, n);
+        *sent += n;
     }
     ofpbuf_clear(b);
     return 0;
+}
+
+/* Tells the compression policy how fast the link drained of late. */
+static void
+measure_link(struct relay *r)
+{
+    long long int now = time_usec() * 1000;
+    long long int elapsed = now - r->window_start;
+    if (elapsed >= LINK_WINDOW_NS) {
+        migr_compress_note_link(&r->encoder.policy, r->window_wire, elapsed,
+                                r->window_backlogged);
+        r->window_start = now;
+        r->window_wire = 0;
+        r->window_backlogged = false;
+    }
 }
 
 static void
@@ -398,14 +458,19 @@ relay_pump(struct relay *r)
     for (;;) {
         stream_run(r->remote);
         char *error = pump_down(r);
-        int e = error ? 0 : flush(r->remote, &r->up);
+        uint64_t unused = 0;
+        bool waited = false;
+        int e = (error ? 0 : flush(r->remote, &r->up, &r->window_wire,
+                                   &r->window_backlogged));
         if (!error && !e && r->local) {
-            e = flush(r->local, &r->down);
+            e = flush(r->local, &r->down, &unused, &waited);
         }
         if (!error && !e) {
             pump_up(r);
-            e = flush(r->remote, &r->up);
+            e = flush(r->remote, &r->up, &r->window_wire,
+                      &r->window_backlogged);
         }
+        measure_link(r);
         if (error || e) {
             relay_fail(r, error ? error
                        : xasprintf("%s stream: %s", kind_names[r->kind],
@@ -805,12 +870,13 @@ add_route(struct migr_channel *ch, const char *id, bool source,
 
 /* The source's part: serves the unix sockets 'paths' (NULL for a stream
  * this migration does not have) for migration 'id', carrying what QEMU
- * sends there to the channel at 'peer', which must be 'destination''s.
- * Returns an error or NULL. */
+ * sends there to the channel at 'peer', which must be 'destination''s,
+ * compressed as 'compression' says.  Returns an error or NULL. */
 char *
 migr_channel_serve(struct migr_channel *ch, const char *id,
                    const char *peer, const char *destination,
-                   const char *paths[MIGR_N_STREAM_KINDS])
+                   const char *paths[MIGR_N_STREAM_KINDS],
+                   enum migr_compress_mode compression)
 {
     struct pstream *listeners[MIGR_N_STREAM_KINDS] = { NULL };
     for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
@@ -832,6 +898,7 @@ migr_channel_serve(struct migr_channel *ch, const char *id,
     ovs_mutex_lock(&ch->mutex);
     struct route *r = add_route(ch, id, true, destination, paths);
     r->peer = xstrdup(peer);
+    r->compression = compression;
     memcpy(r->listeners, listeners, sizeof listeners);
     ovs_mutex_unlock(&ch->mutex);
     latch_set(&ch->wake);

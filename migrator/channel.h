@@ -23,6 +23,7 @@
 
 #include <stdint.h>
 
+#include "migrator/compress.h"
 #include "openvswitch/compiler.h"
 
 struct migr_channel;
@@ -40,7 +41,8 @@ enum migr_stream_kind {
 
 struct migr_channel_stats {
     uint64_t bytes_in;          /* From QEMU on the source. */
-    uint64_t bytes_wire;        /* Sent to the destination. */
+    uint64_t bytes_wire;        /* Sent to the destination, framed and
+                                 * compressed (before TLS). */
     unsigned int streams;       /* Connections carried so far. */
 };
 
@@ -54,7 +56,8 @@ char *migr_channel_socket(const char *dir, const char *id,
 /* Source. */
 char *migr_channel_serve(struct migr_channel *, const char *id,
                          const char *peer, const char *destination,
-                         const char *paths[MIGR_N_STREAM_KINDS])
+                         const char *paths[MIGR_N_STREAM_KINDS],
+                         enum migr_compress_mode)
     OVS_WARN_UNUSED_RESULT;
 
 /* Destination. */

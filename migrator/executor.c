@@ -60,6 +60,7 @@ struct migr_executor {
     bool recovering;            /* An earlier agent's job is ending. */
     struct migr_channel *channel;   /* NULL: the hypervisor's own path. */
     char *socket_dir;           /* Where the channel's sockets go. */
+    enum migr_compress_mode compression;    /* Unless a migration says. */
     struct sset expected;       /* Incoming migrations the channel expects,
                                  * by row UUID. */
 };
@@ -79,13 +80,16 @@ migr_executor_create(const char *chassis, struct migr_backend *backend,
 }
 
 /* Makes migrations to and from this host go through 'channel', with QEMU's
- * sockets in 'socket_dir'. */
+ * sockets in 'socket_dir', compressed as 'compression' says unless a
+ * migration says otherwise. */
 void
 migr_executor_set_channel(struct migr_executor *ex,
                           struct migr_channel *channel,
-                          const char *socket_dir)
+                          const char *socket_dir,
+                          enum migr_compress_mode compression)
 {
     ex->channel = channel;
+    ex->compression = compression;
     free(ex->socket_dir);
     ex->socket_dir = nullable_xstrdup(socket_dir);
 }
@@ -336,8 +340,11 @@ use_channel(struct migr_executor *ex, const struct vmroamrec_migration *m,
     char *id = row_id(m);
     char *paths[MIGR_N_STREAM_KINDS];
     channel_paths(dir, id, copies_storage(m), paths);
+    enum migr_compress_mode compression = ex->compression;
+    migr_compress_mode_parse(smap_get_def(&m->options, "compression", ""),
+                             &compression);
     char *error = migr_channel_serve(ex->channel, id, peer, m->destination,
-                                     (const char **) paths);
+                                     (const char **) paths, compression);
     if (error) {
         char *why = xasprintf("migration channel: %s", error);
         fail(m, why);

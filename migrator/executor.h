@@ -17,6 +17,8 @@
 #ifndef MIGRATOR_EXECUTOR_H
 #define MIGRATOR_EXECUTOR_H 1
 
+#include "migrator/compress.h"
+
 struct migr_backend;
 struct migr_channel;
 struct migr_executor;
@@ -40,7 +42,8 @@ struct migr_executor *migr_executor_create(const char *chassis,
                                            int max_downtime_ms);
 void migr_executor_destroy(struct migr_executor *);
 void migr_executor_set_channel(struct migr_executor *, struct migr_channel *,
-                               const char *socket_dir);
+                               const char *socket_dir,
+                               enum migr_compress_mode);
 
 void migr_executor_run(struct migr_executor *, struct ovsdb_idl *,
                        struct ovsdb_idl_txn *, const char *underlay_link);
