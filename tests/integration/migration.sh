@@ -1,8 +1,12 @@
 #!/bin/bash
 # Live migration of real QEMU guests (libvirt, TCG) from hosts on rack-1
-# (10.0.1.0/24) to hv3 on rack-2: with storage copy and shared storage;
-# the guest's own memory and disk checkers stay clean, its heartbeat goes
-# on and its CA stays reachable from a VM on a third host.  Faults during a
+# (10.0.1.0/24) to hv3 on rack-2: with storage copy and shared storage,
+# through the migration channel (mutual TLS, several streams) and, for
+# comparison, the hypervisor's own plain path; the guest's own memory and
+# disk checkers stay clean, its heartbeat goes on and its CA stays
+# reachable from a VM on a third host.  A capture on the source's uplink
+# shows what crosses the underlay: through the channel only TLS, never the
+# QEMU stream in clear.  Faults during a
 # migration (cancel, killed daemons, a cut link) are migration-faults.sh's.
 . "$(dirname "$0")/../lib.sh"
 
@@ -76,12 +80,46 @@ record_on() {  # record_on VM HOST: VM's lookup record points at HOST's PA
 }
 runs_on() { [ "$("$LABS/lab" vmhost "$LAB" "$1" 2>/dev/null)" = "$2" ]; }
 
+# capture_start NAME HOST: captures the TCP on HOST's uplink into
+# $T/NAME.pcap until capture_stop, once tcpdump says it listens.
+capture_start() {
+    ip netns exec "vmmt-$2" timeout 300 tcpdump -nn -U -i eth0 \
+        -w "$T/$1.pcap" tcp 2>"$T/$1.log" &
+    CAP=$!
+    for _ in $(seq 50); do
+        grep -q "listening on" "$T/$1.log" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+capture_stop() { kill "$CAP"; wait "$CAP" 2>/dev/null; }
+# in_clear FILE: the capture holds the header of QEMU's migration stream
+# ("QEVM", version 3) in clear.
+in_clear() {
+    python3 -c "import sys; sys.exit(b'QEVM\x00\x00\x00\x03' not in open(sys.argv[1], 'rb').read())" "$1"
+}
+# tls_only FILE: every TCP packet captured is to or from the channel's
+# port (6643), and there are many.
+tls_only() {
+    local other channel
+    other=$(tcpdump -nn -r "$1" 'tcp and not port 6643' 2>/dev/null | wc -l)
+    channel=$(tcpdump -nn -r "$1" 'tcp port 6643' 2>/dev/null | wc -l)
+    echo "$channel packets of the channel, $other others"
+    [ "$other" = 0 ] && [ "$channel" -gt 1000 ]
+}
+
 # Shared-nothing: a3's disk is copied, hv2 (10.0.1.0/24) -> hv3 (10.0.2.0/24).
 hb0=$(hb a3)
+check "a capture on hv2's uplink starts" capture_start copy hv2
 check "migrate a3 to hv3 copying its disk, and wait" \
     vmroam migrate a3 --to hv3 --storage copy --wait
+capture_stop
 check_output "the migration is done" "$T/out" "migration of a3 from hv2 to hv3: done"
+check_output "through the channel: memory in 3 streams, the disk in a fourth" \
+    "$T/out" "channel: 4 streams"
 check_downtime "its summary gives the guest's pause: over 0 ms, within the 3000 ms target"
+check "only TLS to hv3's channel crossed the underlay" tls_only "$T/copy.pcap"
+check_status "never the QEMU stream in clear" 1 in_clear "$T/copy.pcap"
 check "a3 runs on hv3, exactly once" runs_on a3 hv3
 check "its heartbeat goes on" heart_goes_on a3 "$hb0"
 check "its memory and disk checkers report no corruption" checkers_ok a3
@@ -98,6 +136,26 @@ check "a1's heartbeat goes on" heart_goes_on a1 "$hb0"
 check "a1's checkers clean" checkers_ok a1
 check "a1 reachable from a5 on a third host" reachable a5 "$A1"
 check "a1's lookup record moved to hv3's PA" record_on a1 hv3
+
+# For comparison, the hypervisor's own path (--plain), one stream: the
+# capture shows the guest's memory stream in clear, as the checks above
+# would see it if the channel were bypassed.
+check "a capture on hv3's uplink starts" capture_start plain hv3
+check "migrate a1 back to hv1 over the plain path, one stream" \
+    vmroam migrate a1 --to hv1 --plain --streams 1 --wait
+capture_stop
+check_output "done" "$T/out" "migration of a1 from hv3 to hv1: done"
+check_output "it says so" "$T/out" "hypervisor's own path (--plain): unencrypted"
+check "the capture shows the QEMU stream in clear" in_clear "$T/plain.pcap"
+check "a1's checkers clean" checkers_ok a1
+
+# The channel with one stream, lz4 on every block.
+check "migrate a1 to hv3 through the channel, one stream, lz4" \
+    vmroam migrate a1 --to hv3 --streams 1 --compression lz4 --wait
+check_output "done" "$T/out" "migration of a1 from hv1 to hv3: done"
+check_output "one stream" "$T/out" "channel: 1 stream,"
+check "a1's checkers clean" checkers_ok a1
+check "a1 reachable from a5 on a third host" reachable a5 "$A1"
 
 check "lab down" "$LABS/lab" down "$LAB"
 ip netns list | grep -q "^vmmt-" && fail "namespaces left" || pass "no lab namespace left"
