@@ -375,7 +375,7 @@ expect_channel(struct migr_executor *ex, const struct vmroamrec_migration *m)
 }
 
 /* Ends the channel of incoming migrations that ended, and tells the
- * source, through the row, why this host refused its streams. */
+ * source, through the row, why this host refused or lost its streams. */
 static void
 tend_expected(struct migr_executor *ex, struct ovsdb_idl *idl)
 {
@@ -393,9 +393,9 @@ tend_expected(struct migr_executor *ex, struct ovsdb_idl *idl)
         struct migr_channel_stats stats;
         char *error;
         migr_channel_get(ex->channel, id, &stats, &error);
-        if (error && !smap_get(&m->external_ids, "channel-refused")) {
+        if (error && !smap_get(&m->external_ids, "channel-error")) {
             vmroamrec_migration_update_external_ids_setkey(
-                m, "channel-refused", error);
+                m, "channel-error", error);
         }
         free(error);
     }
@@ -409,16 +409,16 @@ channel_failure(struct migr_executor *ex,
     if (!j->channel_id) {
         return NULL;
     }
-    const char *refused = smap_get(&m->external_ids, "channel-refused");
+    const char *theirs = smap_get(&m->external_ids, "channel-error");
     struct migr_channel_stats stats;
-    char *error;
-    migr_channel_get(ex->channel, j->channel_id, &stats, &error);
-    if (refused) {
-        free(error);
-        return xasprintf("destination %s refused the channel: %s",
-                         m->destination, refused);
-    }
-    return error ? xasprintf("migration channel: %s", error) : NULL;
+    char *ours;
+    migr_channel_get(ex->channel, j->channel_id, &stats, &ours);
+    char *why = (theirs
+                 ? xasprintf("migration channel, on %s: %s", m->destination,
+                             theirs)
+                 : ours ? xasprintf("migration channel: %s", ours) : NULL);
+    free(ours);
+    return why;
 }
 
 /* The destination's part of the storage proof: does this host see the

@@ -16,6 +16,9 @@
 #   9  the destination's vmroamd killed before a migration gets ready: the
 #      host shows down once its heartbeat is 10 s old, is never chosen,
 #      and the migration fails naming it
+#  10  the migration channel: the destination presents a certificate from
+#      another CA; a host that is not the destination answers; the
+#      channel's connections cut mid-stream
 #
 # After every case: the guest runs exactly once (one QEMU, one libvirt
 # domain, one br-int port, on one host; the other hosts clean), it never
@@ -550,6 +553,64 @@ if wanted 9; then
     expect restart "start $DST's vmroamd again" lab start $DST vmroamd
     expect up "$DST shows up again" wait_host_state $DST up 10
     verify "$id" failed "$SRC" "destination $DST cannot receive: host $DST is down: its agent has been silent"
+fi
+
+# cut_channel HOST: once the channel's connections to HOST are up, cuts
+# them there (SOCK_DESTROY, as "ss -K" does).
+cut_channel() {
+    local n=0
+    for _ in $(seq 100); do
+        n=$(ip netns exec "$NAME-$1" ss -Htn state established sport = :6643 | wc -l)
+        [ "$n" -gt 0 ] && break
+        sleep 0.1
+    done
+    echo "$n connections to cut"
+    [ "$n" -gt 0 ] && ip netns exec "$NAME-$1" ss -K state established sport = :6643 >/dev/null 2>&1
+    [ "$(ip netns exec "$NAME-$1" ss -Htn state established sport = :6643 | wc -l)" = 0 ]
+}
+# wear HOST NAME DIR: HOST's vmroamd restarts with the key and certificate
+# of NAME from the PKI in DIR (the lab CA's certificate stays).
+PKI=$STATE/db/pki
+wear() {
+    cp "$3/$2-privkey.pem" "$PKI/$1-privkey.pem" &&
+        cp "$3/$2-cert.pem" "$PKI/$1-cert.pem" &&
+        lab restart "$1" vmroamd >/dev/null &&
+        wait_host_state "$1" up 10
+}
+mkdir -p "$T/orig"
+cp "$PKI"/*-privkey.pem "$PKI"/*-cert.pem "$T/orig/"
+"$VMROAM" --state-dir "$T/other" pki init >/dev/null
+for h in $HOSTS; do "$VMROAM" --state-dir "$T/other" pki host $h >/dev/null; done
+
+if wanted 10a; then
+    SRC=$(lab vmhost a1) DST=$(to a1 hv3 hv2)
+    begin "10a destination's certificate from another CA" a1
+    expect inject "$DST's vmroamd wears a certificate of another CA" \
+        wear $DST $DST "$T/other/pki"
+    id=$(migrate a1 --to $DST)
+    expect ends "the migration fails" wait_state "$id" failed 30
+    expect restore "$DST wears its own certificate again" wear $DST $DST "$T/orig"
+    verify "$id" failed "$SRC" "cannot reach the channel of $DST" \
+        "signed by the vmroam CA"
+fi
+
+if wanted 10b; then
+    SRC=$(lab vmhost a1) DST=$(to a1 hv3 hv2)
+    other=$( [ $DST = hv3 ] && echo hv2 || echo hv3 )
+    begin "10b a host that is not the destination answers" a1
+    expect inject "$DST's vmroamd wears $other's certificate" \
+        wear $DST $other "$T/orig"
+    id=$(migrate a1 --to $DST)
+    expect ends "the migration fails" wait_state "$id" failed 30
+    expect restore "$DST wears its own certificate again" wear $DST $DST "$T/orig"
+    verify "$id" failed "$SRC" "presented $other's certificate, not $DST's"
+fi
+
+if wanted 10c; then
+    launch "10c channel connections cut, memory copy" a1 memory "hv3 hv2" \
+        --bandwidth 8
+    expect inject "cut the channel's connections on $DST" cut_channel $DST
+    verify "$id" failed "$SRC" "channel" "ended early"
 fi
 
 check "IPAM: lookup records and leases agree" vmroam ipam check
