@@ -64,7 +64,7 @@ host_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
 
     static const char *const columns[] = {
         "name", "state", "pa", "provider subnet", "underlay", "generation",
-        "max migrations", "versions", "last heard"
+        "max migrations", "versions", "migration channel", "last heard"
     };
     struct table t;
     table_init(&t);
@@ -93,6 +93,8 @@ host_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
         vmroam_cell_nocopy(&t, xasprintf("%"PRId64" (storage %"PRId64")",
                            ch->max_migrations, ch->max_storage_migrations));
         vmroam_cell_nocopy(&t, ds_steal_cstr(&versions));
+        vmroam_cell(&t, smap_get_def(&ch->external_ids, "migration-channel",
+                                     "none (plain)"));
         heard_cell(&t, now, heard);
     }
     vmroam_print_table(ctx, &t);

@@ -23,6 +23,7 @@
 #include "ipam/leases.h"
 #include "migrator/channel.h"
 #include "migrator/executor.h"
+#include "migrator/network.h"
 #include "migrator/libvirt.h"
 #include "migrator/row.h"
 #include "migrator/sockets.h"
@@ -42,6 +43,7 @@
 #include "policy/vmroam-idl.h"
 #include "smap.h"
 #include "sset.h"
+#include "svec.h"
 #include "stream-ssl.h"
 #include "timeval.h"
 #include "vmroam-version.h"
@@ -65,6 +67,9 @@ struct config {
     char *libvirt_peer_uri;     /* How peers' libvirtd reach it. */
     char *migration_ports;      /* "MIN-MAX" its hypervisor receives on. */
     char *migration_listen;     /* Channel listener, "pssl:PORT[:ADDR]". */
+    int migration_port;         /* Its port. */
+    struct svec migration_networks;     /* Where it may listen, in order of
+                                         * preference; empty: anywhere. */
     char *migration_socket_dir; /* Where the channel's QEMU sockets go. */
     enum migr_compress_mode compression;    /* Unless a migration says. */
     int max_downtime_ms;        /* Unless a migration says otherwise. */
@@ -82,6 +87,7 @@ struct agent {
     struct migr_backend *hypervisor;    /* NULL without --libvirt. */
     struct migr_executor *migrations;
     struct migr_channel *channel;       /* NULL without a certificate. */
+    char *channel_bound;        /* Its address in a migration network. */
     long long int next_vm_scan;
     long long int redirects_expire;     /* LLONG_MAX if none. */
     struct ipam_underlay *underlay;     /* The PA in force. */
@@ -128,6 +134,8 @@ usage(void)
 "                         there (mutual TLS); with a certificate, outgoing\n"
 "                         migrations always go through peers' channels\n"
 "  --migration-socket-dir DIR  QEMU's channel sockets (default %s)\n"
+"  --migration-network NET[,NET...]  listen on this host's address in\n"
+"                         the first of these networks it has one in\n"
 "  --compression MODE     auto (default: lz4 while it makes migrations\n"
 "                         faster), lz4 or none, unless a migration says\n"
 "  --ovs-db REMOTE        local Open vSwitch database\n"
@@ -184,6 +192,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         OPT_UNDERLAY_DEV, OPT_UPLINK, OPT_BRIDGE, OPT_DATAPATH_TYPE,
         OPT_UNIXCTL, OPT_LIBVIRT, OPT_LIBVIRT_PEER_URI, OPT_MIGRATION_PORTS,
         OPT_MIGRATION_LISTEN, OPT_MIGRATION_SOCKET_DIR, OPT_COMPRESSION,
+        OPT_MIGRATION_NETWORK,
         OPT_MAX_DOWNTIME,
         SSL_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
@@ -207,6 +216,8 @@ parse_options(int argc, char *argv[], struct config *cfg)
         {"migration-socket-dir", required_argument, NULL,
          OPT_MIGRATION_SOCKET_DIR},
         {"compression", required_argument, NULL, OPT_COMPRESSION},
+        {"migration-network", required_argument, NULL,
+         OPT_MIGRATION_NETWORK},
         {"max-downtime", required_argument, NULL, OPT_MAX_DOWNTIME},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -249,8 +260,21 @@ parse_options(int argc, char *argv[], struct config *cfg)
             cfg->libvirt_peer_uri = xstrdup(optarg);
             break;
         case OPT_MIGRATION_LISTEN:
+            if (!ovs_scan(optarg, "%d", &cfg->migration_port)
+                || cfg->migration_port <= 0 || cfg->migration_port > 65535) {
+                ovs_fatal(0, "--migration-listen: %s is not PORT[:ADDRESS]",
+                          optarg);
+            }
             cfg->migration_listen = xasprintf("pssl:%s", optarg);
             break;
+        case OPT_MIGRATION_NETWORK: {
+            char *error = migr_network_parse(optarg,
+                                             &cfg->migration_networks);
+            if (error) {
+                ovs_fatal(0, "--migration-network: %s", error);
+            }
+            break;
+        }
         case OPT_MIGRATION_SOCKET_DIR:
             cfg->migration_socket_dir = xstrdup(optarg);
             break;
@@ -317,6 +341,12 @@ parse_options(int argc, char *argv[], struct config *cfg)
     }
     if (cfg->libvirt && !cfg->libvirt_peer_uri) {
         cfg->libvirt_peer_uri = xstrdup(cfg->libvirt);
+    }
+    if (cfg->migration_networks.n && (!cfg->migration_listen
+                                      || strchr(cfg->migration_listen + 5,
+                                                ':'))) {
+        ovs_fatal(0, "--migration-network needs --migration-listen PORT, "
+                  "without an address: it picks the address");
     }
     if (!cfg->migration_socket_dir) {
         cfg->migration_socket_dir = xstrdup(MIGR_SOCKET_DIR_DEFAULT);
@@ -543,6 +573,39 @@ scan_vms(struct agent *a, struct ovsdb_idl_txn *vtxn)
     a->next_vm_scan = time_msec() + 1000;
 }
 
+/* With --migration-network, keeps the channel listening on this host's
+ * address in the first migration network it has one in. */
+static void
+keep_channel_listening(struct agent *a)
+{
+    if (!a->channel || !a->cfg.migration_networks.n) {
+        return;
+    }
+    struct sset addrs = SSET_INITIALIZER(&addrs);
+    ipam_host_addresses(a->host, &addrs);
+    char *pick = migr_network_pick(&a->cfg.migration_networks, &addrs);
+    sset_destroy(&addrs);
+    if (pick && !nullable_string_is_equal(pick, a->channel_bound)) {
+        char *listen = xasprintf(strchr(pick, ':') ? "pssl:%d:[%s]"
+                                 : "pssl:%d:%s", a->cfg.migration_port,
+                                 pick);
+        char *error = migr_channel_listen(a->channel, listen);
+        if (error) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 10);
+            VLOG_WARN_RL(&rl, "%s", error);
+            free(error);
+            free(pick);
+        } else {
+            VLOG_INFO("migration channel: listening on %s", listen);
+            free(a->channel_bound);
+            a->channel_bound = pick;
+        }
+        free(listen);
+    } else {
+        free(pick);
+    }
+}
+
 /* Replicates the heartbeats of this host and of its migrations' peers
  * only. */
 static void
@@ -563,6 +626,7 @@ run(struct agent *a)
     take_announcements(a);
     ipam_host_run(a->host);
     ipam_underlay_run(a->underlay, a->vmroam.idl, a->cfg.chassis);
+    keep_channel_listening(a);
 
     a->cfg.bridge.local_ip = ipam_underlay_pa(a->underlay);
     if (otxn) {
@@ -762,7 +826,9 @@ main(int argc, char *argv[])
                                          a.records, a.cfg.max_downtime_ms);
     if (stream_ssl_is_configured()) {
         /* With a host certificate, migrations go through the channel. */
-        a.channel = migr_channel_create(a.cfg.migration_listen, &error_msg);
+        a.channel = migr_channel_create(
+            a.cfg.migration_networks.n ? NULL : a.cfg.migration_listen,
+            &error_msg);
         if (!a.channel) {
             ovs_fatal(0, "%s", error_msg);
         }
@@ -805,6 +871,7 @@ main(int argc, char *argv[])
     migr_channel_destroy(a.channel);
     migr_libvirt_close(a.hypervisor);
     ipam_underlay_destroy(a.underlay);
+    free(a.channel_bound);
     ovsdb_idl_loop_destroy(&a.vmroam);
     ovsdb_idl_loop_destroy(&a.ovs);
     overlay_flows_clear(&a.desired);

@@ -2,6 +2,7 @@
 
 #include "ipam/host.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netlink/cache.h>
@@ -15,6 +16,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "sset.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(ipam_host);
@@ -290,6 +292,26 @@ ipam_host_pa_present(const struct ipam_host *h)
     nl_cache_foreach(h->addrs, find_pa_cb, &s);
     nl_addr_put(s.pa);
     return s.found;
+}
+
+static void
+add_address_cb(struct nl_object *obj, void *addrs_)
+{
+    struct sset *addrs = addrs_;
+    struct nl_addr *local = rtnl_addr_get_local((struct rtnl_addr *) obj);
+    char buf[INET6_ADDRSTRLEN];
+    if (local && inet_ntop(nl_addr_get_family(local),
+                           nl_addr_get_binary_addr(local), buf, sizeof buf)) {
+        sset_add(addrs, buf);
+    }
+}
+
+/* Adds every address of this host's links to 'addrs', without prefix
+ * lengths. */
+void
+ipam_host_addresses(const struct ipam_host *h, struct sset *addrs)
+{
+    nl_cache_foreach(h->addrs, add_address_cb, addrs);
 }
 
 static void

@@ -16,6 +16,7 @@
 
 struct ds;
 struct ipam_host;
+struct sset;
 
 /* 'underlay_dev' holds the PA; 'uplink' is the device whose carrier is the
  * underlay link (the physical port; may be the same device). */
@@ -33,6 +34,7 @@ char *ipam_host_set_pa(struct ipam_host *, const char *pa_cidr,
                        const char *gateway) OVS_WARN_UNUSED_RESULT;
 char *ipam_host_clear_pa(struct ipam_host *) OVS_WARN_UNUSED_RESULT;
 bool ipam_host_pa_present(const struct ipam_host *);
+void ipam_host_addresses(const struct ipam_host *, struct sset *);
 
 void ipam_host_describe(const struct ipam_host *, struct ds *);
 

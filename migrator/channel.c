@@ -52,6 +52,8 @@ struct route {
     struct pstream *listeners[MIGR_N_STREAM_KINDS];     /* Source only;
                                                          * acceptor's. */
     atomic_bool closed;
+    atomic_bool failed;         /* One stream failed: so do the others, or
+                                 * QEMU may wait on them forever. */
 
     /* QEMU 7.2 tells a migration's main connection from its multifd ones
      * by the order they arrive in: the destination connects to its QEMU in
@@ -65,8 +67,11 @@ struct route {
 };
 
 struct migr_channel {
-    struct pstream *listener;   /* Destination's TLS listener, or NULL. */
+    struct pstream *listener;   /* Destination's TLS listener, or NULL;
+                                 * the acceptor's. */
     struct ovs_mutex mutex;
+    struct pstream *next_listener OVS_GUARDED;  /* To replace it. */
+    bool replace_listener OVS_GUARDED;
     struct hmap routes OVS_GUARDED;
     struct latch wake;          /* Tells the acceptor to look again. */
     atomic_bool exiting;
@@ -110,6 +115,16 @@ route_closed(const struct route *r)
     return closed;
 }
 
+/* True if 'r''s relays must stop: its migration's channel was closed, or
+ * one of its streams failed. */
+static bool
+route_over(const struct route *r)
+{
+    bool failed;
+    atomic_read(&CONST_CAST(struct route *, r)->failed, &failed);
+    return failed || route_closed(r);
+}
+
 static struct route *
 find_route(const struct migr_channel *ch, const char *id)
     OVS_REQUIRES(ch->mutex)
@@ -129,6 +144,7 @@ static void
 route_fail(struct migr_channel *ch, struct route *r, char *error)
 {
     VLOG_WARN_RL(&rl, "migration %s: %s", r->id, error);
+    atomic_store(&r->failed, true);
     ovs_mutex_lock(&ch->mutex);
     if (!r->error) {
         r->error = error;
@@ -279,7 +295,7 @@ connect_stream(struct stream *stream, const struct route *route)
         if (error != EAGAIN) {
             return error;
         }
-        if (time_msec() >= deadline || (route && route_closed(route))) {
+        if (time_msec() >= deadline || (route && route_over(route))) {
             return ETIMEDOUT;
         }
         stream_connect_wait(stream);
@@ -491,7 +507,7 @@ relay_pump(struct relay *r)
             && (r->got_ack || r->remote_eof)) {
             return;
         }
-        if (r->route && route_closed(r->route)) {
+        if (r->route && route_over(r->route)) {
             return;
         }
         relay_wait(r);
@@ -624,7 +640,7 @@ wait_turn(struct relay *r)
         ovs_mutex_unlock(&r->ch->mutex);
         if (turn) {
             return 0;
-        } else if (time_msec() >= deadline || route_closed(r->route)) {
+        } else if (time_msec() >= deadline || route_over(r->route)) {
             return ETIMEDOUT;
         }
         xnanosleep(1000 * 1000);
@@ -697,6 +713,12 @@ static void
 accept_all(struct migr_channel *ch) OVS_REQUIRES(ch->mutex)
 {
     struct stream *stream;
+    if (ch->replace_listener) {
+        pstream_close(ch->listener);
+        ch->listener = ch->next_listener;
+        ch->next_listener = NULL;
+        ch->replace_listener = false;
+    }
     while (ch->listener && !pstream_accept(ch->listener, &stream)) {
         start_relay(destination_relay_main,
                     relay_create(ch, NULL, 0, NULL, stream));
@@ -763,18 +785,26 @@ acceptor_main(void *ch_)
 
 /* ---------------------------------------------------------------- API */
 
+static char *
+open_listener(const char *name, struct pstream **listener)
+{
+    int error = pstream_open(name, listener, DSCP_DEFAULT);
+    return (error ? xasprintf("migration channel: cannot listen on %s (%s)",
+                              name, ovs_strerror(error))
+            : NULL);
+}
+
 /* Creates the channel.  With 'listen' (a passive stream-ssl name, such as
- * "pssl:6643"), it receives migrations there; without, it only sends.  The
- * stream-ssl key, certificate and CA certificate must be configured. */
+ * "pssl:6643"), it receives migrations there; without, it only sends until
+ * told where to listen.  The stream-ssl key, certificate and CA
+ * certificate must be configured. */
 struct migr_channel *
 migr_channel_create(const char *listen, char **errorp)
 {
     struct pstream *listener = NULL;
     if (listen) {
-        int error = pstream_open(listen, &listener, DSCP_DEFAULT);
-        if (error) {
-            *errorp = xasprintf("migration channel: cannot listen on %s "
-                                "(%s)", listen, ovs_strerror(error));
+        *errorp = open_listener(listen, &listener);
+        if (*errorp) {
             return NULL;
         }
     }
@@ -786,6 +816,24 @@ migr_channel_create(const char *listen, char **errorp)
     atomic_init(&ch->exiting, false);
     ch->acceptor = ovs_thread_create("migr_channel", acceptor_main, ch);
     return ch;
+}
+
+/* Makes the channel receive migrations on 'listen' from now on, instead of
+ * where it did.  Returns an error (and listens where it did) or NULL. */
+char *
+migr_channel_listen(struct migr_channel *ch, const char *listen)
+{
+    struct pstream *listener;
+    char *error = open_listener(listen, &listener);
+    if (!error) {
+        ovs_mutex_lock(&ch->mutex);
+        pstream_close(ch->next_listener);
+        ch->next_listener = listener;
+        ch->replace_listener = true;
+        ovs_mutex_unlock(&ch->mutex);
+        latch_set(&ch->wake);
+    }
+    return error;
 }
 
 /* Cuts every connection and waits (briefly) for the relays to end. */
@@ -814,6 +862,7 @@ migr_channel_destroy(struct migr_channel *ch)
     }
     hmap_destroy(&ch->routes);
     pstream_close(ch->listener);
+    pstream_close(ch->next_listener);
     latch_destroy(&ch->wake);
     ovs_mutex_destroy(&ch->mutex);
     free(ch);
@@ -824,15 +873,22 @@ migr_channel_destroy(struct migr_channel *ch)
 char *
 migr_channel_address(const struct migr_channel *ch, const char *pa)
 {
-    if (!ch || !ch->listener || !pa) {
+    if (!ch || !pa) {
         return NULL;
     }
     /* "pssl:PORT[:ADDRESS]", with the port bound. */
-    const char *name = pstream_get_name(ch->listener);
+    struct migr_channel *c = CONST_CAST(struct migr_channel *, ch);
+    ovs_mutex_lock(&c->mutex);
+    const struct pstream *listener = (c->replace_listener ? c->next_listener
+                                      : c->listener);
+    char *name = listener ? xstrdup(pstream_get_name(listener)) : NULL;
+    ovs_mutex_unlock(&c->mutex);
     int port;
     char address[64] = "";
-    if (!ovs_scan(name, "pssl:%d:%63s", &port, address)
-        && !ovs_scan(name, "pssl:%d", &port)) {
+    bool ok = name && (ovs_scan(name, "pssl:%d:%63s", &port, address)
+                       || ovs_scan(name, "pssl:%d", &port));
+    free(name);
+    if (!ok) {
         return NULL;
     }
     const char *host = (*address && strcmp(address, "0.0.0.0")
@@ -864,6 +920,7 @@ add_route(struct migr_channel *ch, const char *id, bool source,
         r->paths[k] = nullable_xstrdup(paths[k]);
     }
     atomic_init(&r->closed, false);
+    atomic_init(&r->failed, false);
     hmap_insert(&ch->routes, &r->node, hash_string(id, 0));
     return r;
 }

@@ -48,6 +48,8 @@ struct migr_channel_stats {
 
 struct migr_channel *migr_channel_create(const char *listen, char **errorp);
 void migr_channel_destroy(struct migr_channel *);
+char *migr_channel_listen(struct migr_channel *, const char *listen)
+    OVS_WARN_UNUSED_RESULT;
 char *migr_channel_address(const struct migr_channel *, const char *pa);
 
 char *migr_channel_socket(const char *dir, const char *id,

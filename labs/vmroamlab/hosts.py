@@ -38,7 +38,12 @@ def vmroamd_command(lab, host):
         cmd += ["--private-key", os.path.join(pki, host.name + "-privkey.pem"),
                 "--certificate", os.path.join(pki, host.name + "-cert.pem"),
                 "--ca-cert", os.path.join(pki, "cacert.pem"),
-                "--migration-listen", str(CHANNEL_PORT)]
+                "--migration-listen", str(CHANNEL_PORT),
+                # A preferred migration network no lab host has, then the
+                # lab's provider subnets: each host falls back to its PA.
+                "--migration-network", ",".join(
+                    [MISSING_MIGRATION_NETWORK]
+                    + [str(s.net) for s in lab.subnets])]
         # The host's own libvirtd (it must run first: vmroamd connects at
         # start).  The unix socket is reachable from every lab namespace, so
         # vmroamd publishes the same URI to its peers (Chassis
@@ -53,6 +58,7 @@ def vmroamd_command(lab, host):
 
 # Where each lab host's vmroamd receives migrations through the channel.
 CHANNEL_PORT = 6643
+MISSING_MIGRATION_NETWORK = "10.99.0.0/16"
 
 
 def make_pki(lab):
