@@ -18,8 +18,8 @@
 #      host shows down once its heartbeat is 10 s old, is never chosen,
 #      and the migration fails naming it
 #  10  the migration channel: the destination presents a certificate from
-#      another CA; a host that is not the destination answers; the
-#      channel's connections cut mid-stream
+#      another CA, or an expired one; a host that is not the destination
+#      answers; the channel's connections cut mid-stream
 #
 # After every case: the guest runs exactly once (one QEMU, one libvirt
 # domain, one br-int port, on one host; the other hosts clean), it never
@@ -606,6 +606,37 @@ if wanted 10b; then
     expect ends "the migration fails" wait_state "$id" failed 30
     expect restore "$DST wears its own certificate again" wear $DST $DST "$T/orig"
     verify "$id" failed "$SRC" "presented $other's certificate, not $DST's"
+fi
+
+# expire HOST: HOST's key with a certificate of the lab CA that expired in
+# 2020, in $T/expired (openssl ca: "vmroam pki" makes only valid ones).
+expire() {
+    mkdir -p "$T/expired" && (
+        cd "$T/expired" &&
+        printf '%s\n' '[ca]' 'default_ca = expired' '[expired]' \
+            'database = index.txt' 'new_certs_dir = .' 'serial = serial' \
+            'default_md = sha256' 'policy = any' '[any]' \
+            'organizationName = optional' 'commonName = supplied' >ca.cnf &&
+        : >index.txt && echo 01 >serial &&
+        cp "$T/orig/$1-privkey.pem" . &&
+        openssl req -new -key "$1-privkey.pem" -subj "/O=vmroam/CN=$1" \
+            -out req.pem &&
+        openssl ca -batch -config ca.cnf -cert "$PKI/cacert.pem" \
+            -keyfile "$PKI/cakey.pem" -in req.pem -out "$1-cert.pem" \
+            -startdate 20200101000000Z -enddate 20200102000000Z -notext
+    ) >/dev/null 2>&1
+}
+
+if wanted 10d; then
+    SRC=$(lab vmhost a1) DST=$(to a1 hv3 hv2)
+    begin "10d destination's certificate expired" a1
+    expect inject "a certificate of the lab CA for $DST that expired in 2020" \
+        expire $DST
+    expect inject "$DST's vmroamd wears it" wear $DST $DST "$T/expired"
+    id=$(migrate a1 --to $DST)
+    expect ends "the migration fails" wait_state "$id" failed 30
+    expect restore "$DST wears its own certificate again" wear $DST $DST "$T/orig"
+    verify "$id" failed "$SRC" "cannot reach the channel of $DST"
 fi
 
 if wanted 10c; then
