@@ -535,7 +535,8 @@ source_relay_main(void *r_)
         relay_fail(r, xasprintf(
                        "cannot reach the channel of %s at %s (%s): is it "
                        "listening, and are both hosts' certificates signed "
-                       "by the vmroam CA?", route->host, route->peer,
+                       "by the vmroam CA and not expired?", route->host,
+                       route->peer,
                        ovs_strerror(error)));
     } else if (!cn || strcmp(cn, route->host)) {
         relay_fail(r, xasprintf("the channel at %s presented %s's "
