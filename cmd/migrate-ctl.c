@@ -561,12 +561,37 @@ compare_queued(const void *a_, const void *b_)
     return qa < qb ? -1 : qa > qb;
 }
 
+/* Throughput, the channel's streams, wire bytes and ratio (QEMU's bytes
+ * per wire byte), and when it started. */
+static void
+channel_cells(struct table *t, const struct vmroamrec_migration *m)
+{
+    int64_t started = migr_row_timestamp(m, "started");
+    int64_t finished = migr_row_timestamp(m, "finished");
+    int64_t end = finished ? finished : time_wall_msec();
+    double secs = started && end > started ? (end - started) / 1000.0 : 0;
+    int64_t in = migr_row_stat(m, "channel_bytes_in");
+    int64_t wire = migr_row_stat(m, "channel_bytes_wire");
+    vmroam_cell_nocopy(t, xasprintf("%.1f", secs ? migr_row_stat(
+                                        m, "bytes_processed") / 1e6 / secs
+                                    : 0));
+    vmroam_cell_nocopy(t, xasprintf("%"PRId64,
+                                    migr_row_stat(m, "channel_streams")));
+    vmroam_cell_nocopy(t, xasprintf("%.1f", wire / 1e6));
+    vmroam_cell_nocopy(t, wire ? xasprintf("%.2f", (double) in / wire)
+                       : xstrdup("-"));
+    vmroam_cell_nocopy(t, started ? xastrftime_msec("%Y-%m-%dT%H:%M:%S",
+                                                    started, true)
+                       : xstrdup("-"));
+}
+
 static void
 list_migrations(const struct vmroam_ctx *ctx, struct ovsdb_idl *idl)
 {
     static const char *const columns[] = {
         "id", "vm", "source", "destination", "storage", "state", "progress",
-        "iteration", "downtime", "MB", "error"
+        "iteration", "downtime", "MB", "MB/s", "streams", "wire MB", "ratio",
+        "started", "error"
     };
     struct table t;
     table_init(&t);
@@ -601,6 +626,7 @@ list_migrations(const struct vmroam_ctx *ctx, struct ovsdb_idl *idl)
                                          migr_row_stat(m, "downtime_ms")));
         vmroam_cell_nocopy(&t, xasprintf(
             "%.1f", migr_row_stat(m, "bytes_processed") / 1e6));
+        channel_cells(&t, m);
         vmroam_cell_nocopy(&t, xstrdup(m->error ? m->error : ""));
     }
     free(all);
