@@ -455,6 +455,7 @@ publish_probe(struct migr_executor *ex, const struct vmroamrec_migration *m,
     uuid_generate(&token);
     char *token_s = xasprintf(UUID_FMT, UUID_ARGS(&token));
     if (!error) {
+        migr_storage_resolve(&disks);
         error = migr_storage_probe_write(&disks, token_s);
     }
     if (!error) {

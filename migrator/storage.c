@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "openvswitch/dynamic-string.h"
@@ -107,7 +109,11 @@ migr_storage_probe_write(const struct sset *disks, const char *token)
     const char *disk;
     SSET_FOR_EACH (disk, disks) {
         char *path = probe_path(disk);
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        /* A new regular file, never through a link planted there: the
+         * directory may be writable by others (shared storage). */
+        unlink(path);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+                      | O_CLOEXEC, 0600);
         size_t len = strlen(token);
         bool ok = fd >= 0 && write(fd, token, len) == len;
         int error = errno;
@@ -128,15 +134,45 @@ migr_storage_probe_write(const struct sset *disks, const char *token)
     return NULL;
 }
 
+/* Replaces each path in 'disks' by the file it resolves to here, so that
+ * the probe goes beside the disk itself, not beside a link to it. */
+void
+migr_storage_resolve(struct sset *disks)
+{
+    struct sset real = SSET_INITIALIZER(&real);
+    const char *disk;
+    SSET_FOR_EACH (disk, disks) {
+        char *path = realpath(disk, NULL);
+        sset_add(&real, path ? path : disk);
+        free(path);
+    }
+    sset_swap(&real, disks);
+    sset_destroy(&real);
+}
+
 /* Returns NULL if the probe beside 'disk' holds 'token', else why not. */
 static char *
 check_disk(const char *disk, const char *token)
 {
+    /* The source resolved its paths: here they must be files themselves
+     * too, or a link here could lead to a local disk beside a shared
+     * directory. */
+    char *real = realpath(disk, NULL);
+    if (real && strcmp(real, disk)) {
+        char *why = xasprintf("disk %s: leads to %s here, another file "
+                              "than the source's", disk, real);
+        free(real);
+        return why;
+    }
+    free(real);
+
     char *path = probe_path(disk);
     char buf[128];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-    int error = errno;
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    bool regular = fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode);
+    ssize_t n = regular ? read(fd, buf, sizeof buf - 1) : -1;
+    int error = fd < 0 ? errno : !regular ? EINVAL : errno;
     if (fd >= 0) {
         close(fd);
     }

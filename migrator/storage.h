@@ -33,6 +33,7 @@ char *migr_storage_probe_encode(const char *token, const struct sset *disks);
 char *migr_storage_probe_decode(const char *, char **token,
                                 struct sset *disks);
 
+void migr_storage_resolve(struct sset *disks);
 char *migr_storage_probe_write(const struct sset *disks, const char *token);
 char *migr_storage_probe_check(const struct sset *disks, const char *token);
 void migr_storage_probe_remove(const struct sset *disks);

@@ -105,6 +105,58 @@ test_missing_probe_names_the_disk(void **state)
     free(why);
 }
 
+/* A disk that is a link here may lead anywhere: never shared. */
+static void
+test_link_is_not_the_same_disk(void **state)
+{
+    struct scratch *s = *state;
+    char *link = xasprintf("%s/link.qcow2", s->dir);
+    const char *disk = SSET_FIRST(&s->disks);
+    assert_int_equal(symlink(disk, link), 0);
+    struct sset disks = SSET_INITIALIZER(&disks);
+    sset_add(&disks, link);
+    char *why = migr_storage_probe_check(&disks, "token-1");
+    char *want = xasprintf("disk %s: leads to %s here, another file than "
+                           "the source's", link, disk);
+    assert_string_equal(why, want);
+    free(want);
+    free(why);
+
+    /* The source resolves the link before it probes. */
+    migr_storage_resolve(&disks);
+    assert_string_equal(SSET_FIRST(&disks), disk);
+    sset_destroy(&disks);
+    free(link);
+}
+
+/* A link planted where the probe goes is replaced, never written
+ * through. */
+static void
+test_probe_never_follows_a_link(void **state)
+{
+    struct scratch *s = *state;
+    char *target = xasprintf("%s/victim", s->dir);
+    FILE *f = fopen(target, "w");
+    fputs("precious", f);
+    fclose(f);
+    const char *disk = SSET_FIRST(&s->disks);
+    char *dir = dir_name(disk), *base = base_name(disk);
+    char *probe = xasprintf("%s/.%s.vmroam-probe", dir, base);
+    assert_int_equal(symlink(target, probe), 0);
+    assert_null(migr_storage_probe_write(&s->disks, "token-1"));
+    f = fopen(target, "r");
+    char buf[16] = "";
+    assert_non_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    assert_string_equal(buf, "precious");
+    assert_null(migr_storage_probe_check(&s->disks, "token-1"));
+    migr_storage_probe_remove(&s->disks);
+    free(probe);
+    free(dir);
+    free(base);
+    free(target);
+}
+
 static void
 test_unwritable_probe_leaves_nothing(void **state)
 {
@@ -221,6 +273,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_missing_probe_names_the_disk,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_probe_leaves_nothing,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_is_not_the_same_disk,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_probe_never_follows_a_link,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_probe_encoding_round_trip,
                                         setup, teardown),
