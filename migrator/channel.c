@@ -64,6 +64,7 @@ struct route {
     /* Guarded by the channel's mutex. */
     struct migr_channel_stats stats;
     char *error;                /* The first failure, or NULL. */
+    char *refused;              /* The first peer turned away, or NULL. */
 };
 
 struct migr_channel {
@@ -76,7 +77,14 @@ struct migr_channel {
     struct latch wake;          /* Tells the acceptor to look again. */
     atomic_bool exiting;
     pthread_t acceptor;
+    atomic_count n_relays;      /* Relay threads running. */
+    atomic_count n_unproven;    /* Of them, destination relays whose peer
+                                 * has not been admitted yet. */
 };
+
+/* At most this many connections wait to prove who they are: a flood from
+ * anyone who reaches the port costs no more than that. */
+#define MAX_UNPROVEN 32
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
@@ -103,6 +111,7 @@ route_unref(struct route *r)
         free(r->peer);
         free(r->host);
         free(r->error);
+        free(r->refused);
         free(r);
     }
 }
@@ -226,7 +235,6 @@ struct relay {
     bool sent_end, got_end, got_ack, remote_eof;
 };
 
-static atomic_count n_relays = ATOMIC_COUNT_INIT(0);
 
 static struct relay *
 relay_create(struct migr_channel *ch, struct route *route,
@@ -251,7 +259,7 @@ relay_create(struct migr_channel *ch, struct route *route,
                             MIGR_FRAME_DEFAULT_BLOCK);
     migr_frame_decoder_init(&r->decoder);
     r->window_start = time_usec() * 1000;
-    atomic_count_inc(&n_relays);
+    atomic_count_inc(&ch->n_relays);
     return r;
 }
 
@@ -267,8 +275,8 @@ relay_destroy(struct relay *r)
     migr_frame_encoder_destroy(&r->encoder);
     migr_frame_decoder_destroy(&r->decoder);
     route_unref(r->route);
+    atomic_count_dec(&r->ch->n_relays);
     free(r);
-    atomic_count_dec(&n_relays);
 }
 
 /* Fails 'r''s migration with 'error' (which it takes over), or only logs
@@ -284,10 +292,20 @@ relay_fail(struct relay *r, char *error)
     }
 }
 
-/* Waits until 'stream' has connected (or, accepted, finished its
+/* True if 'r' must stop: its channel is going away, or its migration's
+ * channel was closed or failed. */
+static bool
+relay_over(const struct relay *r)
+{
+    bool exiting;
+    atomic_read(&r->ch->exiting, &exiting);
+    return exiting || (r->route && route_over(r->route));
+}
+
+/* Waits until 'stream' of 'r' has connected (or, accepted, finished its
  * handshake).  Returns 0 or an errno value. */
 static int
-connect_stream(struct stream *stream, const struct route *route)
+connect_stream(struct relay *r, struct stream *stream)
 {
     long long int deadline = time_msec() + CONNECT_TIMEOUT_MS;
     for (;;) {
@@ -295,7 +313,7 @@ connect_stream(struct stream *stream, const struct route *route)
         if (error != EAGAIN) {
             return error;
         }
-        if (time_msec() >= deadline || (route && route_over(route))) {
+        if (time_msec() >= deadline || relay_over(r)) {
             return ETIMEDOUT;
         }
         stream_connect_wait(stream);
@@ -327,7 +345,13 @@ pump_up(struct relay *r)
     int n = stream_recv(r->local, r->scratch, RELAY_BUFSIZE);
     if (n == -EAGAIN) {
         return;
-    } else if (n <= 0) {
+    } else if (n < 0) {
+        /* Not an end the peer should take for a whole stream. */
+        r->local_eof = true;
+        relay_fail(r, xasprintf("%s stream from QEMU: %s",
+                                kind_names[r->kind], ovs_strerror(-n)));
+        return;
+    } else if (!n) {
         r->local_eof = true;
         if (!r->sent_end) {
             put_frame(&r->up, FRAME_END, NULL, 0);
@@ -354,7 +378,10 @@ static char *
 take_frames(struct relay *r)
 {
     while (r->rx.size >= sizeof(struct frame_header)) {
-        const struct frame_header *h = r->rx.data;
+        struct frame_header hdr;
+        memcpy(&hdr, r->rx.data, sizeof hdr);
+        const struct frame_header *h = &hdr;
+        const uint8_t *payload = (const uint8_t *) r->rx.data + sizeof hdr;
         size_t len = ntohl(h->len);
         if (len > FRAME_MAX || (h->type != FRAME_DATA && len)) {
             return xasprintf("bad frame from the peer (type %d, %"PRIuSIZE
@@ -365,7 +392,7 @@ take_frames(struct relay *r)
         }
         switch (h->type) {
         case FRAME_DATA:
-            if (migr_frame_decode(&r->decoder, h + 1, len, &r->down)) {
+            if (migr_frame_decode(&r->decoder, payload, len, &r->down)) {
                 return xasprintf("the peer's %s stream: %s",
                                  kind_names[r->kind],
                                  migr_frame_decoder_error(&r->decoder));
@@ -471,6 +498,12 @@ relay_wait(struct relay *r)
 static void
 relay_pump(struct relay *r)
 {
+    /* What came with the greeting. */
+    char *early = take_frames(r);
+    if (early) {
+        relay_fail(r, early);
+        return;
+    }
     for (;;) {
         stream_run(r->remote);
         char *error = pump_down(r);
@@ -507,7 +540,7 @@ relay_pump(struct relay *r)
             && (r->got_ack || r->remote_eof)) {
             return;
         }
-        if (r->route && route_over(r->route)) {
+        if (relay_over(r)) {
             return;
         }
         relay_wait(r);
@@ -528,7 +561,7 @@ source_relay_main(void *r_)
     int error = stream_open(route->peer, &r->remote, DSCP_DEFAULT);
     ovs_mutex_unlock(&open_mutex);
     if (!error) {
-        error = connect_stream(r->remote, route);
+        error = connect_stream(r, r->remote);
     }
     const char *cn = error ? NULL : stream_get_peer_id(r->remote);
     if (error) {
@@ -597,11 +630,12 @@ read_greeting(struct relay *r, char id[64], enum migr_stream_kind *kind)
             r->rx.size += n;
         } else if (n != -EAGAIN) {
             return n ? -n : EPROTO;
-        } else if (time_msec() >= deadline) {
+        } else if (time_msec() >= deadline || relay_over(r)) {
             return ETIMEDOUT;
         } else {
             stream_recv_wait(r->remote);
-            poll_timer_wait_until(deadline);
+            poll_timer_wait_until(MIN(deadline,
+                                      time_msec() + CLOSED_CHECK_MS));
             poll_block();
         }
     }
@@ -613,20 +647,24 @@ static char *
 admit(struct relay *r, const char *id, const char *cn)
 {
     struct migr_channel *ch = r->ch;
+    char *why = NULL;
     ovs_mutex_lock(&ch->mutex);
     struct route *route = find_route(ch, id);
-    if (route && !route->source) {
+    if (!route || route->source) {
+        why = xasprintf("refused a channel connection from %s for migration "
+                        "%s, which this host does not expect", cn, id);
+    } else if (strcmp(cn, route->host)) {
+        /* Noted, but an impostor must not fail the real source's
+         * streams: its words count only if the migration fails. */
+        why = xasprintf("%s is not the source of migration %.8s", cn, id);
+        if (!route->refused) {
+            route->refused = xstrdup(why);
+        }
+    } else {
         r->route = route_ref(route);
     }
     ovs_mutex_unlock(&ch->mutex);
-
-    if (!r->route) {
-        return xasprintf("refused a channel connection from %s for migration "
-                         "%s, which this host does not expect", cn, id);
-    } else if (strcmp(cn, r->route->host)) {
-        return xasprintf("%s is not the source of migration %.8s", cn, id);
-    }
-    return NULL;
+    return why;
 }
 
 /* Waits until the connections of 'r''s kind that the source's QEMU opened
@@ -641,7 +679,7 @@ wait_turn(struct relay *r)
         ovs_mutex_unlock(&r->ch->mutex);
         if (turn) {
             return 0;
-        } else if (time_msec() >= deadline || route_over(r->route)) {
+        } else if (time_msec() >= deadline || relay_over(r)) {
             return ETIMEDOUT;
         }
         xnanosleep(1000 * 1000);
@@ -656,7 +694,7 @@ destination_relay_main(void *r_)
 {
     struct relay *r = r_;
     char id[64];
-    int error = connect_stream(r->remote, NULL);
+    int error = connect_stream(r, r->remote);
     const char *cn = error ? NULL : stream_get_peer_id(r->remote);
     if (!error && !cn) {
         error = EPROTO;
@@ -668,6 +706,7 @@ destination_relay_main(void *r_)
                                    stream_get_name(r->remote),
                                    ovs_strerror(error))
                  : admit(r, id, cn));
+    atomic_count_dec(&r->ch->n_unproven);
     if (!why) {
         const char *path = r->route->paths[r->kind];
         char *name = xasprintf("unix:%s", path ? path : "");
@@ -676,7 +715,7 @@ destination_relay_main(void *r_)
             error = stream_open(name, &r->local, DSCP_DEFAULT);
         }
         if (!error) {
-            error = connect_stream(r->local, r->route);
+            error = connect_stream(r, r->local);
         }
         ovs_mutex_lock(&r->ch->mutex);
         r->route->delivered[r->kind]++;
@@ -710,7 +749,7 @@ start_relay(void *(*main)(void *), struct relay *r)
 
 /* Accepts what the destination's listener and the source's QEMU sockets
  * have for us, each connection to a relay of its own. */
-static void
+static bool
 accept_all(struct migr_channel *ch) OVS_REQUIRES(ch->mutex)
 {
     struct stream *stream;
@@ -720,7 +759,18 @@ accept_all(struct migr_channel *ch) OVS_REQUIRES(ch->mutex)
         ch->next_listener = NULL;
         ch->replace_listener = false;
     }
-    while (ch->listener && !pstream_accept(ch->listener, &stream)) {
+    int error = EAGAIN;
+    while (ch->listener
+           && !(error = pstream_accept(ch->listener, &stream))) {
+        if (atomic_count_get(&ch->n_unproven) >= MAX_UNPROVEN) {
+            static struct vlog_rate_limit flood = VLOG_RATE_LIMIT_INIT(1, 5);
+            VLOG_WARN_RL(&flood, "%s: %d connections already wait to prove "
+                         "who they are: closing this one",
+                         stream_get_name(stream), MAX_UNPROVEN);
+            stream_close(stream);
+            continue;
+        }
+        atomic_count_inc(&ch->n_unproven);
         start_relay(destination_relay_main,
                     relay_create(ch, NULL, 0, NULL, stream));
     }
@@ -746,6 +796,14 @@ accept_all(struct migr_channel *ch) OVS_REQUIRES(ch->mutex)
             }
         }
     }
+    if (error != EAGAIN) {
+        /* Out of file descriptors, say: not a busy loop meanwhile. */
+        static struct vlog_rate_limit err_rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&err_rl, "migration channel: accept: %s",
+                     ovs_strerror(error));
+        return true;
+    }
+    return false;
 }
 
 static void
@@ -777,9 +835,12 @@ acceptor_main(void *ch_)
         }
         latch_poll(&ch->wake);
         ovs_mutex_lock(&ch->mutex);
-        accept_all(ch);
+        bool back_off = accept_all(ch);
         accept_wait(ch);
         ovs_mutex_unlock(&ch->mutex);
+        if (back_off) {
+            xnanosleep(100 * 1000 * 1000);
+        }
         poll_block();
     }
 }
@@ -815,6 +876,8 @@ migr_channel_create(const char *listen, char **errorp)
     hmap_init(&ch->routes);
     latch_init(&ch->wake);
     atomic_init(&ch->exiting, false);
+    atomic_count_init(&ch->n_relays, 0);
+    atomic_count_init(&ch->n_unproven, 0);
     ch->acceptor = ovs_thread_create("migr_channel", acceptor_main, ch);
     return ch;
 }
@@ -854,8 +917,9 @@ migr_channel_destroy(struct migr_channel *ch)
     latch_set(&ch->wake);
     xpthread_join(ch->acceptor, NULL);
 
-    long long int deadline = time_msec() + 2 * CLOSED_CHECK_MS;
-    while (atomic_count_get(&n_relays) && time_msec() < deadline) {
+    /* Every relay notices within CLOSED_CHECK_MS, or its connect or
+     * greeting deadline, and ends: they use 'ch'. */
+    while (atomic_count_get(&ch->n_relays)) {
         xnanosleep(10 * 1000 * 1000);
     }
     HMAP_FOR_EACH_POP (r, node, &ch->routes) {
@@ -892,8 +956,15 @@ migr_channel_address(const struct migr_channel *ch, const char *pa)
     if (!ok) {
         return NULL;
     }
-    const char *host = (*address && strcmp(address, "0.0.0.0")
-                        && strcmp(address, "::") ? address : pa);
+    /* OVS names an IPv6 address in brackets. */
+    char *host_ = address;
+    size_t len = strlen(host_);
+    if (len >= 2 && host_[0] == '[' && host_[len - 1] == ']') {
+        host_[len - 1] = '\0';
+        host_++;
+    }
+    const char *host = (*host_ && strcmp(host_, "0.0.0.0")
+                        && strcmp(host_, "::") ? host_ : pa);
     return xasprintf(strchr(host, ':') ? "ssl:[%s]:%d" : "ssl:%s:%d",
                      host, port);
 }
@@ -987,7 +1058,8 @@ migr_channel_get(struct migr_channel *ch, const char *id,
     ovs_mutex_lock(&ch->mutex);
     const struct route *r = find_route(ch, id);
     *stats = r ? r->stats : (struct migr_channel_stats) { 0 };
-    *error = r ? nullable_xstrdup(r->error) : NULL;
+    *error = (!r ? NULL
+              : nullable_xstrdup(r->error ? r->error : r->refused));
     ovs_mutex_unlock(&ch->mutex);
 }
 
