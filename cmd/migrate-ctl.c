@@ -452,16 +452,10 @@ static int
 report_queued(const struct vmroam_ctx *ctx, struct policy_db *db,
               const struct request *r, const char *storage)
 {
-    /* The row has its permanent UUID now.  It is the VM's latest request
-     * (there is no other at once), and may have ended already. */
-    const struct vmroamrec_migration *m = NULL, *i;
-    VMROAMREC_MIGRATION_FOR_EACH (i, db->idl) {
-        if (!strcmp(i->vm, r->vm_name)
-            && (!m || migr_row_timestamp(i, "queued")
-                      > migr_row_timestamp(m, "queued"))) {
-            m = i;
-        }
-    }
+    /* The row has its permanent UUID now: the VM row names it (the same
+     * transaction set it), even if it has ended already. */
+    const struct vmroamrec_vm *vm = policy_db_vm(db->idl, r->vm_name);
+    const struct vmroamrec_migration *m = vm ? vm->migration : NULL;
     struct uuid uuid = m ? m->header_.uuid : UUID_ZERO;
     char *id = short_id(&uuid);
     printf("migration %s queued: %s from %s to %s (storage %s)\n",
@@ -474,6 +468,11 @@ static int
 migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
 {
     const char *cancel = smap_get(&ctx->opts, "cancel");
+    if (cancel && ctx->dry_run) {
+        fprintf(stderr, "vmroam migrate: --cancel takes no --dry-run: it "
+                "only asks, and a migration may end before it is seen\n");
+        return VMROAM_EXIT_BAD_INPUT;
+    }
     if (cancel && !argc) {
         return cancel_migration(ctx, cancel);
     }

@@ -369,7 +369,6 @@ main(int argc, char *argv[])
     /* A server that drops the connection (an SSL peer refusing our
      * certificate) must give an error, not kill us. */
     fatal_ignore_sigpipe();
-    policy_db_ssl_from_environment();
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
     /* Lost races between writers are retried, and a long poll interval
      * while a big database loads is expected: neither is worth a warning
@@ -382,6 +381,7 @@ main(int argc, char *argv[])
     if (error) {
         return error;
     }
+    policy_db_ssl_from_environment();
     argc -= optind;
     argv += optind;
 

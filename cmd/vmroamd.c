@@ -601,6 +601,14 @@ keep_channel_listening(struct agent *a)
             a->channel_bound = pick;
         }
         free(listen);
+    } else if (!pick && a->channel_bound) {
+        char *error = migr_channel_listen(a->channel, NULL);
+        ovs_assert(!error);
+        VLOG_WARN("migration channel: no address here in the migration "
+                  "networks any more (%s was): receiving no migrations",
+                  a->channel_bound);
+        free(a->channel_bound);
+        a->channel_bound = NULL;
     } else {
         free(pick);
     }
@@ -784,8 +792,8 @@ main(int argc, char *argv[])
 
     set_program_name(argv[0]);
     service_start(&argc, &argv);
-    policy_db_ssl_from_environment();
     parse_options(argc, argv, &a.cfg);
+    policy_db_ssl_from_environment();
     fatal_ignore_sigpipe();
     daemonize_start(false);
 

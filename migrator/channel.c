@@ -882,13 +882,14 @@ migr_channel_create(const char *listen, char **errorp)
     return ch;
 }
 
-/* Makes the channel receive migrations on 'listen' from now on, instead of
- * where it did.  Returns an error (and listens where it did) or NULL. */
+/* Makes the channel receive migrations on 'listen' from now on (nowhere if
+ * NULL), instead of where it did.  Returns an error (and listens where it
+ * did) or NULL. */
 char *
 migr_channel_listen(struct migr_channel *ch, const char *listen)
 {
-    struct pstream *listener;
-    char *error = open_listener(listen, &listener);
+    struct pstream *listener = NULL;
+    char *error = listen ? open_listener(listen, &listener) : NULL;
     if (!error) {
         ovs_mutex_lock(&ch->mutex);
         pstream_close(ch->next_listener);

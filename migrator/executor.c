@@ -385,9 +385,14 @@ tend_expected(struct migr_executor *ex, struct ovsdb_idl *idl)
         const struct vmroamrec_migration *m
             = (uuid_from_string(&uuid, id)
                ? vmroamrec_migration_get_for_uuid(idl, &uuid) : NULL);
-        if (!m || migr_state_is_final(migr_row_state(m))) {
+        char *down = NULL;
+        if (!m || migr_state_is_final(migr_row_state(m))
+            || overlay_chassis_is_down(idl, m->source, time_wall_msec(),
+                                       &down)) {
+            /* A dead source finishes nothing: its streams would hang. */
             migr_channel_close(ex->channel, id);
             sset_delete(&ex->expected, SSET_NODE_FROM_NAME(id));
+            free(down);
             continue;
         }
         struct migr_channel_stats stats;
@@ -542,6 +547,12 @@ run_preparing(struct migr_executor *ex, struct ovsdb_idl *idl,
     const char *ready = smap_get(&m->external_ids, "destination-ready");
     const struct vmroamrec_chassis *dst = policy_db_chassis(idl, m->destination);
 
+    if (j->job) {
+        /* Started already, but the transaction that said so did not
+         * commit: say it again, never start twice. */
+        advance(m, MIGR_EV_PREPARED);
+        return;
+    }
     if (m->cancel_requested) {
         vmroamrec_migration_set_error(m, "cancelled by the operator");
         advance(m, MIGR_EV_CANCEL);

@@ -529,6 +529,22 @@ lv_destroy(struct migr_job *job)
     }
 }
 
+/* Reconnects to libvirtd if it restarted (at most once a second). */
+static void
+reconnect(struct libvirt *lv)
+{
+    if (virConnectIsAlive(lv->conn) == 1 || time_msec() < lv->next_reconnect) {
+        return;
+    }
+    lv->next_reconnect = time_msec() + 1000;
+    virConnectPtr conn = virConnectOpen(lv->uri);
+    if (conn) {
+        VLOG_INFO("%s: reconnected", lv->uri);
+        virConnectClose(lv->conn);
+        lv->conn = conn;
+    }
+}
+
 /* An earlier agent's migrate call died with it, but libvirtd carries on
  * with the job: roll it back if it still can be and, once it has ended
  * either way, say whether the VM runs here. */
@@ -536,8 +552,15 @@ static enum migr_recovery
 lv_recover(void *lv_, const char *vm)
 {
     struct libvirt *lv = lv_;
+    reconnect(lv);
     virDomainPtr dom = virDomainLookupByName(lv->conn, vm);
     if (!dom) {
+        /* Only libvirt saying there is no such VM here means it moved;
+         * not being able to ask means nothing yet. */
+        virErrorPtr e = virGetLastError();
+        if (!e || e->code != VIR_ERR_NO_DOMAIN) {
+            return MIGR_RECOVERY_PENDING;
+        }
         sset_find_and_delete(&lv->recovering, vm);
         return MIGR_RECOVERY_GONE;
     }
@@ -551,9 +574,12 @@ lv_recover(void *lv_, const char *vm)
         }
         r = MIGR_RECOVERY_PENDING;
     } else {
-        sset_find_and_delete(&lv->recovering, vm);
-        r = (virDomainIsActive(dom) == 1 ? MIGR_RECOVERY_HERE
-             : MIGR_RECOVERY_GONE);
+        int active = virDomainIsActive(dom);
+        r = (active < 0 ? MIGR_RECOVERY_PENDING
+             : active ? MIGR_RECOVERY_HERE : MIGR_RECOVERY_GONE);
+        if (r != MIGR_RECOVERY_PENDING) {
+            sset_find_and_delete(&lv->recovering, vm);
+        }
     }
     virDomainFree(dom);
     return r;
@@ -612,21 +638,6 @@ lv_disks(void *lv_, const char *vm, struct sset *paths)
 }
 
 
-/* Reconnects to libvirtd if it restarted (at most once a second). */
-static void
-reconnect(struct libvirt *lv)
-{
-    if (virConnectIsAlive(lv->conn) == 1 || time_msec() < lv->next_reconnect) {
-        return;
-    }
-    lv->next_reconnect = time_msec() + 1000;
-    virConnectPtr conn = virConnectOpen(lv->uri);
-    if (conn) {
-        VLOG_INFO("%s: reconnected", lv->uri);
-        virConnectClose(lv->conn);
-        lv->conn = conn;
-    }
-}
 
 static char *
 lv_list_running(void *lv_, struct sset *running)

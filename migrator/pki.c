@@ -242,6 +242,10 @@ migr_pki_host(const char *dir, const char *name, int days)
         error = ssl_error("host certificate");
     } else if (!(error = write_key(key_file, key))) {
         error = write_cert(cert_file, cert);
+        if (error) {
+            /* A key without its certificate would block the next try. */
+            unlink(key_file);
+        }
     }
     X509_free(cert);
     EVP_PKEY_free(key);

@@ -548,18 +548,19 @@ policy_db_transact(struct policy_db *db, policy_db_build_func *build,
 
 /* $VMROAM_SSL_KEY, $VMROAM_SSL_CERT and $VMROAM_SSL_CA name the private
  * key, certificate and CA certificate for ssl: remotes, as --private-key,
- * --certificate and --ca-cert do (which, parsed later, override them). */
+ * --certificate and --ca-cert do.  Called after the options: they win,
+ * and a key and its certificate always come from the same place. */
 void
 policy_db_ssl_from_environment(void)
 {
     const char *key = getenv("VMROAM_SSL_KEY");
     const char *cert = getenv("VMROAM_SSL_CERT");
     const char *ca = getenv("VMROAM_SSL_CA");
-    if (key) {
-        stream_ssl_set_private_key_file(key);
+    if (stream_ssl_is_configured()) {
+        return;
     }
-    if (cert) {
-        stream_ssl_set_certificate_file(cert);
+    if (key && cert) {
+        stream_ssl_set_key_and_cert(key, cert);
     }
     if (ca) {
         stream_ssl_set_ca_cert_file(ca, false);
