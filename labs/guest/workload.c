@@ -18,11 +18,16 @@
  *   - a disk checker writes 4 KiB blocks carrying a sequence number around a
  *     ring on the disk (O_DIRECT), reads each one back and re-reads an older
  *     one per write: a block that storage migration lost shows as
- *     "diskcheck FAIL at block ...".
+ *     "diskcheck FAIL at block ...";
+ *   - with --fill, a region that makes the guest's memory look like a
+ *     server's for benchmarks (zeros, text and code from the files under
+ *     --corpus, random bytes, mixed in 64 KiB chunks, a quarter each unless
+ *     --fill-mix says otherwise), whose pages are checked against a hash taken at fill time,
+ *     a slice every second: "fillcheck FAIL at page ...".
  *
  * Status line (one per second; " | " separates the parts):
  *   vmroam NAME hb=N t=SECS | memcheck ok R rounds D MB dirtied |
- *   diskcheck ok W writes V verified
+ *   diskcheck ok W writes V verified [| fillcheck ok S sweeps]
  * where a failing checker says "memcheck FAIL ..." / "diskcheck FAIL ..."
  * (sticky: the first failure stays in the line, with the count of bad
  * pages/blocks), and an unused disk says "diskcheck off (REASON)".
@@ -73,10 +78,16 @@ static struct {
     const char *name;
     const char *console;        /* NULL: stdout */
     int echo_port, status_port;
+    unsigned fill_mb;           /* server-like region; 0: none */
+    const char *corpus;         /* its text and code: files "text", "code" */
+    unsigned fill_check_mb;     /* of it verified per second */
+    unsigned fill_mix[4];       /* parts of zeros, text, code, random */
 } cfg = {
     .dirty_mbps = 4, .mem_mb = 32, .disk = NULL, .disk_mb = 8,
     .disk_rate = 20, .name = "guest", .console = NULL,
     .echo_port = 7, .status_port = 8,
+    .fill_mb = 0, .corpus = "/corpus", .fill_check_mb = 16,
+    .fill_mix = { 1, 1, 1, 1 },
 };
 
 static double now(void)
@@ -416,6 +427,182 @@ static void disk_init(void)
         "%u writes/s", cfg.disk, nblocks, BLOCK, cfg.disk_rate);
 }
 
+/* ------------------------------------------------------------ fill region */
+
+/* Memory that looks like a server's to a migration (and to lz4): 64 KiB
+ * chunks of zeros, text, code and random bytes in the proportions --fill-mix
+ * (1:1:1:1 by default), in a fixed shuffled order.  Text and code are read from the corpus files
+ * CORPUS/text and CORPUS/code (cycled through).  The region is not
+ * rewritten; a hash of every page, taken at fill time, is verified a slice
+ * (fill_check_mb) per second, so a page a migration corrupted shows within
+ * one sweep. */
+#define FILL_CHUNK 65536u
+
+static struct {
+    pthread_mutex_t mu;
+    uint64_t sweeps;            /* complete verifications of the region */
+    uint64_t bad_pages;
+    char first_fail[200];
+    unsigned kinds[4];          /* chunks of zeros, text, code, random */
+} fil = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static uint8_t *fill_region;
+static uint64_t *fill_hash;
+static size_t fill_pages;
+
+static uint64_t page_hash(const uint8_t *page)
+{
+    const uint64_t *w = (const uint64_t *) page;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (uint32_t i = 0; i < WORDS; i++)
+        h = (h ^ w[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+/* Reads CORPUS/name whole; NULL (and says why) if missing or empty. */
+static uint8_t *read_corpus(const char *name, size_t *len)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", cfg.corpus, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || st.st_size < (off_t) FILL_CHUNK) {
+        say("workload: fill: %s: %s", path,
+            fd < 0 ? strerror(errno) : "shorter than 64 KiB");
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    uint8_t *buf = malloc((size_t) st.st_size);
+    size_t got = 0;
+    while (buf && got < (size_t) st.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t) st.st_size - got);
+        if (n <= 0)
+            break;
+        got += (size_t) n;
+    }
+    close(fd);
+    if (!buf || got != (size_t) st.st_size) {
+        say("workload: fill: cannot read %s", path);
+        free(buf);
+        return NULL;
+    }
+    *len = got;
+    return buf;
+}
+
+static int fill_init(void)
+{
+    size_t tlen = 0, clen = 0;
+    uint8_t *text = read_corpus("text", &tlen), *code = read_corpus("code", &clen);
+    size_t chunks = (size_t) cfg.fill_mb * (1048576 / FILL_CHUNK);
+    fill_pages = chunks * (FILL_CHUNK / PAGE);
+    fill_region = mmap(NULL, chunks * FILL_CHUNK, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    fill_hash = calloc(fill_pages, sizeof *fill_hash);
+    uint8_t *kind = malloc(chunks);
+    if (!text || !code || fill_region == MAP_FAILED || !fill_hash || !kind) {
+        say("workload: fill: cannot fill %u MiB (no corpus or no memory)",
+            cfg.fill_mb);
+        return -1;
+    }
+    uint64_t rng = 0x9E3779B97F4A7C15ull;
+    unsigned parts = cfg.fill_mix[0] + cfg.fill_mix[1] + cfg.fill_mix[2] + cfg.fill_mix[3];
+    for (size_t i = 0; i < chunks; i++) {
+        unsigned r = (unsigned) (i % parts);
+        uint8_t k = 0;
+        while (r >= cfg.fill_mix[k])
+            r -= cfg.fill_mix[k++];
+        kind[i] = k;
+    }
+    for (size_t i = chunks; i > 1; i--) {        /* Fisher-Yates */
+        size_t j = (size_t) (xorshift(&rng) % i);
+        uint8_t k = kind[i - 1];
+        kind[i - 1] = kind[j];
+        kind[j] = k;
+    }
+    size_t toff = 0, coff = 0;
+    for (size_t i = 0; i < chunks; i++) {
+        uint8_t *c = fill_region + i * FILL_CHUNK;
+        fil.kinds[kind[i]]++;
+        switch (kind[i]) {
+        case 0:
+            memset(c, 0, FILL_CHUNK);
+            break;
+        case 1:
+        case 2: {
+            const uint8_t *src = kind[i] == 1 ? text : code;
+            size_t len = kind[i] == 1 ? tlen : clen, *off = kind[i] == 1 ? &toff : &coff;
+            for (size_t done = 0; done < FILL_CHUNK; ) {
+                size_t n = len - *off < FILL_CHUNK - done ? len - *off : FILL_CHUNK - done;
+                memcpy(c + done, src + *off, n);
+                done += n;
+                *off = (*off + n) % len;
+            }
+            break;
+        }
+        default:
+            for (size_t w = 0; w < FILL_CHUNK / 8; w++)
+                ((uint64_t *) c)[w] = xorshift(&rng);
+        }
+        for (size_t p = 0; p < FILL_CHUNK / PAGE; p++)
+            fill_hash[i * (FILL_CHUNK / PAGE) + p] = page_hash(c + p * PAGE);
+    }
+    free(kind);
+    free(text);
+    free(code);
+    say("workload: fill %u MiB: %u chunks of 64 KiB zeros, %u text (%zu bytes "
+        "of corpus), %u code (%zu bytes), %u random; checked %u MiB/s",
+        cfg.fill_mb, fil.kinds[0], fil.kinds[1], tlen, fil.kinds[2], clen,
+        fil.kinds[3], cfg.fill_check_mb);
+    return 0;
+}
+
+static void *fill_thread(void *arg)
+{
+    (void) arg;
+    size_t per_second = (size_t) cfg.fill_check_mb * (1048576 / PAGE), cursor = 0;
+    double next = now();
+    for (;;) {
+        next += 1.0;
+        sleep_until(next);
+        double t = now();
+        if (t > next + 1.0)
+            next = t;
+        for (size_t k = 0; k < per_second; k++) {
+            const uint8_t *page = fill_region + cursor * PAGE;
+            uint64_t h = page_hash(page);
+            if (h != fill_hash[cursor]) {
+                pthread_mutex_lock(&fil.mu);
+                fil.bad_pages++;
+                if (!fil.first_fail[0])
+                    snprintf(fil.first_fail, sizeof fil.first_fail,
+                             "page %zu: hash %016" PRIx64 ", want %016" PRIx64,
+                             cursor, h, fill_hash[cursor]);
+                pthread_mutex_unlock(&fil.mu);
+                fill_hash[cursor] = h;  /* count each corruption once */
+            }
+            if (++cursor == fill_pages) {
+                cursor = 0;
+                pthread_mutex_lock(&fil.mu);
+                fil.sweeps++;
+                pthread_mutex_unlock(&fil.mu);
+            }
+        }
+    }
+    return NULL;
+}
+
 /* ------------------------------------------------------------ status */
 
 static uint64_t heartbeat;
@@ -448,6 +635,18 @@ static int status_line(char *buf, size_t size)
                       " | diskcheck ok %" PRIu64 " writes %" PRIu64 " verified",
                       dsk.writes, dsk.verified);
     pthread_mutex_unlock(&dsk.mu);
+    if (cfg.fill_mb) {
+        pthread_mutex_lock(&fil.mu);
+        if (fil.bad_pages)
+            n += snprintf(buf + n, size - (size_t) n,
+                          " | fillcheck FAIL at %s; %" PRIu64 " bad pages; %"
+                          PRIu64 " sweeps", fil.first_fail, fil.bad_pages,
+                          fil.sweeps);
+        else
+            n += snprintf(buf + n, size - (size_t) n,
+                          " | fillcheck ok %" PRIu64 " sweeps", fil.sweeps);
+        pthread_mutex_unlock(&fil.mu);
+    }
     if ((size_t) n > size - 2)
         n = (int) size - 2;
     buf[n++] = '\n';
@@ -724,7 +923,9 @@ static void usage(void)
     fprintf(stderr,
             "usage: workload [--dirty MBPS] [--mem MB] [--disk DEV] [--disk-mb MB]\n"
             "                [--disk-rate WRITES_PER_S] [--name NAME] [--console DEV]\n"
-            "                [--echo-port N] [--status-port N]\n");
+            "                [--echo-port N] [--status-port N] [--fill MB]\n"
+            "                [--corpus DIR] [--fill-check MB_PER_S]\n"
+            "                [--fill-mix ZEROS:TEXT:CODE:RANDOM]\n");
     exit(2);
 }
 
@@ -770,6 +971,23 @@ int main(int argc, char **argv)
             cfg.echo_port = (int) num(o, v, 1, 65535);
         else if (!strcmp(o, "--status-port"))
             cfg.status_port = (int) num(o, v, 1, 65535);
+        else if (!strcmp(o, "--fill"))
+            cfg.fill_mb = (unsigned) num(o, v, 0, 65536);
+        else if (!strcmp(o, "--corpus"))
+            cfg.corpus = v;
+        else if (!strcmp(o, "--fill-check"))
+            cfg.fill_check_mb = (unsigned) num(o, v, 1, 65536);
+        else if (!strcmp(o, "--fill-mix")) {
+            unsigned *m = cfg.fill_mix;
+            char extra;
+            if (sscanf(v, "%u:%u:%u:%u%c", &m[0], &m[1], &m[2], &m[3], &extra) != 4
+                || m[0] > 100 || m[1] > 100 || m[2] > 100 || m[3] > 100
+                || !(m[0] + m[1] + m[2] + m[3])) {
+                fprintf(stderr, "workload: --fill-mix: %s is not Z:T:C:R "
+                        "(parts of 0 to 100, not all 0)\n", v);
+                return 2;
+            }
+        }
         else
             usage();
     }
@@ -788,12 +1006,15 @@ int main(int argc, char **argv)
         cfg.echo_port, cfg.status_port);
     if (mem_init() < 0)
         return 1;
+    if (cfg.fill_mb && fill_init() < 0)
+        return 1;
     disk_init();
 
     pthread_t th;
     if (pthread_create(&th, NULL, mem_thread, NULL) ||
         pthread_create(&th, NULL, console_thread, NULL) ||
-        (dsk.on && pthread_create(&th, NULL, disk_thread, NULL))) {
+        (dsk.on && pthread_create(&th, NULL, disk_thread, NULL)) ||
+        (cfg.fill_mb && pthread_create(&th, NULL, fill_thread, NULL))) {
         say("workload: cannot start threads");
         return 1;
     }
