@@ -30,8 +30,7 @@ struct ovsdb_idl_txn;
  * (libvirt's maximum downtime, ms). */
 #define MIGR_MAX_DOWNTIME_DEFAULT 300
 
-/* Memory connections of a migration that does not say (QEMU multifd). */
-#define MIGR_STREAMS_DEFAULT 2
+int migr_streams_default(void);
 
 /* 'records' is the lookup records by VM: policy_db_index_records().  A
  * migration from here without a "max-downtime-ms" option of its own aims
