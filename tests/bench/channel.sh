@@ -19,7 +19,12 @@
 # dirties 4 MB/s (CHANNEL_DIRTY).  Its memory, disk and fill checkers run
 # all along; after every migration the bench waits for a fresh status line
 # and counts a migration after which a checker failed or the guest stopped
-# (it is then booted again, so that the next migrations start clean).
+# (it is then booted again, so that the next migrations start clean; the
+# end of its console is printed first).  The migrations aim at the lab's
+# pause (vmroamd --max-downtime 3000 in labs/vmroamlab/hosts.py), which
+# keeps QEMU 7.2 under TCG to 3 passes; a guest that panics right after a
+# migration of 4 or more passes is QEMU's TCG dirty-tracking bug
+# (labs/guest/README.md).
 #
 # Per mode and shaping: total time (the Migration row's started to
 # finished), downtime, MB from QEMU and on the wire (the channel's counts)
@@ -221,9 +226,12 @@ migrate_one() {  # migrate_one SHAPE MODE ROUND
         "$T/migrate-$n.out" "$T/cpu-$n.json" "$((tx1 - tx0))" "$((re1 - re0))" "$check" \
         >>"$T/runs"
     printf '%s\n' "$line" >>"$T/runs"
-    printf '%3d %-9s %-5s %s -> %s: exit %s, %s, %s\n' "$n" "$shape" "$mode" "$src" "$dst" \
-        "$rc" "$(sed -n 's/^ *total \([0-9.]*\) s.*/\1 s/p' "$T/migrate-$n.out")" "$check"
+    printf '%3d %-9s %-5s %s -> %s: exit %s, %s, %s iterations, checkers %s\n' "$n" "$shape" \
+        "$mode" "$src" "$dst" "$rc" \
+        "$(sed -n 's/^ *total \([0-9.]*\) s.*/\1 s/p' "$T/migrate-$n.out")" \
+        "$(sed -n 's/.* \([0-9]*\) iterations$/\1/p' "$T/migrate-$n.out")" "$check"
     if [ "$check" != ok ]; then
+        lab console a1 -n 60 2>/dev/null | grep -v 'hb=' | tail -4 | sed 's/^/      console: /'
         # Boot it again where it is (or, if nowhere, where it was), so that
         # a sticky failure does not count against the next migrations.
         local where
