@@ -351,33 +351,13 @@ parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
     }
 }
 
-int
-main(int argc, char *argv[])
+/* Parses the command line into 'ctx' and runs the command it names.
+ * Returns the exit status. */
+static int
+run(struct vmroam_ctx *ctx, int argc, char *argv[])
 {
-    struct vmroam_ctx ctx = {
-        .db_remote = getenv("VMROAM_DB"),
-        .timeout_ms = POLICY_DB_DEFAULT_TIMEOUT_MS,
-        .format = VMROAM_FORMAT_TABLE,
-    };
     bool help = false;
-
-    smap_init(&ctx.opts);
-    svec_init(&ctx.reserve);
-    svec_init(&ctx.ranges);
-    sset_init(&ctx.given);
-    set_program_name(argv[0]);
-    /* A server that drops the connection (an SSL peer refusing our
-     * certificate) must give an error, not kill us. */
-    fatal_ignore_sigpipe();
-    vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
-    /* Lost races between writers are retried, and a long poll interval
-     * while a big database loads is expected: neither is worth a warning
-     * on the terminal. */
-    vlog_set_levels(vlog_module_from_name("ovsdb_idl"), VLF_CONSOLE,
-                    VLL_ERR);
-    vlog_set_levels(vlog_module_from_name("timeval"), VLF_CONSOLE, VLL_ERR);
-
-    int error = parse_options(argc, argv, &ctx, &help);
+    int error = parse_options(argc, argv, ctx, &help);
     if (error) {
         return error;
     }
@@ -404,8 +384,8 @@ main(int argc, char *argv[])
         return VMROAM_EXIT_OK;
     }
 
-    ctx.command = c->name;
-    if (!options_ok(&ctx, c)) {
+    ctx->command = c->name;
+    if (!options_ok(ctx, c)) {
         return VMROAM_EXIT_BAD_INPUT;
     }
     argc -= n_words;
@@ -416,14 +396,44 @@ main(int argc, char *argv[])
         return VMROAM_EXIT_BAD_INPUT;
     }
     char *default_remote = NULL;
-    if (!ctx.db_remote) {
-        ctx.db_remote = default_remote = policy_db_default_remote(ctx.state_dir);
+    if (!ctx->db_remote) {
+        ctx->db_remote = default_remote
+            = policy_db_default_remote(ctx->state_dir);
     }
-    error = c->run(&ctx, argc, argv);
+    error = c->run(ctx, argc, argv);
     free(default_remote);
+    return error;
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct vmroam_ctx ctx = {
+        .db_remote = getenv("VMROAM_DB"),
+        .timeout_ms = POLICY_DB_DEFAULT_TIMEOUT_MS,
+        .format = VMROAM_FORMAT_TABLE,
+    };
+
+    smap_init(&ctx.opts);
+    svec_init(&ctx.reserve);
+    svec_init(&ctx.ranges);
+    sset_init(&ctx.given);
+    set_program_name(argv[0]);
+    /* A server that drops the connection (an SSL peer refusing our
+     * certificate) must give an error, not kill us. */
+    fatal_ignore_sigpipe();
+    vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
+    /* Lost races between writers are retried, and a long poll interval
+     * while a big database loads is expected: neither is worth a warning
+     * on the terminal. */
+    vlog_set_levels(vlog_module_from_name("ovsdb_idl"), VLF_CONSOLE,
+                    VLL_ERR);
+    vlog_set_levels(vlog_module_from_name("timeval"), VLF_CONSOLE, VLL_ERR);
+
+    int status = run(&ctx, argc, argv);
     smap_destroy(&ctx.opts);
     svec_destroy(&ctx.reserve);
     svec_destroy(&ctx.ranges);
     sset_destroy(&ctx.given);
-    return error;
+    return status;
 }
