@@ -88,6 +88,8 @@ struct agent {
     struct migr_executor *migrations;
     struct migr_channel *channel;       /* NULL without a certificate. */
     char *channel_bound;        /* Its address in a migration network. */
+    bool channel_looked;        /* For it, at host change 'channel_seqno'. */
+    unsigned int channel_seqno;
     long long int next_vm_scan;
     long long int redirects_expire;     /* LLONG_MAX if none. */
     struct ipam_underlay *underlay;     /* The PA in force. */
@@ -578,9 +580,14 @@ scan_vms(struct agent *a, struct ovsdb_idl_txn *vtxn)
 static void
 keep_channel_listening(struct agent *a)
 {
-    if (!a->channel || !a->cfg.migration_networks.n) {
+    unsigned int seqno = ipam_host_change_seqno(a->host);
+    if (!a->channel || !a->cfg.migration_networks.n
+        || (a->channel_looked && seqno == a->channel_seqno)) {
         return;
     }
+    /* Again only once the host's addresses may have changed. */
+    a->channel_looked = true;
+    a->channel_seqno = seqno;
     struct sset addrs = SSET_INITIALIZER(&addrs);
     ipam_host_addresses(a->host, &addrs);
     char *pick = migr_network_pick(&a->cfg.migration_networks, &addrs);
@@ -595,6 +602,7 @@ keep_channel_listening(struct agent *a)
             VLOG_WARN_RL(&rl, "%s", error);
             free(error);
             free(pick);
+            a->channel_looked = false;      /* Try again next pass. */
         } else {
             VLOG_INFO("migration channel: listening on %s", listen);
             free(a->channel_bound);

@@ -30,6 +30,7 @@ struct ipam_host {
 
     const char *link_state;         /* "up", "down", NULL if no uplink. */
     unsigned int link_seqno;        /* Changes when 'link_state' does. */
+    unsigned int change_seqno;      /* Changes on every netlink change. */
     char *pa;                       /* "ADDR/LEN" we put on, or NULL. */
 };
 
@@ -62,7 +63,9 @@ static void
 change_cb(struct nl_cache *cache OVS_UNUSED, struct nl_object *obj OVS_UNUSED,
           int action OVS_UNUSED, void *h_)
 {
-    update_link(h_);
+    struct ipam_host *h = h_;
+    h->change_seqno++;
+    update_link(h);
 }
 
 static char *
@@ -143,6 +146,13 @@ unsigned int
 ipam_host_link_seqno(const struct ipam_host *h)
 {
     return h->link_seqno;
+}
+
+/* Changes whenever a link, address or route of this host does. */
+unsigned int
+ipam_host_change_seqno(const struct ipam_host *h)
+{
+    return h->change_seqno;
 }
 
 static int

@@ -29,6 +29,7 @@ void ipam_host_wait(struct ipam_host *);
 
 const char *ipam_host_link_state(const struct ipam_host *);
 unsigned int ipam_host_link_seqno(const struct ipam_host *);
+unsigned int ipam_host_change_seqno(const struct ipam_host *);
 
 char *ipam_host_set_pa(struct ipam_host *, const char *pa_cidr,
                        const char *gateway) OVS_WARN_UNUSED_RESULT;
