@@ -82,7 +82,7 @@ host_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
                           node->key, node->value);
         }
         table_add_row(&t);
-        vmroam_cell_nocopy(&t, xstrdup(ch->name));
+        vmroam_cell(&t, ch->name);
         long long int now = time_wall_msec(), heard;
         vmroam_cell(&t, liveness_name(overlay_chassis_liveness(
                             db->idl, ch->name, now, &heard)));

@@ -612,12 +612,12 @@ list_migrations(const struct vmroam_ctx *ctx, struct ovsdb_idl *idl)
         m = all[i];
         table_add_row(&t);
         vmroam_cell_nocopy(&t, short_id(&m->header_.uuid));
-        vmroam_cell_nocopy(&t, xstrdup(m->vm));
-        vmroam_cell_nocopy(&t, xstrdup(m->source));
-        vmroam_cell_nocopy(&t, xstrdup(m->destination ? m->destination : "-"));
-        vmroam_cell_nocopy(&t, xstrdup(m->storage ? m->storage
-                             : smap_get_def(&m->options, "storage", "auto")));
-        vmroam_cell_nocopy(&t, xstrdup(m->state));
+        vmroam_cell(&t, m->vm);
+        vmroam_cell(&t, m->source);
+        vmroam_cell(&t, m->destination ? m->destination : "-");
+        vmroam_cell(&t, m->storage ? m->storage
+                        : smap_get_def(&m->options, "storage", "auto"));
+        vmroam_cell(&t, m->state);
         vmroam_cell_nocopy(&t, xasprintf("%"PRId64"%%", m->progress));
         vmroam_cell_nocopy(&t, xasprintf("%"PRId64,
                                          migr_row_stat(m, "iteration")));
@@ -626,7 +626,7 @@ list_migrations(const struct vmroam_ctx *ctx, struct ovsdb_idl *idl)
         vmroam_cell_nocopy(&t, xasprintf(
             "%.1f", migr_row_stat(m, "bytes_processed") / 1e6));
         channel_cells(&t, m);
-        vmroam_cell_nocopy(&t, xstrdup(m->error ? m->error : ""));
+        vmroam_cell(&t, m->error);
     }
     free(all);
     vmroam_print_table(ctx, &t);

@@ -163,11 +163,14 @@ route_fail(struct migr_channel *ch, struct route *r, char *error)
     free(error);
 }
 
+/* Adds to 'r''s statistics 'streams' connections carried and 'in' bytes
+ * from QEMU that went out as 'wire' bytes. */
 static void
-route_count(struct migr_channel *ch, struct route *r, size_t in,
-            size_t wire)
+route_count(struct migr_channel *ch, struct route *r, unsigned int streams,
+            size_t in, size_t wire)
 {
     ovs_mutex_lock(&ch->mutex);
+    r->stats.streams += streams;
     r->stats.bytes_in += in;
     r->stats.bytes_wire += wire;
     ovs_mutex_unlock(&ch->mutex);
@@ -369,7 +372,7 @@ pump_up(struct relay *r)
     size_t len = r->up.size - start;
     *h = (struct frame_header) { .type = FRAME_DATA, .len = htonl(len) };
     if (r->route) {
-        route_count(r->ch, r->route, n, len + sizeof *h);
+        route_count(r->ch, r->route, 0, n, len + sizeof *h);
     }
 }
 
@@ -576,9 +579,7 @@ source_relay_main(void *r_)
                                 "certificate, not %s's", route->peer,
                                 cn ? cn : "a nameless", route->host));
     } else {
-        ovs_mutex_lock(&r->ch->mutex);
-        r->route->stats.streams++;
-        ovs_mutex_unlock(&r->ch->mutex);
+        route_count(r->ch, r->route, 1, 0, 0);
         char *greeting = xasprintf("VMROAM-CHANNEL 1 %s %s %u\n", route->id,
                                    kind_names[r->kind], r->seq);
         ofpbuf_put(&r->up, greeting, strlen(greeting));
@@ -729,9 +730,7 @@ destination_relay_main(void *r_)
     if (why) {
         relay_fail(r, why);
     } else {
-        ovs_mutex_lock(&r->ch->mutex);
-        r->route->stats.streams++;
-        ovs_mutex_unlock(&r->ch->mutex);
+        route_count(r->ch, r->route, 1, 0, 0);
         relay_pump(r);
     }
     relay_destroy(r);
