@@ -289,28 +289,21 @@ t = json.load(sys.stdin)
 c = t['headings']
 print([r for r in t['data'] if r[0] == sys.argv[1]][0][c.index(sys.argv[2])])" "$1" "$2"
 }
-wait_underlay() {  # wait_underlay HOST up|down SECS: the Chassis row says so
-    local until=$((SECONDS + $3)) s
+# wait_host_col HOST COLUMN VALUE SECS: "host list" shows VALUE in COLUMN
+# of HOST within SECS.
+wait_host_col() {
+    local until=$((SECONDS + $4)) s
     while :; do
-        s=$(host_col "$1" underlay)
-        [ "$s" = "$2" ] && return 0
+        s=$(host_col "$1" "$2")
+        [ "$s" = "$3" ] && return 0
         [ $SECONDS -lt $until ] || break
         sleep 0.1
     done
-    echo "underlay of $1 is ${s:-unknown}"
+    echo "$2 of $1 is ${s:-unknown}"
     return 1
 }
-wait_host_state() {  # wait_host_state HOST STATE SECS: host list says so
-    local until=$((SECONDS + $3)) s
-    while :; do
-        s=$(host_col "$1" state)
-        [ "$s" = "$2" ] && return 0
-        [ $SECONDS -lt $until ] || break
-        sleep 0.2
-    done
-    echo "$1 is ${s:-unknown}"
-    return 1
-}
+wait_underlay() { wait_host_col "$1" underlay "$2" "$3"; }
+wait_host_state() { wait_host_col "$1" state "$2" "$3"; }
 # best_skips VM HOST: a dry run of "migrate VM --best" names HOST as down.
 best_skips() {
     vmroam migrate "$1" --best --dry-run >"$T/best" 2>&1

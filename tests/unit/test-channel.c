@@ -262,6 +262,31 @@ test_streams_cross_intact_lz4(void **state)
     assert_true(ratio > 0.45 && ratio < 0.55);
 }
 
+/* Opens a connection to the source's memory socket, as QEMU would, and
+ * asserts that it is hung up on without a word from the destination. */
+static void
+assert_refused(struct world *w)
+{
+    int conn = connect_unix(w->src_paths[MIGR_STREAM_MEMORY]);
+    char answer[64];
+    read_answer(conn, answer, sizeof answer);
+    assert_string_equal(answer, "");
+    close(conn);
+}
+
+/* Waits (1 s at most) for 'ch' to know why migration ID failed; returns
+ * why (the caller frees it) and stores its statistics. */
+static char *
+wait_error(struct migr_channel *ch, struct migr_channel_stats *st)
+{
+    char *error = NULL;
+    for (int i = 0; i < 100 && !error; i++) {
+        migr_channel_get(ch, ID, st, &error);
+        xnanosleep(10 * 1000 * 1000);
+    }
+    return error;
+}
+
 static void
 test_wrong_source_gets_nothing(void **state)
 {
@@ -270,19 +295,11 @@ test_wrong_source_gets_nothing(void **state)
     migr_channel_expect(w->dst, ID, "hv9", w->dst_paths);
     assert_null(migr_channel_serve(w->src, ID, w->address, "hv1",
                                    w->src_paths, MIGR_COMPRESS_LZ4));
-    int conn = connect_unix(w->src_paths[MIGR_STREAM_MEMORY]);
-    char answer[64];
-    read_answer(conn, answer, sizeof answer);
-    assert_string_equal(answer, "");
-    close(conn);
+    assert_refused(w);
     close(fd);
 
     struct migr_channel_stats st;
-    char *error = NULL;
-    for (int i = 0; i < 100 && !error; i++) {
-        migr_channel_get(w->dst, ID, &st, &error);
-        xnanosleep(10 * 1000 * 1000);
-    }
+    char *error = wait_error(w->dst, &st);
     assert_string_equal(error, "hv1 is not the source of migration "
                         "6a1b5f3e");
     assert_int_equal(st.streams, 0);
@@ -295,18 +312,10 @@ test_unknown_migration_gets_nothing(void **state)
     struct world *w = *state;
     assert_null(migr_channel_serve(w->src, ID, w->address, "hv1",
                                    w->src_paths, MIGR_COMPRESS_LZ4));
-    int conn = connect_unix(w->src_paths[MIGR_STREAM_MEMORY]);
-    char answer[64];
-    read_answer(conn, answer, sizeof answer);
-    assert_string_equal(answer, "");
-    close(conn);
+    assert_refused(w);
 
     struct migr_channel_stats st;
-    char *error = NULL;
-    for (int i = 0; i < 100 && !error; i++) {
-        migr_channel_get(w->src, ID, &st, &error);
-        xnanosleep(10 * 1000 * 1000);
-    }
+    char *error = wait_error(w->src, &st);
     assert_non_null(strstr(error, "ended early"));
     free(error);
 }
@@ -318,18 +327,10 @@ test_wrong_destination_certificate(void **state)
     migr_channel_expect(w->dst, ID, "hv1", w->dst_paths);
     assert_null(migr_channel_serve(w->src, ID, w->address, "hv3",
                                    w->src_paths, MIGR_COMPRESS_LZ4));
-    int conn = connect_unix(w->src_paths[MIGR_STREAM_MEMORY]);
-    char answer[64];
-    read_answer(conn, answer, sizeof answer);
-    assert_string_equal(answer, "");
-    close(conn);
+    assert_refused(w);
 
     struct migr_channel_stats st;
-    char *error = NULL;
-    for (int i = 0; i < 100 && !error; i++) {
-        migr_channel_get(w->src, ID, &st, &error);
-        xnanosleep(10 * 1000 * 1000);
-    }
+    char *error = wait_error(w->src, &st);
     char *want = xasprintf("the channel at %s presented hv1's certificate, "
                            "not hv3's", w->address);
     assert_string_equal(error, want);
