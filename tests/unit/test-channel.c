@@ -60,6 +60,9 @@ connect_unix(const char *path)
     struct sockaddr_un sun = { .sun_family = AF_UNIX };
     ovs_strlcpy(sun.sun_path, path, sizeof sun.sun_path);
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    /* A test that waits for an answer fails, not hangs, without one. */
+    struct timeval timeout = { .tv_sec = 10 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     for (int i = 0; i < 100; i++) {
         if (!connect(fd, (struct sockaddr *) &sun, sizeof sun)) {
             return fd;

@@ -65,6 +65,24 @@ test_most_free_slots_then_fewest_vms_then_name(void **state)
     ds_destroy(&why);
 }
 
+/* Of hosts with as many free slots, the one with fewest VMs. */
+static void
+test_fewest_vms_breaks_a_tie(void **state)
+{
+    struct world *w = *state;
+    struct migr_candidate hosts[] = {
+        { .name = "hv2", .versions = &w->v72, .free_slots = 2, .n_vms = 4 },
+        { .name = "hv3", .versions = &w->v72, .free_slots = 2, .n_vms = 1 },
+        { .name = "hv4", .versions = &w->v72, .free_slots = 2, .n_vms = 3 },
+    };
+    struct migr_placement_vm vm = {
+        .name = "web-1", .chassis = "hv1", .versions = &w->v72,
+    };
+    struct ds why = DS_EMPTY_INITIALIZER;
+    assert_int_equal(migr_place(&vm, hosts, ARRAY_SIZE(hosts), &why), 1);
+    ds_destroy(&why);
+}
+
 static void
 test_every_refusal_is_explained(void **state)
 {
@@ -125,6 +143,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             test_most_free_slots_then_fewest_vms_then_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fewest_vms_breaks_a_tie,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_refusal_is_explained,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_busy_host_is_still_a_candidate,
