@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -15,10 +16,13 @@
 #include <unistd.h>
 
 #include "cmd/vmroam.h"
+#include "migrator/pki.h"
 #include "openvswitch/dynamic-string.h"
+#include "policy/access.h"
 #include "policy/db.h"
 #include "policy/policy.h"
 #include "policy/vmroam-idl.h"
+#include "svec.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -159,6 +163,123 @@ prepare_db_file(const char *db, const char *schema)
     return ok;
 }
 
+/* The tables that say who may write what. */
+static const struct ovsdb_idl_table_class *const access_tables[] = {
+    &vmroamrec_table_vmroam_global, &vmroamrec_table_connection,
+    &vmroamrec_table_rbac_role, &vmroamrec_table_rbac_permission, NULL
+};
+
+struct listeners {
+    const char *const *targets;
+    size_t n;
+};
+
+static bool
+build_access(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *l_)
+{
+    const struct listeners *l = l_;
+    policy_access_write(idl, txn, l->targets, l->n);
+    return true;
+}
+
+/* Writes the agent role and makes 'targets' the database's SSL listeners
+ * for agents, through the administrator's 'remote'. */
+static bool
+write_access(const char *remote, int timeout_ms,
+             const char *const *targets, size_t n_targets)
+{
+    struct listeners l = { targets, n_targets };
+    char *error = NULL;
+    struct policy_db *db = policy_db_connect(remote, timeout_ms,
+                                             access_tables, NULL, &error);
+    bool ok = db && policy_db_transact(db, build_access, &l, &error);
+    if (!ok) {
+        fprintf(stderr, "vmroam: %s\n", error);
+        free(error);
+    }
+    policy_db_close(db);
+    return ok;
+}
+
+/* The embedded database's SSL listener for agents, in '*target'
+ * ("pssl:...", or NULL for none): --ssl-listen, else every address's port
+ * POLICY_ACCESS_DEFAULT_PORT once the host PKI 'pki' has a CA.  Makes the
+ * database's own certificate the first time.  Returns an exit status. */
+static int
+ssl_listener(const struct vmroam_ctx *ctx, const char *pki, char **target)
+{
+    const char *listen = smap_get(&ctx->opts, "ssl-listen");
+    char *ca = xasprintf("%s/cacert.pem", pki);
+    bool have_ca = !access(ca, R_OK);
+    free(ca);
+
+    *target = NULL;
+    if ((listen && !strcmp(listen, "none")) || (!listen && !have_ca)) {
+        return VMROAM_EXIT_OK;
+    }
+    if (!have_ca) {
+        fprintf(stderr, "vmroam: --ssl-listen %s: no host PKI in %s; run "
+                "\"vmroam pki init\" first\n", listen, pki);
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    char *port = xasprintf("%d", POLICY_ACCESS_DEFAULT_PORT);
+    char *error = policy_access_listener(listen ? listen : port, target);
+    free(port);
+    if (error) {
+        fprintf(stderr, "vmroam: %s\n", error);
+        free(error);
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    char *cert = xasprintf("%s/db-cert.pem", pki);
+    if (access(cert, F_OK)) {
+        error = migr_pki_host(pki, "db", VMROAM_PKI_HOST_DAYS);
+        if (error) {
+            fprintf(stderr, "vmroam: the database's certificate: %s\n",
+                    error);
+            free(error);
+            free(*target);
+            *target = NULL;
+            free(cert);
+            return VMROAM_EXIT_FAILURE;
+        }
+        printf("made the database's certificate: %s\n", cert);
+    }
+    free(cert);
+    return VMROAM_EXIT_OK;
+}
+
+/* Starts ovsdb-server on 'db' with its local unix socket 'sock' (for
+ * administrators, with no role) and, with 'target', the agents' listener
+ * and the files of PKI 'pki'.  Returns true if it started. */
+static bool
+start_server(const char *db, const char *sock, const char *pidfile,
+             const char *ctl, const char *log, const char *pki,
+             const char *target)
+{
+    struct svec args = SVEC_EMPTY_INITIALIZER;
+    svec_add(&args, "ovsdb-server");
+    svec_add(&args, db);
+    svec_add_nocopy(&args, xasprintf("--remote=punix:%s", sock));
+    svec_add(&args, "--remote=db:vmroam,Vmroam_Global,connections");
+    if (target) {
+        svec_add_nocopy(&args, xasprintf("--private-key=%s/db-privkey.pem",
+                                         pki));
+        svec_add_nocopy(&args, xasprintf("--certificate=%s/db-cert.pem",
+                                         pki));
+        svec_add_nocopy(&args, xasprintf("--ca-cert=%s/cacert.pem", pki));
+    }
+    svec_add_nocopy(&args, xasprintf("--pidfile=%s", pidfile));
+    svec_add_nocopy(&args, xasprintf("--unixctl=%s", ctl));
+    svec_add(&args, "-vconsole:off");
+    svec_add_nocopy(&args, xasprintf("--log-file=%s", log));
+    svec_add(&args, "--detach");
+    svec_add(&args, "--no-chdir");
+    svec_terminate(&args);
+    bool ok = !run_program(args.names, NULL);
+    svec_destroy(&args);
+    return ok;
+}
+
 static int
 db_start(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
          char *argv[] OVS_UNUSED)
@@ -174,34 +295,34 @@ db_start(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
                  : xstrdup("/var/log/vmroam/ovsdb-server.log"));
     char *log_dir = dir_of(log);
     char *sock = policy_db_run_path(ctx->state_dir, "db.sock");
-    int status = VMROAM_EXIT_FAILURE;
+    char *admin = xasprintf("unix:%s", sock);
+    char *pki = vmroam_pki_dir(ctx);
+    char *target = NULL;
 
     pid_t pid = running_pid(pidfile);
+    int status = pid ? VMROAM_EXIT_OK : ssl_listener(ctx, pki, &target);
     if (pid) {
-        printf("vmroam database already running (pid %ld), remote "
-               "unix:%s\n", (long) pid, sock);
-        status = VMROAM_EXIT_OK;
-    } else if (make_dir(db_dir) && make_dir(run_dir) && make_dir(log_dir)
-               && write_schema(schema) && prepare_db_file(db, schema)) {
-        char *remote = xasprintf("--remote=punix:%s", sock);
-        char *pid_arg = xasprintf("--pidfile=%s", pidfile);
-        char *ctl_arg = xasprintf("--unixctl=%s", ctl);
-        char *log_arg = xasprintf("--log-file=%s", log);
-        char *server[] = { "ovsdb-server", db, remote, pid_arg, ctl_arg,
-                           "-vconsole:off", log_arg, "--detach",
-                           "--no-chdir", NULL };
-        if (!run_program(server, NULL)) {
-            printf("vmroam database running (pid %ld), remote unix:%s\n",
-                   (long) running_pid(pidfile), sock);
-            status = VMROAM_EXIT_OK;
-        } else {
-            fprintf(stderr, "vmroam: ovsdb-server did not start; see %s\n",
-                    log);
+        printf("vmroam database already running (pid %ld), remote %s\n",
+               (long) pid, admin);
+    } else if (status) {
+        /* ssl_listener() said why. */
+    } else if (!make_dir(db_dir) || !make_dir(run_dir) || !make_dir(log_dir)
+               || !write_schema(schema) || !prepare_db_file(db, schema)) {
+        status = VMROAM_EXIT_FAILURE;
+    } else if (!start_server(db, sock, pidfile, ctl, log, pki, target)) {
+        fprintf(stderr, "vmroam: ovsdb-server did not start; see %s\n", log);
+        status = VMROAM_EXIT_FAILURE;
+    } else if (!write_access(admin, ctx->timeout_ms,
+                             (const char *const *) &target, !!target)) {
+        status = VMROAM_EXIT_FAILURE;
+    } else {
+        printf("vmroam database running (pid %ld), remote %s", 
+               (long) running_pid(pidfile), admin);
+        if (target) {
+            printf("; agents: %s with their host certificates (role %s)",
+                   target, POLICY_ACCESS_AGENT_ROLE);
         }
-        free(remote);
-        free(pid_arg);
-        free(ctl_arg);
-        free(log_arg);
+        putchar('\n');
     }
 
     free(db);
@@ -213,6 +334,40 @@ db_start(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
     free(log);
     free(log_dir);
     free(sock);
+    free(admin);
+    free(pki);
+    free(target);
+    return status;
+}
+
+static int
+db_listen(const struct vmroam_ctx *ctx, int argc, char *argv[])
+{
+    struct svec targets = SVEC_EMPTY_INITIALIZER;
+    int status = VMROAM_EXIT_OK;
+    for (int i = 0; i < argc && !status; i++) {
+        char *target;
+        char *error = policy_access_listener(argv[i], &target);
+        if (error) {
+            fprintf(stderr, "vmroam: %s\n", error);
+            free(error);
+            status = VMROAM_EXIT_BAD_INPUT;
+        } else {
+            svec_add_nocopy(&targets, target);
+        }
+    }
+    if (!status) {
+        if (!write_access(ctx->db_remote, ctx->timeout_ms,
+                          (const char *const *) targets.names, targets.n)) {
+            status = VMROAM_EXIT_FAILURE;
+        } else {
+            for (size_t i = 0; i < targets.n; i++) {
+                printf("agents: %s (role %s)\n", targets.names[i],
+                       POLICY_ACCESS_AGENT_ROLE);
+            }
+        }
+    }
+    svec_destroy(&targets);
     return status;
 }
 
@@ -279,15 +434,22 @@ db_schema(const struct vmroam_ctx *ctx OVS_UNUSED, int argc OVS_UNUSED,
 
 const struct vmroam_command vmroam_db_commands[] = {
     {.name = "db start",
-     .args = "",
-     .summary = "start the embedded vmroam database (ovsdb-server)",
-     .options = "",
+     .args = "[--ssl-listen [ADDR:]PORT|none]",
+     .summary = "start the embedded vmroam database (ovsdb-server); with "
+                "a host PKI, agents connect with SSL (default port 6641)",
+     .options = "ssl-listen",
      .min_args = 0, .max_args = 0, .run = db_start},
     {.name = "db stop",
      .args = "",
      .summary = "stop the embedded vmroam database",
      .options = "",
      .min_args = 0, .max_args = 0, .run = db_stop},
+    {.name = "db listen",
+     .args = "[[ADDR:]PORT...]",
+     .summary = "set the agents' SSL listeners and role of the database "
+                "at --db (a cluster's; \"db start\" does it for its own)",
+     .options = "",
+     .min_args = 0, .max_args = INT_MAX, .run = db_listen},
     {.name = "db status",
      .args = "",
      .summary = "show the database's generation and row counts",

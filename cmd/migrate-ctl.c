@@ -14,6 +14,7 @@
 #include "migrator/compress.h"
 #include "migrator/fsm.h"
 #include "migrator/placement.h"
+#include "migrator/records.h"
 #include "migrator/row.h"
 #include "migrator/storage.h"
 #include "migrator/version.h"
@@ -115,6 +116,12 @@ best_host(struct ovsdb_idl *idl, const struct vmroamrec_vm *vm,
 static const struct ovsdb_idl_table_class *const migration_tables[] = {
     &vmroamrec_table_migration, &vmroamrec_table_vm, &vmroamrec_table_chassis,
     &vmroamrec_table_chassis_private, NULL,
+};
+
+/* Those, and the lookup records of the VM being migrated. */
+static const struct ovsdb_idl_table_class *const migrate_tables[] = {
+    &vmroamrec_table_migration, &vmroamrec_table_vm, &vmroamrec_table_chassis,
+    &vmroamrec_table_chassis_private, &vmroamrec_table_lookup_record, NULL,
 };
 
 /* A migration request, checked and queued in one transaction. */
@@ -246,6 +253,7 @@ build_migrate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
     vmroamrec_migration_set_options(m, &options);
     vmroamrec_migration_set_state(m, "queued");
     vmroamrec_vm_set_migration(vm, m);
+    migr_records_mark(idl, vm, src->name, dst->name);
     vmroamrec_migration_update_timestamps_setkey(m, "queued",
                                                  time_wall_msec());
     smap_destroy(&options);
@@ -515,7 +523,8 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
         return VMROAM_EXIT_BAD_INPUT;
     }
 
-    struct policy_db *db = vmroam_connect_tables(ctx, migration_tables);
+    struct policy_db *db = vmroam_connect_scoped(ctx, migrate_tables,
+                                                 argv[0]);
     if (!db) {
         return VMROAM_EXIT_FAILURE;
     }

@@ -16,14 +16,6 @@
 #include "util.h"
 
 #define DEFAULT_CA_DAYS (10 * 365)
-#define DEFAULT_HOST_DAYS (2 * 365)
-
-static char *
-pki_dir(const struct vmroam_ctx *ctx)
-{
-    return xasprintf("%s/pki", ctx->state_dir ? ctx->state_dir
-                                              : "/var/lib/vmroam");
-}
 
 /* Runs 'error' (from the PKI) into an exit status, saying why. */
 static int
@@ -45,7 +37,7 @@ pki_init_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
     if (!vmroam_number_opt(ctx, "days", 1, 100 * 365, &days)) {
         return VMROAM_EXIT_BAD_INPUT;
     }
-    char *dir = pki_dir(ctx);
+    char *dir = vmroam_pki_dir(ctx);
     int status = report(migr_pki_init(dir, days));
     if (!status) {
         printf("CA made: %s/cacert.pem (give it to every host), "
@@ -58,11 +50,11 @@ pki_init_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
 static int
 pki_host_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED, char *argv[])
 {
-    long long int days = DEFAULT_HOST_DAYS;
+    long long int days = VMROAM_PKI_HOST_DAYS;
     if (!vmroam_number_opt(ctx, "days", 1, 100 * 365, &days)) {
         return VMROAM_EXIT_BAD_INPUT;
     }
-    char *dir = pki_dir(ctx);
+    char *dir = vmroam_pki_dir(ctx);
     int status = report(migr_pki_host(dir, argv[0], days));
     if (!status) {
         printf("host %s: %s/%s-privkey.pem, %s/%s-cert.pem (CN=%s)\n",
@@ -76,7 +68,7 @@ static int
 pki_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
              char *argv[] OVS_UNUSED)
 {
-    char *dir = pki_dir(ctx);
+    char *dir = vmroam_pki_dir(ctx);
     DIR *d = opendir(dir);
     if (!d) {
         fprintf(stderr, "vmroam: %s: %s (run \"vmroam pki init\" first)\n",

@@ -28,20 +28,37 @@ static const struct vmroam_command *const command_groups[] = {
     vmroam_pki_commands,
 };
 
+/* The host PKI's directory: <state-dir>/pki. */
+char *
+vmroam_pki_dir(const struct vmroam_ctx *ctx)
+{
+    return xasprintf("%s/pki", ctx->state_dir ? ctx->state_dir
+                                              : "/var/lib/vmroam");
+}
+
 /* Connects to the database, replicating only 'tables' (a null-terminated
- * list) if nonnull; says why on failure. */
+ * list) if nonnull, and of the lookup records only those of VM
+ * 'records_of' if nonnull; says why on failure. */
 struct policy_db *
-vmroam_connect_tables(const struct vmroam_ctx *ctx,
-                      const struct ovsdb_idl_table_class *const *tables)
+vmroam_connect_scoped(const struct vmroam_ctx *ctx,
+                      const struct ovsdb_idl_table_class *const *tables,
+                      const char *records_of)
 {
     char *error = NULL;
     struct policy_db *db = policy_db_connect(ctx->db_remote, ctx->timeout_ms,
-                                             tables, &error);
+                                             tables, records_of, &error);
     if (!db) {
         fprintf(stderr, "vmroam: %s\n", error);
         free(error);
     }
     return db;
+}
+
+struct policy_db *
+vmroam_connect_tables(const struct vmroam_ctx *ctx,
+                      const struct ovsdb_idl_table_class *const *tables)
+{
+    return vmroam_connect_scoped(ctx, tables, NULL);
 }
 
 struct policy_db *
@@ -266,6 +283,7 @@ parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
         {"days", required_argument, NULL, OPT_COMMAND},
         {"streams", required_argument, NULL, OPT_COMMAND},
         {"compression", required_argument, NULL, OPT_COMMAND},
+        {"ssl-listen", required_argument, NULL, OPT_COMMAND},
         {"plain", no_argument, NULL, OPT_COMMAND},
         {"output", required_argument, NULL, 'o'},
         {"verbose", no_argument, NULL, 'v'},

@@ -61,7 +61,14 @@ extern const struct vmroam_command vmroam_host_commands[];
 extern const struct vmroam_command vmroam_migrate_commands[];
 extern const struct vmroam_command vmroam_pki_commands[];
 
+/* How long "vmroam pki host" certificates last by default. */
+#define VMROAM_PKI_HOST_DAYS (2 * 365)
+char *vmroam_pki_dir(const struct vmroam_ctx *);
+
 struct policy_db *vmroam_connect(const struct vmroam_ctx *);
+struct policy_db *vmroam_connect_scoped(
+    const struct vmroam_ctx *,
+    const struct ovsdb_idl_table_class *const *tables, const char *records_of);
 struct policy_db *vmroam_connect_tables(
     const struct vmroam_ctx *,
     const struct ovsdb_idl_table_class *const *tables);

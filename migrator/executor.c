@@ -275,7 +275,18 @@ schedule(struct migr_executor *ex, struct ovsdb_idl *idl,
     if (migr_schedule(entries, n, hosts, n_hosts)) {
         bool started = false;
         for (i = 0; i < n; i++) {
-            if (entries[i].start && !strcmp(entries[i].source, ex->chassis)) {
+            if (!entries[i].start || strcmp(entries[i].source, ex->chassis)) {
+                continue;
+            }
+            if (!migr_records_marked(idl, rows[i])) {
+                char *why = xasprintf(
+                    "VM %s is not marked as moving from %s to %s, so "
+                    "neither host may move its lookup records; queue the "
+                    "migration again with \"vmroam migrate\"", rows[i]->vm,
+                    rows[i]->source, rows[i]->destination);
+                fail(rows[i], why);
+                free(why);
+            } else {
                 advance(rows[i], MIGR_EV_START);
                 vmroamrec_migration_update_timestamps_setkey(
                     rows[i], "started", time_wall_msec());
@@ -874,6 +885,20 @@ run_outgoing(struct migr_executor *ex, struct ovsdb_idl *idl,
     }
 }
 
+/* Once 'm' is over, its source takes the marks off its VM's rows, once:
+ * from then on neither host may move them. */
+static void
+unmark_finished(struct migr_executor *ex, struct ovsdb_idl *idl,
+                const struct vmroamrec_migration *m)
+{
+    if (migr_state_is_final(migr_row_state(m))
+        && !migr_row_timestamp(m, "unmarked")) {
+        migr_records_unmark(idl, ex->records, m);
+        vmroamrec_migration_update_timestamps_setkey(m, "unmarked",
+                                                     time_wall_msec());
+    }
+}
+
 void
 migr_executor_run(struct migr_executor *ex, struct ovsdb_idl *idl,
                   struct ovsdb_idl_txn *txn, const char *underlay_link)
@@ -900,6 +925,7 @@ migr_executor_run(struct migr_executor *ex, struct ovsdb_idl *idl,
     VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
         if (!strcmp(m->source, ex->chassis)) {
             run_outgoing(ex, idl, txn, m, underlay_link);
+            unmark_finished(ex, idl, m);
         }
     }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
 #include "overlay/pipeline.h"
 #include "policy/db.h"
 #include "policy/policy.h"
@@ -13,6 +14,8 @@
 #include "sset.h"
 #include "timeval.h"
 #include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(overlay_chassis);
 
 static const struct vmroamrec_chassis_private *
 find_private(struct ovsdb_idl *idl, const char *name)
@@ -153,6 +156,36 @@ overlay_chassis_monitor(struct ovsdb_idl *idl, const char *self,
     ovsdb_idl_condition_destroy(&cond);
 }
 
+/* Returns VM row 'name' if this host, 'chassis', may write it, inserting
+ * it if there is none yet.  A VM another host runs is that host's, unless
+ * "vmroam migrate" marked it as moving between the two: the agent role
+ * forbids the write, and a refused write would fail the whole
+ * transaction. */
+static const struct vmroamrec_vm *
+own_vm(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, const char *chassis,
+       const char *name)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    const struct vmroamrec_vm *vm = policy_db_vm(idl, name);
+    if (!vm) {
+        vm = vmroamrec_vm_insert(txn);
+        vmroamrec_vm_set_name(vm, name);
+        return vm;
+    }
+    const char *source = smap_get(&vm->moving, "source");
+    const char *destination = smap_get(&vm->moving, "destination");
+    if ((vm->chassis && !strcmp(vm->chassis, chassis))
+        || (source && !strcmp(source, chassis))
+        || (destination && !strcmp(destination, chassis))) {
+        return vm;
+    }
+    VLOG_WARN_RL(&rl, "VM %s runs here, but the database says it runs on %s "
+                 "and is not migrating here: not claiming it (migrate it "
+                 "with \"vmroam migrate\")", name,
+                 vm->chassis ? vm->chassis : "no host");
+    return NULL;
+}
+
 /* Records in the VM table that each named VM of 'ports' runs here, with its
  * NIC (MAC -> interface). */
 void
@@ -166,10 +199,9 @@ overlay_chassis_report_vms(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
             /* An incoming VM runs here once its migration says so. */
             continue;
         }
-        const struct vmroamrec_vm *vm = policy_db_vm(idl, r->vm);
+        const struct vmroamrec_vm *vm = own_vm(idl, txn, chassis, r->vm);
         if (!vm) {
-            vm = vmroamrec_vm_insert(txn);
-            vmroamrec_vm_set_name(vm, r->vm);
+            continue;
         }
         if (!vm->chassis || strcmp(vm->chassis, chassis)) {
             vmroamrec_vm_set_chassis(vm, chassis);
@@ -193,10 +225,9 @@ overlay_chassis_report_running(struct ovsdb_idl *idl,
     const struct vmroamrec_vm *vm;
     const char *name;
     SSET_FOR_EACH (name, running) {
-        vm = policy_db_vm(idl, name);
+        vm = own_vm(idl, txn, chassis, name);
         if (!vm) {
-            vm = vmroamrec_vm_insert(txn);
-            vmroamrec_vm_set_name(vm, name);
+            continue;
         }
         if (!vm->chassis || strcmp(vm->chassis, chassis)) {
             vmroamrec_vm_set_chassis(vm, chassis);

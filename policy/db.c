@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "openvswitch/json.h"
 #include "openvswitch/poll-loop.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
 #include "policy/diff.h"
@@ -57,21 +59,49 @@ wait_for_change(struct ovsdb_idl *idl, unsigned int seqno,
     }
 }
 
+/* Leaves out of 'idl' the tables that say who may write what: no client
+ * but the one that writes them needs them, and the server updates the
+ * listeners' status every few seconds. */
+static void
+omit_access(struct ovsdb_idl *idl)
+{
+    static const struct ovsdb_idl_table_class *const tables[] = {
+        &vmroamrec_table_connection, &vmroamrec_table_rbac_role,
+        &vmroamrec_table_rbac_permission,
+    };
+    for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
+        for (size_t i = 0; i < tables[t]->n_columns; i++) {
+            ovsdb_idl_omit(idl, &tables[t]->columns[i]);
+        }
+    }
+    ovsdb_idl_omit(idl, &vmroamrec_vmroam_global_col_connections);
+}
+
 /* Connects to the vmroam database at 'remote' and waits for its contents.
  * 'tables', if nonnull, is a null-terminated list of the only tables to
  * replicate: a client about migrations need not load a million lookup
- * records. */
+ * records.  'records_of', if nonnull, limits the lookup records to that
+ * VM's. */
 struct policy_db *
 policy_db_connect(const char *remote, int timeout_ms,
                   const struct ovsdb_idl_table_class *const *tables,
-                  char **errorp)
+                  const char *records_of, char **errorp)
 {
     struct policy_db *db = xmalloc(sizeof *db);
     db->idl = ovsdb_idl_create(remote, &vmroamrec_idl_class, !tables, true);
+    if (!tables) {
+        omit_access(db->idl);
+    }
     for (; tables && *tables; tables++) {
         for (size_t i = 0; i < (*tables)->n_columns; i++) {
             ovsdb_idl_add_column(db->idl, &(*tables)->columns[i]);
         }
+    }
+    if (records_of) {
+        struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
+        vmroamrec_lookup_record_add_clause_vm(&cond, OVSDB_F_EQ, records_of);
+        vmroamrec_lookup_record_set_condition(db->idl, &cond);
+        ovsdb_idl_condition_destroy(&cond);
     }
     db->remote = xstrdup(remote);
     db->timeout_ms = timeout_ms;
@@ -487,6 +517,34 @@ policy_db_commit_until(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     return status;
 }
 
+/* Why the database refused 'txn', for a user: its own words, and who may
+ * make the change when roles forbade it. */
+static char *
+txn_error(const char *remote, struct ovsdb_idl_txn *txn,
+          enum ovsdb_idl_txn_status status)
+{
+    const char *error = ovsdb_idl_txn_get_error(txn);
+    struct json *json = json_from_string(error);
+    const struct json *details = (json->type == JSON_OBJECT
+                                  ? shash_find_data(json_object(json),
+                                                    "details")
+                                  : NULL);
+    char *msg;
+    if (strstr(error, "permission error")) {
+        msg = xasprintf("%s: the database refused the change: %s (an "
+                        "agent's certificate may write only its own host's "
+                        "rows; policy and IPAM changes come from an "
+                        "administrator, on the database's unix socket)",
+                        remote, (details && details->type == JSON_STRING
+                                 ? json_string(details) : error));
+    } else {
+        msg = xasprintf("%s: transaction failed: %s (%s)", remote,
+                        ovsdb_idl_txn_status_to_string(status), error);
+    }
+    json_destroy(json);
+    return msg;
+}
+
 bool
 policy_db_transact(struct policy_db *db, policy_db_build_func *build,
                    void *aux, char **errorp)
@@ -522,10 +580,7 @@ policy_db_transact(struct policy_db *db, policy_db_build_func *build,
                                 db->timeout_ms);
         } else if (status != TXN_SUCCESS && status != TXN_UNCHANGED
                    && status != TXN_TRY_AGAIN) {
-            *errorp = xasprintf("%s: transaction failed: %s (%s)",
-                                db->remote,
-                                ovsdb_idl_txn_status_to_string(status),
-                                ovsdb_idl_txn_get_error(txn));
+            *errorp = txn_error(db->remote, txn, status);
         }
         ovsdb_idl_txn_destroy(txn);
 

@@ -38,7 +38,8 @@ struct policy_db {
 
 struct policy_db *policy_db_connect(
     const char *remote, int timeout_ms,
-    const struct ovsdb_idl_table_class *const *tables, char **errorp);
+    const struct ovsdb_idl_table_class *const *tables, const char *records_of,
+    char **errorp);
 void policy_db_close(struct policy_db *);
 
 void policy_db_alert_policy_only(struct ovsdb_idl *);

@@ -34,6 +34,7 @@
 
 #include "migrator/backend.h"
 #include "migrator/executor.h"
+#include "migrator/records.h"
 #include "migrator/row.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
@@ -433,6 +434,11 @@ setup_lab(struct env *e, ...)
     smap_destroy(&options);
     vmroamrec_migration_update_timestamps_setkey(mig, "queued", now);
     commit(e, txn);
+
+    /* As "vmroam migrate" queues it. */
+    txn = ovsdb_idl_txn_create(e->idl);
+    migr_records_mark(e->idl, policy_db_vm(e->idl, "vm1"), "hv1", "hv2");
+    commit(e, txn);
 }
 
 static int
@@ -652,12 +658,34 @@ to_memory(struct env *e, bool storage)
 /* Every phase.                                                       */
 /* ------------------------------------------------------------------ */
 
+/* Asserts that vm1's row and records are (or are not) marked as moving
+ * from hv1 to hv2, and vm2's are not. */
+static void
+expect_marked(const struct env *e, bool marked)
+{
+    const struct vmroamrec_vm *vm = policy_db_vm(e->idl, "vm1");
+    assert_int_equal(smap_count(&vm->moving), marked ? 2 : 0);
+    if (marked) {
+        assert_string_equal(smap_get(&vm->moving, "source"), "hv1");
+        assert_string_equal(smap_get(&vm->moving, "destination"), "hv2");
+    }
+    const struct vmroamrec_lookup_record *r;
+    VMROAMREC_LOOKUP_RECORD_FOR_EACH (r, e->idl) {
+        bool vm1 = !strcmp(r->vm, "vm1");
+        assert_int_equal(smap_count(&r->moving), vm1 && marked ? 2 : 0);
+        if (vm1 && marked) {
+            assert_string_equal(smap_get(&r->moving, "destination"), "hv2");
+        }
+    }
+}
+
 static void
 test_shared_storage_every_phase(void **state)
 {
     struct env *e = *state;
     setup_lab(e, NULL);
     int64_t gen0 = generation(e);
+    expect_marked(e, true);
     job_running(e, false, 0);
 
     /* The source starts it and publishes its storage probe; the
@@ -725,10 +753,12 @@ test_shared_storage_every_phase(void **state)
     assert_int_equal(e->src.fake.n_aborts, 0);
     assert_int_equal(e->src.fake.n_destroys, 1);
 
-    /* Nothing more happens. */
+    /* Nothing more happens, but the source takes the marks off: neither
+     * host may move vm1's records any more. */
     pass(e);
     expect_state(e, "done");
     assert_int_equal(e->src.fake.n_starts, 1);
+    expect_marked(e, false);
 }
 
 static void
@@ -897,6 +927,27 @@ test_cancel_queued(void **state)
     pass(e);
     expect_state(e, "cancelled");
     expect_cancelled(e, gen0);
+    assert_int_equal(e->src.fake.n_starts, 0);
+}
+
+/* A migration queued without marks (not by "vmroam migrate") could not
+ * move its records where agents have the agent role: it never starts. */
+static void
+test_unmarked_never_starts(void **state)
+{
+    struct env *e = *state;
+    setup_lab(e, NULL);
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(e->idl);
+    migr_records_unmark(e->idl, e->records, migration(e));
+    commit(e, txn);
+    expect_marked(e, false);
+
+    pass(e);
+    expect_state(e, "failed");
+    expect_error(e, "VM vm1 is not marked as moving from hv1 to hv2, so "
+                 "neither host may move its lookup records; queue the "
+                 "migration again with \"vmroam migrate\"");
+    expect_records_on(e, "hv1", HV1_PA);
     assert_int_equal(e->src.fake.n_starts, 0);
 }
 
@@ -1324,6 +1375,7 @@ main(void)
         TEST(test_shared_refused_for_disks_not_seen_there),
 
         TEST(test_cancel_queued),
+        TEST(test_unmarked_never_starts),
         TEST(test_cancel_preparing),
         TEST(test_cancel_storage),
         TEST(test_cancel_memory),
