@@ -11,6 +11,11 @@
 #   dummy_flows I            number of flows on host I
 
 DUMMY_DB="$T/dummy-db"
+# As on a real footprint, agents reach the database with SSL and their host
+# certificates, under the agent role; DUMMY_SSL=0 puts them on its unix
+# socket instead (no role), for comparison.
+DUMMY_SSL=${DUMMY_SSL:-1}
+DUMMY_PORT=$((30000 + $$ % 20000))
 
 dummy_policy() {
     python3 - "$1" "$2" <<'PY'
@@ -57,10 +62,38 @@ dummy_switch_up() {
            external_ids:vm-id="vm$i-2"
 }
 
+# Starts the vmroam database, listening for agents with SSL unless
+# DUMMY_SSL=0.
+dummy_db_up() {
+    local listen=none
+    if [ "$DUMMY_SSL" = 1 ]; then
+        "$VMROAM" --state-dir "$DUMMY_DB" pki init >/dev/null || return 1
+        listen="127.0.0.1:$DUMMY_PORT"
+    fi
+    "$VMROAM" --state-dir "$DUMMY_DB" db start --ssl-listen "$listen" \
+        >/dev/null || return 1
+    track_pidfile "$DUMMY_DB/ovsdb-server.pid"
+}
+
+# The database options of host I's vmroamd (making its certificate).
+dummy_agent_db() {
+    local pki="$DUMMY_DB/pki" name="h$1"
+    if [ "$DUMMY_SSL" != 1 ]; then
+        echo "--db unix:$DUMMY_DB/db.sock"
+        return
+    fi
+    [ -e "$pki/$name-cert.pem" ] ||
+        "$VMROAM" --state-dir "$DUMMY_DB" pki host "$name" >/dev/null || return 1
+    echo "--db ssl:127.0.0.1:$DUMMY_PORT --private-key $pki/$name-privkey.pem" \
+        "--certificate $pki/$name-cert.pem --ca-cert $pki/cacert.pem"
+}
+
 # Starts host I's vmroamd.
 dummy_agent_up() {
-    local i=$1 d="$T/h$1"
-    "$VMROAM_BIN/vmroamd" --chassis "h$i" --db "unix:$DUMMY_DB/db.sock" \
+    local i=$1 d="$T/h$1" db
+    db=$(dummy_agent_db "$i") || return 1
+    # shellcheck disable=SC2086 # $db is a list of options without spaces
+    "$VMROAM_BIN/vmroamd" --chassis "h$i" $db \
         --ovs-db "unix:$d/db.sock" --datapath-type dummy \
         --pidfile="$d/vmroamd.pid" --unixctl="$d/vmroamd.ctl" \
         -vconsole:off --log-file="$d/vmroamd.log" --detach || return 1
@@ -79,8 +112,7 @@ dummy_installed() {
 
 dummy_hosts_up() {
     local n=$1 i
-    "$VMROAM" --state-dir "$DUMMY_DB" db start >/dev/null || return 1
-    track_pidfile "$DUMMY_DB/ovsdb-server.pid"
+    dummy_db_up || return 1
     dummy_policy "$n" "$T/dummy-policy.json"
     "$VMROAM" --state-dir "$DUMMY_DB" policy apply "$T/dummy-policy.json" \
         >/dev/null || return 1

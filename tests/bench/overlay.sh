@@ -19,11 +19,14 @@ LABS="$TESTS_DIR/../labs"
 now_ms() { date +%s%3N; }
 rss_mb() { echo "$(ps -o rss= -p "$(cat "$1")") / 1024" | bc; }
 
+# sorted_rounds FILE: FILE's rounds, fastest first, failed ones last.
+sorted_rounds() { grep -vx failed "$1" | sort -n; grep -x failed "$1"; }
+
 # percentiles FILE: p50, p99 and max of the rounds in FILE, one a line, a
 # number of ms or "failed".  A failed round counts as slower than any
 # other: failures push the figures up rather than drop out of them.
 percentiles() {
-    { grep -vx failed "$1" | sort -n; grep -x failed "$1"; } | awk '
+    sorted_rounds "$1" | awk '
         function at(p) { return v[int((NR - 1) * p) + 1] }
         function ms(x) { return x == "failed" ? x : x " ms" }
         { v[NR] = $1; failed += ($1 == "failed") }
@@ -32,6 +35,21 @@ percentiles() {
             printf "p50 %s, p99 %s, max %s (n=%d changes, %d failed)\n",
                 ms(at(0.50)), ms(at(0.99)), ms(v[NR]), NR, failed
         }'
+}
+
+# at_percentile FILE P: the P-th percentile of FILE's rounds ("failed"
+# counts as slowest), or nothing if FILE has none.
+at_percentile() {
+    [ -s "$1" ] || return 0
+    sorted_rounds "$1" | awk -v p="$2" '{ v[NR] = $1 } END { print v[int((NR - 1) * p / 100) + 1] }'
+}
+
+# ratio A B: A / B to two decimals, or "n/a" unless both are numbers.
+ratio() {
+    case "$1$2" in
+        *[!0-9]* | "") echo n/a ;;
+        *) [ "$2" -gt 0 ] && echo "scale=2; $1 / $2" | bc || echo n/a ;;
+    esac
 }
 
 # change_rounds DB POLICY VM PA_A HOST_A PA_B HOST_B: moves VM's record back
@@ -78,18 +96,29 @@ else
 fi
 "$LABS/lab" down "$LAB" >/dev/null 2>&1
 
-start=$(now_ms)
-if dummy_hosts_up "$HOSTS"; then
-    printf '  %d simulated hosts up in %d ms; ' "$HOSTS" $(( $(now_ms) - start ))
-    change_rounds "$DUMMY_DB" "$T/dummy-policy.json" vm2-1 \
-        172.16.0.2 h2 172.16.0.3 h3
-fi
-stop_pids $(cat "$T"/h*/*.pid "$DUMMY_DB/ovsdb-server.pid" 2>/dev/null)
-rm -rf "$T"/h* "$DUMMY_DB"
+# The simulated hosts' agents on the database's unix socket (no role), then
+# with SSL and their certificates under the agent role, as deployed.
+for mode in plain ssl; do
+    start=$(now_ms)
+    if DUMMY_SSL=$([ $mode = ssl ] && echo 1 || echo 0) dummy_hosts_up "$HOSTS"; then
+        printf '  %d simulated hosts (%s) up in %d ms; ' "$HOSTS" \
+            "$([ $mode = ssl ] && echo "SSL+RBAC" || echo "unix socket")" \
+            $(( $(now_ms) - start ))
+        change_rounds "$DUMMY_DB" "$T/dummy-policy.json" vm2-1 \
+            172.16.0.2 h2 172.16.0.3 h3
+        cp "$T/lat" "$T/lat-$mode"
+    fi
+    stop_pids $(cat "$T"/h*/*.pid "$DUMMY_DB/ovsdb-server.pid" 2>/dev/null)
+    rm -rf "$T"/h* "$DUMMY_DB"
+done
+for p in 50 99; do
+    printf '  SSL+RBAC / unix socket, record change -> flows p%s on %d simulated hosts: %s\n' \
+        "$p" "$HOSTS" "$(ratio "$(at_percentile "$T/lat-ssl" $p)" \
+                                "$(at_percentile "$T/lat-plain" $p)")"
+done
 
 echo "(b) full sync of $RECORDS lookup records on one host"
-"$VMROAM" --state-dir "$DUMMY_DB" db start >/dev/null
-track_pidfile "$DUMMY_DB/ovsdb-server.pid"
+dummy_db_up
 dummy_policy $((RECORDS / 2)) "$T/big.json"
 "$VMROAM" --state-dir "$DUMMY_DB" --timeout 600 policy apply "$T/big.json" >/dev/null
 dummy_switch_up 1
