@@ -23,6 +23,7 @@
 #include "ipam/leases.h"
 #include "migrator/channel.h"
 #include "migrator/executor.h"
+#include "migrator/pki.h"
 #include "migrator/network.h"
 #include "migrator/libvirt.h"
 #include "migrator/row.h"
@@ -56,6 +57,7 @@ VLOG_DEFINE_THIS_MODULE(vmroamd);
 
 struct config {
     char *chassis;
+    const char *certificate;    /* --certificate, or NULL. */
     char *db;
     char *ovs_db;
     char *ofctl_target;
@@ -186,6 +188,28 @@ default_ofctl_target(const char *ovs_db, const char *bridge)
     return xasprintf("unix:%s/%s.mgmt", ovs_rundir(), bridge);
 }
 
+/* The database and the channel know an agent by its certificate's common
+ * name: an agent under another name could write none of its rows. */
+static void
+check_certificate(const struct config *cfg)
+{
+    const char *cert = (cfg->certificate ? cfg->certificate
+                        : getenv("VMROAM_SSL_CERT"));
+    char *cn = NULL;
+    char *error = cert ? migr_pki_common_name(cert, &cn) : NULL;
+    if (error) {
+        ovs_fatal(0, "--certificate: %s", error);
+    }
+    if (cn && strcmp(cn, cfg->chassis)) {
+        ovs_fatal(0, "--chassis is %s, but the certificate %s names %s: the "
+                  "database and the peers of migrations know this host by "
+                  "its certificate's common name; run \"vmroam pki host "
+                  "%s\" or give --chassis %s", cfg->chassis, cert, cn,
+                  cfg->chassis, cn);
+    }
+    free(cn);
+}
+
 static void
 parse_options(int argc, char *argv[], struct config *cfg)
 {
@@ -237,6 +261,9 @@ parse_options(int argc, char *argv[], struct config *cfg)
         int c = getopt_long(argc, argv, short_options, long_options, NULL);
         if (c == -1) {
             break;
+        }
+        if (c == 'c') {
+            cfg->certificate = optarg;
         }
         switch (c) {
         STREAM_SSL_OPTION_HANDLERS
@@ -802,6 +829,7 @@ main(int argc, char *argv[])
     service_start(&argc, &argv);
     parse_options(argc, argv, &a.cfg);
     policy_db_ssl_from_environment();
+    check_certificate(&a.cfg);
     fatal_ignore_sigpipe();
     daemonize_start(false);
 

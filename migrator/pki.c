@@ -256,18 +256,47 @@ migr_pki_host(const char *dir, const char *name, int days)
     return error;
 }
 
+/* Reads the certificate in 'cert_file' into '*cert'. */
+static char *
+read_cert(const char *cert_file, X509 **cert)
+{
+    FILE *f = fopen(cert_file, "r");
+    *cert = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    if (f) {
+        fclose(f);
+    }
+    return (*cert ? NULL
+            : f ? ssl_error(cert_file)
+            : xasprintf("%s: %s", cert_file, ovs_strerror(errno)));
+}
+
+/* Stores the common name of the certificate in 'cert_file' (the host it
+ * names) in '*cn'. */
+char *
+migr_pki_common_name(const char *cert_file, char **cn)
+{
+    X509 *cert;
+    char *error = read_cert(cert_file, &cert);
+    if (!error) {
+        char buf[256];
+        int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert),
+                                          NID_commonName, buf, sizeof buf);
+        *cn = n >= 0 ? xstrdup(buf) : NULL;
+        error = (n < 0 ? xasprintf("%s: the certificate has no common name",
+                                   cert_file) : NULL);
+        X509_free(cert);
+    }
+    return error;
+}
+
 /* Reads 'cert_file' and stores its subject and expiry, as text. */
 char *
 migr_pki_describe(const char *cert_file, char **subject, char **not_after)
 {
-    FILE *f = fopen(cert_file, "r");
-    X509 *cert = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
-    if (f) {
-        fclose(f);
-    }
-    if (!cert) {
-        return f ? ssl_error(cert_file)
-                 : xasprintf("%s: %s", cert_file, ovs_strerror(errno));
+    X509 *cert;
+    char *error = read_cert(cert_file, &cert);
+    if (error) {
+        return error;
     }
     char buf[256];
     X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof buf);

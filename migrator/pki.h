@@ -20,6 +20,8 @@
 char *migr_pki_init(const char *dir, int days) OVS_WARN_UNUSED_RESULT;
 char *migr_pki_host(const char *dir, const char *name, int days)
     OVS_WARN_UNUSED_RESULT;
+char *migr_pki_common_name(const char *cert_file, char **cn)
+    OVS_WARN_UNUSED_RESULT;
 char *migr_pki_describe(const char *cert_file, char **subject,
                         char **not_after) OVS_WARN_UNUSED_RESULT;
 

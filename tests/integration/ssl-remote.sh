@@ -58,8 +58,16 @@ check_status "a certificate the server's CA did not sign: exit 1" 1 \
 check_output "it gets nothing, and a hint" "$T/err" \
     "does its CA trust the certificate given by --certificate"
 
-# The agent: it connects and registers its chassis over SSL.
-check "vmroamd over ssl: starts" "$VMROAM_BIN/vmroamd" --chassis hv1 \
+# The agent: it is the host its certificate names, connects and registers
+# its chassis over SSL.
+check_status "vmroamd under another name than its certificate's: exit 1" 1 \
+    "$VMROAM_BIN/vmroamd" --chassis hv1 --db "$DB" \
+    --private-key "$PKI/client-privkey.pem" \
+    --certificate "$PKI/client-cert.pem" --ca-cert "$CA" \
+    --ovs-db "unix:$T/no-ovs.sock" --pa 10.0.1.11 --unixctl="$T/refused.ctl"
+check_output "says which name the certificate gives" "$T/err" \
+    "--chassis is hv1, but the certificate $PKI/client-cert.pem names client"
+check "vmroamd over ssl: starts" "$VMROAM_BIN/vmroamd" --chassis client \
     --db "$DB" --private-key "$PKI/client-privkey.pem" \
     --certificate "$PKI/client-cert.pem" --ca-cert "$CA" \
     --ovs-db "unix:$T/no-ovs.sock" --pa 10.0.1.11 --detach --no-chdir \
@@ -70,7 +78,7 @@ registered() {
     for _ in $(seq 50); do
         "$VMROAM" --db "$DB" --timeout 3 --private-key "$PKI/client-privkey.pem" \
             --certificate "$PKI/client-cert.pem" --ca-cert "$CA" host list |
-            grep -q "^hv1 " && return 0
+            grep -q "^client " && return 0
         sleep 0.2
     done
     return 1
