@@ -53,6 +53,23 @@ heard_cell(struct table *t, long long int now, long long int heard)
     }
 }
 
+/* The host's memory as its agent reported it: free of total. */
+static char *
+memory_cell(const struct vmroamrec_chassis *ch)
+{
+    int64_t total = -1, free_kb = -1;
+    for (size_t i = 0; i < ch->n_capacity; i++) {
+        if (!strcmp(ch->key_capacity[i], "memory_kb")) {
+            total = ch->value_capacity[i];
+        } else if (!strcmp(ch->key_capacity[i], "free_memory_kb")) {
+            free_kb = ch->value_capacity[i];
+        }
+    }
+    return (total < 0 ? xstrdup("unknown")
+            : xasprintf("%"PRId64" of %"PRId64" MiB free", free_kb / 1024,
+                        total / 1024));
+}
+
 static int
 host_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
               char *argv[] OVS_UNUSED)
@@ -64,7 +81,8 @@ host_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
 
     static const char *const columns[] = {
         "name", "state", "pa", "provider subnet", "underlay", "generation",
-        "max migrations", "versions", "migration channel", "last heard"
+        "max migrations", "memory", "versions", "migration channel",
+        "last heard"
     };
     struct table t;
     table_init(&t);
@@ -84,14 +102,18 @@ host_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
         table_add_row(&t);
         vmroam_cell(&t, ch->name);
         long long int now = time_wall_msec(), heard;
-        vmroam_cell(&t, liveness_name(overlay_chassis_liveness(
-                            db->idl, ch->name, now, &heard)));
+        const char *state = liveness_name(overlay_chassis_liveness(
+                                              db->idl, ch->name, now, &heard));
+        vmroam_cell_nocopy(&t, (ch->maintenance
+                                ? xasprintf("%s, maintenance", state)
+                                : xstrdup(state)));
         vmroam_cell_nocopy(&t, join(ch->pas, ch->n_pas));
         vmroam_cell_nocopy(&t, nullable_xstrdup(ch->provider_subnet));
         vmroam_cell(&t, ch->underlay_link ? ch->underlay_link : "unknown");
         vmroam_cell_nocopy(&t, xasprintf("%"PRId64, ch->generation_applied));
         vmroam_cell_nocopy(&t, xasprintf("%"PRId64" (storage %"PRId64")",
                            ch->max_migrations, ch->max_storage_migrations));
+        vmroam_cell_nocopy(&t, memory_cell(ch));
         vmroam_cell_nocopy(&t, ds_steal_cstr(&versions));
         vmroam_cell(&t, smap_get_def(&ch->external_ids, "migration-channel",
                                      "none (plain)"));
@@ -102,68 +124,103 @@ host_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
     return VMROAM_EXIT_OK;
 }
 
-struct limits {
+struct host_settings {
     const char *host;
     long long int max, max_storage;
+    int maintenance;            /* 1 on, 0 off, -1 unchanged. */
     int status;
     char *error;
 };
 
 static bool
 build_host_set(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn OVS_UNUSED,
-               void *l_)
+               void *hs_)
 {
-    struct limits *l = l_;
-    const struct vmroamrec_chassis *ch = policy_db_chassis(idl, l->host);
-    free(l->error);
-    l->error = NULL;
+    struct host_settings *hs = hs_;
+    const struct vmroamrec_chassis *ch = policy_db_chassis(idl, hs->host);
+    free(hs->error);
+    hs->error = NULL;
     if (!ch) {
-        l->error = xasprintf("no host named %s", l->host);
-        l->status = VMROAM_EXIT_BAD_INPUT;
+        hs->error = xasprintf("no host named %s", hs->host);
+        hs->status = VMROAM_EXIT_BAD_INPUT;
         return false;
     }
-    if (l->max >= 0) {
-        vmroamrec_chassis_set_max_migrations(ch, l->max);
+    if (hs->max >= 0) {
+        vmroamrec_chassis_set_max_migrations(ch, hs->max);
     }
-    if (l->max_storage >= 0) {
-        vmroamrec_chassis_set_max_storage_migrations(ch, l->max_storage);
+    if (hs->max_storage >= 0) {
+        vmroamrec_chassis_set_max_storage_migrations(ch, hs->max_storage);
     }
-    l->status = VMROAM_EXIT_OK;
+    if (hs->maintenance >= 0) {
+        vmroamrec_chassis_set_maintenance(ch, hs->maintenance);
+    }
+    hs->status = VMROAM_EXIT_OK;
     return true;
 }
 
-static int
-host_set_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED, char *argv[])
+/* Parses --maintenance into '*maintenance' (-1 if not given). */
+static bool
+maintenance_opt(const struct vmroam_ctx *ctx, int *maintenance)
 {
-    struct limits l = { .host = argv[0], .max = -1, .max_storage = -1 };
-    if (!vmroam_number_opt(ctx, "max-migrations", 0, 1000, &l.max)
-        || !vmroam_number_opt(ctx, "max-storage-migrations", 0, 1000,
-                              &l.max_storage)) {
-        return VMROAM_EXIT_BAD_INPUT;
+    const char *m = smap_get(&ctx->opts, "maintenance");
+    *maintenance = !m ? -1 : !strcmp(m, "on") ? 1 : !strcmp(m, "off") ? 0 : -2;
+    if (*maintenance == -2) {
+        fprintf(stderr, "vmroam host set: --maintenance: %s is not on or "
+                "off\n", m);
+        return false;
     }
-    if (l.max < 0 && l.max_storage < 0) {
-        fprintf(stderr, "vmroam host set: give --max-migrations N and/or "
-                "--max-storage-migrations N\n");
-        return VMROAM_EXIT_BAD_INPUT;
-    }
+    return true;
+}
+
+/* Applies 'hs' to its host; says what happened.  Returns an exit
+ * status. */
+static int
+apply_settings(const struct vmroam_ctx *ctx, struct host_settings *hs)
+{
     struct policy_db *db = vmroam_connect_tables(ctx, host_tables);
     if (!db) {
         return VMROAM_EXIT_FAILURE;
     }
     char *error = NULL;
     int status = VMROAM_EXIT_FAILURE;
-    if (!policy_db_transact(db, build_host_set, &l, &error)) {
+    if (!policy_db_transact(db, build_host_set, hs, &error)) {
         fprintf(stderr, "vmroam: %s\n", error);
         free(error);
-    } else if (l.status) {
-        fprintf(stderr, "vmroam: %s\n", l.error);
-        status = l.status;
+    } else if (hs->status) {
+        fprintf(stderr, "vmroam: %s\n", hs->error);
+        status = hs->status;
     } else {
-        printf("host %s: limits set\n", l.host);
         status = VMROAM_EXIT_OK;
     }
-    free(l.error);
+    free(hs->error);
+    hs->error = NULL;
     policy_db_close(db);
+    return status;
+}
+
+static int
+host_set_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED, char *argv[])
+{
+    struct host_settings hs = { .host = argv[0], .max = -1,
+                                .max_storage = -1 };
+    if (!vmroam_number_opt(ctx, "max-migrations", 0, 1000, &hs.max)
+        || !vmroam_number_opt(ctx, "max-storage-migrations", 0, 1000,
+                              &hs.max_storage)
+        || !maintenance_opt(ctx, &hs.maintenance)) {
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    if (hs.max < 0 && hs.max_storage < 0 && hs.maintenance < 0) {
+        fprintf(stderr, "vmroam host set: give --max-migrations N, "
+                "--max-storage-migrations N or --maintenance on|off\n");
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    int status = apply_settings(ctx, &hs);
+    if (!status) {
+        printf("host %s: %s\n", hs.host,
+               (hs.maintenance == 1 ? "in maintenance: no VM may arrive"
+                : hs.maintenance == 0 ? "out of maintenance"
+                : "limits set"));
+    }
     return status;
 }
 
@@ -176,9 +233,11 @@ const struct vmroam_command vmroam_host_commands[] = {
      .options = "format",
      .min_args = 0, .max_args = 0, .run = host_list_cmd},
     {.name = "host set",
-     .args = "HOST [--max-migrations N] [--max-storage-migrations N]",
-     .summary = "a host's concurrent migration limits",
-     .options = "max-migrations max-storage-migrations",
+     .args = "HOST [--max-migrations N] [--max-storage-migrations N] "
+             "[--maintenance on|off]",
+     .summary = "a host's concurrent migration limits; maintenance: no VM "
+                "may arrive",
+     .options = "max-migrations max-storage-migrations maintenance",
      .min_args = 1, .max_args = 1, .run = host_set_cmd},
     {.name = NULL},
 };

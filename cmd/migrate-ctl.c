@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmd/vmroam.h"
+#include "migrator/candidates.h"
 #include "migrator/compress.h"
 #include "migrator/fsm.h"
 #include "migrator/placement.h"
@@ -40,74 +41,23 @@ vm_is_migrating(struct ovsdb_idl *idl, const char *vm)
     return false;
 }
 
-/* Migrations running or queued on chassis 'name'. */
-static int64_t
-busy(struct ovsdb_idl *idl, const char *name)
-{
-    const struct vmroamrec_migration *m;
-    int64_t n = 0;
-    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
-        n += (!migr_state_is_final(migr_row_state(m))
-              && (!strcmp(m->source, name)
-                  || (m->destination && !strcmp(m->destination, name))));
-    }
-    return n;
-}
-
-static size_t
-vms_on(struct ovsdb_idl *idl, const char *name)
-{
-    const struct vmroamrec_vm *vm;
-    size_t n = 0;
-    VMROAMREC_VM_FOR_EACH (vm, idl) {
-        n += vm->chassis && !strcmp(vm->chassis, name);
-    }
-    return n;
-}
-
 /* The host that placement picks for 'vm', of every host as the database
  * shows it, or NULL; with every candidate's line in 'why'. */
 static const struct vmroamrec_chassis *
 best_host(struct ovsdb_idl *idl, const struct vmroamrec_vm *vm,
           const struct vmroamrec_chassis *src, struct ds *why)
 {
-    const struct vmroamrec_chassis *ch;
-    size_t n = 0;
-    VMROAMREC_CHASSIS_FOR_EACH (ch, idl) {
-        n++;
-    }
-    struct migr_candidate *hosts = xcalloc(n, sizeof *hosts);
-    const struct vmroamrec_chassis **rows = xcalloc(n, sizeof *rows);
-    char **downs = xcalloc(n, sizeof *downs);
-    size_t i = 0;
-    VMROAMREC_CHASSIS_FOR_EACH (ch, idl) {
-        overlay_chassis_is_down(idl, ch->name, time_wall_msec(), &downs[i]);
-        rows[i] = ch;
-        hosts[i] = (struct migr_candidate) {
-            .name = ch->name,
-            .down = downs[i],
-            .versions = &ch->versions,
-            .free_slots = ch->max_migrations - busy(idl, ch->name),
-            .n_vms = vms_on(idl, ch->name),
-        };
-        i++;
-    }
-    struct migr_placement_vm v = {
-        .name = vm->name,
-        .chassis = src->name,
-        .versions = &src->versions,
-        .allowed = vm->allowed_chassis,
-        .n_allowed = vm->n_allowed_chassis,
+    struct migr_candidates c;
+    migr_candidates_read(idl, &c);
+    struct migr_placement_vm v;
+    migr_placement_vm_read(vm, src, &v);
+    struct migr_placement_rules rules = {
+        .headroom_pct = MIGR_HEADROOM_DEFAULT,
     };
-    size_t best = migr_place(&v, hosts, i, why);
-    for (size_t j = 0; j < i; j++) {
-        free(downs[j]);
-    }
-    free(downs);
-    free(hosts);
+    size_t best = migr_place(&v, c.hosts, c.n, &rules, why);
     const struct vmroamrec_chassis *chosen = (best == MIGR_PLACE_NONE ? NULL
-                                              : rows[best]);
-    free(rows);
+                                              : c.rows[best]);
+    migr_candidates_destroy(&c);
     return chosen;
 }
 
@@ -115,13 +65,14 @@ best_host(struct ovsdb_idl *idl, const struct vmroamrec_vm *vm,
  * of which there may be a million. */
 static const struct ovsdb_idl_table_class *const migration_tables[] = {
     &vmroamrec_table_migration, &vmroamrec_table_vm, &vmroamrec_table_chassis,
-    &vmroamrec_table_chassis_private, NULL,
+    &vmroamrec_table_chassis_private, &vmroamrec_table_provider_subnet, NULL,
 };
 
 /* Those, and the lookup records of the VM being migrated. */
 static const struct ovsdb_idl_table_class *const migrate_tables[] = {
     &vmroamrec_table_migration, &vmroamrec_table_vm, &vmroamrec_table_chassis,
-    &vmroamrec_table_chassis_private, &vmroamrec_table_lookup_record, NULL,
+    &vmroamrec_table_chassis_private, &vmroamrec_table_provider_subnet,
+    &vmroamrec_table_lookup_record, NULL,
 };
 
 /* A migration request, checked and queued in one transaction. */
@@ -195,6 +146,13 @@ build_migrate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
         if (dst == src) {
             r->error = xasprintf("VM %s already runs on %s", r->vm_name,
                                  r->to);
+            return false;
+        }
+        if (dst->maintenance) {
+            r->error = xasprintf("host %s is in maintenance: no VM may "
+                                 "arrive (vmroam host set %s --maintenance "
+                                 "off)", r->to, r->to);
+            r->status = VMROAM_EXIT_FAILURE;
             return false;
         }
         if (overlay_chassis_is_down(idl, r->to, time_wall_msec(),

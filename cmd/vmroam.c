@@ -284,6 +284,7 @@ parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
         {"streams", required_argument, NULL, OPT_COMMAND},
         {"compression", required_argument, NULL, OPT_COMMAND},
         {"ssl-listen", required_argument, NULL, OPT_COMMAND},
+        {"maintenance", required_argument, NULL, OPT_COMMAND},
         {"plain", no_argument, NULL, OPT_COMMAND},
         {"output", required_argument, NULL, 'o'},
         {"verbose", no_argument, NULL, 'v'},

@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "command-line.h"
@@ -23,6 +24,7 @@
 #include "ipam/leases.h"
 #include "migrator/channel.h"
 #include "migrator/executor.h"
+#include "migrator/inventory.h"
 #include "migrator/pki.h"
 #include "migrator/network.h"
 #include "migrator/libvirt.h"
@@ -54,6 +56,12 @@
 
 VLOG_DEFINE_THIS_MODULE(vmroamd);
 
+/* Where libvirt keeps VM disks unless told otherwise. */
+#define IMAGES_DIR_DEFAULT "/var/lib/libvirt/images"
+
+/* How often the agent weighs its host and VMs for placement. */
+#define SIZE_SCAN_MS 10000
+
 
 struct config {
     char *chassis;
@@ -73,6 +81,7 @@ struct config {
     struct svec migration_networks;     /* Where it may listen, in order of
                                          * preference; empty: anywhere. */
     char *migration_socket_dir; /* Where the channel's QEMU sockets go. */
+    const char *images_dir;     /* Where incoming VMs' disks go. */
     enum migr_compress_mode compression;    /* Unless a migration says. */
     int max_downtime_ms;        /* Unless a migration says otherwise. */
     struct overlay_bridge_cfg bridge;
@@ -93,6 +102,7 @@ struct agent {
     bool channel_looked;        /* For it, at host change 'channel_seqno'. */
     unsigned int channel_seqno;
     long long int next_vm_scan;
+    long long int next_size_scan;
     long long int redirects_expire;     /* LLONG_MAX if none. */
     struct ipam_underlay *underlay;     /* The PA in force. */
 
@@ -164,9 +174,11 @@ usage(void)
 "                         " MIGR_PORTS_DEFAULT "): sources cut their\n"
 "                         connections to them when aborting\n"
 "  --max-downtime MS      the pause migrations from here aim at, unless\n"
-"                         one says otherwise (default %d)\n",
+"                         one says otherwise (default %d)\n"
+"  --images-dir DIR       where incoming VMs' disks go, whose free space\n"
+"                         placement weighs (default %s)\n",
            program_name, program_name, MIGR_SOCKET_DIR_DEFAULT, ovs_rundir(),
-           MIGR_MAX_DOWNTIME_DEFAULT);
+           MIGR_MAX_DOWNTIME_DEFAULT, IMAGES_DIR_DEFAULT);
     daemon_usage();
     vlog_usage();
     printf("  -h, --help             display this help message\n");
@@ -219,7 +231,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         OPT_UNIXCTL, OPT_LIBVIRT, OPT_LIBVIRT_PEER_URI, OPT_MIGRATION_PORTS,
         OPT_MIGRATION_LISTEN, OPT_MIGRATION_SOCKET_DIR, OPT_COMPRESSION,
         OPT_MIGRATION_NETWORK,
-        OPT_MAX_DOWNTIME,
+        OPT_MAX_DOWNTIME, OPT_IMAGES_DIR,
         SSL_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
@@ -245,6 +257,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         {"migration-network", required_argument, NULL,
          OPT_MIGRATION_NETWORK},
         {"max-downtime", required_argument, NULL, OPT_MAX_DOWNTIME},
+        {"images-dir", required_argument, NULL, OPT_IMAGES_DIR},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         STREAM_SSL_LONG_OPTIONS,
@@ -255,6 +268,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
     char *short_options = ovs_cmdl_long_options_to_short_options(long_options);
 
     cfg->bridge.bridge = "br-int";
+    cfg->images_dir = IMAGES_DIR_DEFAULT;
     cfg->max_downtime_ms = MIGR_MAX_DOWNTIME_DEFAULT;
     cfg->bridge.datapath_type = "netdev";
     for (;;) {
@@ -272,6 +286,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         case OPT_OVS_DB: cfg->ovs_db = xstrdup(optarg); break;
         case OPT_OFCTL: cfg->ofctl_target = xstrdup(optarg); break;
         case OPT_PA: cfg->pa = xstrdup(optarg); break;
+        case OPT_IMAGES_DIR: cfg->images_dir = optarg; break;
         case OPT_UNDERLAY_DEV: cfg->underlay_dev = xstrdup(optarg); break;
         case OPT_UPLINK: cfg->uplink = xstrdup(optarg); break;
         case OPT_BRIDGE: cfg->bridge.bridge = optarg; break;
@@ -579,6 +594,36 @@ take_announcements(struct agent *a)
     free(pins);
 }
 
+/* Free space in 'dir', or -1 if it cannot be known. */
+static int64_t
+free_disk_kb(const char *dir)
+{
+    struct statvfs st;
+    return statvfs(dir, &st) ? -1 : (int64_t) st.f_bavail * st.f_frsize / 1024;
+}
+
+/* Tells the database what this host and its VMs weigh, for placement. */
+static void
+report_sizes(struct agent *a, struct ovsdb_idl_txn *vtxn)
+{
+    struct migr_host_size host;
+    struct migr_vm_size *vms;
+    size_t n;
+    char *error = (a->hypervisor->class->sizes
+                   ? a->hypervisor->class->sizes(a->hypervisor->data, &host,
+                                                 &vms, &n)
+                   : NULL);
+    if (error) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 10);
+        VLOG_WARN_RL(&rl, "cannot size this host and its VMs: %s", error);
+        free(error);
+    } else if (a->hypervisor->class->sizes) {
+        migr_inventory_report(a->vmroam.idl, vtxn, a->cfg.chassis, &host,
+                              free_disk_kb(a->cfg.images_dir), vms, n);
+        migr_vm_sizes_free(vms, n);
+    }
+}
+
 /* Tells the database which VMs run here, as the hypervisor lists them. */
 static void
 scan_vms(struct agent *a, struct ovsdb_idl_txn *vtxn)
@@ -600,6 +645,10 @@ scan_vms(struct agent *a, struct ovsdb_idl_txn *vtxn)
     }
     sset_destroy(&running);
     a->next_vm_scan = time_msec() + 1000;
+    if (time_msec() >= a->next_size_scan) {
+        report_sizes(a, vtxn);
+        a->next_size_scan = time_msec() + SIZE_SCAN_MS;
+    }
 }
 
 /* With --migration-network, keeps the channel listening on this host's

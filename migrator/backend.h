@@ -14,10 +14,12 @@
 #define MIGRATOR_BACKEND_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "sset.h"
+
 struct smap;
-struct sset;
 
 struct migr_spec {
     const char *vm;
@@ -56,6 +58,24 @@ struct migr_status {
     char *error;                    /* Once failed; caller frees. */
 };
 
+/* What placement needs to know of a host and of the VMs on it. */
+struct migr_host_size {
+    int64_t memory_kb;              /* Physical memory. */
+    int64_t free_memory_kb;
+    int64_t cpus;
+};
+
+struct migr_vm_size {
+    char *name;
+    int64_t memory_kb;              /* Its maximum memory. */
+    int64_t vcpus;
+    int64_t disk_kb;                /* What its local disks can grow to:
+                                     * what a copy needs at the other end. */
+    struct sset disks;              /* Their paths. */
+};
+
+void migr_vm_sizes_free(struct migr_vm_size *, size_t n);
+
 struct migr_job;
 
 enum migr_recovery {
@@ -89,6 +109,10 @@ struct migr_backend_class {
      * an error (and adds nothing) if the hypervisor cannot say. */
     char *(*list_running)(void *backend, struct sset *running);
     void (*versions)(void *backend, struct smap *);
+    /* Describes this host and each VM running on it ('*vms', '*n_vms'; the
+     * caller frees them with migr_vm_sizes_free()).  May be NULL. */
+    char *(*sizes)(void *backend, struct migr_host_size *,
+                   struct migr_vm_size **vms, size_t *n_vms);
 };
 
 struct migr_backend {

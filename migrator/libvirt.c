@@ -604,8 +604,37 @@ lv_versions(void *lv_, struct smap *versions)
     }
 }
 
-/* The block statistics name each disk's source: a file or a device on
- * this host, or nothing for a network disk. */
+static int64_t
+stat_ullong(const virDomainStatsRecordPtr r, const char *key)
+{
+    unsigned long long value = 0;
+    virTypedParamsGetULLong(r->params, r->nparams, key, &value);
+    return value;
+}
+
+/* Adds the paths of the disks in 'r' that are files or devices on this
+ * host to 'paths' (the block statistics name no source for a network
+ * disk), and returns their capacity in kB. */
+static int64_t
+local_disks(const virDomainStatsRecordPtr r, struct sset *paths)
+{
+    unsigned int count = 0;
+    int64_t kb = 0;
+    virTypedParamsGetUInt(r->params, r->nparams, "block.count", &count);
+    for (unsigned int i = 0; i < count; i++) {
+        char key[64];
+        const char *path = NULL;
+        snprintf(key, sizeof key, "block.%u.path", i);
+        if (virTypedParamsGetString(r->params, r->nparams, key, &path) == 1) {
+            sset_add(paths, path);
+            snprintf(key, sizeof key, "block.%u.capacity", i);
+            kb += stat_ullong(r, key) / 1024;
+        }
+    }
+    return kb;
+}
+
+
 static char *
 lv_disks(void *lv_, const char *vm, struct sset *paths)
 {
@@ -621,17 +650,7 @@ lv_disks(void *lv_, const char *vm, struct sset *paths)
         }
         return error;
     }
-    virDomainStatsRecordPtr r = records[0];
-    unsigned int count = 0;
-    virTypedParamsGetUInt(r->params, r->nparams, "block.count", &count);
-    for (unsigned int i = 0; i < count; i++) {
-        char key[64];
-        const char *path = NULL;
-        snprintf(key, sizeof key, "block.%u.path", i);
-        if (virTypedParamsGetString(r->params, r->nparams, key, &path) == 1) {
-            sset_add(paths, path);
-        }
-    }
+    local_disks(records[0], paths);
     virDomainStatsRecordListFree(records);
     virDomainFree(dom);
     return NULL;
@@ -658,6 +677,57 @@ lv_list_running(void *lv_, struct sset *running)
     return NULL;
 }
 
+/* One VM's size from its statistics: maximum memory, vCPUs, and the
+ * capacity of the disks that are files or devices here. */
+static void
+vm_size(const virDomainStatsRecordPtr r, struct migr_vm_size *vm)
+{
+    unsigned int vcpus = 0;
+    vm->name = xstrdup(virDomainGetName(r->dom));
+    vm->memory_kb = stat_ullong(r, "balloon.maximum");
+    virTypedParamsGetUInt(r->params, r->nparams, "vcpu.current", &vcpus);
+    vm->vcpus = vcpus;
+    sset_init(&vm->disks);
+    vm->disk_kb = local_disks(r, &vm->disks);
+}
+
+static char *
+lv_sizes(void *lv_, struct migr_host_size *host, struct migr_vm_size **vmsp,
+         size_t *n_vms)
+{
+    struct libvirt *lv = lv_;
+    virNodeInfo info;
+    unsigned long long free_bytes;
+    virDomainStatsRecordPtr *records = NULL;
+    *vmsp = NULL;
+    *n_vms = 0;
+    reconnect(lv);
+    if (virNodeGetInfo(lv->conn, &info)
+        || !(free_bytes = virNodeGetFreeMemory(lv->conn))) {
+        return last_error(lv->uri);
+    }
+    int n = virConnectGetAllDomainStats(
+        lv->conn, (VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_VCPU
+                   | VIR_DOMAIN_STATS_BLOCK),
+        &records, VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
+    if (n < 0) {
+        return last_error(lv->uri);
+    }
+    *host = (struct migr_host_size) {
+        .memory_kb = info.memory,
+        .free_memory_kb = free_bytes / 1024,
+        .cpus = info.cpus,
+    };
+    struct migr_vm_size *vms = xcalloc(n ? n : 1, sizeof *vms);
+    for (int i = 0; i < n; i++) {
+        vm_size(records[i], &vms[i]);
+    }
+    virDomainStatsRecordListFree(records);
+    *vmsp = vms;
+    *n_vms = n;
+    return NULL;
+}
+
 static const struct migr_backend_class libvirt_class = {
     .name = "libvirt",
     .start = lv_start,
@@ -670,6 +740,7 @@ static const struct migr_backend_class libvirt_class = {
     .versions = lv_versions,
     .disks = lv_disks,
     .list_running = lv_list_running,
+    .sizes = lv_sizes,
 };
 
 static void

@@ -161,9 +161,9 @@ overlay_chassis_monitor(struct ovsdb_idl *idl, const char *self,
  * "vmroam migrate" marked it as moving between the two: the agent role
  * forbids the write, and a refused write would fail the whole
  * transaction. */
-static const struct vmroamrec_vm *
-own_vm(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, const char *chassis,
-       const char *name)
+const struct vmroamrec_vm *
+overlay_chassis_own_vm(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+                       const char *chassis, const char *name)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
     const struct vmroamrec_vm *vm = policy_db_vm(idl, name);
@@ -199,7 +199,8 @@ overlay_chassis_report_vms(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
             /* An incoming VM runs here once its migration says so. */
             continue;
         }
-        const struct vmroamrec_vm *vm = own_vm(idl, txn, chassis, r->vm);
+        const struct vmroamrec_vm *vm = overlay_chassis_own_vm(idl, txn,
+                                                               chassis, r->vm);
         if (!vm) {
             continue;
         }
@@ -225,7 +226,7 @@ overlay_chassis_report_running(struct ovsdb_idl *idl,
     const struct vmroamrec_vm *vm;
     const char *name;
     SSET_FOR_EACH (name, running) {
-        vm = own_vm(idl, txn, chassis, name);
+        vm = overlay_chassis_own_vm(idl, txn, chassis, name);
         if (!vm) {
             continue;
         }

@@ -12,6 +12,7 @@
 
 struct ovsdb_idl;
 struct ovsdb_idl_txn;
+struct vmroamrec_vm;
 struct overlay_port;
 struct smap;
 struct sset;
@@ -64,6 +65,10 @@ void overlay_chassis_monitor(struct ovsdb_idl *, const char *self,
 void overlay_chassis_report_vms(struct ovsdb_idl *, struct ovsdb_idl_txn *,
                                 const char *chassis,
                                 const struct overlay_port *, size_t n);
+const struct vmroamrec_vm *overlay_chassis_own_vm(struct ovsdb_idl *,
+                                                  struct ovsdb_idl_txn *,
+                                                  const char *chassis,
+                                                  const char *name);
 void overlay_chassis_report_running(struct ovsdb_idl *,
                                     struct ovsdb_idl_txn *,
                                     const char *chassis,

@@ -18,12 +18,13 @@ const struct policy_access_permission policy_access_agent[] = {
     /* Its own host: registered, kept up to date, marked down. */
     {"Chassis", STRINGS("name"), true,
      STRINGS("pas", "provider_subnet", "state", "underlay_link",
-             "generation_applied", "versions", "external_ids")},
+             "generation_applied", "versions", "capacity", "external_ids")},
     {"Chassis_Private", STRINGS("name"), true,
      STRINGS("heartbeat", "external_ids")},
     /* The VMs it runs, and those migrating to or from it. */
     {"VM", STRINGS("chassis", "moving:source", "moving:destination"), true,
-     STRINGS("chassis", "state", "ports", "memory_kb", "disks", "moving")},
+     STRINGS("chassis", "state", "ports", "memory_kb", "vcpus", "disks",
+             "disk_kb", "moving")},
     /* The records of a VM migrating to or from it, which "vmroam migrate"
      * marks: so a host moves no other VM's traffic. */
     {"Lookup_Record", STRINGS("moving:source", "moving:destination"), false,

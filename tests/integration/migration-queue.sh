@@ -51,7 +51,7 @@ for _ in $(seq 600); do all_final && break; sleep 0.5; done
 check "all 10 migrations ended" all_final
 
 ovsdb-client -f json dump "unix:/run/vmroam-lab/vmqt/db/db.sock" vmroam \
-    Migration vm state timestamps >"$T/dump.json"
+    Migration vm state timestamps error >"$T/dump.json"
 check "each one done, never more than 2 at once, in queue order" python3 - "$T/dump.json" <<'PY'
 import json, sys
 dump = json.load(open(sys.argv[1]))
@@ -61,7 +61,7 @@ rows = [dict(zip(cols, r)) for r in table["data"]]
 def ts(r):
     return dict(r["timestamps"][1])
 states = [r["state"] for r in rows]
-assert states == ["done"] * 10, states
+assert states == ["done"] * 10, [(r["vm"], r["state"], r["error"]) for r in rows]
 spans = sorted((ts(r)["queued"], ts(r)["started"], ts(r)["finished"], r["vm"])
                for r in rows)
 events = sorted([(s, 1) for _, s, f, _ in spans] + [(f, -1) for _, s, f, _ in spans],
