@@ -469,6 +469,26 @@ build_subnet_del(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     return ipam_subnet_del(idl, txn, c->arg, &c->error);
 }
 
+static enum ipam_error
+build_footprint_del(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+                    struct change *c)
+{
+    return ipam_footprint_del(idl, txn, c->arg, &c->error);
+}
+
+static int
+ipam_footprint_del_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+                       char *argv[])
+{
+    struct change c = { .build = build_footprint_del, .ctx = ctx,
+                        .arg = argv[0] };
+    int status = run_one(ctx, &c);
+    if (!status) {
+        printf("footprint %s and its provider subnets deleted\n", argv[0]);
+    }
+    return status;
+}
+
 static int
 ipam_subnet_del_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
                     char *argv[])
@@ -563,6 +583,12 @@ const struct vmroam_command vmroam_ipam_commands[] = {
      .summary = "a footprint's subnets, hosts, PAs and VMs",
      .options = "format",
      .min_args = 1, .max_args = 1, .run = ipam_footprint_show_cmd},
+    {.name = "ipam footprint del",
+     .args = "NAME",
+     .summary = "delete a footprint and its provider subnets (refused while "
+                "a host there runs a VM or holds a PA lease)",
+     .options = "",
+     .min_args = 1, .max_args = 1, .run = ipam_footprint_del_cmd},
     {.name = "ipam subnet add",
      .args = "PREFIX --footprint F [--gateway A] [--reserve R]...",
      .summary = "add a provider subnet (refused if it overlaps one)",

@@ -15,7 +15,6 @@
 #include "migrator/compress.h"
 #include "migrator/fsm.h"
 #include "migrator/placement.h"
-#include "migrator/records.h"
 #include "migrator/row.h"
 #include "migrator/storage.h"
 #include "migrator/version.h"
@@ -185,7 +184,6 @@ build_migrate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
         return false;
     }
 
-    const struct vmroamrec_migration *m = vmroamrec_migration_insert(txn);
     struct smap options = SMAP_INITIALIZER(&options);
     smap_add(&options, "storage", r->storage);
     if (r->bandwidth > 0) {
@@ -204,18 +202,9 @@ build_migrate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
         smap_add(&options, "compression", r->compression);
     }
     smap_add(&options, "switchover", r->switchover);
-    vmroamrec_migration_set_vm(m, r->vm_name);
-    vmroamrec_migration_set_source(m, src->name);
-    vmroamrec_migration_set_destination(m, dst->name);
-    vmroamrec_migration_set_best_host(m, !r->to);
-    vmroamrec_migration_set_options(m, &options);
-    vmroamrec_migration_set_state(m, "queued");
-    vmroamrec_vm_set_migration(vm, m);
-    migr_records_mark(idl, vm, src->name, dst->name);
-    vmroamrec_migration_update_timestamps_setkey(m, "queued",
-                                                 time_wall_msec());
+    r->row = migr_row_queue(idl, txn, vm, src->name, dst->name, !r->to,
+                            &options, time_wall_msec());
     smap_destroy(&options);
-    r->row = m;
     return true;
 }
 
@@ -481,8 +470,11 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
         return VMROAM_EXIT_BAD_INPUT;
     }
 
+    struct sset records_of = SSET_INITIALIZER(&records_of);
+    sset_add(&records_of, argv[0]);
     struct policy_db *db = vmroam_connect_scoped(ctx, migrate_tables,
-                                                 argv[0]);
+                                                 &records_of);
+    sset_destroy(&records_of);
     if (!db) {
         return VMROAM_EXIT_FAILURE;
     }

@@ -26,6 +26,8 @@ static const struct vmroam_command *const command_groups[] = {
     vmroam_host_commands,
     vmroam_migrate_commands,
     vmroam_pki_commands,
+    vmroam_plan_commands,
+    vmroam_vm_commands,
 };
 
 /* The host PKI's directory: <state-dir>/pki. */
@@ -37,12 +39,12 @@ vmroam_pki_dir(const struct vmroam_ctx *ctx)
 }
 
 /* Connects to the database, replicating only 'tables' (a null-terminated
- * list) if nonnull, and of the lookup records only those of VM
+ * list) if nonnull, and of the lookup records only those of the VMs in
  * 'records_of' if nonnull; says why on failure. */
 struct policy_db *
 vmroam_connect_scoped(const struct vmroam_ctx *ctx,
                       const struct ovsdb_idl_table_class *const *tables,
-                      const char *records_of)
+                      const struct sset *records_of)
 {
     char *error = NULL;
     struct policy_db *db = policy_db_connect(ctx->db_remote, ctx->timeout_ms,
@@ -285,6 +287,9 @@ parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
         {"compression", required_argument, NULL, OPT_COMMAND},
         {"ssl-listen", required_argument, NULL, OPT_COMMAND},
         {"maintenance", required_argument, NULL, OPT_COMMAND},
+        {"to-footprint", required_argument, NULL, OPT_COMMAND},
+        {"headroom", required_argument, NULL, OPT_COMMAND},
+        {"priority", required_argument, NULL, OPT_COMMAND},
         {"plain", no_argument, NULL, OPT_COMMAND},
         {"output", required_argument, NULL, 'o'},
         {"verbose", no_argument, NULL, 'v'},

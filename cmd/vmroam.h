@@ -60,6 +60,8 @@ extern const struct vmroam_command vmroam_ipam_commands[];
 extern const struct vmroam_command vmroam_host_commands[];
 extern const struct vmroam_command vmroam_migrate_commands[];
 extern const struct vmroam_command vmroam_pki_commands[];
+extern const struct vmroam_command vmroam_plan_commands[];
+extern const struct vmroam_command vmroam_vm_commands[];
 
 /* How long "vmroam pki host" certificates last by default. */
 #define VMROAM_PKI_HOST_DAYS (2 * 365)
@@ -68,7 +70,8 @@ char *vmroam_pki_dir(const struct vmroam_ctx *);
 struct policy_db *vmroam_connect(const struct vmroam_ctx *);
 struct policy_db *vmroam_connect_scoped(
     const struct vmroam_ctx *,
-    const struct ovsdb_idl_table_class *const *tables, const char *records_of);
+    const struct ovsdb_idl_table_class *const *tables,
+    const struct sset *records_of);
 struct policy_db *vmroam_connect_tables(
     const struct vmroam_ctx *,
     const struct ovsdb_idl_table_class *const *tables);

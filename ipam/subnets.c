@@ -162,6 +162,79 @@ ipam_subnet_del(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     return result;
 }
 
+/* Why footprint 'name' is still in use, or NULL: a VM on one of its hosts,
+ * or a PA lease in one of its subnets. */
+static char *
+footprint_user(struct ovsdb_idl *idl, const char *name)
+{
+    const struct vmroamrec_provider_subnet *ps;
+    VMROAMREC_PROVIDER_SUBNET_FOR_EACH (ps, idl) {
+        if (strcmp(ps->footprint, name)) {
+            continue;
+        }
+        const struct vmroamrec_chassis *ch;
+        VMROAMREC_CHASSIS_FOR_EACH (ch, idl) {
+            if (!ch->provider_subnet
+                || strcmp(ch->provider_subnet, ps->prefix)) {
+                continue;
+            }
+            const struct vmroamrec_vm *vm;
+            VMROAMREC_VM_FOR_EACH (vm, idl) {
+                if (vm->chassis && !strcmp(vm->chassis, ch->name)
+                    && vm->state && !strcmp(vm->state, "running")) {
+                    return xasprintf("host %s still runs VM %s: move its VMs "
+                                     "first (vmroam footprint evacuate %s "
+                                     "--to NEW)", ch->name, vm->name, name);
+                }
+            }
+        }
+        size_t n = ipam_subnet_pa_leases(idl, ps->prefix);
+        if (n) {
+            return xasprintf("provider subnet %s still has %"PRIuSIZE" PA "
+                             "lease%s (vmroam ipam leases; vmroam ipam "
+                             "release ADDRESS)", ps->prefix, n,
+                             n == 1 ? "" : "s");
+        }
+    }
+    return NULL;
+}
+
+/* Deletes footprint 'name' and its provider subnets in 'txn', unless
+ * anything still uses them. */
+enum ipam_error
+ipam_footprint_del(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+                   const char *name, char **errorp)
+{
+    struct sset names = SSET_INITIALIZER(&names);
+    ipam_footprint_names(idl, &names);
+    bool exists = sset_contains(&names, name);
+    sset_destroy(&names);
+    if (!exists) {
+        *errorp = xasprintf("no footprint named %s", name);
+        return IPAM_BAD_INPUT;
+    }
+    char *user = footprint_user(idl, name);
+    if (user) {
+        *errorp = xasprintf("footprint %s is in use: %s", name, user);
+        free(user);
+        return IPAM_CONFLICT;
+    }
+    const struct vmroamrec_provider_subnet *ps;
+    VMROAMREC_PROVIDER_SUBNET_FOR_EACH (ps, idl) {
+        if (!strcmp(ps->footprint, name)) {
+            vmroamrec_provider_subnet_delete(ps);
+            policy_db_bump_generation(idl, txn);
+        }
+    }
+    const struct vmroamrec_footprint *f;
+    VMROAMREC_FOOTPRINT_FOR_EACH (f, idl) {
+        if (!strcmp(f->name, name)) {
+            vmroamrec_footprint_delete(f);
+        }
+    }
+    return IPAM_OK;
+}
+
 enum ipam_error
 ipam_pool_set(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, int64_t vsid,
               char *const *ranges, size_t n_ranges,

@@ -29,6 +29,9 @@ enum ipam_error ipam_subnet_add(struct ovsdb_idl *, struct ovsdb_idl_txn *,
                                 const char *gateway,
                                 char *const *reserved, size_t n_reserved,
                                 char **errorp);
+enum ipam_error ipam_footprint_del(struct ovsdb_idl *,
+                                   struct ovsdb_idl_txn *, const char *name,
+                                   char **errorp);
 enum ipam_error ipam_subnet_del(struct ovsdb_idl *, struct ovsdb_idl_txn *,
                                 const char *prefix, char **errorp);
 size_t ipam_subnet_pa_leases(struct ovsdb_idl *, const char *prefix);

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "migrator/records.h"
 #include "policy/vmroam-idl.h"
 #include "smap.h"
 #include "sset.h"
@@ -97,4 +98,27 @@ migr_row_peers(const struct ovsdb_idl *idl, const char *chassis,
             sset_add(peers, m->source);
         }
     }
+}
+
+/* Queues, in 'txn', the migration of 'vm' from 'source' to 'destination'
+ * with 'options', as queued at 'queued_at' (the scheduler starts the
+ * oldest first), and marks the VM and its lookup records among those 'idl'
+ * replicates as moving between the two. */
+const struct vmroamrec_migration *
+migr_row_queue(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+               const struct vmroamrec_vm *vm, const char *source,
+               const char *destination, bool best_host,
+               const struct smap *options, long long int queued_at)
+{
+    const struct vmroamrec_migration *m = vmroamrec_migration_insert(txn);
+    vmroamrec_migration_set_vm(m, vm->name);
+    vmroamrec_migration_set_source(m, source);
+    vmroamrec_migration_set_destination(m, destination);
+    vmroamrec_migration_set_best_host(m, best_host);
+    vmroamrec_migration_set_options(m, options);
+    vmroamrec_migration_set_state(m, "queued");
+    vmroamrec_migration_update_timestamps_setkey(m, "queued", queued_at);
+    vmroamrec_vm_set_migration(vm, m);
+    migr_records_mark(idl, vm, source, destination);
+    return m;
 }

@@ -1,5 +1,6 @@
 /* Reading a Migration row: its state and the values of its timestamps and
- * stats maps, for the agents and the command line alike. */
+ * stats maps, for the agents and the command line alike; and queueing one,
+ * for the command line. */
 
 #ifndef MIGRATOR_ROW_H
 #define MIGRATOR_ROW_H 1
@@ -10,6 +11,9 @@
 #include "migrator/fsm.h"
 
 struct ovsdb_idl;
+struct ovsdb_idl_txn;
+struct smap;
+struct vmroamrec_vm;
 struct sset;
 struct vmroamrec_migration;
 
@@ -24,5 +28,9 @@ void migr_row_moving(const struct ovsdb_idl *, const char *chassis,
                      struct sset *incoming, struct sset *outgoing);
 void migr_row_peers(const struct ovsdb_idl *, const char *chassis,
                     struct sset *peers);
+const struct vmroamrec_migration *migr_row_queue(
+    struct ovsdb_idl *, struct ovsdb_idl_txn *, const struct vmroamrec_vm *,
+    const char *source, const char *destination, bool best_host,
+    const struct smap *options, long long int queued_at);
 
 #endif /* migrator/row.h */

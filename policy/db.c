@@ -15,6 +15,7 @@
 #include "policy/parse.h"
 #include "policy/policy.h"
 #include "policy/vmroam-idl.h"
+#include "sset.h"
 #include "stream-ssl.h"
 #include "timeval.h"
 #include "util.h"
@@ -80,12 +81,12 @@ omit_access(struct ovsdb_idl *idl)
 /* Connects to the vmroam database at 'remote' and waits for its contents.
  * 'tables', if nonnull, is a null-terminated list of the only tables to
  * replicate: a client about migrations need not load a million lookup
- * records.  'records_of', if nonnull, limits the lookup records to that
- * VM's. */
+ * records.  'records_of', if nonnull, limits the lookup records to those
+ * of the VMs it names. */
 struct policy_db *
 policy_db_connect(const char *remote, int timeout_ms,
                   const struct ovsdb_idl_table_class *const *tables,
-                  const char *records_of, char **errorp)
+                  const struct sset *records_of, char **errorp)
 {
     struct policy_db *db = xmalloc(sizeof *db);
     db->idl = ovsdb_idl_create(remote, &vmroamrec_idl_class, !tables, true);
@@ -98,8 +99,12 @@ policy_db_connect(const char *remote, int timeout_ms,
         }
     }
     if (records_of) {
+        /* With no clause, the condition matches nothing. */
         struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
-        vmroamrec_lookup_record_add_clause_vm(&cond, OVSDB_F_EQ, records_of);
+        const char *vm;
+        SSET_FOR_EACH (vm, records_of) {
+            vmroamrec_lookup_record_add_clause_vm(&cond, OVSDB_F_EQ, vm);
+        }
         vmroamrec_lookup_record_set_condition(db->idl, &cond);
         ovsdb_idl_condition_destroy(&cond);
     }

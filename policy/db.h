@@ -25,6 +25,7 @@ struct vmroamrec_lookup_record;
 struct vmroamrec_vm;
 struct policy;
 struct policy_diff;
+struct sset;
 
 #define POLICY_DB_DEFAULT_TIMEOUT_MS 10000
 
@@ -38,8 +39,8 @@ struct policy_db {
 
 struct policy_db *policy_db_connect(
     const char *remote, int timeout_ms,
-    const struct ovsdb_idl_table_class *const *tables, const char *records_of,
-    char **errorp);
+    const struct ovsdb_idl_table_class *const *tables,
+    const struct sset *records_of, char **errorp);
 void policy_db_close(struct policy_db *);
 
 void policy_db_alert_policy_only(struct ovsdb_idl *);

@@ -44,3 +44,27 @@ capture_gre() {
     kill $cap 2>/dev/null; wait $cap 2>/dev/null
     [ "$n0" -gt 0 ] && [ "$(grep -c "$4" "$T/gre")" -ge $((n0 + $5)) ]
 }
+
+# The lab's QEMU guests, as their own serial consoles and the lab see them.
+ca_of() { python3 -c "import json; print([v['ca'] for v in json.load(open('$LAB'))['vms'] if v['name']=='$1'][0].split('/')[0])"; }
+vmhost() { "$LABS/lab" vmhost "$LAB" "$1"; }
+status_line() { "$LABS/lab" console "$LAB" "$1" 2>/dev/null | grep 'hb=' | tail -1; }
+# The guest's last heartbeat number.
+hb() { status_line "$1" | grep -o 'hb=[0-9]*' | cut -d= -f2; }
+# checkers_ok VM: the guest's memory and disk checkers found no corruption.
+checkers_ok() {
+    local last
+    last=$(status_line "$1")
+    case "$last" in *"memcheck ok"*"diskcheck ok"*) return 0 ;; esac
+    echo "last status line of $1: $last"
+    return 1
+}
+# reachable FROM CA: one ping gets through within 10 s.
+reachable() {
+    local until=$((SECONDS + 10))
+    while :; do
+        X "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1 && return 0
+        [ $SECONDS -lt $until ] || return 1
+        sleep 0.1
+    done
+}

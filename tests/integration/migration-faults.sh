@@ -35,26 +35,22 @@
 # migrate-setspeed), so that it converges in 3 passes: QEMU 7.2 under TCG
 # loses pages after 4 or more (labs/libvirt/README.md).
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lab-lib.bash"
 
-LABS="$TESTS_DIR/../labs"
-LAB="$T/lab.json"
 NAME=vmflt
 # migration.json has a tenant-a VM (namespace) on every host: whichever two
 # hosts a migration joins, a VM on the third one pings the guest.
-sed "s/\"name\": \"vmmig\"/\"name\": \"$NAME\"/" "$LABS/migration.json" >"$LAB"
-on_exit "'$LABS/lab' down '$LAB' >/dev/null 2>&1"
+lab_init migration.json "$NAME"
 STATE=/run/vmroam-lab/$NAME
 DB="--state-dir $STATE/db"
 HOSTS="hv1 hv2 hv3"
 vmroam() { "$VMROAM" $DB --timeout 30 "$@"; }
 lab() { "$LABS/lab" "$1" "$LAB" "${@:2}"; }
-X() { "$LABS/lab" exec "$LAB" "$@"; }
 virsh_on() {  # virsh_on HOST ARGS...: virsh on HOST's libvirtd
     local h=$1
     shift
     virsh -q -c "qemu+unix:///system?socket=$STATE/$h/libvirt/sock/libvirt-sock" "$@"
 }
-ca_of() { python3 -c "import json; print([v['ca'] for v in json.load(open('$LAB'))['vms'] if v['name']=='$1'][0])"; }
 # to VM HOST...: the first HOST that VM does not run on, a destination.
 to() {
     local vm=$1 now
@@ -73,8 +69,6 @@ third() {
 
 # ---------------------------------------------------------------- the guest
 
-status_line() { lab console "$1" 2>/dev/null | grep 'hb=' | tail -1; }
-hb() { status_line "$1" | grep -o 'hb=[0-9]*' | cut -d= -f2; }
 # How far the guest's heartbeat lags behind its clock, in seconds: how long
 # it was kept from running since it booted (the workload skips the beats it
 # missed).
@@ -104,22 +98,6 @@ not_stopped() {
     echo "$1 stopped for $now - $2 s"
     [ -n "$now" ] && awk -v a="$2" -v b="$now" 'BEGIN { exit !(b - a <= 2) }'
 }
-checkers_ok() {
-    local last
-    last=$(status_line "$1")
-    case "$last" in *"memcheck ok"*"diskcheck ok"*) return 0 ;; esac
-    echo "last status line of $1: $last"
-    return 1
-}
-reachable() {  # reachable FROM CA: one ping gets through within 10 s
-    local until=$((SECONDS + 10))
-    while :; do
-        X "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1 && return 0
-        [ $SECONDS -lt $until ] || return 1
-        sleep 0.1
-    done
-}
-
 # ---------------------------------------------------------------- where it runs
 
 # How many QEMU processes of VM run in HOST's namespace (libvirt's or not).

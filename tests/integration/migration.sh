@@ -9,32 +9,11 @@
 # QEMU stream in clear.  Faults during a
 # migration (cancel, killed daemons, a cut link) are migration-faults.sh's.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lab-lib.bash"
 
-LABS="$TESTS_DIR/../labs"
-LAB="$T/lab.json"
-sed 's/"name": "vmmig"/"name": "vmmt"/' "$LABS/migration.json" >"$LAB"
-on_exit "'$LABS/lab' down '$LAB' >/dev/null 2>&1"
+lab_init migration.json vmmt
 DB="--state-dir /run/vmroam-lab/vmmt/db --timeout 120"
 vmroam() { "$VMROAM" $DB "$@"; }
-X() { "$LABS/lab" exec "$LAB" "$@"; }
-ca_of() { python3 -c "import json; print([v['ca'] for v in json.load(open('$LAB'))['vms'] if v['name']=='$1'][0].split('/')[0])"; }
-vmhost() { "$LABS/lab" vmhost "$LAB" "$1"; }
-# The guest's last heartbeat number, from its serial console.
-hb() { "$LABS/lab" console "$LAB" "$1" 2>/dev/null | grep -o 'hb=[0-9]*' | tail -1 | cut -d= -f2; }
-checkers_ok() {
-    local last
-    last=$("$LABS/lab" console "$LAB" "$1" 2>/dev/null | grep 'hb=' | tail -1)
-    case "$last" in *"memcheck ok"*"diskcheck ok"*) return 0 ;; esac
-    echo "last status line of $1: $last"
-    return 1
-}
-reachable() {  # reachable FROM CA: one ping gets through within 10 s
-    for _ in $(seq 100); do
-        X "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    return 1
-}
 # real_downtime FILE: the summary of "vmroam migrate --wait" in FILE gives
 # the guest's pause at switchover as libvirt measured it: not 0 (what it
 # says when the figure is missing), and within the downtime target of the
