@@ -207,20 +207,34 @@ build_release(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     return ipam_release(idl, txn, c->req.vsid, c->arg, &c->error);
 }
 
+static enum ipam_error
+build_release_host(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+                   struct change *c)
+{
+    return ipam_release_host(idl, txn, c->arg, &c->error);
+}
+
 static int
-ipam_release_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
-                 char *argv[])
+ipam_release_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
 {
     long long int vsid = 0;
+    const char *host = smap_get(&ctx->opts, "host");
     if (!vsid_opt(ctx, "ipam release", false, &vsid)) {
         return VMROAM_EXIT_BAD_INPUT;
     }
+    if (!argc == !host || (host && vsid)) {
+        fprintf(stderr, "vmroam ipam release: give an ADDRESS (with --vsid N "
+                "for a customer address) or --host NAME (its PA leases)\n");
+        return VMROAM_EXIT_BAD_INPUT;
+    }
     struct change c = {
-        .build = build_release, .arg = argv[0], .req = { .vsid = vsid },
+        .build = host ? build_release_host : build_release,
+        .arg = host ? host : argv[0], .req = { .vsid = vsid },
     };
     int status = run_one(ctx, &c);
     if (!status) {
-        printf("released %s\n", argv[0]);
+        printf(host ? "released the PA leases of %s\n" : "released %s\n",
+               c.arg);
     }
     return status;
 }
@@ -622,10 +636,11 @@ const struct vmroam_command vmroam_ipam_commands[] = {
      .options = "host footprint address count owner ttl",
      .min_args = 0, .max_args = 0, .run = ipam_pa_allocate_cmd},
     {.name = "ipam release",
-     .args = "ADDRESS [--vsid N]",
-     .summary = "release a CA (with --vsid) or PA lease",
-     .options = "vsid",
-     .min_args = 1, .max_args = 1, .run = ipam_release_cmd},
+     .args = "ADDRESS [--vsid N] | --host NAME",
+     .summary = "release a CA (with --vsid) or PA lease, or every PA lease "
+                "of a host",
+     .options = "vsid host",
+     .min_args = 0, .max_args = 1, .run = ipam_release_cmd},
     {.name = "ipam leases",
      .args = "[--format table|json]",
      .summary = "every lease",

@@ -451,3 +451,24 @@ ipam_pa_cidr(const struct ipam_pa *pa)
     const char *slash = strchr(pa->subnet, '/');
     return xasprintf("%s%s", pa->address, slash ? slash : "");
 }
+
+/* Releases every PA lease of host 'chassis' (a host leaving its footprint
+ * gives its addresses back). */
+enum ipam_error
+ipam_release_host(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn OVS_UNUSED,
+                  const char *chassis, char **errorp)
+{
+    const struct vmroamrec_pa_lease *l;
+    bool found = false;
+    VMROAMREC_PA_LEASE_FOR_EACH (l, idl) {
+        if (!strcmp(l->chassis, chassis) && strcmp(l->state, "released")) {
+            vmroamrec_pa_lease_verify_state(l);
+            vmroamrec_pa_lease_set_state(l, "released");
+            found = true;
+        }
+    }
+    if (!found) {
+        *errorp = xasprintf("host %s holds no PA lease", chassis);
+    }
+    return found ? IPAM_OK : IPAM_BAD_INPUT;
+}

@@ -46,6 +46,8 @@ enum ipam_error ipam_allocate(struct ovsdb_idl *, struct ovsdb_idl_txn *,
 enum ipam_error ipam_release(struct ovsdb_idl *, struct ovsdb_idl_txn *,
                              int64_t vsid, const char *address,
                              char **errorp);
+enum ipam_error ipam_release_host(struct ovsdb_idl *, struct ovsdb_idl_txn *,
+                                  const char *chassis, char **errorp);
 size_t ipam_check(struct ovsdb_idl *, long long int now,
                   struct svec *problems);
 /* A host's provider address as IPAM leased it. */
