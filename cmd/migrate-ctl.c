@@ -87,6 +87,7 @@ struct request {
     bool plain;                 /* Not through the channel. */
     const char *compression;    /* Or NULL for the source's default. */
     const char *switchover;     /* "resume" or "completion". */
+    const char *mode;           /* "live" or "quick". */
     int status;
     char *error;
     struct ds why;
@@ -202,6 +203,7 @@ build_migrate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
         smap_add(&options, "compression", r->compression);
     }
     smap_add(&options, "switchover", r->switchover);
+    smap_add(&options, "mode", r->mode);
     r->row = migr_row_queue(idl, txn, vm, src->name, dst->name, !r->to,
                             &options, time_wall_msec());
     smap_destroy(&options);
@@ -450,8 +452,8 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
         || !vmroam_number_opt(ctx, "streams", 1, 64, &streams)) {
         return VMROAM_EXIT_BAD_INPUT;
     }
-    enum migr_storage_mode mode;
-    if (!migr_storage_mode_parse(storage, &mode)) {
+    enum migr_storage_mode mode_storage;
+    if (!migr_storage_mode_parse(storage, &mode_storage)) {
         fprintf(stderr, "vmroam migrate: --storage: %s is not auto, copy or "
                 "shared\n", storage);
         return VMROAM_EXIT_BAD_INPUT;
@@ -472,6 +474,19 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
 
     struct sset records_of = SSET_INITIALIZER(&records_of);
     sset_add(&records_of, argv[0]);
+    const char *mode = smap_get_def(&ctx->opts, "mode", "live");
+    if (strcmp(mode, "live") && strcmp(mode, "quick")) {
+        fprintf(stderr, "vmroam migrate: --mode: %s is not live or quick\n",
+                mode);
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    if (!strcmp(mode, "quick") && mode_storage == MIGR_STORAGE_COPY) {
+        fprintf(stderr, "vmroam migrate: --mode quick moves the VM's saved "
+                "state through storage both hosts see: it takes no "
+                "--storage copy\n");
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+
     struct policy_db *db = vmroam_connect_scoped(ctx, migrate_tables,
                                                  &records_of);
     sset_destroy(&records_of);
@@ -484,6 +499,7 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
         .streams = streams, .plain = smap_get_bool(&ctx->opts, "plain", false),
         .compression = compression,
         .switchover = switchover,
+        .mode = mode,
         .why = DS_EMPTY_INITIALIZER,
     };
     char *error = NULL;
@@ -639,11 +655,12 @@ const struct vmroam_command vmroam_migrate_commands[] = {
      .args = "VM (--to HOST | --best) [--storage auto|copy|shared] "
              "[--bandwidth MIBPS] [--max-downtime MS] "
              "[--switchover resume|completion] [--streams N] "
-             "[--compression auto|lz4|none] [--plain] [--wait] [--dry-run]",
+             "[--compression auto|lz4|none] [--plain] [--mode live|quick] "
+             "[--wait] [--dry-run]",
      .summary = "live-migrate a VM to a host on any subnet; --cancel ID to "
                 "cancel one",
      .options = "to best storage bandwidth max-downtime switchover streams "
-                "compression plain wait cancel dry-run",
+                "compression plain mode wait cancel dry-run",
      .min_args = 0, .max_args = 1, .run = migrate_cmd},
     {.name = "migrations",
      .args = "[--watch] [--format table|json]",

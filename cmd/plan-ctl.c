@@ -42,6 +42,7 @@ struct request {
     const char *target;         /* The host or the footprint emptied. */
     const char *to_footprint;   /* Or NULL for anywhere. */
     int headroom_pct;
+    bool quick_low;             /* Quick-migrate low-priority VMs. */
     const struct sset *vms;     /* The VMs found on the target. */
     struct table table;         /* The plan's VMs, for the operator. */
 };
@@ -323,6 +324,9 @@ build_plan(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
             struct smap options = SMAP_INITIALIZER(&options);
             smap_add(&options, "storage", "auto");
             smap_add(&options, "switchover", "resume");
+            smap_add(&options, "mode",
+                     (r->quick_low && vms[i].priority == MIGR_PRIORITY_LOW
+                      ? "quick" : "live"));
             /* Earlier waves and higher priorities first in the queue. */
             long long int at = now + e->wave * 1000 + (long long int) i;
             vmroamrec_plan_item_set_migration(
@@ -501,12 +505,14 @@ run_plan(struct request *r)
     return status;
 }
 
+/* The options drains and evacuations share. */
 static bool
-headroom_opt(const struct vmroam_ctx *ctx, struct request *r)
+plan_opts(const struct vmroam_ctx *ctx, struct request *r)
 {
     long long int headroom = MIGR_HEADROOM_DEFAULT;
     bool ok = vmroam_number_opt(ctx, "headroom", 0, 90, &headroom);
     r->headroom_pct = headroom;
+    r->quick_low = smap_get_bool(&ctx->opts, "quick-low", false);
     return ok;
 }
 
@@ -518,7 +524,7 @@ host_drain_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
         .ctx = ctx, .kind = "drain", .target = argv[0],
         .to_footprint = smap_get(&ctx->opts, "to-footprint"),
     };
-    return headroom_opt(ctx, &r) ? run_plan(&r) : VMROAM_EXIT_BAD_INPUT;
+    return plan_opts(ctx, &r) ? run_plan(&r) : VMROAM_EXIT_BAD_INPUT;
 }
 
 static int
@@ -534,7 +540,7 @@ footprint_evacuate_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
                 "footprint\n");
         return VMROAM_EXIT_BAD_INPUT;
     }
-    return headroom_opt(ctx, &r) ? run_plan(&r) : VMROAM_EXIT_BAD_INPUT;
+    return plan_opts(ctx, &r) ? run_plan(&r) : VMROAM_EXIT_BAD_INPUT;
 }
 
 static bool
@@ -671,16 +677,18 @@ plan_show_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
 
 const struct vmroam_command vmroam_plan_commands[] = {
     {.name = "host drain",
-     .args = "HOST [--to-footprint F] [--headroom PCT] [--dry-run] [--wait]",
+     .args = "HOST [--to-footprint F] [--headroom PCT] [--quick-low] "
+             "[--dry-run] [--wait]",
      .summary = "put HOST in maintenance and move every VM off it, as a "
                 "plan (rerun to resume it)",
-     .options = "to-footprint headroom dry-run wait",
+     .options = "to-footprint headroom quick-low dry-run wait",
      .min_args = 1, .max_args = 1, .run = host_drain_cmd},
     {.name = "footprint evacuate",
-     .args = "OLD --to NEW [--headroom PCT] [--dry-run] [--wait]",
+     .args = "OLD --to NEW [--headroom PCT] [--quick-low] [--dry-run] "
+             "[--wait]",
      .summary = "move every VM of footprint OLD's hosts to hosts of NEW, as "
                 "a plan (rerun to resume it)",
-     .options = "to headroom dry-run wait",
+     .options = "to headroom quick-low dry-run wait",
      .min_args = 1, .max_args = 1, .run = footprint_evacuate_cmd},
     {.name = "plans",
      .args = "[--cancel ID [--wait]] [--format table|json]",

@@ -36,6 +36,10 @@ struct migr_spec {
     const char *memory_uri;
     const char *disks_uri;
     int streams;                    /* Memory connections (multifd), >= 1. */
+    /* Quick migration: the VM's state saved beside its (shared) disks and
+     * restored on the destination, the guest stopped meanwhile, instead of
+     * its memory copied while it runs. */
+    bool quick;
 };
 
 enum migr_job_result {

@@ -185,6 +185,13 @@ copies_storage(const struct vmroamrec_migration *m)
             : storage_mode(m) != MIGR_STORAGE_SHARED);
 }
 
+/* A quick migration: the VM saved and restored through shared storage. */
+static bool
+is_quick(const struct vmroamrec_migration *m)
+{
+    return !strcmp(smap_get_def(&m->options, "mode", "live"), "quick");
+}
+
 static struct migr_flags
 flags_of(const struct vmroamrec_migration *m)
 {
@@ -345,7 +352,9 @@ use_channel(struct migr_executor *ex, const struct vmroamrec_migration *m,
             char *uris[MIGR_N_STREAM_KINDS])
 {
     memset(uris, 0, MIGR_N_STREAM_KINDS * sizeof *uris);
-    if (!ex->channel || smap_get_bool(&m->options, "plain", false)) {
+    if (!ex->channel || smap_get_bool(&m->options, "plain", false)
+        || is_quick(m)) {
+        /* A quick migration's data goes through the shared storage. */
         return true;
     }
     const char *peer = smap_get(&dst->external_ids, "migration-channel");
@@ -521,6 +530,12 @@ decide_storage(const struct vmroamrec_migration *m, struct job *j)
                                     m->storage_verdict, &copy);
     migr_storage_probe_remove(&j->probed);
     sset_clear(&j->probed);
+    if (!why && copy && is_quick(m)) {
+        why = xasprintf("quick migration of %s moves its saved state "
+                        "through storage both hosts see, but %s does not "
+                        "see its disks: migrate it live", m->vm,
+                        m->destination);
+    }
     if (why) {
         fail(m, why);
         free(why);
@@ -655,6 +670,7 @@ run_preparing(struct migr_executor *ex, struct ovsdb_idl *idl,
         .disks_uri = uris[MIGR_STREAM_DISKS],
         .streams = smap_get_int(&m->options, "streams",
                                 migr_streams_default()),
+        .quick = is_quick(m),
     };
     char *error = NULL;
     j->job = ex->backend->class->start(ex->backend->data, &spec, &error);

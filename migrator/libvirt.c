@@ -6,6 +6,7 @@
 #include <libvirt/virterror.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "latch.h"
 #include "migrator/sockets.h"
@@ -53,6 +54,7 @@ struct migr_job {
     char *memory_uri;           /* Through the channel, or NULL. */
     char *disks_uri;
     int streams;
+    bool quick;
 
     struct ovs_mutex mutex;
     bool done OVS_GUARDED;
@@ -154,6 +156,87 @@ read_completed_stats(struct migr_job *job, struct migr_status *st)
 }
 
 static void free_job(struct migr_job *);
+static int64_t local_disks(const virDomainStatsRecordPtr, struct sset *);
+
+/* Where a quick migration saves 'job''s VM: beside its first disk, which
+ * the destination was proven to see at the same path. */
+static char *
+save_path(struct migr_job *job)
+{
+    virDomainPtr doms[] = { job->mig_dom, NULL };
+    virDomainStatsRecordPtr *records = NULL;
+    struct sset disks = SSET_INITIALIZER(&disks);
+    if (virDomainListGetStats(doms, VIR_DOMAIN_STATS_BLOCK, &records, 0) == 1) {
+        local_disks(records[0], &disks);
+    }
+    virDomainStatsRecordListFree(records);
+    char *path = NULL;
+    if (!sset_is_empty(&disks)) {
+        const char *disk = SSET_FIRST(&disks);
+        const char *slash = strrchr(disk, '/');
+        path = xasprintf("%.*s/.%s.vmroam-save", (int) (slash - disk), disk,
+                         job->vm);
+    }
+    sset_destroy(&disks);
+    return path;
+}
+
+/* Quick migration: saves the VM's state to a file the destination sees
+ * too and restores it there, as a cluster's quick migration does; the
+ * guest is stopped in between.  Should the destination not restore it,
+ * the source does.  Returns 0 on success, else -1 with '*errorp'. */
+static int
+quick_migrate(struct migr_job *job, struct migr_status *st, char **errorp)
+{
+    char *path = save_path(job);
+    char *xml = virDomainGetXMLDesc(job->mig_dom, VIR_DOMAIN_XML_SECURE
+                                    | VIR_DOMAIN_XML_MIGRATABLE);
+    bool persistent = virDomainIsPersistent(job->mig_dom) == 1;
+    long long int start = time_msec();
+    int ret = -1;
+    *errorp = NULL;
+    if (!path || !xml) {
+        *errorp = (!path ? xstrdup("quick migration needs a disk file both "
+                                   "hosts see, to save the VM beside it")
+                   : last_error("the VM's definition"));
+    } else if (virDomainSave(job->mig_dom, path)) {
+        *errorp = last_error("saving the VM");
+    } else {
+        virConnectPtr dest = virConnectOpen(job->dest_uri);
+        ret = dest ? virDomainRestore(dest, path) : -1;
+        if (ret) {
+            *errorp = last_error("restoring it on the destination");
+            if (virDomainRestore(job->mig_conn, path)) {
+                char *also = last_error("and restoring it here");
+                char *msg = xasprintf("%s; %s: its state is in %s",
+                                      *errorp, also, path);
+                free(*errorp);
+                free(also);
+                *errorp = msg;
+                path[0] = '\0';    /* Keep the file: it is all there is. */
+            }
+        } else {
+            st->downtime_ms = time_msec() - start;
+            st->resumed_on_destination = true;
+            if (persistent) {
+                virDomainPtr def = virDomainDefineXML(dest, xml);
+                if (def) {
+                    virDomainFree(def);
+                }
+                virDomainUndefine(job->mig_dom);
+            }
+        }
+        if (dest) {
+            virConnectClose(dest);
+        }
+        if (path[0]) {
+            unlink(path);
+        }
+    }
+    free(xml);
+    free(path);
+    return ret;
+}
 
 static void *
 migrate_thread(void *job_)
@@ -200,21 +283,26 @@ migrate_thread(void *job_)
                               VIR_MIGRATE_PARAM_BANDWIDTH,
                               job->bandwidth_mibps)));
 
-    int ret = (params_ok
-               ? virDomainMigrateToURI3(job->mig_dom, job->dest_uri, params,
-                                        nparams, flags)
-               : -1);
-    char *error = (!params_ok ? last_error("migration parameters")
-                   : ret ? failure(job) : NULL);
-    virTypedParamsFree(params, nparams);
-    free(migrate_uri);
-
     ovs_mutex_lock(&job->mutex);
     struct migr_status st = job->last;
     ovs_mutex_unlock(&job->mutex);
-    if (!ret) {
-        read_completed_stats(job, &st);
+    char *error = NULL;
+    int ret;
+    if (job->quick) {
+        ret = quick_migrate(job, &st, &error);
+    } else {
+        ret = (params_ok
+               ? virDomainMigrateToURI3(job->mig_dom, job->dest_uri, params,
+                                        nparams, flags)
+               : -1);
+        error = (!params_ok ? last_error("migration parameters")
+                 : ret ? failure(job) : NULL);
+        if (!ret) {
+            read_completed_stats(job, &st);
+        }
     }
+    virTypedParamsFree(params, nparams);
+    free(migrate_uri);
 
     ovs_mutex_lock(&job->mutex);
     if (!ret) {
@@ -421,12 +509,14 @@ lv_start(void *lv_, const struct migr_spec *spec, char **errorp)
     job->memory_uri = nullable_xstrdup(spec->memory_uri);
     job->disks_uri = nullable_xstrdup(spec->disks_uri);
     job->streams = spec->streams;
+    job->quick = spec->quick;
     job->last.result = MIGR_JOB_RUNNING;
     ovs_mutex_init(&job->mutex);
     latch_init(&job->latch);
     job->thread = ovs_thread_create("migrate", migrate_thread, job);
     job->monitor = ovs_thread_create("migrate_monitor", monitor_thread, job);
-    VLOG_INFO("%s: migrating to %s (%s%s, %s, %d stream%s)", spec->vm,
+    VLOG_INFO("%s: %s to %s (%s%s, %s, %d stream%s)", spec->vm,
+              spec->quick ? "quick-migrating" : "migrating",
               spec->destination, spec->dest_uri,
               spec->copy_storage ? ", copying storage" : "",
               spec->memory_uri ? "through the channel" : "hypervisor's path",
