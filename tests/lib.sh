@@ -96,3 +96,24 @@ start_db() {
     "$VMROAM" --state-dir "$T/$1" db start >/dev/null || return 1
     track_pidfile "$T/$1/ovsdb-server.pid"
 }
+
+# expired_cert PKI KEY CN DIR: in DIR, a copy of private key KEY and a
+# certificate for it (O=vmroam, CN=CN) of PKI's CA that expired in 2020, as
+# DIR/CN-privkey.pem and DIR/CN-cert.pem ("vmroam pki" makes only valid
+# ones, so openssl ca makes this one).  KEY and PKI are absolute paths.
+expired_cert() {
+    mkdir -p "$4" && (
+        cd "$4" &&
+        printf '%s\n' '[ca]' 'default_ca = expired' '[expired]' \
+            'database = index.txt' 'new_certs_dir = .' 'serial = serial' \
+            'default_md = sha256' 'policy = any' '[any]' \
+            'organizationName = optional' 'commonName = supplied' >ca.cnf &&
+        : >index.txt && echo 01 >serial &&
+        cp "$2" "$3-privkey.pem" &&
+        openssl req -new -key "$3-privkey.pem" -subj "/O=vmroam/CN=$3" \
+            -out req.pem &&
+        openssl ca -batch -config ca.cnf -cert "$1/cacert.pem" \
+            -keyfile "$1/cakey.pem" -in req.pem -out "$3-cert.pem" \
+            -startdate 20200101000000Z -enddate 20200102000000Z -notext
+    ) >/dev/null 2>&1
+}

@@ -580,23 +580,8 @@ if wanted 10b; then
 fi
 
 # expire HOST: HOST's key with a certificate of the lab CA that expired in
-# 2020, in $T/expired (openssl ca: "vmroam pki" makes only valid ones).
-expire() {
-    mkdir -p "$T/expired" && (
-        cd "$T/expired" &&
-        printf '%s\n' '[ca]' 'default_ca = expired' '[expired]' \
-            'database = index.txt' 'new_certs_dir = .' 'serial = serial' \
-            'default_md = sha256' 'policy = any' '[any]' \
-            'organizationName = optional' 'commonName = supplied' >ca.cnf &&
-        : >index.txt && echo 01 >serial &&
-        cp "$T/orig/$1-privkey.pem" . &&
-        openssl req -new -key "$1-privkey.pem" -subj "/O=vmroam/CN=$1" \
-            -out req.pem &&
-        openssl ca -batch -config ca.cnf -cert "$PKI/cacert.pem" \
-            -keyfile "$PKI/cakey.pem" -in req.pem -out "$1-cert.pem" \
-            -startdate 20200101000000Z -enddate 20200102000000Z -notext
-    ) >/dev/null 2>&1
-}
+# 2020, in $T/expired.
+expire() { expired_cert "$PKI" "$T/orig/$1-privkey.pem" "$1" "$T/expired"; }
 
 if wanted 10d; then
     SRC=$(lab vmhost a1) DST=$(to a1 hv3 hv2)
