@@ -537,9 +537,10 @@ txn_error(const char *remote, struct ovsdb_idl_txn *txn,
     char *msg;
     if (strstr(error, "permission error")) {
         msg = xasprintf("%s: the database refused the change: %s (an "
-                        "agent's certificate may write only its own host's "
-                        "rows; policy and IPAM changes come from an "
-                        "administrator, on the database's unix socket)",
+                        "agent's certificate writes only what its host "
+                        "reports; policy, IPAM, migrations and host "
+                        "settings come from an administrator, on the "
+                        "database's unix socket)",
                         remote, (details && details->type == JSON_STRING
                                  ? json_string(details) : error));
     } else {
