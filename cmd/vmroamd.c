@@ -896,6 +896,7 @@ main(int argc, char *argv[])
 
     a.vmroam = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
         ovsdb_idl_create(a.cfg.db, &vmroamrec_idl_class, true, true));
+    policy_db_set_leader_only(a.vmroam.idl, a.cfg.db);
     policy_db_alert_policy_only(a.vmroam.idl);
     monitor_peers(&a);
     a.records = policy_db_index_records(a.vmroam.idl);

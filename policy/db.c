@@ -78,6 +78,18 @@ omit_access(struct ovsdb_idl *idl)
     ovsdb_idl_omit(idl, &vmroamrec_vmroam_global_col_connections);
 }
 
+/* Makes 'idl', connected to 'remote', use only the leader of a clustered
+ * database when 'remote' lists several servers ("ssl:A,ssl:B,ssl:C"), so
+ * that what it reads is never behind.  A single remote, such as the local
+ * unix socket of one member, is used whether that member leads or not:
+ * there is no other server to go to, and a member sends the writes it is
+ * given to the leader. */
+void
+policy_db_set_leader_only(struct ovsdb_idl *idl, const char *remote)
+{
+    ovsdb_idl_set_leader_only(idl, strchr(remote, ',') != NULL);
+}
+
 /* Connects to the vmroam database at 'remote' and waits for its contents.
  * 'tables', if nonnull, is a null-terminated list of the only tables to
  * replicate: a client about migrations need not load a million lookup
@@ -110,7 +122,7 @@ policy_db_connect(const char *remote, int timeout_ms,
     }
     db->remote = xstrdup(remote);
     db->timeout_ms = timeout_ms;
-    ovsdb_idl_set_leader_only(db->idl, true);
+    policy_db_set_leader_only(db->idl, remote);
     if (!wait_for_change(db->idl, ovsdb_idl_get_seqno(db->idl),
                          time_msec() + timeout_ms, remote, errorp)) {
         policy_db_close(db);

@@ -42,6 +42,7 @@ struct policy_db *policy_db_connect(
     const struct ovsdb_idl_table_class *const *tables,
     const struct sset *records_of, char **errorp);
 void policy_db_close(struct policy_db *);
+void policy_db_set_leader_only(struct ovsdb_idl *, const char *remote);
 
 void policy_db_alert_policy_only(struct ovsdb_idl *);
 const struct vmroamrec_chassis *policy_db_chassis(const struct ovsdb_idl *,
