@@ -17,6 +17,7 @@
 #include "policy/parse.h"
 #include "policy/policy.h"
 #include "policy/validate.h"
+#include "policy/vmroam-idl.h"
 #include "svec.h"
 #include "table.h"
 #include "timeval.h"
@@ -82,19 +83,20 @@ struct apply {
     size_t max_listed;
     int64_t generation;         /* Generation the last attempt would make. */
     bool changed;
+    bool refused;               /* The change is not valid: nothing to say
+                                 * here, the caller says why. */
 };
 
+/* Writes, in 'txn', what it takes to make 'current' (the database's policy,
+ * as 'idl' replicates it) 'desired', and says what that is.  Returns true
+ * if there is something to commit. */
 static bool
-build_apply(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *apply_)
+apply_policy(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+             struct apply *apply, const struct policy *current,
+             const struct policy *desired)
 {
-    struct apply *apply = apply_;
-    struct policy current;
     struct policy_diff diff;
-
-    policy_init(&current);
-    policy_db_load(idl, &current);
-    policy_diff(&current, apply->file, &diff);
-
+    policy_diff(current, desired, &diff);
     ds_clear(&apply->report);
     policy_diff_format(&diff, apply->max_listed, &apply->report);
     apply->changed = !policy_diff_is_empty(&diff);
@@ -103,10 +105,20 @@ build_apply(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *apply_)
         policy_db_write_diff(idl, txn, &diff);
         policy_db_bump_generation(idl, txn);
     }
-
     policy_diff_destroy(&diff);
-    policy_destroy(&current);
     return apply->commit && apply->changed;
+}
+
+static bool
+build_apply(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *apply_)
+{
+    struct apply *apply = apply_;
+    struct policy current;
+    policy_init(&current);
+    policy_db_load(idl, &current);
+    bool commit = apply_policy(idl, txn, apply, &current, apply->file);
+    policy_destroy(&current);
+    return commit;
 }
 
 /* --wait: until every chassis that is up runs 'generation'. */
@@ -125,6 +137,38 @@ wait_applied(struct policy_db *db, int64_t generation)
     printf("generation %"PRId64" installed on all %"PRIuSIZE" chassis in "
            "%lld ms\n", generation, n_chassis, time_msec() - start);
     return VMROAM_EXIT_OK;
+}
+
+/* Runs 'build' (which fills 'apply') in a transaction on 'db', says what
+ * it did to 'what' and, with --wait, waits for the hosts' flows. */
+static int
+transact_apply(const struct vmroam_ctx *ctx, struct policy_db *db,
+               policy_db_build_func *build, struct apply *apply,
+               const char *what)
+{
+    char *error = NULL;
+    if (!policy_db_transact(db, build, apply, &error)) {
+        fprintf(stderr, "vmroam: %s\n", error);
+        free(error);
+        return VMROAM_EXIT_FAILURE;
+    }
+    if (apply->refused) {
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    fputs(ds_cstr(&apply->report), stdout);
+    if (!apply->changed) {
+        printf("no changes: the database already holds %s "
+               "(generation %"PRId64")\n", what, apply->generation);
+    } else if (apply->commit) {
+        printf("applied %s: generation %"PRId64"\n", what,
+               apply->generation);
+    } else {
+        printf("%s would make generation %"PRId64"%s\n", what,
+               apply->generation, ctx->dry_run ? " (dry run: nothing "
+               "was changed)" : "");
+    }
+    return (apply->commit && ctx->wait
+            ? wait_applied(db, apply->generation) : VMROAM_EXIT_OK);
 }
 
 static int
@@ -148,30 +192,7 @@ run_apply(const struct vmroam_ctx *ctx, const char *file, bool commit)
         .report = DS_EMPTY_INITIALIZER,
         .max_listed = ctx->verbose ? SIZE_MAX : MAX_LISTED_CHANGES,
     };
-    char *error = NULL;
-    int status = VMROAM_EXIT_OK;
-    if (policy_db_transact(db, build_apply, &apply, &error)) {
-        fputs(ds_cstr(&apply.report), stdout);
-        if (!apply.changed) {
-            printf("no changes: the database already holds %s "
-                   "(generation %"PRId64")\n", file, apply.generation);
-        } else if (commit) {
-            printf("applied %s: generation %"PRId64"\n", file,
-                   apply.generation);
-        } else {
-            printf("%s would make generation %"PRId64"%s\n", file,
-                   apply.generation, ctx->dry_run ? " (dry run: nothing "
-                   "was changed)" : "");
-        }
-        if (commit && ctx->wait) {
-            status = wait_applied(db, apply.generation);
-        }
-    } else {
-        fprintf(stderr, "vmroam: %s\n", error);
-        free(error);
-        status = VMROAM_EXIT_FAILURE;
-    }
-
+    int status = transact_apply(ctx, db, build_apply, &apply, file);
     ds_destroy(&apply.report);
     policy_db_close(db);
     policy_destroy(&policy);
@@ -307,6 +328,231 @@ policy_format_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
     return status;
 }
 
+/* A change of one lookup record, given on the command line. */
+struct record_change {
+    struct apply apply;
+    struct policy_lookup_record *record;    /* The new one, for set-record. */
+    int64_t vsid;
+    const char *ca;                         /* Canonical. */
+    struct svec errors;                     /* Why the last attempt could
+                                             * not be made. */
+};
+
+/* Parses the record that --vsid, --ca, --mac, --pa, --host and --vm give,
+ * as a policy file's, into 'one'.  Prints what is wrong and returns false
+ * if anything is. */
+static bool
+parse_record_options(const struct vmroam_ctx *ctx, struct policy *one)
+{
+    static const char *const fields[] = { "ca", "mac", "pa", "host", "vm" };
+    struct json *record = json_object_create();
+    const char *vsid = smap_get(&ctx->opts, "vsid");
+    if (vsid) {
+        char *end;
+        long long int n = strtoll(vsid, &end, 10);
+        json_object_put(record, "vsid", (*end || !*vsid
+                                         ? json_string_create(vsid)
+                                         : json_integer_create(n)));
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+        const char *v = smap_get(&ctx->opts, fields[i]);
+        if (v) {
+            json_object_put_string(record, fields[i], v);
+        }
+    }
+    struct json *file = json_object_create();
+    json_object_put(file, "lookup_records", json_array_create_1(record));
+    struct svec errors = SVEC_EMPTY_INITIALIZER;
+    policy_init(one);
+    bool ok = policy_from_json(file, "the command line", one, &errors);
+    for (size_t i = 0; i < errors.n; i++) {
+        fprintf(stderr, "%s\n", errors.names[i]);
+    }
+    svec_destroy(&errors);
+    json_destroy(file);
+    return ok && policy_n_items(one, POLICY_LOOKUP_RECORDS) == 1;
+}
+
+/* The index of the record of ('vsid', 'ca') in 'p', or SIZE_MAX. */
+static size_t
+find_record(const struct policy *p, int64_t vsid, const char *ca)
+{
+    for (size_t i = 0; i < p->n_records; i++) {
+        if (p->records[i].vsid == vsid && !strcmp(p->records[i].ca, ca)) {
+            return i;
+        }
+    }
+    return SIZE_MAX;
+}
+
+/* Rewrites the paths of lookup records in the errors listed ("lookup_
+ * records[3]", an index in 'p') into words: the records came from the
+ * database, not from a file. */
+static void
+name_records(struct svec *errors, const struct policy *p)
+{
+    for (size_t e = 0; e < MIN(errors->n, MAX_LISTED_CHANGES); e++) {
+        for (size_t i = 0; i < p->n_records; i++) {
+            char *path = xasprintf("lookup_records[%"PRIuSIZE"]", i);
+            char *name = xasprintf("the record of %s in VSID %"PRId64,
+                                   p->records[i].ca, p->records[i].vsid);
+            char *at;
+            while ((at = strstr(errors->names[e], path))) {
+                char *text = xasprintf("%.*s%s%s",
+                                       (int) (at - errors->names[e]),
+                                       errors->names[e], name,
+                                       at + strlen(path));
+                free(errors->names[e]);
+                errors->names[e] = text;
+            }
+            free(path);
+            free(name);
+        }
+    }
+}
+
+/* Makes the database's policy, as far as 'idl' replicates it (every small
+ * table, and the lookup records the change could collide with), what it
+ * is with the record set or removed; checks the result as a policy file
+ * is checked, and writes only what differs. */
+static bool
+build_record(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *apply)
+{
+    struct record_change *rc = CONTAINER_OF(apply, struct record_change,
+                                            apply);
+    struct policy current, desired;
+    policy_init(&current);
+    policy_init(&desired);
+    policy_db_load(idl, &current);
+    policy_db_load(idl, &desired);
+    svec_clear(&rc->errors);
+
+    size_t i = find_record(&desired, rc->vsid, rc->ca);
+    if (i != SIZE_MAX) {
+        policy_remove(&desired, POLICY_LOOKUP_RECORDS, i);
+    } else if (!rc->record) {
+        svec_add_nocopy(&rc->errors, xasprintf(
+                            "no lookup record for %s in VSID %"PRId64,
+                            rc->ca, rc->vsid));
+        rc->apply.refused = true;
+    }
+    if (rc->record) {
+        const struct policy_lookup_record *r = rc->record;
+        struct policy_lookup_record *copy = policy_add_lookup_record(&desired);
+        *copy = (struct policy_lookup_record) {
+            .vsid = r->vsid, .ca = xstrdup(r->ca), .mac = xstrdup(r->mac),
+            .pa = xstrdup(r->pa), .host = xstrdup(r->host),
+            .vm = nullable_xstrdup(r->vm), .ca_a = r->ca_a,
+            .mac_e = r->mac_e, .pa_a = r->pa_a,
+        };
+    }
+    policy_canonicalize(&desired);
+    for (size_t j = 0; j < desired.n_records; j++) {
+        desired.records[j].origin.index = j;
+    }
+    policy_validate(&desired, "the database with this change", &rc->errors);
+    name_records(&rc->errors, &desired);
+    rc->apply.refused = rc->errors.n > 0;
+    bool commit = (!rc->errors.n
+                   && apply_policy(idl, txn, &rc->apply, &current, &desired));
+    policy_destroy(&desired);
+    policy_destroy(&current);
+    return commit;
+}
+
+/* What a record change reads: the small tables, the hosts for --wait, and
+ * of the lookup records only those sharing its CA, MAC or PA. */
+static const struct ovsdb_idl_table_class *const record_tables[] = {
+    &vmroamrec_table_vmroam_global, &vmroamrec_table_routing_domain,
+    &vmroamrec_table_virtual_subnet, &vmroamrec_table_provider_subnet,
+    &vmroamrec_table_customer_route, &vmroamrec_table_lookup_record,
+    &vmroamrec_table_chassis, &vmroamrec_table_chassis_private, NULL,
+};
+
+static int
+change_record(const struct vmroam_ctx *ctx, struct record_change *rc,
+              const struct policy_lookup_record *r)
+{
+    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
+    vmroamrec_lookup_record_add_clause_ca(&cond, OVSDB_F_EQ, rc->ca);
+    if (r) {
+        vmroamrec_lookup_record_add_clause_mac(&cond, OVSDB_F_EQ, r->mac);
+        vmroamrec_lookup_record_add_clause_pa(&cond, OVSDB_F_EQ, r->pa);
+    }
+    struct policy_db *db = vmroam_connect_where(ctx, record_tables, &cond);
+    ovsdb_idl_condition_destroy(&cond);
+    if (!db) {
+        return VMROAM_EXIT_FAILURE;
+    }
+    rc->apply = (struct apply) {
+        .commit = !ctx->dry_run, .report = DS_EMPTY_INITIALIZER,
+        .max_listed = SIZE_MAX,
+    };
+    svec_init(&rc->errors);
+    char *what = xasprintf("the record of %s in VSID %"PRId64, rc->ca,
+                           rc->vsid);
+    int status = transact_apply(ctx, db, build_record, &rc->apply, what);
+    if (rc->errors.n) {
+        /* Many records may collide with one (all those on a PA given to
+         * another host): the first few say enough. */
+        for (size_t i = 0; i < MIN(rc->errors.n, MAX_LISTED_CHANGES); i++) {
+            fprintf(stderr, "%s\n", rc->errors.names[i]);
+        }
+        if (rc->errors.n > MAX_LISTED_CHANGES) {
+            fprintf(stderr, "... and %"PRIuSIZE" more\n",
+                    rc->errors.n - MAX_LISTED_CHANGES);
+        }
+        fprintf(stderr, "nothing was changed\n");
+        status = VMROAM_EXIT_BAD_INPUT;
+    }
+    free(what);
+    svec_destroy(&rc->errors);
+    ds_destroy(&rc->apply.report);
+    policy_db_close(db);
+    return status;
+}
+
+static int
+policy_set_record_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+                      char *argv[] OVS_UNUSED)
+{
+    struct policy one;
+    if (!parse_record_options(ctx, &one)) {
+        policy_destroy(&one);
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    struct record_change rc = {
+        .record = &one.records[0], .vsid = one.records[0].vsid,
+        .ca = one.records[0].ca,
+    };
+    int status = change_record(ctx, &rc, rc.record);
+    policy_destroy(&one);
+    return status;
+}
+
+static int
+policy_del_record_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+                      char *argv[] OVS_UNUSED)
+{
+    long long int vsid = 0;
+    const char *ca_opt = smap_get(&ctx->opts, "ca");
+    struct in6_addr a;
+    char *ca = ca_opt ? xstrdup(ca_opt) : NULL;
+    char *error = ca ? policy_parse_addr(&ca, &a) : NULL;
+    if (!vmroam_number_opt(ctx, "vsid", 4096, 16777214, &vsid) || vsid <= 0
+        || !ca || error) {
+        fprintf(stderr, "vmroam policy del-record: give --vsid N and --ca "
+                "ADDRESS%s%s\n", error ? ": " : "", error ? error : "");
+        free(error);
+        free(ca);
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    struct record_change rc = { .vsid = vsid, .ca = ca };
+    int status = change_record(ctx, &rc, NULL);
+    free(ca);
+    return status;
+}
+
 const struct vmroam_command vmroam_policy_commands[] = {
     {.name = "policy validate",
      .args = "FILE",
@@ -318,6 +564,18 @@ const struct vmroam_command vmroam_policy_commands[] = {
      .summary = "make the database's policy equal FILE, in one transaction",
      .options = "dry-run wait",
      .min_args = 1, .max_args = 1, .run = policy_apply_cmd},
+    {.name = "policy set-record",
+     .args = "--vsid N --ca A --mac M --pa P --host H [--vm V] [--dry-run] "
+             "[--wait]",
+     .summary = "add or change one lookup record, checked as a policy file "
+                "is, reading and writing only what it touches",
+     .options = "vsid ca mac pa host vm dry-run wait",
+     .min_args = 0, .max_args = 0, .run = policy_set_record_cmd},
+    {.name = "policy del-record",
+     .args = "--vsid N --ca A [--dry-run] [--wait]",
+     .summary = "remove one lookup record",
+     .options = "vsid ca dry-run wait",
+     .min_args = 0, .max_args = 0, .run = policy_del_record_cmd},
     {.name = "policy diff",
      .args = "FILE",
      .summary = "what applying FILE would change",

@@ -12,6 +12,7 @@
 #include "fatal-signal.h"
 #include "openvswitch/vlog.h"
 #include "policy/db.h"
+#include "policy/vmroam-idl.h"
 #include "stream-ssl.h"
 #include "table.h"
 #include "util.h"
@@ -39,20 +40,41 @@ vmroam_pki_dir(const struct vmroam_ctx *ctx)
 }
 
 /* Connects to the database, replicating only 'tables' (a null-terminated
- * list) if nonnull, and of the lookup records only those of the VMs in
- * 'records_of' if nonnull; says why on failure. */
+ * list) if nonnull, and of the lookup records only those that meet
+ * 'records' if nonnull; says why on failure. */
+struct policy_db *
+vmroam_connect_where(const struct vmroam_ctx *ctx,
+                     const struct ovsdb_idl_table_class *const *tables,
+                     const struct ovsdb_idl_condition *records)
+{
+    char *error = NULL;
+    struct policy_db *db = policy_db_connect(ctx->db_remote, ctx->timeout_ms,
+                                             tables, records, &error);
+    if (!db) {
+        fprintf(stderr, "vmroam: %s\n", error);
+        free(error);
+    }
+    return db;
+}
+
+/* The same, with of the lookup records only those of the VMs in
+ * 'records_of' if nonnull. */
 struct policy_db *
 vmroam_connect_scoped(const struct vmroam_ctx *ctx,
                       const struct ovsdb_idl_table_class *const *tables,
                       const struct sset *records_of)
 {
-    char *error = NULL;
-    struct policy_db *db = policy_db_connect(ctx->db_remote, ctx->timeout_ms,
-                                             tables, records_of, &error);
-    if (!db) {
-        fprintf(stderr, "vmroam: %s\n", error);
-        free(error);
+    if (!records_of) {
+        return vmroam_connect_where(ctx, tables, NULL);
     }
+    /* With no clause, the condition matches nothing. */
+    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
+    const char *vm;
+    SSET_FOR_EACH (vm, records_of) {
+        vmroamrec_lookup_record_add_clause_vm(&cond, OVSDB_F_EQ, vm);
+    }
+    struct policy_db *db = vmroam_connect_where(ctx, tables, &cond);
+    ovsdb_idl_condition_destroy(&cond);
     return db;
 }
 
@@ -263,6 +285,8 @@ parse_options(int argc, char *argv[], struct vmroam_ctx *ctx, bool *help)
         {"vsid", required_argument, NULL, OPT_COMMAND},
         {"vm", required_argument, NULL, OPT_COMMAND},
         {"mac", required_argument, NULL, OPT_COMMAND},
+        {"ca", required_argument, NULL, OPT_COMMAND},
+        {"pa", required_argument, NULL, OPT_COMMAND},
         {"address", required_argument, NULL, OPT_COMMAND},
         {"host", required_argument, NULL, OPT_COMMAND},
         {"footprint", required_argument, NULL, OPT_COMMAND},

@@ -14,6 +14,7 @@
 #include "sset.h"
 #include "svec.h"
 
+struct ovsdb_idl_condition;
 struct ovsdb_idl_table_class;
 struct table;
 
@@ -68,6 +69,10 @@ extern const struct vmroam_command vmroam_vm_commands[];
 char *vmroam_pki_dir(const struct vmroam_ctx *);
 
 struct policy_db *vmroam_connect(const struct vmroam_ctx *);
+struct policy_db *vmroam_connect_where(
+    const struct vmroam_ctx *,
+    const struct ovsdb_idl_table_class *const *tables,
+    const struct ovsdb_idl_condition *records);
 struct policy_db *vmroam_connect_scoped(
     const struct vmroam_ctx *,
     const struct ovsdb_idl_table_class *const *tables,

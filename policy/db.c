@@ -93,12 +93,12 @@ policy_db_set_leader_only(struct ovsdb_idl *idl, const char *remote)
 /* Connects to the vmroam database at 'remote' and waits for its contents.
  * 'tables', if nonnull, is a null-terminated list of the only tables to
  * replicate: a client about migrations need not load a million lookup
- * records.  'records_of', if nonnull, limits the lookup records to those
- * of the VMs it names. */
+ * records.  'records', if nonnull, is the condition the lookup records
+ * replicated meet. */
 struct policy_db *
 policy_db_connect(const char *remote, int timeout_ms,
                   const struct ovsdb_idl_table_class *const *tables,
-                  const struct sset *records_of, char **errorp)
+                  const struct ovsdb_idl_condition *records, char **errorp)
 {
     struct policy_db *db = xmalloc(sizeof *db);
     db->idl = ovsdb_idl_create(remote, &vmroamrec_idl_class, !tables, true);
@@ -110,15 +110,9 @@ policy_db_connect(const char *remote, int timeout_ms,
             ovsdb_idl_add_column(db->idl, &(*tables)->columns[i]);
         }
     }
-    if (records_of) {
-        /* With no clause, the condition matches nothing. */
-        struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
-        const char *vm;
-        SSET_FOR_EACH (vm, records_of) {
-            vmroamrec_lookup_record_add_clause_vm(&cond, OVSDB_F_EQ, vm);
-        }
-        vmroamrec_lookup_record_set_condition(db->idl, &cond);
-        ovsdb_idl_condition_destroy(&cond);
+    if (records) {
+        vmroamrec_lookup_record_set_condition(
+            db->idl, CONST_CAST(struct ovsdb_idl_condition *, records));
     }
     db->remote = xstrdup(remote);
     db->timeout_ms = timeout_ms;

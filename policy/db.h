@@ -17,6 +17,7 @@
 #include "ovsdb-idl.h"
 
 struct ovsdb_idl;
+struct ovsdb_idl_condition;
 struct ovsdb_idl_index;
 struct ovsdb_idl_table_class;
 struct ovsdb_idl_txn;
@@ -25,7 +26,6 @@ struct vmroamrec_lookup_record;
 struct vmroamrec_vm;
 struct policy;
 struct policy_diff;
-struct sset;
 
 #define POLICY_DB_DEFAULT_TIMEOUT_MS 10000
 
@@ -40,7 +40,7 @@ struct policy_db {
 struct policy_db *policy_db_connect(
     const char *remote, int timeout_ms,
     const struct ovsdb_idl_table_class *const *tables,
-    const struct sset *records_of, char **errorp);
+    const struct ovsdb_idl_condition *records, char **errorp);
 void policy_db_close(struct policy_db *);
 void policy_db_set_leader_only(struct ovsdb_idl *, const char *remote);
 

@@ -338,6 +338,19 @@ policy_drop_last(struct policy *p, enum policy_table t)
     (*n)--;
 }
 
+/* Removes item 'i' of table 't'; the last item takes its place. */
+void
+policy_remove(struct policy *p, enum policy_table t, size_t i)
+{
+    size_t *n = (size_t *) ((char *) p + policy_tables[t].n_offset);
+    void *item = policy_item(p, t, i);
+    policy_tables[t].destroy(item);
+    if (i != *n - 1) {
+        memcpy(item, policy_item(p, t, *n - 1), policy_tables[t].item_size);
+    }
+    (*n)--;
+}
+
 void
 policy_init(struct policy *p)
 {

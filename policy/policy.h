@@ -130,6 +130,7 @@ extern const struct policy_table_class policy_tables[POLICY_N_TABLES];
 size_t policy_n_items(const struct policy *, enum policy_table);
 void *policy_item(const struct policy *, enum policy_table, size_t i);
 void policy_drop_last(struct policy *, enum policy_table);
+void policy_remove(struct policy *, enum policy_table, size_t i);
 
 void policy_init(struct policy *);
 void policy_destroy(struct policy *);

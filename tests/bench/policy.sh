@@ -2,8 +2,9 @@
 # Policy figures: time and peak RSS to validate and to apply generated
 # policies of 100k and 1M lookup records (into a fresh embedded database),
 # the database server's RSS afterwards, the latency of an apply that
-# changes one record (which bumps the generation), and of two commands
-# that read no lookup record, at each size.
+# changes one record (which bumps the generation) and of the same change as
+# "policy set-record", and of two commands that read no lookup record, at
+# each size.
 #
 #   SIZES="100000 1000000"   the policy sizes to run
 set -u
@@ -32,6 +33,13 @@ for n in ${SIZES:-100000 1000000}; do
         "$(echo "$rss / 1024" | bc -l)"
     LABEL="re-apply (no change)" measure "$VMROAM" $S policy apply "$T/p.json"
     LABEL="apply one changed record" measure "$VMROAM" $S policy apply "$T/p1.json"
+    # The same record back, as one record: no full load.
+    read -r vsid ca mac pa host < <(python3 -c "
+import json
+r = json.load(open('$T/p.json'))['lookup_records'][0]
+print(r['vsid'], r['ca'], r['mac'], r['pa'], r['host'])")
+    LABEL="set-record (one record changed)" measure "$VMROAM" $S policy \
+        set-record --vsid "$vsid" --ca "$ca" --mac "$mac" --pa "$pa" --host "$host"
     # Commands that read no lookup record must not pay for them.
     LABEL="migrations" measure "$VMROAM" $S migrations
     LABEL="host list" measure "$VMROAM" $S host list

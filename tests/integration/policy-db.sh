@@ -119,5 +119,40 @@ for round in 1 2 3 4 5; do
 done
 if [ $mixed = 0 ]; then pass "concurrent appliers: both succeed, result is one whole file (5 rounds)"; else fail "concurrent appliers"; fi
 
+# One record at a time: checked as a file would be, only it written.
+vmroam policy apply "$TESTS_DIR/data/two-tenants.json" >/dev/null
+gen() { vmroam policy show | sed -n 's/^generation //p'; }
+g0=$(gen)
+check "set-record moves web-1 to hv3" vmroam policy set-record --vsid 5001 \
+    --ca 192.168.10.1 --mac 02:00:c0:a8:0a:01 --pa 10.0.2.11 --host hv3 --vm web-1
+check_output "it says what changed" "$T/out" "0 added, 1 changed, 0 removed"
+check "the generation went up by one" test "$(gen)" = $((g0 + 1))
+check "set-record adds web-2" vmroam policy set-record --vsid 5001 \
+    --ca 192.168.10.2 --mac 02:00:c0:a8:0a:02 --pa 10.0.2.11 --host hv3 --vm web-2
+vmroam policy export -o "$T/one.json"
+check "the database holds both, and the other tenant's record as it was" python3 - "$T/one.json" <<'PY'
+import json, sys
+r = {(x["vsid"], x["ca"]): (x["pa"], x["host"]) for x in json.load(open(sys.argv[1]))["lookup_records"]}
+assert r[(5001, "192.168.10.1")] == ("10.0.2.11", "hv3"), r
+assert r[(5001, "192.168.10.2")] == ("10.0.2.11", "hv3"), r
+assert r[(6001, "192.168.10.1")] == ("10.0.2.11", "hv3"), r
+assert len(r) == 3, r
+PY
+check_status "set-record outside the subnet, on a PA another host holds: refused" 2 \
+    vmroam policy set-record --vsid 5001 --ca 192.168.11.9 --mac 02:00:00:00:00:09 \
+    --pa 10.0.2.11 --host hv9
+check_output "names the CA's problem" "$T/err" "192.168.11.9 is outside virtual subnet 5001"
+check_output "and the PA's, with the record that holds it" "$T/err" \
+    "10.0.2.11 belongs to host hv3 (the record of"
+check_status "set-record with a bad MAC: refused" 2 vmroam policy set-record \
+    --vsid 5001 --ca 192.168.10.9 --mac zz --pa 10.0.2.11 --host hv3
+check_output "names the field" "$T/err" "mac: zz is not a MAC address"
+vmroam policy export -o "$T/two.json"
+check "nothing changed" cmp "$T/one.json" "$T/two.json"
+check "del-record removes web-2" vmroam policy del-record --vsid 5001 --ca 192.168.10.2
+check_status "del-record of a record that is not there: refused" 2 \
+    vmroam policy del-record --vsid 5001 --ca 192.168.10.2
+check_output "says so" "$T/err" "no lookup record for 192.168.10.2 in VSID 5001"
+
 check "db stop" vmroam db stop
 finish
