@@ -110,7 +110,9 @@ host_list_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
         vmroam_cell_nocopy(&t, join(ch->pas, ch->n_pas));
         vmroam_cell_nocopy(&t, nullable_xstrdup(ch->provider_subnet));
         vmroam_cell(&t, ch->underlay_link ? ch->underlay_link : "unknown");
-        vmroam_cell_nocopy(&t, xasprintf("%"PRId64, ch->generation_applied));
+        vmroam_cell_nocopy(&t, xasprintf("%"PRId64,
+                                         policy_db_generation_applied(
+                                             db->idl, ch->name)));
         vmroam_cell_nocopy(&t, xasprintf("%"PRId64" (storage %"PRId64")",
                            ch->max_migrations, ch->max_storage_migrations));
         vmroam_cell_nocopy(&t, memory_cell(ch));

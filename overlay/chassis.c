@@ -44,6 +44,37 @@ set_external_id(const struct vmroamrec_chassis *ch, const char *key,
     }
 }
 
+/* Writes what only this host and the peers of its migrations read into its
+ * Chassis_Private row: its heartbeat, and the generation its flows reflect
+ * (which the command line's --wait reads), so that no other agent hears of
+ * every change. */
+static void
+update_private(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+               const struct overlay_chassis_state *st)
+{
+    const struct vmroamrec_chassis_private *cp = find_private(idl, st->name);
+    bool generation = !cp || cp->generation_applied != st->generation_applied;
+    if (!st->heartbeat && !generation) {
+        return;
+    }
+    if (!cp) {
+        cp = vmroamrec_chassis_private_insert(txn);
+        vmroamrec_chassis_private_set_name(cp, st->name);
+    }
+    if (st->heartbeat) {
+        vmroamrec_chassis_private_set_heartbeat(cp, st->heartbeat);
+    }
+    if (generation) {
+        /* When, so that a switchover can be timed to its last host. */
+        char *at = xasprintf("%lld", st->generation_applied_at);
+        vmroamrec_chassis_private_set_generation_applied(
+            cp, st->generation_applied);
+        vmroamrec_chassis_private_update_external_ids_setkey(
+            cp, "generation-applied-at", at);
+        free(at);
+    }
+}
+
 /* Writes 'st' into this host's Chassis row, creating it if needed; only the
  * columns that differ are written, so an idle agent sends nothing. */
 void
@@ -71,13 +102,6 @@ overlay_chassis_update(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     if (!ch->state || strcmp(ch->state, state)) {
         vmroamrec_chassis_set_state(ch, state);
     }
-    if (ch->generation_applied != st->generation_applied) {
-        /* When, so that a switchover can be timed to its last host. */
-        char *at = xasprintf("%lld", st->generation_applied_at);
-        vmroamrec_chassis_set_generation_applied(ch, st->generation_applied);
-        set_external_id(ch, "generation-applied-at", at);
-        free(at);
-    }
     if (st->versions && !smap_equal(&ch->versions, st->versions)) {
         vmroamrec_chassis_set_versions(ch, st->versions);
     }
@@ -86,15 +110,7 @@ overlay_chassis_update(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     set_external_id(ch, "migration-channel", st->migration_channel);
     set_external_id(ch, "migration-socket-dir",
                     st->migration_channel ? st->migration_socket_dir : NULL);
-    if (st->heartbeat) {
-        const struct vmroamrec_chassis_private *cp
-            = find_private(idl, st->name);
-        if (!cp) {
-            cp = vmroamrec_chassis_private_insert(txn);
-            vmroamrec_chassis_private_set_name(cp, st->name);
-        }
-        vmroamrec_chassis_private_set_heartbeat(cp, st->heartbeat);
-    }
+    update_private(idl, txn, st);
 }
 
 /* Says whether host 'name' is up at wall clock time 'now', and stores in

@@ -18,9 +18,9 @@ const struct policy_access_permission policy_access_agent[] = {
     /* Its own host: registered, kept up to date, marked down. */
     {"Chassis", STRINGS("name"), true,
      STRINGS("pas", "provider_subnet", "state", "underlay_link",
-             "generation_applied", "versions", "capacity", "external_ids")},
+             "versions", "capacity", "external_ids")},
     {"Chassis_Private", STRINGS("name"), true,
-     STRINGS("heartbeat", "external_ids")},
+     STRINGS("heartbeat", "generation_applied", "external_ids")},
     /* The VMs it runs, and those migrating to or from it. */
     {"VM", STRINGS("chassis", "moving:source", "moving:destination"), true,
      STRINGS("chassis", "state", "ports", "memory_kb", "vcpus", "disks",

@@ -468,6 +468,19 @@ policy_db_bump_generation(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn)
     return generation;
 }
 
+/* The policy generation chassis 'name' reports its flows reflect. */
+int64_t
+policy_db_generation_applied(const struct ovsdb_idl *idl, const char *name)
+{
+    const struct vmroamrec_chassis_private *cp;
+    VMROAMREC_CHASSIS_PRIVATE_FOR_EACH (cp, idl) {
+        if (!strcmp(cp->name, name)) {
+            return cp->generation_applied;
+        }
+    }
+    return 0;
+}
+
 /* Returns how many chassis that are up have not applied 'generation' yet,
  * and the number of chassis that are up in '*n_up'. */
 static size_t
@@ -480,7 +493,8 @@ count_behind(struct ovsdb_idl *idl, int64_t generation, size_t *n_up)
     VMROAMREC_CHASSIS_FOR_EACH (ch, idl) {
         if (ch->state && !strcmp(ch->state, "up")) {
             (*n_up)++;
-            n_behind += ch->generation_applied < generation;
+            n_behind += policy_db_generation_applied(idl, ch->name)
+                        < generation;
         }
     }
     return n_behind;

@@ -54,6 +54,8 @@ size_t policy_db_vm_records(struct ovsdb_idl_index *, const char *vm,
                             const struct vmroamrec_lookup_record ***);
 void policy_db_load(struct ovsdb_idl *, struct policy *);
 int64_t policy_db_generation(const struct ovsdb_idl *);
+int64_t policy_db_generation_applied(const struct ovsdb_idl *,
+                                     const char *chassis);
 
 void policy_db_write_diff(struct ovsdb_idl *, struct ovsdb_idl_txn *,
                           const struct policy_diff *);

@@ -15,8 +15,9 @@
   --ping-stop MS     when ping was told to stop (its last request went out
                      before)
   --migrations FILE  the Migration table (ovsdb-client transact, JSON)
-  --dir DIR          chassis-N.json: the Chassis table read after migration
-                     N; console-N.txt: the end of the guest's console then
+  --dir DIR          chassis-N.json, private-N.json: the Chassis and
+                     Chassis_Private tables read after migration N;
+                     console-N.txt: the end of the guest's console then
 
 Each migration owns the time from its start to the next one's start (its
 pre-copy, its pause, and the settle time after it); a datagram or ping
@@ -123,17 +124,20 @@ def send_gap(inside):
     return max((b - a for a, b in zip(sent, sent[1:])), default=0)
 
 
-def flows_installed(chassis_file, generation, moved):
+def flows_installed(chassis_file, private_file, generation, moved):
     """When the last host that is up had the migration's generation in its
     flows, minus when the records moved; None when a host never got there,
     "overwritten" when a later generation hid the time."""
-    if generation is None or moved is None or not os.path.exists(chassis_file):
+    if (generation is None or moved is None or not os.path.exists(chassis_file)
+            or not os.path.exists(private_file)):
         return None
-    rows = json.load(open(chassis_file))[0]["rows"]
+    up = {ch["name"] for ch in json.load(open(chassis_file))[0]["rows"]
+          if ch.get("state") == "up"}
     last = None
-    for ch in rows:
-        if ch.get("state") != "up":
-            continue
+    private = [ch for ch in json.load(open(private_file))[0]["rows"] if ch["name"] in up]
+    if {ch["name"] for ch in private} != up:
+        return None
+    for ch in private:
         if ch["generation_applied"] < generation:
             return None
         if ch["generation_applied"] > generation:
@@ -208,6 +212,7 @@ def analyse(args):
             ping_tail_sent=len(ptail),
             ping_tail_echoed=sum(1 for _, e in ptail if e is not None))
         flows = flows_installed(os.path.join(args.dir, "chassis-%d.json" % r["n"]),
+                                os.path.join(args.dir, "private-%d.json" % r["n"]),
                                 r["generation"], r["records_moved"])
         r["flows_ms"] = flows if isinstance(flows, int) else None
         r["flows_note"] = flows if isinstance(flows, str) else None

@@ -145,6 +145,7 @@ migrate_series() {  # migrate_series MODE [OPTION...]: MIGRATIONS migrations of 
         state=$(virsh -q -c "$(uri "${where:-$dst}")" domstate a1 2>/dev/null | head -1)
         "$LABS/lab" console "$LAB" a1 -n 20 >"$T/console-$n.txt" 2>&1
         select_all Chassis >"$T/chassis-$n.json"
+        select_all Chassis_Private >"$T/private-$n.json"
         hb0=$(hb_of "$line0")
         hb1=$(hb_of "$line1")
         hb2=$(hb_of "$line2")
