@@ -26,6 +26,7 @@ static const struct vmroam_command *const command_groups[] = {
     vmroam_host_commands,
     vmroam_migrate_commands,
     vmroam_pki_commands,
+    vmroam_storage_commands,
 };
 
 /* The host PKI's directory: <state-dir>/pki. */
