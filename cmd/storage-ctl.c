@@ -160,6 +160,12 @@ report(const char *vm, const char *dir, enum migr_blockcopy_result r,
         print_disks(plan, plan->n_disks);
         printf("  %s runs on the new files; the old ones stay where they "
                "were: remove them once you no longer need them\n", vm);
+        char *warning = migr_moveplan_headroom(plan->dir, out->available,
+                                               out->allocated, out->capacity);
+        if (warning) {
+            printf("  warning: %s\n", warning);
+            free(warning);
+        }
         return VMROAM_EXIT_OK;
     }
 

@@ -166,12 +166,14 @@ check_destination(struct move *m)
             return fail_virt(m, xasprintf("disk %s", d->target));
         }
         m->out->allocated += info.allocation;
+        m->out->capacity += info.capacity;
     }
     virStoragePoolInfo pinfo;
     if (virStoragePoolGetInfo(m->pool, &pinfo) < 0) {
         return fail_virt(m, xasprintf("destination %s on %s", plan->dir,
                                       m->rq->host));
     }
+    m->out->available = pinfo.available;
     char *error = migr_moveplan_space(plan->dir, pinfo.available,
                                       m->out->allocated);
     return error ? fail(m, MIGR_BLOCKCOPY_FAILED, error)

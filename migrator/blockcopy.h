@@ -64,6 +64,8 @@ struct migr_blockcopy_outcome {
                                  * after a failure before the pivots). */
     uint64_t copied;            /* Bytes the copy jobs counted. */
     uint64_t allocated;         /* Bytes the disks take on the host. */
+    uint64_t capacity;          /* Their virtual size, in bytes. */
+    uint64_t available;         /* Free in the directory before the copies. */
     long long int msec;         /* From the first copy to the last pivot. */
     bool rolled_back;           /* Copies were started, then aborted and
                                  * their files removed. */

@@ -318,6 +318,24 @@ migr_moveplan_space(const char *dir, uint64_t available, uint64_t needed)
                      "%.1f MB", dir, available / 1e6, needed / 1e6);
 }
 
+/* A warning when 'dir', with 'available' bytes free before the copies of
+ * disks that take 'allocated' bytes, cannot hold them once the guest has
+ * filled them to their virtual size, 'capacity' bytes: it would then pause
+ * on a write error.  NULL if it can. */
+char *
+migr_moveplan_headroom(const char *dir, uint64_t available,
+                       uint64_t allocated, uint64_t capacity)
+{
+    if (available >= capacity) {
+        return NULL;
+    }
+    return xasprintf("%s keeps %.1f MB free after the copies, less than the "
+                     "%.1f MB the disks may still grow by: the VM pauses "
+                     "should it fill them", dir,
+                     available > allocated ? (available - allocated) / 1e6 : 0,
+                     capacity > allocated ? (capacity - allocated) / 1e6 : 0);
+}
+
 struct source_of {
     const char *target;
     char *file;

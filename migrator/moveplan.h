@@ -43,6 +43,8 @@ char *migr_moveplan_dest_xml(const struct migr_move_disk *);
 char *migr_moveplan_pool_xml(const char *name, const char *dir);
 char *migr_moveplan_space(const char *dir, uint64_t available,
                           uint64_t needed);
+char *migr_moveplan_headroom(const char *dir, uint64_t available,
+                             uint64_t allocated, uint64_t capacity);
 char *migr_moveplan_source_of(const char *domain_xml, const char *target);
 
 #endif /* migrator/moveplan.h */

@@ -265,6 +265,18 @@ test_space(void **state OVS_UNUSED)
 }
 
 static void
+test_headroom(void **state OVS_UNUSED)
+{
+    assert_null(migr_moveplan_headroom("/srv", 64000000, 1000000, 64000000));
+    char *warning = migr_moveplan_headroom("/srv", 5000000, 1000000,
+                                           64000000);
+    assert_string_equal(warning, "/srv keeps 4.0 MB free after the copies, "
+                        "less than the 63.0 MB the disks may still grow by: "
+                        "the VM pauses should it fill them");
+    free(warning);
+}
+
+static void
 test_basename(void **state OVS_UNUSED)
 {
     assert_string_equal(migr_moveplan_basename("/a/b/c.qcow2"), "c.qcow2");
@@ -285,6 +297,7 @@ main(void)
         cmocka_unit_test(test_destination_xml),
         cmocka_unit_test(test_source_of),
         cmocka_unit_test(test_space),
+        cmocka_unit_test(test_headroom),
         cmocka_unit_test(test_basename),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
