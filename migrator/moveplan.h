@@ -8,7 +8,9 @@
  * and a disk already in DIR stay where they are, each with the reason.
  * The plan is refused (with a sentence that says why) when nothing would
  * move, when two disks would get one destination file, or when a disk has
- * a block job running already. */
+ * a block job running already.  The same module words the space checks
+ * and writes and reads the bits of XML that libvirt is given or gives
+ * back (a copy's destination, a storage pool, a disk's file). */
 
 #ifndef MIGRATOR_MOVEPLAN_H
 #define MIGRATOR_MOVEPLAN_H 1
