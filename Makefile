@@ -33,10 +33,10 @@ WARN := -Wall -Wextra -Werror -Wno-unused-parameter \
 CFLAGS ?= -O2 -g
 CFLAGS += $(WARN) $(SAN_FLAGS) -std=gnu11
 CPPFLAGS += -I. -Ibuild/gen -I$(OVS) -I$(OVS)/include -I$(OVS)/lib \
-	    $(shell pkg-config --cflags libnl-route-3.0 libvirt 2>/dev/null)
+	    $(shell pkg-config --cflags libnl-route-3.0 libvirt libxml-2.0 2>/dev/null)
 LDFLAGS += $(SAN_FLAGS)
 OVS_LIBS := $(OVS)/lib/.libs/libopenvswitch.a -lssl -lcrypto -lcap-ng \
-	    -lunbound -latomic -lm -lpthread -lrt -lnl-route-3 -lnl-3 -lvirt -llz4
+	    -lunbound -latomic -lm -lpthread -lrt -lnl-route-3 -lnl-3 -lvirt -lxml2 -llz4
 OVS_STAMP := $(OVS)/.vmroam-built
 
 PYTHONPATH_IDL := $(OVS)/python

@@ -11,7 +11,7 @@
 set -eu
 
 PACKAGES="openvswitch-switch openvswitch-common openvswitch-source
-libnl-3-dev libnl-route-3-dev libvirt-dev liblz4-dev libcmocka-dev
+libnl-3-dev libnl-route-3-dev libvirt-dev libxml2-dev liblz4-dev libcmocka-dev
 libssl-dev libcap-ng-dev libunbound-dev python3 autoconf automake libtool
 pkg-config make gcc clang libclang-rt-14-dev iproute2 iputils-ping tcpdump
 ethtool socat time procps bc qemu-system-x86 qemu-utils libvirt-daemon

@@ -29,6 +29,7 @@ static const struct vmroam_command *const command_groups[] = {
     vmroam_pki_commands,
     vmroam_plan_commands,
     vmroam_vm_commands,
+    vmroam_storage_commands,
 };
 
 /* The host PKI's directory: <state-dir>/pki. */

@@ -63,6 +63,7 @@ extern const struct vmroam_command vmroam_migrate_commands[];
 extern const struct vmroam_command vmroam_pki_commands[];
 extern const struct vmroam_command vmroam_plan_commands[];
 extern const struct vmroam_command vmroam_vm_commands[];
+extern const struct vmroam_command vmroam_storage_commands[];
 
 /* How long "vmroam pki host" certificates last by default. */
 #define VMROAM_PKI_HOST_DAYS (2 * 365)
