@@ -62,6 +62,7 @@ find_target(const struct vmroam_ctx *ctx, const char *name, struct target *t)
                 "move its storage once the migration has ended (vmroam "
                 "migrations)\n", name, m->source,
                 m->destination ? m->destination : "?", m->state);
+        status = VMROAM_EXIT_FAILURE;   /* As "vmroam migrate" says it. */
     } else if (!ch) {
         fprintf(stderr, "vmroam: VM %s runs on %s, which is no known host\n",
                 name, vm->chassis);

@@ -3,9 +3,10 @@
 # host hv2's own file (/var/lib/libvirt/images/a3.qcow2 inside hv2's
 # libvirtd), moves to another directory of hv2 while it runs.
 #
-# Refused first (exit 2, nothing changes): an unknown VM, a relative
-# directory, the directory the disk is in, a destination file that exists
-# (never overwritten), a VM being migrated.  Then failures (exit 1), after
+# Refused first (nothing changes): an unknown VM, a relative directory,
+# the directory the disk is in, a destination file that exists (never
+# overwritten) (exit 2), a VM being migrated (exit 1, as "vmroam migrate"
+# says it).  Then failures (exit 1), after
 # each of which a3 runs on its old disk, no copy job is left, the
 # destination holds nothing the move made, and a3's checkers are clean: a
 # directory that does not exist, a read-only one, one with too little
@@ -123,7 +124,7 @@ still_there "after the refusals"
 vmroam host set hv3 --max-migrations 0 >/dev/null
 vmroam migrate a3 --to hv3 --storage copy >"$T/migrate"
 id=$(awk '/^migration/ { print $2 }' "$T/migrate")
-check_status "a VM being migrated is refused" 2 \
+check_status "a VM being migrated is refused" 1 \
     vmroam storage move a3 --to /var/lib/libvirt/images/moved
 check_output "it says so" "$T/err" "VM a3 is being migrated (hv2 to hv3, queued)"
 check "the queued migration is cancelled" vmroam migrate --cancel "$id" --wait
