@@ -220,6 +220,94 @@ host_row(const struct migr_candidates *c, const char *name)
     return NULL;
 }
 
+/* Puts the hosts 'r' empties in maintenance, in 'txn' (unless a dry run)
+ * and in 'c', where placement sees them. */
+static void
+mark_targets(const struct request *r, struct ovsdb_idl *idl,
+             struct migr_candidates *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        if (empties(r, idl, c->rows[i])) {
+            c->hosts[i].maintenance = true;
+            if (!r->ctx->dry_run) {
+                vmroamrec_chassis_set_maintenance(c->rows[i], true);
+            }
+        }
+    }
+}
+
+/* Describes in 'vms' the VMs of 'r->vms' that are still on the hosts 'r'
+ * empties and not moving already; returns how many. */
+static size_t
+read_vms(const struct request *r, struct ovsdb_idl *idl,
+         const struct migr_candidates *c, struct migr_placement_vm *vms)
+{
+    size_t n = 0;
+    const char *name;
+    SSET_FOR_EACH (name, r->vms) {
+        const struct vmroamrec_vm *vm = policy_db_vm(idl, name);
+        const struct vmroamrec_chassis *host = (vm && vm->chassis
+                                                ? host_row(c, vm->chassis)
+                                                : NULL);
+        if (host && empties(r, idl, host) && !is_moving(vm)) {
+            migr_placement_vm_read(vm, host, &vms[n]);
+            vms[n++].unmovable = unmovable(vm);
+        }
+    }
+    return n;
+}
+
+/* The open plan's items whose VM is not planned again, then room for 'n'
+ * more, in '*items'; returns how many it kept. */
+static size_t
+kept_items(const struct vmroamrec_plan *p,
+           const struct migr_placement_vm *vms, size_t n,
+           struct vmroamrec_plan_item ***items)
+{
+    size_t n_items = 0;
+    *items = xcalloc((p ? p->n_items : 0) + n + 1, sizeof **items);
+    for (size_t i = 0; p && i < p->n_items; i++) {
+        bool again = false;
+        for (size_t j = 0; j < n && !again; j++) {
+            again = !strcmp(p->items[i]->vm, vms[j].name);
+        }
+        if (!again) {
+            (*items)[n_items++] = p->items[i];
+        }
+    }
+    return n_items;
+}
+
+/* Queues, in 'txn', VM 'v''s migration to 'dst', 'at' in the queue. */
+static const struct vmroamrec_migration *
+queue(const struct request *r, struct ovsdb_idl *idl,
+      struct ovsdb_idl_txn *txn, const struct migr_placement_vm *v,
+      const char *dst, long long int at)
+{
+    struct smap options = SMAP_INITIALIZER(&options);
+    smap_add(&options, "storage", "auto");
+    smap_add(&options, "switchover", "resume");
+    smap_add(&options, "mode", (r->quick_low
+                                && v->priority == MIGR_PRIORITY_LOW
+                                ? "quick" : "live"));
+    const struct vmroamrec_migration *m = migr_row_queue(
+        idl, txn, policy_db_vm(idl, v->name), v->chassis, dst, true,
+        &options, at);
+    smap_destroy(&options);
+    return m;
+}
+
+static const struct vmroamrec_plan *
+new_plan(const struct request *r, struct ovsdb_idl_txn *txn)
+{
+    const struct vmroamrec_plan *p = vmroamrec_plan_insert(txn);
+    vmroamrec_plan_set_kind(p, r->kind);
+    vmroamrec_plan_set_target(p, r->target);
+    vmroamrec_plan_set_to_footprint(p, r->to_footprint);
+    vmroamrec_plan_update_timestamps_setkey(p, "created", time_wall_msec());
+    return p;
+}
+
 /* Plans, in 'txn', a destination for every VM on the hosts 'r' empties
  * that is not moving already, and queues its migration; keeps the items of
  * an open plan of the same target whose VMs moved or are moving. */
@@ -228,138 +316,60 @@ build_plan(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
 {
     struct request *r = r_;
     const bool dry = r->ctx->dry_run;
-
-    table_destroy(&r->table);
-    init_table(&r->table, "");
     struct migr_candidates c;
     migr_candidates_read(idl, &c);
-    for (size_t i = 0; i < c.n; i++) {
-        if (empties(r, idl, c.rows[i])) {
-            c.hosts[i].maintenance = true;
-            if (!dry) {
-                vmroamrec_chassis_set_maintenance(c.rows[i], true);
-            }
-        }
-    }
+    mark_targets(r, idl, &c);
 
-    /* The VMs to place now, in the order 'r->vms' has them. */
-    size_t n = 0;
     struct migr_placement_vm *vms = xcalloc(sset_count(r->vms) + 1,
                                             sizeof *vms);
-    const char **causes = xcalloc(sset_count(r->vms) + 1, sizeof *causes);
-    const char *name;
-    SSET_FOR_EACH (name, r->vms) {
-        const struct vmroamrec_vm *vm = policy_db_vm(idl, name);
-        const struct vmroamrec_chassis *host = (vm && vm->chassis
-                                                ? host_row(&c, vm->chassis)
-                                                : NULL);
-        if (host && empties(r, idl, host) && !is_moving(vm)) {
-            migr_placement_vm_read(vm, host, &vms[n]);
-            causes[n++] = unmovable(vm);
-        }
-    }
+    size_t n = read_vms(r, idl, &c, vms);
     struct migr_plan_entry *entries = xcalloc(n + 1, sizeof *entries);
     struct migr_placement_rules rules = {
         .headroom_pct = r->headroom_pct, .footprint = r->to_footprint,
     };
-    /* Unmovable VMs take no place. */
-    struct migr_placement_vm *movable = xcalloc(n + 1, sizeof *movable);
-    size_t *index = xcalloc(n + 1, sizeof *index), n_movable = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!causes[i]) {
-            index[n_movable] = i;
-            movable[n_movable++] = vms[i];
-        }
-    }
-    struct migr_plan_entry *placed = xcalloc(n_movable + 1, sizeof *placed);
-    migr_plan(movable, n_movable, c.hosts, c.n, &rules, placed);
-    for (size_t k = 0; k < n_movable; k++) {
-        entries[index[k]] = placed[k];
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (causes[i]) {
-            entries[i].host = MIGR_PLACE_NONE;
-        }
-    }
+    migr_plan(vms, n, c.hosts, c.n, &rules, entries);
 
     const struct vmroamrec_plan *p = open_plan(r, idl);
     if (!p && !dry) {
-        p = vmroamrec_plan_insert(txn);
-        vmroamrec_plan_set_kind(p, r->kind);
-        vmroamrec_plan_set_target(p, r->target);
-        vmroamrec_plan_set_to_footprint(p, r->to_footprint);
-        vmroamrec_plan_update_timestamps_setkey(p, "created",
-                                                time_wall_msec());
+        p = new_plan(r, txn);
     }
+    struct vmroamrec_plan_item **items;
+    size_t n_items = kept_items(p, vms, n, &items);
     bool assumed;
     long long int rate = measured_rate(idl, &assumed);
+    table_destroy(&r->table);
+    init_table(&r->table, "");
 
-    /* Items kept: those whose VM is not planned again now. */
-    size_t n_items = 0;
-    struct vmroamrec_plan_item **items = xcalloc(
-        (p ? p->n_items : 0) + n + 1, sizeof *items);
-    for (size_t i = 0; p && i < p->n_items; i++) {
-        bool again = false;
-        for (size_t j = 0; j < n && !again; j++) {
-            again = !strcmp(p->items[i]->vm, vms[j].name);
-        }
-        if (!again) {
-            items[n_items++] = p->items[i];
-        }
-    }
-
-    /* Queued in plan order: by priority, as migr_plan placed them. */
+    /* Earlier waves first in the queue, and in a wave higher priorities:
+     * the order migr_plan placed them in. */
     long long int now = time_wall_msec();
     for (size_t i = 0; i < n; i++) {
-        struct migr_plan_entry *e = &entries[i];
-        char *cause = (causes[i] ? xstrdup(causes[i])
-                       : e->host == MIGR_PLACE_NONE
-                       ? xasprintf("no host can take it:\n%s", e->why)
-                       : NULL);
-        const struct vmroamrec_plan_item *it = write_item(txn, &vms[i], e, &c,
-                                                          cause);
-        const char *state = "blocked";
-        if (e->host != MIGR_PLACE_NONE) {
-            const struct vmroamrec_vm *vm = policy_db_vm(idl, vms[i].name);
-            struct smap options = SMAP_INITIALIZER(&options);
-            smap_add(&options, "storage", "auto");
-            smap_add(&options, "switchover", "resume");
-            smap_add(&options, "mode",
-                     (r->quick_low && vms[i].priority == MIGR_PRIORITY_LOW
-                      ? "quick" : "live"));
-            /* Earlier waves and higher priorities first in the queue. */
-            long long int at = now + e->wave * 1000 + (long long int) i;
+        const struct migr_plan_entry *e = &entries[i];
+        bool placed = e->host != MIGR_PLACE_NONE;
+        const struct vmroamrec_plan_item *it
+            = write_item(txn, &vms[i], e, &c, placed ? NULL : e->why);
+        if (placed) {
             vmroamrec_plan_item_set_migration(
-                it, migr_row_queue(idl, txn, vm, vms[i].chassis,
-                                   c.hosts[e->host].name, true, &options,
-                                   at));
-            smap_destroy(&options);
-            state = "queued";
+                it, queue(r, idl, txn, &vms[i], c.hosts[e->host].name,
+                          now + e->wave * 1000 + (long long int) i));
         }
-        add_row(&r->table, it, rate, dry ? (e->host == MIGR_PLACE_NONE
-                                            ? "blocked" : "planned")
-                                         : state);
+        add_row(&r->table, it, rate, (!placed ? "blocked"
+                                      : dry ? "planned" : "queued"));
         items[n_items++] = CONST_CAST(struct vmroamrec_plan_item *, it);
-        free(cause);
         free(e->why);
     }
     if (p) {
         vmroamrec_plan_set_items(p, items, n_items);
     }
-    char *caption = xasprintf(
+    table_set_caption(&r->table, xasprintf(
         "%s of %s%s%s: %"PRIuSIZE" VM%s to move (estimates at %lld MiB/s%s)",
         r->kind, r->target, r->to_footprint ? " to footprint " : "",
         r->to_footprint ? r->to_footprint : "", n, n == 1 ? "" : "s",
         rate >> 20, assumed ? ", assumed: no migration has finished yet"
-                            : ", measured");
-    table_set_caption(&r->table, caption);
+                            : ", measured"));
 
     free(items);
-    free(placed);
-    free(index);
-    free(movable);
     free(entries);
-    free(causes);
     free(vms);
     migr_candidates_destroy(&c);
     return !dry;

@@ -211,13 +211,20 @@ migr_plan(const struct migr_placement_vm *vms, size_t n_vms,
     for (size_t k = 0; k < n_vms; k++) {
         const struct migr_placement_vm *vm = &vms[order[k]];
         struct migr_plan_entry *e = &entries[order[k]];
-        struct ds why = DS_EMPTY_INITIALIZER;
-        e->host = migr_place(vm, hosts, n_hosts, rules, &why);
-        e->why = ds_steal_cstr(&why);
         e->wave = 0;
-        if (e->host == MIGR_PLACE_NONE) {
+        if (vm->unmovable) {
+            e->host = MIGR_PLACE_NONE;
+            e->why = xstrdup(vm->unmovable);
             continue;
         }
+        struct ds why = DS_EMPTY_INITIALIZER;
+        e->host = migr_place(vm, hosts, n_hosts, rules, &why);
+        if (e->host == MIGR_PLACE_NONE) {
+            e->why = xasprintf("no host can take it:\n%s", ds_cstr(&why));
+            ds_destroy(&why);
+            continue;
+        }
+        e->why = ds_steal_cstr(&why);
         struct migr_candidate *dst = &hosts[e->host];
         dst->used_kb += vm->memory_kb;
         if (dst->free_disk_kb >= 0) {

@@ -53,6 +53,7 @@ struct migr_placement_vm {
     int64_t memory_kb;              /* 0 if unknown. */
     int64_t disk_kb;                /* Its local disks, 0 if none known. */
     enum migr_priority priority;
+    const char *unmovable;          /* Why it cannot move at all, or NULL. */
 };
 
 /* What a placement may use of each host. */
@@ -73,8 +74,8 @@ struct migr_plan_entry {
     size_t host;                    /* Index in the hosts, or
                                      * MIGR_PLACE_NONE. */
     int wave;                       /* 1 for the first. */
-    char *why;                      /* Every candidate's line (caller
-                                     * frees). */
+    char *why;                      /* Every candidate's line, or why it
+                                     * stays (the caller frees it). */
 };
 
 void migr_plan(const struct migr_placement_vm *vms, size_t n_vms,

@@ -239,6 +239,8 @@ test_plan_spreads_orders_and_explains(void **state)
           .memory_kb = 3072 * 1024, .priority = MIGR_PRIORITY_MEDIUM },
         { .name = "huge", .chassis = "hv1", .versions = &w->v72,
           .memory_kb = 6000 * 1024, .priority = MIGR_PRIORITY_HIGH },
+        { .name = "stopped", .chassis = "hv1", .versions = &w->v72,
+          .memory_kb = 1, .unmovable = "not running" },
     };
     struct migr_plan_entry e[ARRAY_SIZE(vms)];
     migr_plan(vms, ARRAY_SIZE(vms), hosts, ARRAY_SIZE(hosts), &any, e);
@@ -247,7 +249,11 @@ test_plan_spreads_orders_and_explains(void **state)
      * d (medium, 3072) -> hv3 (most left), b (medium, 2048) -> hv2, a
      * (low) -> hv2 (1126 MiB left there, 614 on hv3). */
     assert_int_equal(e[4].host, MIGR_PLACE_NONE);
+    assert_non_null(strstr(e[4].why, "no host can take it:\n"));
     assert_non_null(strstr(e[4].why, "hv2: no (huge needs 6000 MiB"));
+    /* A VM that cannot move takes no room and says why. */
+    assert_int_equal(e[5].host, MIGR_PLACE_NONE);
+    assert_string_equal(e[5].why, "not running");
     assert_int_equal(e[2].host, 1);
     assert_int_equal(e[3].host, 2);
     assert_int_equal(e[1].host, 1);
