@@ -117,13 +117,13 @@ print(len(set(seqs)), max(seqs) if seqs else 0)
 PY
 }
 # mostly_answered G: w1 lost no more pings to G than its one move may
-# cost: the guest's pause (the lab's hosts aim at 3 s) and a second, at 5
-# pings a second.
+# cost: the guest's pause (the lab's hosts aim at 3 s) and the switchover
+# on a loaded 2-core machine (up to 2 s measured), at 5 pings a second.
 mostly_answered() {
     local n m
     read -r n m < <(answered "$T/ping-$1")
     echo "w1 -> $1: $n of $m pings answered"
-    [ "$m" -gt 0 ] && [ $((m - n)) -le 20 ]
+    [ "$m" -gt 0 ] && [ $((m - n)) -le 25 ]
 }
 for g in $GUESTS; do
     check "w1's pings to $g answered throughout" mostly_answered "$g"
