@@ -20,6 +20,7 @@
 #include "cmd/vmroam.h"
 #include "migrator/pki.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
 #include "policy/access.h"
 #include "policy/db.h"
 #include "policy/policy.h"
@@ -638,7 +639,14 @@ relay_start(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
 
     if (!pid && !status) {
         /* A relay that has not reached its source yet is turned away by
-         * clients: wait until it serves the database. */
+         * clients: wait until it serves the database.  It drops its
+         * clients once when the schema arrives, which is no news. */
+        if (!ctx->verbose) {
+            vlog_set_levels(vlog_module_from_name("jsonrpc"), VLF_CONSOLE,
+                            VLL_ERR);
+            vlog_set_levels(vlog_module_from_name("reconnect"), VLF_CONSOLE,
+                            VLL_ERR);
+        }
         char *error = NULL;
         struct policy_db *db = policy_db_connect(local, ctx->timeout_ms,
                                                  relay_probe_tables, NULL,
