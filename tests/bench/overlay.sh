@@ -21,6 +21,16 @@ OVERLAY_PARTS=${OVERLAY_PARTS:-lab hosts sync}
 part() { case " $OVERLAY_PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 now_ms() { date +%s%3N; }
+# cpu_ms PIDFILE...: the CPU time (user + system) those processes used so
+# far, in ms.
+cpu_ms() {
+    local f ticks=0
+    for f in "$@"; do
+        [ -e "$f" ] || continue
+        ticks=$(( ticks + $(awk '{ print $14 + $15 }' "/proc/$(cat "$f")/stat") ))
+    done
+    echo $(( ticks * 1000 / $(getconf CLK_TCK) ))
+}
 rss_mb() { echo "$(ps -o rss= -p "$(cat "$1")") / 1024" | bc; }
 
 # sorted_rounds FILE: FILE's rounds, fastest first, failed ones last.
@@ -121,6 +131,10 @@ p_ratio() {
                                          "$(at_percentile "$T/lat-$3" $p)")"
     done
 }
+# What the relays buy is the database's own work: its ovsdb-server's CPU
+# time while the hosts come up and over the changes, and the relays'.
+db_cpu() { cpu_ms "$DUMMY_DB/ovsdb-server.pid"; }
+relays_cpu() { cpu_ms "$DUMMY_DB"/relay-*.pid; }
 if part hosts; then
     for mode in plain ssl relays; do
         start=$(now_ms)
@@ -129,14 +143,20 @@ if part hosts; then
            dummy_hosts_up "$HOSTS"; then
             printf '  %d simulated hosts (%s) up in %d ms; ' "$HOSTS" \
                 "$(hosts_mode $mode)" $(( $(now_ms) - start ))
+            up_db=$(db_cpu) up_relays=$(relays_cpu)
             change_rounds "$DUMMY_DB" "$T/dummy-policy.json" vm2-1 \
                 172.16.0.2 h2 172.16.0.3 h3
             cp "$T/lat" "$T/lat-$mode"
+            printf '%s: database %d ms up, %d ms over the changes; relays %d ms up, %d ms over the changes\n' \
+                "$(hosts_mode $mode)" "$up_db" $(( $(db_cpu) - up_db )) \
+                "$up_relays" $(( $(relays_cpu) - up_relays )) >>"$T/cpu"
         fi
         dummy_hosts_down
     done
     p_ratio "SSL+RBAC / unix socket" ssl plain
     p_ratio "2 relays / SSL+RBAC direct" relays ssl
+    echo "  CPU time of the database's ovsdb-server and of the relays, $HOSTS simulated hosts:"
+    sed 's/^/    /' "$T/cpu" 2>/dev/null
 fi
 
 part sync || exit 0
