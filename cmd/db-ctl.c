@@ -1,6 +1,8 @@
 /* "vmroam db start|stop|status": the embedded database, a standalone
  * ovsdb-server with the vmroam schema.  A Raft cluster is set up with
- * ovsdb-tool instead (see README) and reached with --db. */
+ * ovsdb-tool instead (see README) and reached with --db.  "vmroam relay
+ * start|stop": an ovsdb-server relay of that database that serves agents in
+ * its place. */
 
 #include <config.h>
 
@@ -18,6 +20,7 @@
 #include "cmd/vmroam.h"
 #include "migrator/pki.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
 #include "policy/access.h"
 #include "policy/db.h"
 #include "policy/policy.h"
@@ -29,13 +32,20 @@
 extern char **environ;
 extern const char policy_schema_json[];
 
-/* Where the embedded database keeps its file. */
+/* Where the embedded database, or a relay, keeps its file 'name'. */
 static char *
-db_file(const struct vmroam_ctx *ctx)
+db_file(const struct vmroam_ctx *ctx, const char *name)
 {
-    return (ctx->state_dir
-            ? xasprintf("%s/vmroam.db", ctx->state_dir)
-            : xstrdup("/var/lib/vmroam/vmroam.db"));
+    return xasprintf("%s/%s", ctx->state_dir ? ctx->state_dir
+                                             : "/var/lib/vmroam", name);
+}
+
+/* Where the embedded database's server, or a relay, logs to 'name'. */
+static char *
+log_file(const struct vmroam_ctx *ctx, const char *name)
+{
+    return (ctx->state_dir ? policy_db_run_path(ctx->state_dir, name)
+                           : xasprintf("/var/log/vmroam/%s", name));
 }
 
 /* Runs 'argv' and returns its exit status (-1 if it could not start).  If
@@ -119,10 +129,10 @@ running_pid(const char *pidfile)
 }
 
 static bool
-write_schema(const char *path)
+write_schema(const char *path, const char *schema_json)
 {
     FILE *f = fopen(path, "w");
-    if (!f || fputs(policy_schema_json, f) < 0 || fclose(f)) {
+    if (!f || fputs(schema_json, f) < 0 || fclose(f)) {
         fprintf(stderr, "vmroam: cannot write %s: %s\n", path,
                 ovs_strerror(errno));
         return false;
@@ -201,6 +211,36 @@ write_access(const char *remote, int timeout_ms,
     return ok;
 }
 
+/* Makes sure the host PKI 'pki' has a CA and the database's certificate
+ * (db-cert.pem), which the database and its relays present to agents,
+ * making the certificate the first time.  'what' names what needs them, for
+ * the error.  Returns an exit status. */
+static int
+db_certificate(const char *pki, const char *what)
+{
+    char *ca = xasprintf("%s/cacert.pem", pki);
+    char *cert = xasprintf("%s/db-cert.pem", pki);
+    int status = VMROAM_EXIT_OK;
+    if (access(ca, R_OK)) {
+        fprintf(stderr, "vmroam: %s: no host PKI in %s; run "
+                "\"vmroam pki init\" first\n", what, pki);
+        status = VMROAM_EXIT_BAD_INPUT;
+    } else if (access(cert, F_OK)) {
+        char *error = migr_pki_host(pki, "db", VMROAM_PKI_HOST_DAYS);
+        if (error) {
+            fprintf(stderr, "vmroam: the database's certificate: %s\n",
+                    error);
+            free(error);
+            status = VMROAM_EXIT_FAILURE;
+        } else {
+            printf("made the database's certificate: %s\n", cert);
+        }
+    }
+    free(ca);
+    free(cert);
+    return status;
+}
+
 /* The embedded database's SSL listener for agents, in '*target'
  * ("pssl:...", or NULL for none): --ssl-listen, else every address's port
  * POLICY_ACCESS_DEFAULT_PORT once the host PKI 'pki' has a CA.  Makes the
@@ -217,82 +257,75 @@ ssl_listener(const struct vmroam_ctx *ctx, const char *pki, char **target)
     if ((listen && !strcmp(listen, "none")) || (!listen && !have_ca)) {
         return VMROAM_EXIT_OK;
     }
-    if (!have_ca) {
-        fprintf(stderr, "vmroam: --ssl-listen %s: no host PKI in %s; run "
-                "\"vmroam pki init\" first\n", listen, pki);
-        return VMROAM_EXIT_BAD_INPUT;
-    }
     char *port = xasprintf("%d", POLICY_ACCESS_DEFAULT_PORT);
-    char *error = policy_access_listener(listen ? listen : port, target);
+    char *what = xasprintf("--ssl-listen %s", listen ? listen : port);
+    int status = db_certificate(pki, what);
+    free(what);
+    char *error = (status ? NULL
+                   : policy_access_listener(listen ? listen : port, target));
     free(port);
     if (error) {
-        fprintf(stderr, "vmroam: %s\n", error);
+        fprintf(stderr, "vmroam: --ssl-listen %s\n", error);
         free(error);
         return VMROAM_EXIT_BAD_INPUT;
     }
-    char *cert = xasprintf("%s/db-cert.pem", pki);
-    if (access(cert, F_OK)) {
-        error = migr_pki_host(pki, "db", VMROAM_PKI_HOST_DAYS);
-        if (error) {
-            fprintf(stderr, "vmroam: the database's certificate: %s\n",
-                    error);
-            free(error);
-            free(*target);
-            *target = NULL;
-            free(cert);
-            return VMROAM_EXIT_FAILURE;
-        }
-        printf("made the database's certificate: %s\n", cert);
+    return status;
+}
+
+/* Runs 'args' (ovsdb-server, its databases and remotes) as a daemon with
+ * 'pidfile', control socket 'ctl' and log 'log' and, if 'pki' is nonnull,
+ * the database's certificate of that PKI.  Destroys 'args'.  Returns true
+ * if it started. */
+static bool
+start_server(struct svec *args, const char *pidfile, const char *ctl,
+             const char *log, const char *pki)
+{
+    if (pki) {
+        svec_add_nocopy(args, xasprintf("--private-key=%s/db-privkey.pem",
+                                        pki));
+        svec_add_nocopy(args, xasprintf("--certificate=%s/db-cert.pem",
+                                        pki));
+        svec_add_nocopy(args, xasprintf("--ca-cert=%s/cacert.pem", pki));
     }
-    free(cert);
-    return VMROAM_EXIT_OK;
+    svec_add_nocopy(args, xasprintf("--pidfile=%s", pidfile));
+    svec_add_nocopy(args, xasprintf("--unixctl=%s", ctl));
+    svec_add(args, "-vconsole:off");
+    svec_add_nocopy(args, xasprintf("--log-file=%s", log));
+    svec_add(args, "--detach");
+    svec_add(args, "--no-chdir");
+    svec_terminate(args);
+    bool ok = !run_program(args->names, NULL);
+    svec_destroy(args);
+    return ok;
 }
 
 /* Starts ovsdb-server on 'db' with its local unix socket 'sock' (for
  * administrators, with no role) and, with 'target', the agents' listener
  * and the files of PKI 'pki'.  Returns true if it started. */
 static bool
-start_server(const char *db, const char *sock, const char *pidfile,
-             const char *ctl, const char *log, const char *pki,
-             const char *target)
+start_db_server(const char *db, const char *sock, const char *pidfile,
+                const char *ctl, const char *log, const char *pki,
+                const char *target)
 {
     struct svec args = SVEC_EMPTY_INITIALIZER;
     svec_add(&args, "ovsdb-server");
     svec_add(&args, db);
     svec_add_nocopy(&args, xasprintf("--remote=punix:%s", sock));
     svec_add(&args, "--remote=db:vmroam,Vmroam_Global,connections");
-    if (target) {
-        svec_add_nocopy(&args, xasprintf("--private-key=%s/db-privkey.pem",
-                                         pki));
-        svec_add_nocopy(&args, xasprintf("--certificate=%s/db-cert.pem",
-                                         pki));
-        svec_add_nocopy(&args, xasprintf("--ca-cert=%s/cacert.pem", pki));
-    }
-    svec_add_nocopy(&args, xasprintf("--pidfile=%s", pidfile));
-    svec_add_nocopy(&args, xasprintf("--unixctl=%s", ctl));
-    svec_add(&args, "-vconsole:off");
-    svec_add_nocopy(&args, xasprintf("--log-file=%s", log));
-    svec_add(&args, "--detach");
-    svec_add(&args, "--no-chdir");
-    svec_terminate(&args);
-    bool ok = !run_program(args.names, NULL);
-    svec_destroy(&args);
-    return ok;
+    return start_server(&args, pidfile, ctl, log, target ? pki : NULL);
 }
 
 static int
 db_start(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
          char *argv[] OVS_UNUSED)
 {
-    char *db = db_file(ctx);
+    char *db = db_file(ctx, "vmroam.db");
     char *db_dir = dir_of(db);
     char *pidfile = policy_db_run_path(ctx->state_dir, "ovsdb-server.pid");
     char *run_dir = dir_of(pidfile);
     char *schema = xasprintf("%s/vmroam.ovsschema", db_dir);
     char *ctl = policy_db_run_path(ctx->state_dir, "ovsdb-server.ctl");
-    char *log = (ctx->state_dir
-                 ? policy_db_run_path(ctx->state_dir, "ovsdb-server.log")
-                 : xstrdup("/var/log/vmroam/ovsdb-server.log"));
+    char *log = log_file(ctx, "ovsdb-server.log");
     char *log_dir = dir_of(log);
     char *sock = policy_db_run_path(ctx->state_dir, "db.sock");
     char *admin = xasprintf("unix:%s", sock);
@@ -307,9 +340,10 @@ db_start(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
     } else if (status) {
         /* ssl_listener() said why. */
     } else if (!make_dir(db_dir) || !make_dir(run_dir) || !make_dir(log_dir)
-               || !write_schema(schema) || !prepare_db_file(db, schema)) {
+               || !write_schema(schema, policy_schema_json)
+               || !prepare_db_file(db, schema)) {
         status = VMROAM_EXIT_FAILURE;
-    } else if (!start_server(db, sock, pidfile, ctl, log, pki, target)) {
+    } else if (!start_db_server(db, sock, pidfile, ctl, log, pki, target)) {
         fprintf(stderr, "vmroam: ovsdb-server did not start; see %s\n", log);
         status = VMROAM_EXIT_FAILURE;
     } else if (!write_access(admin, ctx->timeout_ms,
@@ -349,7 +383,7 @@ db_listen(const struct vmroam_ctx *ctx, int argc, char *argv[])
         char *target;
         char *error = policy_access_listener(argv[i], &target);
         if (error) {
-            fprintf(stderr, "vmroam: %s\n", error);
+            fprintf(stderr, "vmroam: db listen %s\n", error);
             free(error);
             status = VMROAM_EXIT_BAD_INPUT;
         } else {
@@ -371,16 +405,17 @@ db_listen(const struct vmroam_ctx *ctx, int argc, char *argv[])
     return status;
 }
 
+/* Stops the server named by 'pidfile', 'what' ("vmroam database"), and
+ * waits until it exits.  Returns an exit status. */
 static int
-db_stop(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
-        char *argv[] OVS_UNUSED)
+stop_server(const struct vmroam_ctx *ctx, const char *pidfile,
+            const char *what)
 {
-    char *pidfile = policy_db_run_path(ctx->state_dir, "ovsdb-server.pid");
     pid_t pid = running_pid(pidfile);
     int status = VMROAM_EXIT_OK;
 
     if (!pid) {
-        printf("vmroam database is not running\n");
+        printf("%s is not running\n", what);
     } else if (kill(pid, SIGTERM)) {
         fprintf(stderr, "vmroam: cannot stop pid %ld: %s\n", (long) pid,
                 ovs_strerror(errno));
@@ -394,9 +429,18 @@ db_stop(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
             fprintf(stderr, "vmroam: pid %ld did not exit\n", (long) pid);
             status = VMROAM_EXIT_FAILURE;
         } else {
-            printf("vmroam database stopped (pid %ld)\n", (long) pid);
+            printf("%s stopped (pid %ld)\n", what, (long) pid);
         }
     }
+    return status;
+}
+
+static int
+db_stop(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+        char *argv[] OVS_UNUSED)
+{
+    char *pidfile = policy_db_run_path(ctx->state_dir, "ovsdb-server.pid");
+    int status = stop_server(ctx, pidfile, "vmroam database");
     free(pidfile);
     return status;
 }
@@ -432,6 +476,220 @@ db_schema(const struct vmroam_ctx *ctx OVS_UNUSED, int argc OVS_UNUSED,
     return VMROAM_EXIT_OK;
 }
 
+/* A relay's own small database: the one row that gives its listener for
+ * agents, with the agent role.  ovsdb-server gives a role only to a
+ * listener it reads from a database ("--remote=db:..."), never to one on
+ * its command line, and a relay cannot take the main database's own
+ * Connection rows: several relays on one host would all try the same
+ * port. */
+static const char relay_schema_json[] =
+    "{\"name\": \"vmroam_relay\", \"version\": \"1.0.0\",\n"
+    " \"tables\": {\n"
+    "  \"Relay\": {\"isRoot\": true, \"maxRows\": 1, \"columns\": {\n"
+    "    \"connections\": {\"type\": {\"key\": {\"type\": \"uuid\",\n"
+    "        \"refTable\": \"Connection\"}, \"min\": 0,\n"
+    "        \"max\": \"unlimited\"}}}},\n"
+    "  \"Connection\": {\"columns\": {\n"
+    "    \"target\": {\"type\": \"string\"},\n"
+    "    \"role\": {\"type\": \"string\"},\n"
+    "    \"is_connected\": {\"type\": \"boolean\", \"ephemeral\": true},\n"
+    "    \"status\": {\"type\": {\"key\": \"string\", \"value\": \"string\",\n"
+    "        \"min\": 0, \"max\": \"unlimited\"}, \"ephemeral\": true}}}}}\n";
+
+/* A relay's files are named after the port it serves agents on. */
+struct relay_files {
+    char *target;               /* "pssl:PORT[:ADDR]". */
+    char *name;                 /* "relay-PORT". */
+    char *db, *schema, *pidfile, *ctl, *log, *sock;
+};
+
+static char *
+run_file(const struct vmroam_ctx *ctx, const char *name)
+{
+    return policy_db_run_path(ctx->state_dir, name);
+}
+
+/* The path of 'name' followed by 'ext', in the place 'where' says. */
+static char *
+relay_file(const struct vmroam_ctx *ctx,
+           char *(*where)(const struct vmroam_ctx *, const char *),
+           const char *name, const char *ext)
+{
+    char *file = xasprintf("%s%s", name, ext);
+    char *path = where(ctx, file);
+    free(file);
+    return path;
+}
+
+static int
+relay_files_init(const struct vmroam_ctx *ctx, const char *addr_port,
+                 struct relay_files *f)
+{
+    memset(f, 0, sizeof *f);
+    char *error = policy_access_listener(addr_port, &f->target);
+    if (error) {
+        fprintf(stderr, "vmroam: %s %s\n", ctx->command, error);
+        free(error);
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+    f->name = xasprintf("relay-%d", atoi(f->target + strlen("pssl:")));
+    f->db = relay_file(ctx, db_file, f->name, ".db");
+    f->schema = relay_file(ctx, db_file, f->name, ".ovsschema");
+    f->pidfile = relay_file(ctx, run_file, f->name, ".pid");
+    f->ctl = relay_file(ctx, run_file, f->name, ".ctl");
+    f->log = relay_file(ctx, log_file, f->name, ".log");
+    f->sock = relay_file(ctx, run_file, f->name, ".sock");
+    return VMROAM_EXIT_OK;
+}
+
+static void
+relay_files_destroy(struct relay_files *f)
+{
+    free(f->target);
+    free(f->name);
+    free(f->db);
+    free(f->schema);
+    free(f->pidfile);
+    free(f->ctl);
+    free(f->log);
+    free(f->sock);
+}
+
+/* Creates the relay's own database anew, with its one listener 'target'
+ * under the agent role. */
+static bool
+prepare_relay_db(const struct relay_files *f)
+{
+    char *create[] = { "ovsdb-tool", "create", f->db, f->schema, NULL };
+    char *ops = xasprintf(
+        "[\"vmroam_relay\","
+        "{\"op\":\"insert\",\"table\":\"Connection\",\"uuid-name\":\"c\","
+        "\"row\":{\"target\":\"%s\",\"role\":\"%s\"}},"
+        "{\"op\":\"insert\",\"table\":\"Relay\","
+        "\"row\":{\"connections\":[\"named-uuid\",\"c\"]}}]",
+        f->target, POLICY_ACCESS_AGENT_ROLE);
+    char *init[] = { "ovsdb-tool", "transact", f->db, ops, NULL };
+    char *out = NULL;
+    bool ok = ((!unlink(f->db) || errno == ENOENT)
+               && write_schema(f->schema, relay_schema_json)
+               && !run_program(create, NULL) && !run_program(init, &out));
+    free(out);
+    free(ops);
+    return ok;
+}
+
+/* The tables a client reads to see that a relay serves the database. */
+static const struct ovsdb_idl_table_class *const relay_probe_tables[] = {
+    &vmroamrec_table_vmroam_global, NULL
+};
+
+static int
+relay_start(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
+            char *argv[])
+{
+    const char *source = ctx->db_remote;
+    if (strncmp(source, "unix:", 5)) {
+        /* ovsdb-server 3.1 forwards a relay's writes under the relay's own
+         * identity: the database cannot tell which agent wrote what.  A
+         * source that gives the relay an agent's rights refuses every
+         * agent's own rows; one that gives it more gives it to every
+         * certificate of the CA that reaches it.  Only the database's unix
+         * socket, on its own host, gives them to the relay alone. */
+        fprintf(stderr, "vmroam: relay start: the relay's source must be "
+                "the database's unix socket on this host (--db unix:PATH), "
+                "not %s: the database sees a relay's writes under the "
+                "relay's identity, not the agent's\n", source);
+        return VMROAM_EXIT_BAD_INPUT;
+    }
+
+    struct relay_files f;
+    int status = relay_files_init(ctx, argv[0], &f);
+    if (status) {
+        return status;
+    }
+    char *pki = vmroam_pki_dir(ctx);
+    char *what = xasprintf("relay start %s", argv[0]);
+    char *db_dir = dir_of(f.db);
+    char *run_dir = dir_of(f.pidfile);
+    char *log_dir = dir_of(f.log);
+    char *local = xasprintf("unix:%s", f.sock);
+
+    pid_t pid = running_pid(f.pidfile);
+    if (pid) {
+        printf("vmroam relay already running (pid %ld), agents: %s\n",
+               (long) pid, f.target);
+    } else if ((status = db_certificate(pki, what))) {
+        /* db_certificate() said why. */
+    } else if (!make_dir(db_dir) || !make_dir(run_dir) || !make_dir(log_dir)
+               || !prepare_relay_db(&f)) {
+        status = VMROAM_EXIT_FAILURE;
+    } else {
+        struct svec args = SVEC_EMPTY_INITIALIZER;
+        svec_add(&args, "ovsdb-server");
+        svec_add(&args, f.db);
+        svec_add_nocopy(&args, xasprintf("relay:vmroam:%s", source));
+        svec_add_nocopy(&args, xasprintf("--remote=punix:%s", f.sock));
+        svec_add(&args, "--remote=db:vmroam_relay,Relay,connections");
+        if (!start_server(&args, f.pidfile, f.ctl, f.log, pki)) {
+            fprintf(stderr, "vmroam: ovsdb-server did not start; see %s\n",
+                    f.log);
+            status = VMROAM_EXIT_FAILURE;
+        }
+    }
+
+    if (!pid && !status) {
+        /* A relay that has not reached its source yet is turned away by
+         * clients: wait until it serves the database.  It drops its
+         * clients once when the schema arrives, which is no news. */
+        if (!ctx->verbose) {
+            vlog_set_levels(vlog_module_from_name("jsonrpc"), VLF_CONSOLE,
+                            VLL_ERR);
+            vlog_set_levels(vlog_module_from_name("reconnect"), VLF_CONSOLE,
+                            VLL_ERR);
+        }
+        char *error = NULL;
+        struct policy_db *db = policy_db_connect(local, ctx->timeout_ms,
+                                                 relay_probe_tables, NULL,
+                                                 &error);
+        if (!db) {
+            fprintf(stderr, "vmroam: the relay (pid %ld) does not serve the "
+                    "database at %s yet: %s; see %s\n",
+                    (long) running_pid(f.pidfile), source, error, f.log);
+            free(error);
+            status = VMROAM_EXIT_FAILURE;
+        } else {
+            printf("vmroam relay running (pid %ld) for %s; agents: %s with "
+                   "their host certificates (role %s)\n",
+                   (long) running_pid(f.pidfile), source, f.target,
+                   POLICY_ACCESS_AGENT_ROLE);
+        }
+        policy_db_close(db);
+    }
+
+    relay_files_destroy(&f);
+    free(pki);
+    free(what);
+    free(db_dir);
+    free(run_dir);
+    free(log_dir);
+    free(local);
+    return status;
+}
+
+static int
+relay_stop(const struct vmroam_ctx *ctx, int argc OVS_UNUSED, char *argv[])
+{
+    struct relay_files f;
+    int status = relay_files_init(ctx, argv[0], &f);
+    if (!status) {
+        char *what = xasprintf("vmroam relay on %s", f.target);
+        status = stop_server(ctx, f.pidfile, what);
+        free(what);
+    }
+    relay_files_destroy(&f);
+    return status;
+}
+
 const struct vmroam_command vmroam_db_commands[] = {
     {.name = "db start",
      .args = "[--ssl-listen [ADDR:]PORT|none]",
@@ -455,6 +713,18 @@ const struct vmroam_command vmroam_db_commands[] = {
      .summary = "show the database's generation and row counts",
      .options = "",
      .min_args = 0, .max_args = 0, .run = db_status},
+    {.name = "relay start",
+     .args = "[ADDR:]PORT",
+     .summary = "start an ovsdb-server relay of the database at --db (its "
+                "unix socket) that serves agents on pssl:PORT under their "
+                "role",
+     .options = "",
+     .min_args = 1, .max_args = 1, .run = relay_start},
+    {.name = "relay stop",
+     .args = "[ADDR:]PORT",
+     .summary = "stop the relay serving agents on PORT",
+     .options = "",
+     .min_args = 1, .max_args = 1, .run = relay_stop},
     {.name = "db schema",
      .args = "",
      .summary = "print the vmroam OVSDB schema (for ovsdb-tool)",

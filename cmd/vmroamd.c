@@ -896,7 +896,12 @@ main(int argc, char *argv[])
 
     a.vmroam = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
         ovsdb_idl_create(a.cfg.db, &vmroamrec_idl_class, true, true));
-    policy_db_set_leader_only(a.vmroam.idl, a.cfg.db);
+    /* Any member of a Raft cluster, or any relay, serves an agent: like
+     * ovn-controller, it reads what its server has and writes through it
+     * (a follower passes writes to the leader, a relay to its source,
+     * which checks their prerequisites).  A relay is never a leader, so
+     * following the leader would turn every relay of a list away. */
+    ovsdb_idl_set_leader_only(a.vmroam.idl, false);
     policy_db_alert_policy_only(a.vmroam.idl);
     monitor_peers(&a);
     a.records = policy_db_index_records(a.vmroam.idl);

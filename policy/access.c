@@ -50,8 +50,9 @@ count(const char *const *strings)
 }
 
 /* Parses 'addr_port' ("ADDR:PORT", "[IPV6]:PORT", ":PORT" or "PORT") into
- * the agents' listener '*target' ("pssl:PORT[:ADDR]").  Returns an error,
- * or NULL. */
+ * the agents' listener '*target' ("pssl:PORT[:ADDR]").  Returns an error
+ * that starts with 'addr_port' (the caller says which option gave it), or
+ * NULL. */
 char *
 policy_access_listener(const char *addr_port, char **target)
 {
@@ -64,14 +65,14 @@ policy_access_listener(const char *addr_port, char **target)
     *target = NULL;
     if (!*port || *end || n < 1 || n > 65535) {
         free(addr);
-        return xasprintf("--ssl-listen %s: \"%s\" is not a port (1-65535); "
+        return xasprintf("%s: \"%s\" is not a port (1-65535); "
                          "give ADDR:PORT or PORT", addr_port, port);
     }
     if (addr[0] == '[') {
         size_t len = strlen(addr);
         if (addr[len - 1] != ']') {
             free(addr);
-            return xasprintf("--ssl-listen %s: an IPv6 address goes in "
+            return xasprintf("%s: an IPv6 address goes in "
                              "brackets, [ADDR]:PORT", addr_port);
         }
     }

@@ -9,6 +9,11 @@
 #                            $T/dummy-policy.json, plug every VM port and
 #                            wait until all are installed
 #   dummy_flows I            number of flows on host I
+#   dummy_moved FROM TO OUT  $T/dummy-policy.json with vmFROM-1's record
+#                            on host TO instead, written to OUT
+#   dummy_following N I J    how many of hosts 1..N send vmI-1's MAC to
+#                            host J's PA
+#   dummy_hosts_down         stop the hosts, relays and database
 
 DUMMY_DB="$T/dummy-db"
 # As on a real footprint, agents reach the database with SSL and their host
@@ -16,6 +21,11 @@ DUMMY_DB="$T/dummy-db"
 # socket instead (no role), for comparison.
 DUMMY_SSL=${DUMMY_SSL:-1}
 DUMMY_PORT=$((30000 + $$ % 20000))
+# DUMMY_RELAYS=N puts N relays ("vmroam relay start", README's scale-out
+# recipe) between the agents and the database: relay R listens on
+# DUMMY_PORT + R, and every agent is given all of them, of which it picks
+# one at random, as deployed.  Relays serve SSL agents only.
+DUMMY_RELAYS=${DUMMY_RELAYS:-0}
 
 dummy_policy() {
     python3 - "$1" "$2" <<'PY'
@@ -62,10 +72,20 @@ dummy_switch_up() {
            external_ids:vm-id="vm$i-2"
 }
 
+# The ports of the relays, one a line.
+dummy_relay_ports() {
+    local r
+    for r in $(seq "$DUMMY_RELAYS"); do echo $((DUMMY_PORT + r)); done
+}
+
 # Starts the vmroam database, listening for agents with SSL unless
-# DUMMY_SSL=0.
+# DUMMY_SSL=0, and its DUMMY_RELAYS relays.
 dummy_db_up() {
-    local listen=none
+    local listen=none port
+    if [ "$DUMMY_RELAYS" != 0 ] && [ "$DUMMY_SSL" != 1 ]; then
+        echo "DUMMY_RELAYS=$DUMMY_RELAYS needs DUMMY_SSL=1: relays serve agents with SSL"
+        return 1
+    fi
     if [ "$DUMMY_SSL" = 1 ]; then
         "$VMROAM" --state-dir "$DUMMY_DB" pki init >/dev/null || return 1
         listen="127.0.0.1:$DUMMY_PORT"
@@ -73,6 +93,11 @@ dummy_db_up() {
     "$VMROAM" --state-dir "$DUMMY_DB" db start --ssl-listen "$listen" \
         >/dev/null || return 1
     track_pidfile "$DUMMY_DB/ovsdb-server.pid"
+    for port in $(dummy_relay_ports); do
+        "$VMROAM" --state-dir "$DUMMY_DB" relay start "127.0.0.1:$port" \
+            >/dev/null || return 1
+        track_pidfile "$DUMMY_DB/relay-$port.pid"
+    done
 }
 
 # The database options of host I's vmroamd (making its certificate).
@@ -84,7 +109,10 @@ dummy_agent_db() {
     fi
     [ -e "$pki/$name-cert.pem" ] ||
         "$VMROAM" --state-dir "$DUMMY_DB" pki host "$name" >/dev/null || return 1
-    echo "--db ssl:127.0.0.1:$DUMMY_PORT --private-key $pki/$name-privkey.pem" \
+    local remote="ssl:127.0.0.1:$DUMMY_PORT"
+    [ "$DUMMY_RELAYS" = 0 ] ||
+        remote=$(dummy_relay_ports | sed 's/^/ssl:127.0.0.1:/' | paste -sd,)
+    echo "--db $remote --private-key $pki/$name-privkey.pem" \
         "--certificate $pki/$name-cert.pem --ca-cert $pki/cacert.pem"
 }
 
@@ -133,4 +161,30 @@ dummy_hosts_up() {
 
 dummy_flows() {
     ovs-ofctl -O OpenFlow15 dump-flows "unix:$T/h$1/br-int.mgmt" 2>/dev/null | grep -c "table="
+}
+
+dummy_moved() {
+    local from=$1 to=$2
+    sed "s/\"pa\": \"172.16.0.$from\", \"host\": \"h$from\", \"vm\": \"vm$from-1\"/\"pa\": \"172.16.0.$to\", \"host\": \"h$to\", \"vm\": \"vm$from-1\"/" \
+        "$T/dummy-policy.json" >"$3"
+}
+
+# The host that holds the VM "locally" (no port there: no flow) does not
+# count; every other one should tunnel.
+dummy_following() {
+    local n=$1 mac pa i following=0
+    mac=$(printf '02:00:00:00:%02x:%02x' $(( ($2 * 2 - 1) >> 8 )) $(( ($2 * 2 - 1) & 255 )))
+    pa="172.16.0.$3"
+    for i in $(seq "$n"); do
+        ovs-ofctl -O OpenFlow15 dump-flows "unix:$T/h$i/br-int.mgmt" table=5 \
+            | grep "dl_dst=$mac" | grep -q "$pa->tun_dst" \
+            && following=$((following + 1))
+    done
+    echo $following
+}
+
+dummy_hosts_down() {
+    stop_pids $(cat "$T"/h*/*.pid "$DUMMY_DB"/relay-*.pid \
+                    "$DUMMY_DB/ovsdb-server.pid" 2>/dev/null)
+    rm -rf "$T"/h* "$DUMMY_DB"
 }

@@ -8,6 +8,8 @@
 #      "ovs-ofctl --bundle add-flows" of the same flow set on the same
 #      machine in the same run;
 #  (c) flows per lookup record.
+# OVERLAY_PARTS picks some of "lab hosts sync" (default all): "hosts" is (a)
+# on the simulated hosts only, "sync" is (b) and (c).
 set -u
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/dummy-hosts.sh"
@@ -15,8 +17,20 @@ ROUNDS=${ROUNDS:-100}
 HOSTS=${HOSTS:-100}
 RECORDS=${RECORDS:-100000}
 LABS="$TESTS_DIR/../labs"
+OVERLAY_PARTS=${OVERLAY_PARTS:-lab hosts sync}
+part() { case " $OVERLAY_PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 now_ms() { date +%s%3N; }
+# cpu_ms PIDFILE...: the CPU time (user + system) those processes used so
+# far, in ms.
+cpu_ms() {
+    local f ticks=0
+    for f in "$@"; do
+        [ -e "$f" ] || continue
+        ticks=$(( ticks + $(awk '{ print $14 + $15 }' "/proc/$(cat "$f")/stat") ))
+    done
+    echo $(( ticks * 1000 / $(getconf CLK_TCK) ))
+}
 rss_mb() { echo "$(ps -o rss= -p "$(cat "$1")") / 1024" | bc; }
 
 # sorted_rounds FILE: FILE's rounds, fastest first, failed ones last.
@@ -84,39 +98,68 @@ PY
 
 echo "(a) record change -> flows installed on every host"
 LAB="$T/lab.json"
-sed 's/"name": "vmroam"/"name": "vmrb"/' "$LABS/default.json" >"$LAB"
-on_exit "'$LABS/lab' down '$LAB' >/dev/null 2>&1"
-if "$LABS/lab" up "$LAB" >"$T/lab.out" 2>&1; then
-    db=/run/vmroam-lab/vmrb/db
-    "$VMROAM" --state-dir "$db" policy export -o "$T/lab-policy.json"
-    printf '  3-host lab (namespaces, netdev): '
-    change_rounds "$db" "$T/lab-policy.json" a2 10.0.2.11 hv3 10.0.1.12 hv2
-else
-    echo "  lab did not come up:"; tail -5 "$T/lab.out"
+if part lab; then
+    sed 's/"name": "vmroam"/"name": "vmrb"/' "$LABS/default.json" >"$LAB"
+    on_exit "'$LABS/lab' down '$LAB' >/dev/null 2>&1"
+    if "$LABS/lab" up "$LAB" >"$T/lab.out" 2>&1; then
+        db=/run/vmroam-lab/vmrb/db
+        "$VMROAM" --state-dir "$db" policy export -o "$T/lab-policy.json"
+        printf '  3-host lab (namespaces, netdev): '
+        change_rounds "$db" "$T/lab-policy.json" a2 10.0.2.11 hv3 10.0.1.12 hv2
+    else
+        echo "  lab did not come up:"; tail -5 "$T/lab.out"
+    fi
+    "$LABS/lab" down "$LAB" >/dev/null 2>&1
 fi
-"$LABS/lab" down "$LAB" >/dev/null 2>&1
 
 # The simulated hosts' agents on the database's unix socket (no role), then
-# with SSL and their certificates under the agent role, as deployed.
-for mode in plain ssl; do
-    start=$(now_ms)
-    if DUMMY_SSL=$([ $mode = ssl ] && echo 1 || echo 0) dummy_hosts_up "$HOSTS"; then
-        printf '  %d simulated hosts (%s) up in %d ms; ' "$HOSTS" \
-            "$([ $mode = ssl ] && echo "SSL+RBAC" || echo "unix socket")" \
-            $(( $(now_ms) - start ))
-        change_rounds "$DUMMY_DB" "$T/dummy-policy.json" vm2-1 \
-            172.16.0.2 h2 172.16.0.3 h3
-        cp "$T/lat" "$T/lat-$mode"
-    fi
-    stop_pids $(cat "$T"/h*/*.pid "$DUMMY_DB/ovsdb-server.pid" 2>/dev/null)
-    rm -rf "$T"/h* "$DUMMY_DB"
-done
-for p in 50 99; do
-    printf '  SSL+RBAC / unix socket, record change -> flows p%s on %d simulated hosts: %s\n' \
-        "$p" "$HOSTS" "$(ratio "$(at_percentile "$T/lat-ssl" $p)" \
-                                "$(at_percentile "$T/lat-plain" $p)")"
-done
+# with SSL and their certificates under the agent role, as deployed, then
+# the same through 2 relays ("vmroam relay start", README's scale-out
+# recipe) that the agents spread over.
+hosts_mode() {
+    case $1 in
+    plain) echo "unix socket" ;;
+    ssl) echo "SSL+RBAC" ;;
+    relays) echo "SSL+RBAC through 2 relays" ;;
+    esac
+}
+# p_ratio NAME A B: the p50 and p99 lines of A's rounds over B's.
+p_ratio() {
+    for p in 50 99; do
+        printf '  %s, record change -> flows p%s on %d simulated hosts: %s\n' \
+            "$1" "$p" "$HOSTS" "$(ratio "$(at_percentile "$T/lat-$2" $p)" \
+                                         "$(at_percentile "$T/lat-$3" $p)")"
+    done
+}
+# What the relays buy is the database's own work: its ovsdb-server's CPU
+# time while the hosts come up and over the changes, and the relays'.
+db_cpu() { cpu_ms "$DUMMY_DB/ovsdb-server.pid"; }
+relays_cpu() { cpu_ms "$DUMMY_DB"/relay-*.pid; }
+if part hosts; then
+    for mode in plain ssl relays; do
+        start=$(now_ms)
+        if DUMMY_SSL=$([ $mode = plain ] && echo 0 || echo 1) \
+           DUMMY_RELAYS=$([ $mode = relays ] && echo 2 || echo 0) \
+           dummy_hosts_up "$HOSTS"; then
+            printf '  %d simulated hosts (%s) up in %d ms; ' "$HOSTS" \
+                "$(hosts_mode $mode)" $(( $(now_ms) - start ))
+            up_db=$(db_cpu) up_relays=$(relays_cpu)
+            change_rounds "$DUMMY_DB" "$T/dummy-policy.json" vm2-1 \
+                172.16.0.2 h2 172.16.0.3 h3
+            cp "$T/lat" "$T/lat-$mode"
+            printf '%s: database %d ms up, %d ms over the changes; relays %d ms up, %d ms over the changes\n' \
+                "$(hosts_mode $mode)" "$up_db" $(( $(db_cpu) - up_db )) \
+                "$up_relays" $(( $(relays_cpu) - up_relays )) >>"$T/cpu"
+        fi
+        dummy_hosts_down
+    done
+    p_ratio "SSL+RBAC / unix socket" ssl plain
+    p_ratio "2 relays / SSL+RBAC direct" relays ssl
+    echo "  CPU time of the database's ovsdb-server and of the relays, $HOSTS simulated hosts:"
+    sed 's/^/    /' "$T/cpu" 2>/dev/null
+fi
 
+part sync || exit 0
 echo "(b) full sync of $RECORDS lookup records on one host"
 dummy_db_up
 dummy_policy $((RECORDS / 2)) "$T/big.json"

@@ -153,13 +153,14 @@ check "the agent's certificate still reads, from the surviving members" \
     agent policy export -o "$T/export.json"
 "$VMROAM" policy format "$DATA/one-tenant.json" -o "$T/canonical.json"
 check "it reads the new policy" cmp "$T/export.json" "$T/canonical.json"
-# hv1's agent was heard from after the kill: it follows the new leader.
+# hv1's agent was heard from after the kill: it reached a member that
+# survived (any member serves an agent).
 heard_since_kill() {
     local ago
     ago=$(agent host list | sed -n 's/^hv1 .* \([0-9]*\) s ago .*/\1/p')
     [ -n "$ago" ] && [ $(( $(date +%s) - ago )) -gt $(( killed + 1 )) ]
 }
-check "vmroamd on hv1 reaches the new leader: a heartbeat since the kill" \
+check "vmroamd on hv1 reaches a surviving member: a heartbeat since the kill" \
     wait_for heard_since_kill
 check_status "and still may not apply a policy" 1 \
     agent policy apply "$DATA/two-tenants.json"

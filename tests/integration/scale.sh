@@ -14,17 +14,11 @@ if [ "$n1" -gt $((N * 2)) ] && [ "$n1" = "$n20" ]; then pass "hosts hold the sam
 else fail "flows: h1 $n1, h$N $n20"; fi
 
 # Move vm2-1 from h2 to h3: every host must send its traffic to h3's PA.
-sed 's/"pa": "172.16.0.2", "host": "h2", "vm": "vm2-1"/"pa": "172.16.0.3", "host": "h3", "vm": "vm2-1"/' \
-    "$T/dummy-policy.json" >"$T/moved.json"
+dummy_moved 2 3 "$T/moved.json"
 check "apply a moved record and wait for all chassis" \
     "$VMROAM" --state-dir "$DUMMY_DB" policy apply --wait "$T/moved.json"
 check_output "all $N chassis report the new generation" "$T/out" "installed on all $N chassis"
-moved=0
-for i in $(seq "$N"); do
-    ovs-ofctl -O OpenFlow15 dump-flows "unix:$T/h$i/br-int.mgmt" table=5 \
-        | grep "dl_dst=02:00:00:00:00:03" | grep -q "172.16.0.3->tun_dst" \
-        && moved=$((moved + 1))
-done
+moved=$(dummy_following "$N" 2 3)
 # h3 now holds vm2-1 "locally" (no port there: no flow), the others tunnel.
 if [ $moved = $((N - 1)) ]; then pass "$moved hosts tunnel vm2-1's MAC to h3's PA"
 else fail "only $moved of $((N - 1)) hosts follow the moved record"; fi
