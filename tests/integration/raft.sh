@@ -139,7 +139,7 @@ check_output "at the generation applied" "$T/out" "generation 1"
 check_status "the agent's certificate may not apply a policy" 1 \
     agent policy apply "$DATA/one-tenant.json"
 check_output "says who was refused what" "$T/err" "the database refused the change"
-check_output "and who may" "$T/err" "policy and IPAM changes come from an administrator"
+check_output "and who may" "$T/err" "policy, IPAM, migrations and host settings come from an"
 
 kill "$(cat "$T/h$L/ovsdb-server.pid")"
 killed=$(date +%s)
