@@ -114,6 +114,28 @@ def sysctl(ns, key, value):
     run(["sysctl", "-qw", "%s=%s" % (key, value)], ns=ns)
 
 
+def has_addr(ns, dev, cidr):
+    """True when dev in namespace ns holds the IPv4 address cidr (A.B.C.D/N)."""
+    p = run(["ip", "-n", ns, "-4", "-o", "addr", "show", "dev", dev], check=False)
+    return " inet %s " % cidr in p.stdout
+
+
+def add_netns(ns):
+    """A new namespace with lo up (loopback is down in a new one)."""
+    run(["ip", "netns", "add", ns])
+    run(["ip", "-n", ns, "link", "set", "lo", "up"])
+
+
+def add_bridge(ns, bridge, cidr, mtu=None):
+    """A Linux bridge in ns holding the address cidr, up, forwarding at once
+    (no STP: a lab segment has no loops, and STP would hold the ports in
+    the listening state for seconds)."""
+    run(["ip", "-n", ns, "link", "add", bridge, "type", "bridge",
+         "forward_delay", "0", "stp_state", "0"])
+    run(["ip", "-n", ns, "link", "set", bridge] + (["mtu", mtu] if mtu else []) + ["up"])
+    run(["ip", "-n", ns, "addr", "add", cidr, "dev", bridge])
+
+
 def tail(path, n=15):
     try:
         with open(path, errors="replace") as f:

@@ -8,9 +8,9 @@ import re
 import shlex
 
 from .common import (
-    LAB_MAX_DOWNTIME_MS, LabError, MIGRATION_PORTS, pidfile_process, proc_alive,
-    run, say, sysctl, tail, UNDERLAY_MTU, VMROAM, VMROAMD, VSWITCH_SCHEMA,
-    wait_for, warn)
+    add_bridge, add_netns, has_addr, LAB_MAX_DOWNTIME_MS, LabError, MIGRATION_PORTS,
+    pidfile_process, proc_alive, run, say, sysctl, tail, UNDERLAY_MTU, VMROAM, VMROAMD,
+    VSWITCH_SCHEMA, wait_for, warn)
 
 
 def vsctl(host, *args, check=True, timeout=10):
@@ -75,17 +75,12 @@ def build_router(lab):
     ns = lab.router_ns
     say("router %s: %s" % (ns, ", ".join("%s %s/%d" % (s.bridge, s.gateway, s.net.prefixlen)
                                          for s in lab.subnets)))
-    run(["ip", "netns", "add", ns])
-    run(["ip", "-n", ns, "link", "set", "lo", "up"])
+    add_netns(ns)
     sysctl(ns, "net.ipv4.ip_forward", 1)
     sysctl(ns, "net.ipv6.conf.all.disable_ipv6", 1)
     sysctl(ns, "net.ipv6.conf.default.disable_ipv6", 1)
     for s in lab.subnets:
-        run(["ip", "-n", ns, "link", "add", s.bridge, "type", "bridge",
-             "forward_delay", "0", "stp_state", "0"])
-        run(["ip", "-n", ns, "link", "set", s.bridge, "mtu", UNDERLAY_MTU, "up"])
-        run(["ip", "-n", ns, "addr", "add", "%s/%d" % (s.gateway, s.net.prefixlen),
-             "dev", s.bridge])
+        add_bridge(ns, s.bridge, "%s/%d" % (s.gateway, s.net.prefixlen), UNDERLAY_MTU)
 
 
 def start_ovs_daemon(host, prog, args):
@@ -136,8 +131,7 @@ def build_host(lab, host):
     ns, s = host.ns, host.subnet
     say("host %s: PA %s leased in %s (%s), namespace %s" % (
         host.name, host.cidr, s.net, s.footprint, ns))
-    run(["ip", "netns", "add", ns])
-    run(["ip", "-n", ns, "link", "set", "lo", "up"])
+    add_netns(ns)
     # The veth is born in the router ns, its peer directly in the host ns:
     # nothing ever appears in the root namespace.
     run(["ip", "-n", lab.router_ns, "link", "add", host.router_port, "type", "veth",
@@ -187,10 +181,8 @@ def wait_br_phy(host):
 
 def underlay_state(host):
     """(has the PA, has the default route) on host's br-phy."""
-    a = run(["ip", "-n", host.ns, "-4", "-o", "addr", "show", "dev", "br-phy"],
-            check=False).stdout
     r = run(["ip", "-n", host.ns, "-4", "route", "show", "default"], check=False).stdout
-    return (" inet %s " % host.cidr in a,
+    return (has_addr(host.ns, "br-phy", host.cidr),
             re.search(r"^default via %s dev br-phy\b" % re.escape(host.subnet.gateway),
                       r, re.M) is not None)
 

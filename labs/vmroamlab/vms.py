@@ -6,7 +6,7 @@ import os
 import time
 
 from .common import (
-    INSTALLED_KEY, LabError, netns_list, pidfile_process, run, say, sysctl, tail,
+    add_netns, INSTALLED_KEY, LabError, netns_list, pidfile_process, run, say, sysctl, tail,
     VM_MTU, wait_for, warn)
 from .hosts import iface_ok, vsctl
 
@@ -15,8 +15,7 @@ def build_vm(lab, vm):
     say("vm %s: %s/%d %s on %s (vsid %d, %s), port %s" % (
         vm.name, vm.ca, vm.net.prefixlen, vm.mac, vm.host.name, vm.vsid, vm.tenant,
         vm.port))
-    run(["ip", "netns", "add", vm.ns])
-    run(["ip", "-n", vm.ns, "link", "set", "lo", "up"])
+    add_netns(vm.ns)
     plug_vm(vm)
 
 
