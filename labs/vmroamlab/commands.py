@@ -19,7 +19,8 @@ from .hosts import (
     build_host, build_router, make_pki, ping, put_underlay, start_agent, start_ovsdb_server,
     start_vswitchd, underlay_state, vsctl, wait_underlay, warm_tunnel_neighbours)
 from .ipam import (
-    allocate_ca, allocate_pa, apply_policy, check_policy, ipam_check, start_db)
+    agent_db, allocate_ca, allocate_pa, apply_policy, check_policy, ipam_check, start_db)
+from .mgmt import build_mgmt, mgmt_state
 from .qemu import (
     build_guest, last_status, start_guest, start_libvirtd, stop_libvirt,
     vm_host_now, wait_guests)
@@ -59,13 +60,15 @@ def preflight(lab):
 def summary(lab, agents):
     say("\nlab %s is up (state %s)" % (lab.name, lab.state))
     q = lab.has_qemu              # extra columns only in a lab with QEMU VMs
-    rows = [("HOST", "PA (IPAM LEASE)", "SUBNET", "GATEWAY", "FOOTPRINT", "VMROAMD")
-            + (("LIBVIRT URI",) if q else ())]
+    rows = [("HOST", "PA (IPAM LEASE)", "SUBNET", "GATEWAY", "FOOTPRINT", "MGMT",
+             "VMROAMD") + (("LIBVIRT URI",) if q else ())]
     for h in lab.hosts:
         rows.append((h.name, h.cidr, str(h.subnet.net), h.subnet.gateway,
-                     h.subnet.footprint, "running" if agents else "skipped")
+                     h.subnet.footprint, h.mgmt_addr, "running" if agents else "skipped")
                     + ((h.libvirt_uri,) if q else ()))
     table(rows)
+    say("\nvmroam database in %s (management network %s): unix:%s (admin), %s (agents)"
+        % (lab.mgmt_ns, lab.mgmt_net, lab.db_sock, agent_db(lab)))
     rows = [("VM", "HOST", "CA", "MAC", "TENANT", "VSID") + (("TYPE",) if q else ())]
     for v in lab.vms:
         rows.append((v.name, v.host.name, "%s/%d" % (v.ca, v.net.prefixlen), v.mac,
@@ -108,9 +111,9 @@ def cmd_up(lab, args):
             os.makedirs(os.path.join(lab.state, IMAGES))
 
         build_router(lab)
+        build_mgmt(lab)           # the database's network, before the database
+        make_pki(lab)             # before the database: it listens with SSL
         start_db(lab)             # and the base policy: the pools IPAM leases from
-        if lab.has_qemu:
-            make_pki(lab)         # before vmroamd: the channel needs it
         if not agents:
             warn("%s not found: not starting agents (the lab puts the PAs on br-phy "
                  "itself), not waiting for VM ports" % VMROAMD)
@@ -227,6 +230,7 @@ def teardown(lab):
                     stop_libvirt(os.path.join(d, "libvirt"), host,
                                  "%s-%s" % (lab.name, host))
                 stop_pidfile(os.path.join(d, prog + ".pid"), "%s of %s" % (prog, host))
+        stop_db(lab)              # last: it runs in the management namespace
         left = ns_pids(present)
         if not left or time.monotonic() > deadline:
             break
@@ -234,15 +238,6 @@ def teardown(lab):
     for pid, (ns, cmd) in sorted(left.items()):
         warn("process %d still runs in %s and is in no pidfile of the lab "
              "(not killed): %s" % (pid, ns, cmd))
-    if os.path.isdir(lab.db_dir):
-        if os.access(VMROAM, os.X_OK):
-            p = run([VMROAM, "--state-dir", lab.db_dir, "db", "stop"], check=False)
-            if p.returncode != 0:
-                warn("vmroam db stop: " + (p.stderr or p.stdout).strip())
-            elif "not running" not in p.stdout:
-                say("  " + p.stdout.strip())
-        # In case vmroam could not stop it (or is missing).
-        stop_pidfile(os.path.join(lab.db_dir, "ovsdb-server.pid"), "vmroam database")
 
     for ns in present:
         p = run(["ip", "netns", "del", ns], check=False)
@@ -259,6 +254,21 @@ def teardown(lab):
         pass
     left = netns_list() & mine
     return 1 if left or os.path.exists(lab.state) else 0
+
+
+def stop_db(lab):
+    """Stops the vmroam database (vmroam db stop, else by its pidfile);
+    quiet when it is not running."""
+    if not os.path.isdir(lab.db_dir):
+        return
+    if os.access(VMROAM, os.X_OK):
+        p = run([VMROAM, "--state-dir", lab.db_dir, "db", "stop"], check=False)
+        if p.returncode != 0:
+            warn("vmroam db stop: " + (p.stderr or p.stdout).strip())
+        elif "not running" not in p.stdout:
+            say("  " + p.stdout.strip())
+    # In case vmroam could not stop it (or is missing).
+    stop_pidfile(os.path.join(lab.db_dir, "ovsdb-server.pid"), "vmroam database")
 
 
 def cmd_down(lab, args):
@@ -286,7 +296,8 @@ def cmd_status(lab, args):
     say("daemons:")
     pid = pidfile_process(os.path.join(lab.db_dir, "ovsdb-server.pid"))
     ok &= pid is not None
-    say("  %-24s %s" % ("vmroam database", "running (pid %d), unix:%s" % (pid, lab.db_sock)
+    say("  %-24s %s" % ("vmroam database", "running (pid %d) in %s, unix:%s (admin), "
+                        "%s (agents)" % (pid, lab.mgmt_ns, lab.db_sock, agent_db(lab))
                         if pid else "not running"))
     agents = os.access(VMROAMD, os.X_OK)
     for h in lab.hosts:
@@ -301,6 +312,11 @@ def cmd_status(lab, args):
             ok &= pid is not None
             say("  %-24s %s" % ("%s %s" % (h.name, LIBVIRTD), "running (pid %d), %s"
                                 % (pid, h.libvirt_uri) if pid else "not running"))
+
+    say("management network %s:" % lab.mgmt_net)
+    for node, addr, dev, here in mgmt_state(lab):
+        ok &= here
+        say("  %-24s %s on %s%s" % (node, addr, dev, "" if here else ": ABSENT"))
 
     say("provider addresses (IPAM leases):")
     try:
@@ -370,7 +386,7 @@ def cmd_exec(lab, node, cmd):
                                   lab.path, node, host.ca), file=sys.stderr)
         return 2
     if ns is None:
-        raise SystemExit("lab: no node %r in lab %s (nodes: router %s)" % (
+        raise SystemExit("lab: no node %r in lab %s (nodes: router mgmt %s)" % (
             node, lab.name, " ".join([h.name for h in lab.hosts]
                                      + [v.name for v in lab.vms])))
     if ns not in netns_list():

@@ -14,6 +14,17 @@ UNDERLAY_MTU = 9000
 VM_MTU = 1500
 IFNAMSIZ = 15                     # longest Linux interface name
 HOST_PORT_PREFIX = "p-"           # router end of a host's veth
+# The management network: one Linux bridge in the namespace NAME-mgmt, which
+# also holds the vmroam database; every host reaches it on its own veth
+# (MGMT_DEV in the host, MGMT_PORT_PREFIX + HOST on the bridge).  It is how
+# an agent reaches the database before it has a PA (it learns its PA there).
+# The lab file's provider and virtual subnets may not overlap it.
+MGMT_PREFIX = "10.254.0.0/24"
+MGMT_DB_INDEX = 1                 # the database: MGMT_PREFIX's .1, on the bridge
+MGMT_HOST_BASE = 10               # host i: .(10 + i)
+MGMT_BRIDGE = "br-mgmt"
+MGMT_DEV = "mgmt0"
+MGMT_PORT_PREFIX = "m-"           # bridge end of a host's management veth
 VM_PORT_PREFIX = "v-"             # host end of a VM's veth (OVS port on br-int)
 HOST_DAEMONS = ("vmroamd", "ovs-vswitchd", "ovsdb-server")   # stop order
 # A lab with a QEMU VM also runs a libvirtd per host (labs/libvirt/libvirtd-ns,

@@ -1,16 +1,18 @@
 """The underlay and the hypervisor hosts: the router joining the provider
-subnets, and per host its namespace, eth0, ovsdb-server, ovs-vswitchd,
-br-phy and vmroamd (the PA and default route it puts on br-phy, the
-tunnel neighbour cache)."""
+subnets, and per host its namespace, eth0, mgmt0, ovsdb-server,
+ovs-vswitchd, br-phy and vmroamd (the PA and default route it puts on
+br-phy, the tunnel neighbour cache)."""
 
 import os
 import re
 import shlex
 
 from .common import (
-    add_bridge, add_netns, has_addr, LAB_MAX_DOWNTIME_MS, LabError, MIGRATION_PORTS,
-    pidfile_process, proc_alive, run, say, sysctl, tail, UNDERLAY_MTU, VMROAM, VMROAMD,
-    VSWITCH_SCHEMA, wait_for, warn)
+    add_bridge, add_netns, has_addr, LAB_MAX_DOWNTIME_MS, LabError, MGMT_DEV,
+    MIGRATION_PORTS, pidfile_process, proc_alive, run, say, sysctl, tail, UNDERLAY_MTU,
+    VMROAM, VMROAMD, VSWITCH_SCHEMA, wait_for, warn)
+from .ipam import agent_db
+from .mgmt import plug_mgmt
 
 
 def vsctl(host, *args, check=True, timeout=10):
@@ -20,9 +22,15 @@ def vsctl(host, *args, check=True, timeout=10):
 
 def vmroamd_command(lab, host):
     """The agent's command line on host: adjust the flags here."""
+    pki = lab.pki_dir
     cmd = [VMROAMD,
            "--chassis", host.name,
-           "--db", "unix:" + lab.db_sock,
+           "--db", agent_db(lab),          # ipam.py: unix socket or SSL
+           # The host's certificate (make_pki): for an ssl: database and,
+           # in a lab with QEMU VMs, the migration channel.
+           "--private-key", os.path.join(pki, host.name + "-privkey.pem"),
+           "--certificate", os.path.join(pki, host.name + "-cert.pem"),
+           "--ca-cert", os.path.join(pki, "cacert.pem"),
            "--ovs-db", host.db,
            "--underlay-dev", "br-phy",     # vmroamd puts the leased PA here
            "--uplink", "eth0",
@@ -31,14 +39,9 @@ def vmroamd_command(lab, host):
            "--log-file=" + os.path.join(host.run, "vmroamd.log"),
            "--unixctl=" + os.path.join(host.run, "vmroamd.ctl")]
     if lab.has_qemu:
-        # The host's certificate (make_pki) and the migration channel: each
-        # migration's memory and disks go between the hosts over mutual TLS
-        # on port CHANNEL_PORT of their PAs.
-        pki = lab.pki_dir
-        cmd += ["--private-key", os.path.join(pki, host.name + "-privkey.pem"),
-                "--certificate", os.path.join(pki, host.name + "-cert.pem"),
-                "--ca-cert", os.path.join(pki, "cacert.pem"),
-                "--migration-listen", str(CHANNEL_PORT),
+        # The migration channel: each migration's memory and disks go
+        # between the hosts over mutual TLS on port CHANNEL_PORT of their PAs.
+        cmd += ["--migration-listen", str(CHANNEL_PORT),
                 # A preferred migration network no lab host has, then the
                 # lab's provider subnets: each host falls back to its PA.
                 "--migration-network", ",".join(
@@ -63,7 +66,9 @@ MISSING_MIGRATION_NETWORK = "10.99.0.0/16"
 
 def make_pki(lab):
     """The lab's host PKI (vmroam pki) in lab.pki_dir: a CA, and a key and
-    certificate for every host, whose CN is the host's name."""
+    certificate for every host, whose CN is the host's name.  Made before
+    the database starts: "vmroam db start" listens with SSL when it finds
+    the CA there."""
     say("host PKI: %s" % lab.pki_dir)
     state = os.path.dirname(lab.pki_dir)
     run([VMROAM, "--state-dir", state, "pki", "init"])
@@ -129,8 +134,8 @@ def iface_ok(host, iface):
 
 def build_host(lab, host):
     ns, s = host.ns, host.subnet
-    say("host %s: PA %s leased in %s (%s), namespace %s" % (
-        host.name, host.cidr, s.net, s.footprint, ns))
+    say("host %s: PA %s leased in %s (%s), namespace %s, %s %s" % (
+        host.name, host.cidr, s.net, s.footprint, ns, MGMT_DEV, host.mgmt_addr))
     add_netns(ns)
     # The veth is born in the router ns, its peer directly in the host ns:
     # nothing ever appears in the root namespace.
@@ -140,6 +145,10 @@ def build_host(lab, host):
          "mtu", UNDERLAY_MTU, "master", s.bridge, "up"])
     sysctl(ns, "net.ipv6.conf.eth0.disable_ipv6", 1)
     run(["ip", "-n", ns, "link", "set", "eth0", "mtu", UNDERLAY_MTU, "arp", "off", "up"])
+    # The database before the PA: vmroamd learns its PA from it.
+    plug_mgmt(lab, host)
+    ping(host, lab.mgmt_db_addr, "the database",
+         over="over the management network (%s)" % MGMT_DEV)
 
     os.makedirs(os.path.join(host.run, "etc"), exist_ok=True)
     run(["ovsdb-tool", "create", os.path.join(host.run, "conf.db"), VSWITCH_SCHEMA])
@@ -224,13 +233,14 @@ def put_underlay(host):
     ping(host, host.subnet.gateway, "its gateway")
 
 
-def ping(host, addr, what, tries=5):
+def ping(host, addr, what, tries=5, over=None):
+    """Pings addr from host (over the underlay, unless over says how)."""
     for _ in range(tries):
         if run(["ping", "-c1", "-W1", "-q", addr], ns=host.ns,
                check=False).returncode == 0:
             return
-    raise LabError("%s: cannot ping %s %s from %s over the underlay"
-                   % (host.name, what, addr, host.pa))
+    raise LabError("%s: cannot ping %s %s %s" % (
+        host.name, what, addr, over or "from %s over the underlay" % host.pa))
 
 
 def start_agent(lab, host):

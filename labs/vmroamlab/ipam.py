@@ -83,11 +83,38 @@ def ipam_check(lab):
     say("ipam check: " + (text.splitlines()[-1] if text else "ok"))
 
 
+# How the agents reach the vmroam database; the one switch between the two
+# ways.  True: over the management network with SSL and their host
+# certificates, on the listener "vmroam db start --ssl-listen" opens at
+# the database's management address.  False: through the database's unix
+# socket, which every namespace reaches.  The command line always uses the
+# unix socket: it is the administrator's access.
+AGENTS_USE_SSL = False
+DB_SSL_PORT = 6641
+
+
+def agent_db(lab):
+    """vmroamd's --db."""
+    if AGENTS_USE_SSL:
+        return "ssl:%s:%d" % (lab.mgmt_db_addr, DB_SSL_PORT)
+    return "unix:" + lab.db_sock
+
+
+def db_start_command(lab):
+    """"vmroam db start" for the lab's database, with the agents' listener."""
+    cmd = [VMROAM, "--state-dir", lab.db_dir, "db", "start"]
+    if AGENTS_USE_SSL:
+        cmd += ["--ssl-listen", "%s:%d" % (lab.mgmt_db_addr, DB_SSL_PORT)]
+    return cmd
+
+
 def start_db(lab):
-    """Starts the vmroam database and applies the base policy (routing
-    domains and provider subnets: what IPAM leases from)."""
-    say("vmroam database: unix:%s" % lab.db_sock)
-    vmroam(lab, "db", "start")
+    """Starts the vmroam database in the management namespace (so that it
+    listens for agents there) and applies the base policy (routing domains
+    and provider subnets: what IPAM leases from)."""
+    say("vmroam database in %s: unix:%s (admin), %s (agents)"
+        % (lab.mgmt_ns, lab.db_sock, agent_db(lab)))
+    run(db_start_command(lab), ns=lab.mgmt_ns)
     apply_policy(lab, "base-policy.json", lab.base_policy(), "base policy")
 
 

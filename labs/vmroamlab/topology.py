@@ -9,8 +9,8 @@ import sys
 
 from .common import (
     GUEST_DIRTY_MBPS, HOST_PORT_PREFIX, IFNAMSIZ, IMAGES, LAB_ROOT, LabError,
-    MIGRATION_PORT_BASE, MIGRATION_PORTS, VM_HOSTS, VM_PORT_PREFIX, VM_STORAGE,
-    VM_TYPES, warn)
+    MGMT_DB_INDEX, MGMT_HOST_BASE, MGMT_PORT_PREFIX, MGMT_PREFIX, MIGRATION_PORT_BASE,
+    MIGRATION_PORTS, VM_HOSTS, VM_PORT_PREFIX, VM_STORAGE, VM_TYPES, warn)
 from .ipam import leased_pas
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 MAC_RE = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
@@ -36,7 +36,9 @@ class Host:
         self.ns = "%s-%s" % (lab.name, name)
         self.run = os.path.join(lab.state, name)
         self.router_port = HOST_PORT_PREFIX + name
+        self.mgmt_port = MGMT_PORT_PREFIX + name
         self.index = len(lab.hosts)       # its place in the file
+        self.mgmt_addr = str(lab.mgmt_net[MGMT_HOST_BASE + self.index])
         self.libvirt = os.path.join(self.run, "libvirt")   # libvirtd-ns STATEDIR
         self.libvirt_pidfile = os.path.join(self.libvirt, "libvirtd.pid")
         # As "libvirtd-ns uri STATEDIR" prints it (checked when it starts).
@@ -251,6 +253,12 @@ class Lab:
         self.pki_dir = os.path.join(self.db_dir, "pki")
         self.vm_hosts_file = os.path.join(self.state, VM_HOSTS)
         self.router_ns = self.name + "-router"
+        self.mgmt_ns = self.name + "-mgmt"
+        self.mgmt_net = ipaddress.IPv4Network(MGMT_PREFIX)
+        self.mgmt_db_addr = str(self.mgmt_net[MGMT_DB_INDEX])
+        # Host i's management address is .(MGMT_HOST_BASE + i), below the
+        # broadcast address.
+        self.max_hosts = self.mgmt_net.num_addresses - 1 - MGMT_HOST_BASE
 
         self.subnets = []
         for i, s in enumerate(self._list("provider_subnets")):
@@ -269,12 +277,17 @@ class Lab:
             for o in self.subnets:
                 if net.overlaps(o.net):
                     self.err(w + ".prefix", "%s overlaps %s" % (net, o.net))
+            self._outside_mgmt(w + ".prefix", net)
             self.subnets.append(Subnet(i, s["footprint"], net, str(gw)))
 
         self.hosts = []
         seen_pa = {}
         footprints = {s.footprint for s in self.subnets}
-        for i, h in enumerate(self._list("hosts")):
+        hosts = self._list("hosts")
+        if len(hosts) > self.max_hosts:
+            self.err("hosts", "%d hosts; the management network %s has room for %d"
+                     % (len(hosts), self.mgmt_net, self.max_hosts))
+        for i, h in enumerate(hosts[:self.max_hosts]):
             w = "hosts[%d]" % i
             if not self._obj(w, h, ("name", "footprint"), ("pa",)):
                 continue
@@ -332,6 +345,7 @@ class Lab:
                 except (ValueError, TypeError) as e:
                     self.err(ww + ".prefix", str(e))
                     continue
+                self._outside_mgmt(ww + ".prefix", net)
                 self.vsubnets[vs["vsid"]] = {"net": net, "gateway": vs.get("gateway"),
                                              "domain": d["name"]}
 
@@ -392,11 +406,12 @@ class Lab:
                                storage))
         self.has_qemu = any(v.qemu for v in self.vms)
 
-        nodes = ["router"] + [h.name for h in self.hosts] + [v.name for v in self.vms]
+        nodes = ["router", "mgmt"] + [h.name for h in self.hosts] + \
+            [v.name for v in self.vms]
         dups = sorted({n for n in nodes if nodes.count(n) > 1})
         if dups:
-            self.err("hosts/vms", "node names must be unique and not \"router\": "
-                     + ", ".join(dups))
+            self.err("hosts/vms", "node names must be unique and not \"router\" or "
+                     "\"mgmt\": " + ", ".join(dups))
         if not self.hosts and not self.errors:
             self.err("hosts", "the lab has no hosts")
         for i, h in enumerate(self.hosts):
@@ -404,8 +419,17 @@ class Lab:
                 self.err("hosts[%d].name" % i, "%r is taken by the state directory "
                          "(%s/%s)" % (h.name, self.state, h.name))
 
+    def _outside_mgmt(self, where, net):
+        """Errs when net overlaps the management network, an address space
+        of its own: over a provider subnet a host would have two ways to an
+        address, over a virtual subnet an address would be a VM's or a
+        host's depending on where one looks."""
+        if net.version == 4 and net.overlaps(self.mgmt_net):
+            self.err(where, "%s overlaps the lab's management network %s"
+                     % (net, self.mgmt_net))
+
     def namespaces(self):
-        return [self.router_ns] + [h.ns for h in self.hosts] + \
+        return [self.router_ns, self.mgmt_ns] + [h.ns for h in self.hosts] + \
             [v.ns for v in self.vms if v.ns]
 
     def node_ns(self, node):
@@ -413,6 +437,8 @@ class Lab:
         namespace; (None, None) when there is no such node."""
         if node == "router":
             return self.router_ns, None
+        if node == "mgmt":
+            return self.mgmt_ns, None
         for h in self.hosts:
             if h.name == node:
                 return h.ns, h
