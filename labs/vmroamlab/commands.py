@@ -11,7 +11,7 @@ import sys
 import time
 
 from .common import (
-    GUEST_BUILD, HOST_DAEMONS, IMAGES, Interrupted, LAB, LAB_ROOT, LabError,
+    DAEMONS, GUEST_BUILD, HOST_DAEMONS, IMAGES, Interrupted, LAB, LAB_ROOT, LabError,
     LIBVIRTD, LIBVIRTD_NS, netns_list, pidfile_process, proc_alive, QEMU_EMULATOR,
     run, say, stop_pidfile, table, tail, UNDERLAY_MTU, VMROAM, VMROAMD,
     VSWITCH_SCHEMA, wait_for, warn)
@@ -19,7 +19,8 @@ from .hosts import (
     build_host, build_router, make_pki, ping, put_underlay, start_agent, start_ovsdb_server,
     start_vswitchd, underlay_state, vsctl, wait_underlay, warm_tunnel_neighbours)
 from .ipam import (
-    agent_db, allocate_ca, allocate_pa, apply_policy, check_policy, ipam_check, start_db)
+    agent_db, allocate_ca, allocate_pa, apply_policy, check_policy, ipam_check, start_db,
+    start_db_server)
 from .mgmt import build_mgmt, mgmt_state
 from .qemu import (
     build_guest, last_status, start_guest, start_libvirtd, stop_libvirt,
@@ -256,19 +257,28 @@ def teardown(lab):
     return 1 if left or os.path.exists(lab.state) else 0
 
 
-def stop_db(lab):
-    """Stops the vmroam database (vmroam db stop, else by its pidfile);
-    quiet when it is not running."""
+def db_pidfile(lab):
+    return os.path.join(lab.db_dir, "ovsdb-server.pid")
+
+
+def stop_db(lab, kill=False):
+    """Stops the vmroam database (vmroam db stop, else by its pidfile; with
+    kill: SIGKILL at once, like a crash); quiet when it is not running.
+    False when it was not running."""
     if not os.path.isdir(lab.db_dir):
-        return
+        return False
+    if kill:
+        return stop_pidfile(db_pidfile(lab), "vmroam database", kill=True)
+    stopped = False
     if os.access(VMROAM, os.X_OK):
         p = run([VMROAM, "--state-dir", lab.db_dir, "db", "stop"], check=False)
         if p.returncode != 0:
             warn("vmroam db stop: " + (p.stderr or p.stdout).strip())
         elif "not running" not in p.stdout:
             say("  " + p.stdout.strip())
+            stopped = True
     # In case vmroam could not stop it (or is missing).
-    stop_pidfile(os.path.join(lab.db_dir, "ovsdb-server.pid"), "vmroam database")
+    return stop_pidfile(db_pidfile(lab), "vmroam database") or stopped
 
 
 def cmd_down(lab, args):
@@ -294,7 +304,7 @@ def cmd_status(lab, args):
         say("  %-24s %s" % (ns, "present" if here else "absent"))
 
     say("daemons:")
-    pid = pidfile_process(os.path.join(lab.db_dir, "ovsdb-server.pid"))
+    pid = pidfile_process(db_pidfile(lab))
     ok &= pid is not None
     say("  %-24s %s" % ("vmroam database", "running (pid %d) in %s, unix:%s (admin), "
                         "%s (agents)" % (pid, lab.mgmt_ns, lab.db_sock, agent_db(lab))
@@ -511,18 +521,51 @@ def vswitchd_ports(host):
     return ports
 
 
-def cmd_stop(lab, a):
+def daemon_args(lab, a):
+    """The host of "stop/start/restart FILE HOST DAEMON", or None for
+    "FILE db" (the vmroam database: no host may be called db); exits 2
+    when DAEMON is missing or given to db."""
+    if a.host == "db":
+        if a.daemon is not None:
+            print("lab: the database has no daemon %s (lab %s FILE db)"
+                  % (a.daemon, a.command), file=sys.stderr)
+            raise SystemExit(2)
+        need_namespaces(lab.mgmt_ns)
+        return None
     host = lab_host(lab, a.host)
+    if a.daemon is None:
+        print("lab: which daemon of %s? (%s)" % (host.name, ", ".join(DAEMONS)),
+              file=sys.stderr)
+        raise SystemExit(2)
     need_namespaces(host.ns)
+    return host
+
+
+def cmd_stop(lab, a):
+    host = daemon_args(lab, a)
+    if host is None:
+        if not stop_db(lab, a.kill):
+            say("  the vmroam database is not running")
+        return 0
     stop_daemon(host, a.daemon, a.kill)
     return 0
 
 
+def start_db_again(lab):
+    """Starts the database as "up" did (its file, policy and leases kept)."""
+    pid = pidfile_process(db_pidfile(lab))
+    if pid is not None:
+        raise LabError("the vmroam database is already running (pid %d)" % pid)
+    start_db_server(lab)
+
+
 def cmd_start(lab, a):
-    host = lab_host(lab, a.host)
-    need_namespaces(host.ns)
+    host = daemon_args(lab, a)
     try:
-        start_daemon(lab, host, a.daemon)
+        if host is None:
+            start_db_again(lab)
+        else:
+            start_daemon(lab, host, a.daemon)
     except (LabError, OSError) as e:
         print("lab: start failed: %s" % e, file=sys.stderr)
         return 1

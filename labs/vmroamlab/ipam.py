@@ -108,13 +108,18 @@ def db_start_command(lab):
     return cmd
 
 
-def start_db(lab):
-    """Starts the vmroam database in the management namespace (so that it
-    listens for agents there) and applies the base policy (routing domains
-    and provider subnets: what IPAM leases from)."""
+def start_db_server(lab):
+    """Starts the vmroam database in the management namespace, so that it
+    listens for agents there ("up", and "start FILE db")."""
     say("vmroam database in %s: unix:%s (admin), %s (agents)"
         % (lab.mgmt_ns, lab.db_sock, agent_db(lab)))
     run(db_start_command(lab), ns=lab.mgmt_ns)
+
+
+def start_db(lab):
+    """Starts the vmroam database and applies the base policy (routing
+    domains and provider subnets: what IPAM leases from)."""
+    start_db_server(lab)
     apply_policy(lab, "base-policy.json", lab.base_policy(), "base policy")
 
 

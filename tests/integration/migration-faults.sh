@@ -306,8 +306,10 @@ print(rows)
 sys.exit(bool(rows))" || bad=1
     return $bad
 }
+# The database as "lab up" started it: in the management namespace, with
+# its listener for the agents.
 db_restart() {
-    "$VMROAM" $DB db stop && sleep 1 && "$VMROAM" $DB db start
+    lab stop db && sleep 1 && lab start db
 }
 
 # ---------------------------------------------------------------- cases
