@@ -86,10 +86,12 @@ def ipam_check(lab):
 # How the agents reach the vmroam database; the one switch between the two
 # ways.  True: over the management network with SSL and their host
 # certificates, on the listener "vmroam db start --ssl-listen" opens at
-# the database's management address.  False: through the database's unix
-# socket, which every namespace reaches.  The command line always uses the
-# unix socket: it is the administrator's access.
-AGENTS_USE_SSL = False
+# the database's management address, under the agent role (each agent
+# writes only its own rows).  False: through the database's unix socket,
+# which every namespace reaches, with no role and no SSL listener.  The
+# command line always uses the unix socket: it is the administrator's
+# access.
+AGENTS_USE_SSL = True
 DB_SSL_PORT = 6641
 
 
@@ -102,10 +104,8 @@ def agent_db(lab):
 
 def db_start_command(lab):
     """"vmroam db start" for the lab's database, with the agents' listener."""
-    cmd = [VMROAM, "--state-dir", lab.db_dir, "db", "start"]
-    if AGENTS_USE_SSL:
-        cmd += ["--ssl-listen", "%s:%d" % (lab.mgmt_db_addr, DB_SSL_PORT)]
-    return cmd
+    return [VMROAM, "--state-dir", lab.db_dir, "db", "start", "--ssl-listen",
+            "%s:%d" % (lab.mgmt_db_addr, DB_SSL_PORT) if AGENTS_USE_SSL else "none"]
 
 
 def start_db_server(lab):

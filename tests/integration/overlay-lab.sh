@@ -1,8 +1,8 @@
 #!/bin/bash
 # The overlay on the real lab: 3 hosts on 2 provider subnets, each with its
-# own ovsdb-server, ovs-vswitchd (userspace datapath) and vmroamd, in
-# network namespaces this test creates and removes; two tenants with the
-# same customer prefix.
+# own ovsdb-server, ovs-vswitchd (userspace datapath) and vmroamd (on the
+# database over SSL, on the management network), in network namespaces
+# this test creates and removes; two tenants with the same customer prefix.
 . "$(dirname "$0")/../lib.sh"
 
 . "$(dirname "$0")/lab-lib.bash"
@@ -22,6 +22,29 @@ fi
 X hv1 ip -4 addr show dev br-phy >"$T/br-phy"
 check_output "vmroamd put hv1's leased PA on br-phy" "$T/br-phy" "inet $PA_HV1/24"
 check "ipam check: lookup records and leases agree" "$VMROAM" $DB ipam check
+
+# The agents reach the database over the management network, with SSL and
+# their host certificates, under the agent role.
+X mgmt ss -tnH state established "( sport = :6641 )" >"$T/ssl"
+if [ "$(grep -c " 10\.254\.0\.1[012]:" "$T/ssl")" = 3 ]; then
+    pass "hv1, hv2 and hv3 are connected to the database at 10.254.0.1:6641"
+else fail "agents' connections to 10.254.0.1:6641: $(cat "$T/ssl")"; fi
+check_status "hosts do not reach each other on the management network" 1 \
+    X hv1 ping -c 1 -W 1 10.254.0.11
+PKI=/run/vmroam-lab/vmrt/db/pki
+python3 - /run/vmroam-lab/vmrt/policy.json "$T/steal.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["lookup_records"][0].update(pa="10.0.1.3", host="hv2")
+json.dump(p, open(sys.argv[2], "w"))
+PY
+check_status "hv1's certificate cannot move a lookup record" 1 \
+    X hv1 "$VMROAM" --db ssl:10.254.0.1:6641 --timeout 5 \
+    --private-key "$PKI/hv1-privkey.pem" --certificate "$PKI/hv1-cert.pem" \
+    --ca-cert "$PKI/cacert.pem" policy apply "$T/steal.json"
+check_output "the database says why" "$T/err" 'client "hv1" role "vmroam-agent"'
+check_status "plain TCP on the agents' listener gets no answer" 1 \
+    X hv1 "$VMROAM" --db tcp:10.254.0.1:6641 --timeout 3 policy show
 
 # Cross-subnet reachability in each tenant.
 check "tenant-a: a1 (hv1, 10.0.1.0/24) pings a2 (hv3, 10.0.2.0/24)" \
