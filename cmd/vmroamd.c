@@ -640,8 +640,11 @@ scan_vms(struct agent *a, struct ovsdb_idl_txn *vtxn)
         VLOG_WARN_RL(&rl, "cannot list the running VMs: %s", error);
         free(error);
     } else {
+        struct sset arriving = SSET_INITIALIZER(&arriving);
+        migr_row_arriving(a->vmroam.idl, a->cfg.chassis, &arriving);
         overlay_chassis_report_running(a->vmroam.idl, vtxn, a->cfg.chassis,
-                                       &running);
+                                       &running, &arriving);
+        sset_destroy(&arriving);
     }
     sset_destroy(&running);
     a->next_vm_scan = time_msec() + 1000;

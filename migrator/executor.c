@@ -909,7 +909,9 @@ unmark_finished(struct migr_executor *ex, struct ovsdb_idl *idl,
 {
     if (migr_state_is_final(migr_row_state(m))
         && !migr_row_timestamp(m, "unmarked")) {
-        migr_records_unmark(idl, ex->records, m);
+        migr_records_unmark(idl, ex->records, m,
+                            (migr_row_state(m) == MIGR_DONE ? m->destination
+                             : m->source));
         vmroamrec_migration_update_timestamps_setkey(m, "unmarked",
                                                      time_wall_msec());
     }

@@ -57,6 +57,10 @@ same_disks(const struct vmroamrec_vm *row, const struct sset *disks)
 static void
 report_vm(const struct vmroamrec_vm *row, const struct migr_vm_size *vm)
 {
+    if (!vm->memory_kb) {
+        /* Busy with a job: libvirt said nothing of it this time. */
+        return;
+    }
     if (!row->n_memory_kb || row->memory_kb[0] != vm->memory_kb) {
         vmroamrec_vm_set_memory_kb(row, &vm->memory_kb, 1);
     }

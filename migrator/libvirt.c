@@ -796,10 +796,14 @@ lv_sizes(void *lv_, struct migr_host_size *host, struct migr_vm_size **vmsp,
         || !(free_bytes = virNodeGetFreeMemory(lv->conn))) {
         return last_error(lv->uri);
     }
+    /* NOWAIT: a domain busy with a job (an incoming migration's QEMU, say)
+     * gives what it can at once, rather than holding up the agent's main
+     * loop for seconds. */
     int n = virConnectGetAllDomainStats(
         lv->conn, (VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_VCPU
                    | VIR_DOMAIN_STATS_BLOCK),
-        &records, VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
+        &records, (VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
+                   | VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT));
     if (n < 0) {
         return last_error(lv->uri);
     }

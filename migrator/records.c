@@ -118,10 +118,11 @@ migr_records_marked(struct ovsdb_idl *idl, const struct vmroamrec_migration *m)
 }
 
 /* Clears, in 'txn', the marks of finished migration 'm' from its VM and
- * its records, unless the VM has been queued to move again since. */
+ * its records, unless the VM has been queued to move again since, and
+ * records that the VM runs on 'host'. */
 void
 migr_records_unmark(struct ovsdb_idl *idl, struct ovsdb_idl_index *index,
-                    const struct vmroamrec_migration *m)
+                    const struct vmroamrec_migration *m, const char *host)
 {
     const struct vmroamrec_vm *vm = policy_db_vm(idl, m->vm);
     if (!vm || !marks(&vm->moving, m)
@@ -129,6 +130,11 @@ migr_records_unmark(struct ovsdb_idl *idl, struct ovsdb_idl_index *index,
         return;
     }
     vmroamrec_vm_set_moving(vm, NULL);
+    /* Where the VM runs now, in the last write the marks allow, whatever
+     * either host's scan said while it moved. */
+    if (!vm->chassis || strcmp(vm->chassis, host)) {
+        vmroamrec_vm_set_chassis(vm, host);
+    }
     const struct vmroamrec_lookup_record **records;
     size_t n = policy_db_vm_records(index, m->vm, &records);
     for (size_t i = 0; i < n; i++) {

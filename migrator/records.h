@@ -32,6 +32,7 @@ void migr_records_mark(struct ovsdb_idl *, const struct vmroamrec_vm *,
 bool migr_records_marked(struct ovsdb_idl *,
                          const struct vmroamrec_migration *);
 void migr_records_unmark(struct ovsdb_idl *, struct ovsdb_idl_index *records,
-                         const struct vmroamrec_migration *);
+                         const struct vmroamrec_migration *,
+                         const char *host);
 
 #endif /* migrator/records.h */

@@ -81,6 +81,21 @@ migr_row_moving(const struct ovsdb_idl *idl, const char *chassis,
     }
 }
 
+/* Adds to 'arriving' the VMs of the migrations to 'chassis' that have not
+ * ended. */
+void
+migr_row_arriving(const struct ovsdb_idl *idl, const char *chassis,
+                  struct sset *arriving)
+{
+    const struct vmroamrec_migration *m;
+    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+        if (m->destination && !strcmp(m->destination, chassis)
+            && !migr_state_is_final(migr_row_state(m))) {
+            sset_add(arriving, m->vm);
+        }
+    }
+}
+
 /* Adds to 'peers' the other hosts of every migration 'chassis' takes part
  * in that has not ended. */
 void

@@ -26,6 +26,8 @@ bool migr_row_is_incoming(const struct vmroamrec_migration *,
                           const char *chassis);
 void migr_row_moving(const struct ovsdb_idl *, const char *chassis,
                      struct sset *incoming, struct sset *outgoing);
+void migr_row_arriving(const struct ovsdb_idl *, const char *chassis,
+                       struct sset *arriving);
 void migr_row_peers(const struct ovsdb_idl *, const char *chassis,
                     struct sset *peers);
 const struct vmroamrec_migration *migr_row_queue(

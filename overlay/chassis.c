@@ -233,15 +233,20 @@ overlay_chassis_report_vms(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
 
 /* Records in the VM table that the VMs in 'running' (as the hypervisor
  * lists them) run here, and that VMs said to run here but not listed do
- * not run anywhere known. */
+ * not run anywhere known.  The VMs 'arriving' by migration are left to
+ * their migration: libvirt lists an incoming VM long before it runs here. */
 void
 overlay_chassis_report_running(struct ovsdb_idl *idl,
                                struct ovsdb_idl_txn *txn, const char *chassis,
-                               const struct sset *running)
+                               const struct sset *running,
+                               const struct sset *arriving)
 {
     const struct vmroamrec_vm *vm;
     const char *name;
     SSET_FOR_EACH (name, running) {
+        if (sset_contains(arriving, name)) {
+            continue;
+        }
         vm = overlay_chassis_own_vm(idl, txn, chassis, name);
         if (!vm) {
             continue;
@@ -256,6 +261,7 @@ overlay_chassis_report_running(struct ovsdb_idl *idl,
     VMROAMREC_VM_FOR_EACH (vm, idl) {
         if (vm->chassis && !strcmp(vm->chassis, chassis)
             && !sset_contains(running, vm->name)
+            && !sset_contains(arriving, vm->name)
             && (!vm->state || strcmp(vm->state, "stopped"))) {
             vmroamrec_vm_set_state(vm, "stopped");
         }

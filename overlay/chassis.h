@@ -72,6 +72,7 @@ const struct vmroamrec_vm *overlay_chassis_own_vm(struct ovsdb_idl *,
 void overlay_chassis_report_running(struct ovsdb_idl *,
                                     struct ovsdb_idl_txn *,
                                     const char *chassis,
-                                    const struct sset *running);
+                                    const struct sset *running,
+                                    const struct sset *arriving);
 
 #endif /* overlay/chassis.h */

@@ -83,29 +83,30 @@ def ipam_check(lab):
     say("ipam check: " + (text.splitlines()[-1] if text else "ok"))
 
 
-# How the agents reach the vmroam database; the one switch between the two
-# ways.  True: over the management network with SSL and their host
-# certificates, on the listener "vmroam db start --ssl-listen" opens at
-# the database's management address, under the agent role (each agent
-# writes only its own rows).  False: through the database's unix socket,
-# which every namespace reaches, with no role and no SSL listener.  The
+# How the agents reach the vmroam database.  By default over the
+# management network with SSL and their host certificates, on the listener
+# "vmroam db start --ssl-listen" opens at the database's management
+# address, under the agent role (each agent writes only its own rows).
+# With VMROAM_LAB_AGENT_DB=unix in the environment of "up" or "start",
+# through the database's unix socket instead, which every namespace
+# reaches, with no role: to compare the two (make bench), or to give one
+# host a certificate the database would refuse (the fault matrix).  The
 # command line always uses the unix socket: it is the administrator's
 # access.
-AGENTS_USE_SSL = True
 DB_SSL_PORT = 6641
 
 
 def agent_db(lab):
     """vmroamd's --db."""
-    if AGENTS_USE_SSL:
-        return "ssl:%s:%d" % (lab.mgmt_db_addr, DB_SSL_PORT)
-    return "unix:" + lab.db_sock
+    if os.environ.get("VMROAM_LAB_AGENT_DB", "ssl") == "unix":
+        return "unix:" + lab.db_sock
+    return "ssl:%s:%d" % (lab.mgmt_db_addr, DB_SSL_PORT)
 
 
 def db_start_command(lab):
     """"vmroam db start" for the lab's database, with the agents' listener."""
     return [VMROAM, "--state-dir", lab.db_dir, "db", "start", "--ssl-listen",
-            "%s:%d" % (lab.mgmt_db_addr, DB_SSL_PORT) if AGENTS_USE_SSL else "none"]
+            "%s:%d" % (lab.mgmt_db_addr, DB_SSL_PORT)]
 
 
 def start_db_server(lab):

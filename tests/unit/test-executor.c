@@ -938,7 +938,7 @@ test_unmarked_never_starts(void **state)
     struct env *e = *state;
     setup_lab(e, NULL);
     struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(e->idl);
-    migr_records_unmark(e->idl, e->records, migration(e));
+    migr_records_unmark(e->idl, e->records, migration(e), "hv1");
     commit(e, txn);
     expect_marked(e, false);
 
