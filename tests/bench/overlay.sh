@@ -98,18 +98,29 @@ PY
 
 echo "(a) record change -> flows installed on every host"
 LAB="$T/lab.json"
+# The lab's agents on the database's unix socket (no role), then as the
+# lab runs them: with SSL and their certificates under the agent role.
 if part lab; then
     sed 's/"name": "vmroam"/"name": "vmrb"/' "$LABS/default.json" >"$LAB"
     on_exit "'$LABS/lab' down '$LAB' >/dev/null 2>&1"
-    if "$LABS/lab" up "$LAB" >"$T/lab.out" 2>&1; then
-        db=/run/vmroam-lab/vmrb/db
-        "$VMROAM" --state-dir "$db" policy export -o "$T/lab-policy.json"
-        printf '  3-host lab (namespaces, netdev): '
-        change_rounds "$db" "$T/lab-policy.json" a2 10.0.2.11 hv3 10.0.1.12 hv2
-    else
-        echo "  lab did not come up:"; tail -5 "$T/lab.out"
-    fi
-    "$LABS/lab" down "$LAB" >/dev/null 2>&1
+    for mode in unix ssl; do
+        if VMROAM_LAB_AGENT_DB=$mode "$LABS/lab" up "$LAB" >"$T/lab.out" 2>&1; then
+            db=/run/vmroam-lab/vmrb/db
+            "$VMROAM" --state-dir "$db" policy export -o "$T/lab-policy.json"
+            printf '  3-host lab (namespaces, netdev), %s: ' \
+                "$([ $mode = ssl ] && echo "SSL+RBAC" || echo "unix socket")"
+            change_rounds "$db" "$T/lab-policy.json" a2 10.0.2.11 hv3 10.0.1.12 hv2
+            cp "$T/lat" "$T/lab-lat-$mode"
+        else
+            echo "  lab did not come up:"; tail -5 "$T/lab.out"
+        fi
+        "$LABS/lab" down "$LAB" >/dev/null 2>&1
+    done
+    for p in 50 99; do
+        printf '  SSL+RBAC / unix socket, record change -> flows p%s on the 3-host lab: %s\n' \
+            "$p" "$(ratio "$(at_percentile "$T/lab-lat-ssl" $p)" \
+                          "$(at_percentile "$T/lab-lat-unix" $p)")"
+    done
 fi
 
 # The simulated hosts' agents on the database's unix socket (no role), then
