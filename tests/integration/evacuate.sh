@@ -2,7 +2,7 @@
 # A footprint evacuation on the real lab (labs/footprints.json): four QEMU
 # guests on footprint old's two hosts move to footprint new's two hosts
 # while a VM there pings them.  A dry run first changes nothing; the plan
-# lives in the database, survives the source agent's restart and is
+# lives in the database, survives the source agent's kill and restart and is
 # resumed by running the command again; every guest ends on new with its
 # CA, checkers clean, never more migrations at once on a host than its
 # limit, ipam check clean; then old's PA leases go and the footprint can be
@@ -76,7 +76,8 @@ check "it names its plan" test -n "$PLAN"
 check_output "both old hosts are in maintenance" \
     <(vmroam host list) "maintenance"
 
-# The source agent of a running migration restarts: the plan goes on.
+# The source agent of a running migration is killed and starts again: the
+# plan goes on.
 running_from() {
     for _ in $(seq 300); do
         vmroam migrations --format json | python3 -c "
@@ -89,7 +90,9 @@ sys.exit(not any(r[c.index('source')] == '$1' and r[c.index('state')] in ('memor
     return 1
 }
 check "a migration from old1 is under way" running_from old1
-check "old1's vmroamd restarted mid-evacuation" "$LABS/lab" restart "$LAB" old1 vmroamd
+check "old1's vmroamd killed mid-evacuation (SIGKILL)" \
+    "$LABS/lab" stop "$LAB" old1 vmroamd --kill
+check "and started again" "$LABS/lab" start "$LAB" old1 vmroamd
 check "vmroam plans lists the plan" vmroam plans
 check_output "with its target" "$T/out" "evacuate"
 
