@@ -351,7 +351,7 @@ build_plan(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
         if (placed) {
             vmroamrec_plan_item_set_migration(
                 it, queue(r, idl, txn, &vms[i], c.hosts[e->host].name,
-                          now + e->wave * 1000 + (long long int) i));
+                          now + e->wave * 1000 + (long long int) e->rank));
         }
         add_row(&r->table, it, rate, (!placed ? "blocked"
                                       : dry ? "planned" : "queued"));

@@ -212,6 +212,7 @@ migr_plan(const struct migr_placement_vm *vms, size_t n_vms,
         const struct migr_placement_vm *vm = &vms[order[k]];
         struct migr_plan_entry *e = &entries[order[k]];
         e->wave = 0;
+        e->rank = k;
         if (vm->unmovable) {
             e->host = MIGR_PLACE_NONE;
             e->why = xstrdup(vm->unmovable);

@@ -74,6 +74,8 @@ struct migr_plan_entry {
     size_t host;                    /* Index in the hosts, or
                                      * MIGR_PLACE_NONE. */
     int wave;                       /* 1 for the first. */
+    size_t rank;                    /* Its place in the plan's order:
+                                     * priority first, then size. */
     char *why;                      /* Every candidate's line, or why it
                                      * stays (the caller frees it). */
 };

@@ -263,6 +263,13 @@ test_plan_spreads_orders_and_explains(void **state)
     assert_int_equal(e[3].wave, 1);
     assert_int_equal(e[1].wave, 2);
     assert_int_equal(e[0].wave, 3);
+    /* The plan's order: huge, c, stopped (high), d, b (medium), a. */
+    assert_int_equal(e[4].rank, 0);
+    assert_int_equal(e[2].rank, 1);
+    assert_int_equal(e[5].rank, 2);
+    assert_int_equal(e[3].rank, 3);
+    assert_int_equal(e[1].rank, 4);
+    assert_int_equal(e[0].rank, 5);
     assert_int_equal(hosts[1].used_kb, (512 + 2048 + 1024) * 1024);
     assert_int_equal(hosts[2].used_kb, 3072 * 1024);
     for (size_t i = 0; i < ARRAY_SIZE(vms); i++) {
