@@ -472,8 +472,6 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
         return VMROAM_EXIT_BAD_INPUT;
     }
 
-    struct sset records_of = SSET_INITIALIZER(&records_of);
-    sset_add(&records_of, argv[0]);
     const char *mode = smap_get_def(&ctx->opts, "mode", "live");
     if (strcmp(mode, "live") && strcmp(mode, "quick")) {
         fprintf(stderr, "vmroam migrate: --mode: %s is not live or quick\n",
@@ -487,6 +485,8 @@ migrate_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
         return VMROAM_EXIT_BAD_INPUT;
     }
 
+    struct sset records_of = SSET_INITIALIZER(&records_of);
+    sset_add(&records_of, argv[0]);
     struct policy_db *db = vmroam_connect_scoped(ctx, migrate_tables,
                                                  &records_of);
     sset_destroy(&records_of);
