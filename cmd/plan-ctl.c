@@ -340,10 +340,15 @@ build_plan(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
     table_destroy(&r->table);
     init_table(&r->table, "");
 
-    /* Earlier waves first in the queue, and in a wave higher priorities:
-     * the order migr_plan placed them in. */
-    long long int now = time_wall_msec();
+    /* In the order migr_plan placed them in (priority, then size): so the
+     * operator reads them, and so each source's queue holds them. */
+    size_t *by_rank = xmalloc((n + 1) * sizeof *by_rank);
     for (size_t i = 0; i < n; i++) {
+        by_rank[entries[i].rank] = i;
+    }
+    long long int now = time_wall_msec();
+    for (size_t k = 0; k < n; k++) {
+        size_t i = by_rank[k];
         const struct migr_plan_entry *e = &entries[i];
         bool placed = e->host != MIGR_PLACE_NONE;
         const struct vmroamrec_plan_item *it
@@ -368,6 +373,7 @@ build_plan(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
         rate >> 20, assumed ? ", assumed: no migration has finished yet"
                             : ", measured"));
 
+    free(by_rank);
     free(items);
     free(entries);
     free(vms);
