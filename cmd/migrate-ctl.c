@@ -215,11 +215,9 @@ find_migration(struct ovsdb_idl *idl, const char *id)
 {
     const struct vmroamrec_migration *m, *found = NULL;
     VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
-        char *s = xasprintf(UUID_FMT, UUID_ARGS(&m->header_.uuid));
-        if (!strncmp(s, id, strlen(id))) {
+        if (vmroam_id_matches(&m->header_.uuid, id)) {
             found = m;
         }
-        free(s);
     }
     return found;
 }
@@ -321,12 +319,6 @@ follow(struct policy_db *db, const struct uuid *uuid)
     }
 }
 
-static char *
-short_id(const struct uuid *uuid)
-{
-    return xasprintf("%08x", uuid->parts[0]);
-}
-
 struct cancel {
     const char *id;
     int status;
@@ -414,7 +406,7 @@ report_queued(const struct vmroam_ctx *ctx, struct policy_db *db,
     const struct vmroamrec_vm *vm = policy_db_vm(db->idl, r->vm_name);
     const struct vmroamrec_migration *m = vm ? vm->migration : NULL;
     struct uuid uuid = m ? m->header_.uuid : UUID_ZERO;
-    char *id = short_id(&uuid);
+    char *id = vmroam_short_id(&uuid);
     printf("migration %s queued: %s from %s to %s (storage %s)\n",
            id, r->vm_name, r->source, r->destination, storage);
     free(id);
@@ -586,7 +578,7 @@ list_migrations(const struct vmroam_ctx *ctx, struct ovsdb_idl *idl)
     for (size_t i = 0; i < n; i++) {
         m = all[i];
         table_add_row(&t);
-        vmroam_cell_nocopy(&t, short_id(&m->header_.uuid));
+        vmroam_cell_nocopy(&t, vmroam_short_id(&m->header_.uuid));
         vmroam_cell(&t, m->vm);
         vmroam_cell(&t, m->source);
         vmroam_cell(&t, m->destination ? m->destination : "-");

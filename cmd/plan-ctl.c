@@ -381,21 +381,12 @@ build_plan(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *r_)
     return !dry;
 }
 
-static char *
-short_id(const struct uuid *uuid)
-{
-    return xasprintf("%08x", uuid->parts[0]);
-}
-
 static const struct vmroamrec_plan *
 find_plan(struct ovsdb_idl *idl, const char *id)
 {
     const struct vmroamrec_plan *p;
     VMROAMREC_PLAN_FOR_EACH (p, idl) {
-        char *s = short_id(&p->header_.uuid);
-        bool match = !strncmp(s, id, strlen(id)) && strlen(id) >= 4;
-        free(s);
-        if (match) {
+        if (strlen(id) >= 4 && vmroam_id_matches(&p->header_.uuid, id)) {
             return p;
         }
     }
@@ -409,7 +400,7 @@ progress(const struct vmroamrec_plan *p)
     size_t counts[MIGR_N_ITEM_STATES];
     count_items(p, counts);
     struct ds s = DS_EMPTY_INITIALIZER;
-    char *id = short_id(&p->header_.uuid);
+    char *id = vmroam_short_id(&p->header_.uuid);
     ds_put_format(&s, "plan %s (%s of %s): %s", id, p->kind, p->target,
                   migr_plan_state(counts, p->cancel_requested));
     free(id);
@@ -626,7 +617,7 @@ plans_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
             size_t counts[MIGR_N_ITEM_STATES];
             count_items(p, counts);
             table_add_row(&t);
-            vmroam_cell_nocopy(&t, short_id(&p->header_.uuid));
+            vmroam_cell_nocopy(&t, vmroam_short_id(&p->header_.uuid));
             vmroam_cell(&t, p->kind);
             vmroam_cell(&t, p->target);
             vmroam_cell(&t, p->to_footprint ? p->to_footprint : "-");

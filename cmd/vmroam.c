@@ -16,6 +16,7 @@
 #include "stream-ssl.h"
 #include "table.h"
 #include "util.h"
+#include "uuid.h"
 #include "vmroam-version.h"
 
 VLOG_DEFINE_THIS_MODULE(vmroam);
@@ -31,6 +32,23 @@ static const struct vmroam_command *const command_groups[] = {
     vmroam_vm_commands,
     vmroam_storage_commands,
 };
+
+/* The id commands show for a row: the first 8 hex digits of its UUID. */
+char *
+vmroam_short_id(const struct uuid *uuid)
+{
+    return xasprintf("%08x", uuid->parts[0]);
+}
+
+/* True if 'id', as an operator typed it, begins 'uuid''s text. */
+bool
+vmroam_id_matches(const struct uuid *uuid, const char *id)
+{
+    char *s = xasprintf(UUID_FMT, UUID_ARGS(uuid));
+    bool match = !strncmp(s, id, strlen(id));
+    free(s);
+    return match;
+}
 
 /* The host PKI's directory: <state-dir>/pki. */
 char *

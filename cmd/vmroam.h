@@ -17,6 +17,7 @@
 struct ovsdb_idl_condition;
 struct ovsdb_idl_table_class;
 struct table;
+struct uuid;
 
 enum {
     VMROAM_EXIT_OK = 0,
@@ -68,6 +69,8 @@ extern const struct vmroam_command vmroam_storage_commands[];
 /* How long "vmroam pki host" certificates last by default. */
 #define VMROAM_PKI_HOST_DAYS (2 * 365)
 char *vmroam_pki_dir(const struct vmroam_ctx *);
+char *vmroam_short_id(const struct uuid *);
+bool vmroam_id_matches(const struct uuid *, const char *id);
 
 struct policy_db *vmroam_connect(const struct vmroam_ctx *);
 struct policy_db *vmroam_connect_where(
