@@ -12,6 +12,7 @@ lab_init() {
 lab = json.load(open(sys.argv[1]))
 lab["name"] = sys.argv[2]
 json.dump(lab, open(sys.argv[3], "w"), indent=1)' "$LABS/$1" "$2" "$LAB" || exit 1
+    LAB_NAME=$2
     if [ -e "/run/vmroam-lab/$2" ]; then
         fail "lab $2 exists already (another run of this test?)"; finish
     fi
@@ -51,6 +52,25 @@ vmhost() { "$LABS/lab" vmhost "$LAB" "$1"; }
 status_line() { "$LABS/lab" console "$LAB" "$1" 2>/dev/null | grep 'hb=' | tail -1; }
 # The guest's last heartbeat number.
 hb() { status_line "$1" | grep -o 'hb=[0-9]*' | cut -d= -f2; }
+# heart_goes_on VM BEFORE [SECONDS]: the guest runs: within SECONDS
+# (default 10) its heartbeat passes BEFORE.
+heart_goes_on() {
+    local after
+    for _ in $(seq $(( ${3:-10} * 5 ))); do
+        after=$(hb "$1")
+        [ -n "$after" ] && [ -n "$2" ] && [ "$after" -gt "$2" ] && return 0
+        sleep 0.2
+    done
+    echo "heartbeat of $1 stuck at ${after:-nothing} (was ${2:-nothing})"
+    status_line "$1"
+    return 1
+}
+# virsh_on HOST ARGS...: virsh on HOST's libvirtd.
+virsh_on() {
+    local h=$1
+    shift
+    virsh -q -c "qemu+unix:///system?socket=/run/vmroam-lab/$LAB_NAME/$h/libvirt/sock/libvirt-sock" "$@"
+}
 # checkers_ok VM: the guest's memory and disk checkers found no corruption.
 checkers_ok() {
     local last

@@ -50,11 +50,6 @@ DB="--state-dir $STATE/db"
 HOSTS="hv1 hv2 hv3"
 vmroam() { "$VMROAM" $DB --timeout 30 "$@"; }
 lab() { "$LABS/lab" "$1" "$LAB" "${@:2}"; }
-virsh_on() {  # virsh_on HOST ARGS...: virsh on HOST's libvirtd
-    local h=$1
-    shift
-    virsh -q -c "qemu+unix:///system?socket=$STATE/$h/libvirt/sock/libvirt-sock" "$@"
-}
 # to VM HOST...: the first HOST that VM does not run on, a destination.
 to() {
     local vm=$1 now
@@ -81,18 +76,7 @@ lag() {
         awk '{ printf "%.1f\n", $1 - $2 }'
 }
 # The heartbeat moves on: the guest runs now.
-heart_beats() {
-    local before after
-    before=$(hb "$1")
-    for _ in $(seq 40); do
-        sleep 0.25
-        after=$(hb "$1")
-        [ -n "$after" ] && [ -n "$before" ] && [ "$after" -gt "$before" ] && return 0
-    done
-    echo "heartbeat of $1 stuck at ${after:-nothing}"
-    status_line "$1"
-    return 1
-}
+heart_beats() { heart_goes_on "$1" "$(hb "$1")"; }
 # not_stopped VM LAG0: the guest was kept from running for 2 s at most in
 # all since its lag was LAG0 (a switchover pauses it for well under a
 # second).

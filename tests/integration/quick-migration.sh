@@ -12,19 +12,8 @@ lab_init migration.json vmqk
 STATE=/run/vmroam-lab/vmqk
 DB="--state-dir $STATE/db --timeout 120"
 vmroam() { "$VMROAM" $DB "$@"; }
-virsh_on() {  # virsh_on HOST ARGS...: virsh on HOST's libvirtd
-    local h=$1
-    shift
-    virsh -q -c "qemu+unix:///system?socket=$STATE/$h/libvirt/sock/libvirt-sock" "$@"
-}
-beats_on() {  # beats_on VM HB0: the guest runs: its heartbeat passed HB0
-    for _ in $(seq 100); do
-        [ "$(hb "$1")" -gt "$2" ] 2>/dev/null && return 0
-        sleep 0.2
-    done
-    echo "heartbeat of $1 stuck at $(hb "$1") (was $2)"
-    return 1
-}
+# A guest restored from its saved state takes a while to beat again.
+beats_on() { heart_goes_on "$1" "$2" 20; }
 
 check "lab up: QEMU guests a1 (hv1, shared disk) and a3 (hv2, local disk)" \
     "$LABS/lab" up "$LAB"

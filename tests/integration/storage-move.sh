@@ -36,26 +36,7 @@ OLD=/var/lib/libvirt/images/a3.qcow2
 # in_libvirt CMD...: CMD in the mount namespace of hv2's libvirtd.
 in_libvirt() { nsenter -t "$(cat "$STATE/hv2/libvirt/libvirtd.pid")" -m "$@"; }
 
-status_line() { lab console a3 2>/dev/null | grep 'hb=' | tail -1; }
-hb() { status_line | grep -o 'hb=[0-9]*' | cut -d= -f2; }
-verified() { status_line | sed -n 's/.*diskcheck ok [0-9]* writes \([0-9]*\) verified.*/\1/p'; }
-checkers_ok() {
-    local last
-    last=$(status_line)
-    case "$last" in *"memcheck ok"*"diskcheck ok"*) return 0 ;; esac
-    echo "last status line of a3: $last"
-    return 1
-}
-heart_goes_on() {
-    local before=$1 after
-    for _ in $(seq 50); do
-        after=$(hb)
-        [ -n "$after" ] && [ "$after" -gt "$before" ] && return 0
-        sleep 0.2
-    done
-    echo "heartbeat of a3 stuck at ${after:-nothing} (was $before)"
-    return 1
-}
+verified() { status_line a3 | sed -n 's/.*diskcheck ok [0-9]* writes \([0-9]*\) verified.*/\1/p'; }
 disk_is() {  # disk_is FILE: a3's vda runs on FILE, and its persistent
              # definition names FILE too
     local now saved
@@ -80,9 +61,9 @@ empty() {  # empty DIR: DIR (in hv2's libvirtd) holds no file
 # refusal or failure.
 still_there() {
     check "$1: a3 runs on its old disk" disk_is "$OLD"
-    check "$1: a3 runs (its heartbeat goes on)" heart_goes_on "$(hb)"
+    check "$1: a3 runs (its heartbeat goes on)" heart_goes_on a3 "$(hb a3)"
     check "$1: no copy job left" no_block_job
-    check "$1: a3's checkers clean" checkers_ok
+    check "$1: a3's checkers clean" checkers_ok a3
 }
 # copying OUT: the move writing to OUT is copying (it printed progress and
 # libvirt shows the job).
@@ -97,7 +78,7 @@ copying() {
 check "lab up: a3 (QEMU, its disk on hv2) runs" lab up
 [ $N_FAIL = 0 ] || finish
 check "a3 runs on $OLD" disk_is "$OLD"
-check "a3's checkers clean" checkers_ok
+check "a3's checkers clean" checkers_ok a3
 QEMU_PID=$(cat "$STATE/hv2/libvirt/run/qemu/a3.pid")
 
 # ---------------------------------------------------------------- refused
@@ -193,7 +174,7 @@ still_there "copy aborted"
 
 # ---------------------------------------------------------------- the move
 mkdir -p "$LIB/images/moved"
-hb0=$(hb)
+hb0=$(hb a3)
 v0=$(verified)
 check "move a3's disk to /var/lib/libvirt/images/moved while it runs" \
     vmroam storage move a3 --to /var/lib/libvirt/images/moved
@@ -211,8 +192,8 @@ check "no copy job left" no_block_job
 check "the old file stays" test -e "$LIB/images/a3.qcow2"
 check "the same QEMU process runs a3 (no restart)" \
     test "$(cat "$STATE/hv2/libvirt/run/qemu/a3.pid")" = "$QEMU_PID"
-check "its heartbeat goes on, not from 1" heart_goes_on "$hb0"
-check "its checkers clean" checkers_ok
+check "its heartbeat goes on, not from 1" heart_goes_on a3 "$hb0"
+check "its checkers clean" checkers_ok a3
 # The checker re-reads 2 ring blocks per write (20 writes/s), so the whole
 # ring of 2048 blocks, written before the move, is read back from the new
 # file within a minute: 3 verifications per write, 3072 in all.
@@ -227,7 +208,7 @@ ring_read() {
     return 1
 }
 check "the disk checker reads its whole ring back from the new file" ring_read
-check "its checkers still clean" checkers_ok
+check "its checkers still clean" checkers_ok a3
 
 check_status "moving it back onto the old file is refused" 2 \
     vmroam storage move a3 --to /var/lib/libvirt/images
