@@ -36,6 +36,7 @@
 #include "openvswitch/vlog.h"
 #include "overlay/bridge.h"
 #include "overlay/chassis.h"
+#include "overlay/desired.h"
 #include "overlay/inputs.h"
 #include "overlay/flow.h"
 #include "overlay/ofctrl.h"
@@ -107,10 +108,17 @@ struct agent {
     struct ipam_underlay *underlay;     /* The PA in force. */
 
     unsigned int vmroam_seqno, ovs_seqno;
+    unsigned int structure_seqno;   /* policy_db_structure_seqno(). */
     bool recompute;
+    unsigned int n_full, n_incremental;     /* Translations made. */
 
-    struct policy policy;       /* As of the last translation. */
-    struct hmap desired;        /* Flows of the last translation. */
+    /* The last full translation's policy, whose lookup records only it
+     * reads (changes to them since are applied to 'desired' alone), and
+     * the inputs and routing domains of it that record changes need. */
+    struct policy policy;
+    struct overlay_inputs inputs;
+    struct sset local_rds;
+    struct overlay_desired desired;
     struct sset bound;          /* Interfaces bound in it. */
     struct smap incoming_macs;  /* VMs migrating here whose ports are bound
                                  * in it: overlay_announce_key() -> VM
@@ -406,10 +414,27 @@ idl_synced(const struct ovsdb_idl_loop *loop)
     return ovsdb_idl_has_ever_connected(loop->idl);
 }
 
+/* What the last full translation read, for a translation of changes (a
+ * full one adds the interfaces). */
+static struct overlay_input
+translation_input(const struct agent *a)
+{
+    return (struct overlay_input) {
+        .policy = &a->policy,
+        .chassis = a->cfg.chassis,
+        .gre_ofport = a->gre_ofport,
+        .redirects = a->inputs.redirects,
+        .n_redirects = a->inputs.n_redirects,
+        .incoming = &a->inputs.incoming,
+        .outgoing = &a->inputs.outgoing,
+        .peer_pas = &a->inputs.peer_pas,
+    };
+}
+
 /* Recomputes the desired flows from the current contents of both
  * databases. */
 static void
-translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
+translate_all(struct agent *a, struct ovsdb_idl_txn *vtxn)
 {
     struct overlay_iface *ifaces;
     int64_t gre_ofport;
@@ -419,27 +444,19 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
     policy_destroy(&a->policy);
     policy_db_load(a->vmroam.idl, &a->policy);
 
-    struct overlay_inputs inputs;
+    overlay_inputs_destroy(&a->inputs);
     overlay_inputs_gather(a->vmroam.idl, a->records, a->cfg.chassis,
-                          time_wall_msec(), &inputs);
-    a->redirects_expire = inputs.redirects_expire;
-    struct overlay_input in = {
-        .policy = &a->policy,
-        .chassis = a->cfg.chassis,
-        .gre_ofport = gre_ofport,
-        .ifaces = ifaces,
-        .n_ifaces = n_ifaces,
-        .redirects = inputs.redirects,
-        .n_redirects = inputs.n_redirects,
-        .incoming = &inputs.incoming,
-        .outgoing = &inputs.outgoing,
-        .peer_pas = &inputs.peer_pas,
-    };
+                          time_wall_msec(), &a->inputs);
+    a->redirects_expire = a->inputs.redirects_expire;
+    a->gre_ofport = gre_ofport;
+    struct overlay_input in = translation_input(a);
+    in.ifaces = ifaces;
+    in.n_ifaces = n_ifaces;
     struct overlay_port *ports;
     size_t n_ports = overlay_pipeline_bind(&in, &ports);
 
-    overlay_flows_clear(&a->desired);
-    overlay_pipeline_translate(&in, ports, n_ports, &a->desired);
+    overlay_pipeline_translate(&in, ports, n_ports, &a->desired,
+                               &a->local_rds);
     sset_clear(&a->bound);
     smap_clear(&a->incoming_macs);
     for (size_t i = 0; i < n_ports; i++) {
@@ -455,15 +472,83 @@ translate(struct agent *a, struct ovsdb_idl_txn *vtxn)
         overlay_chassis_report_vms(a->vmroam.idl, vtxn, a->cfg.chassis,
                                    ports, n_ports);
     }
-    a->req++;
-    a->req_generation = policy_db_generation(a->vmroam.idl);
-    a->gre_ofport = gre_ofport;
-
-    VLOG_DBG("generation %"PRId64": %"PRIuSIZE" flows, %"PRIuSIZE" ports",
-             a->req_generation, hmap_count(&a->desired), n_ports);
+    a->n_full++;
+    VLOG_DBG("full translation: %"PRIuSIZE" flows, %"PRIuSIZE" ports",
+             hmap_count(&a->desired.flows), n_ports);
     free(ports);
     free(ifaces);
-    overlay_inputs_destroy(&inputs);
+}
+
+/* Applies the lookup records changed since the last translation to the
+ * desired flows, record by record.  Returns false if only a full
+ * translation can: other policy tables changed, too many records did
+ * (a database reconnection may resend them all), a record's migration
+ * marks or key changed, or overlay_pipeline_update_record() says so.
+ * What it applied before that is replaced by the full translation. */
+static bool
+translate_changes(struct agent *a)
+{
+    struct ovsdb_idl *idl = a->vmroam.idl;
+    if (policy_db_structure_seqno(idl) != a->structure_seqno
+        || a->inputs.n_redirects) {
+        return false;
+    }
+
+    const struct vmroamrec_lookup_record *row;
+    size_t n = 0;
+    VMROAMREC_LOOKUP_RECORD_FOR_EACH_TRACKED (row, idl) {
+        if (++n > MAX(100, a->policy.n_records / 4)) {
+            return false;
+        }
+    }
+
+    struct overlay_input in = translation_input(a);
+    VMROAMREC_LOOKUP_RECORD_FOR_EACH_TRACKED (row, idl) {
+        bool deleted = vmroamrec_lookup_record_is_deleted(row);
+        if (!deleted
+            && (!smap_is_empty(&row->moving)
+                || (!vmroamrec_lookup_record_is_new(row)
+                    && (vmroamrec_lookup_record_is_updated(
+                            row, VMROAMREC_LOOKUP_RECORD_COL_MOVING)
+                        || vmroamrec_lookup_record_is_updated(
+                            row, VMROAMREC_LOOKUP_RECORD_COL_VSID)
+                        || vmroamrec_lookup_record_is_updated(
+                            row, VMROAMREC_LOOKUP_RECORD_COL_CA))))) {
+            return false;
+        }
+
+        struct policy_lookup_record r;
+        if (!deleted) {
+            policy_db_read_record(row, &r);
+        }
+        bool applied = overlay_pipeline_update_record(
+            &in, &a->local_rds, &a->desired, &row->header_.uuid,
+            deleted ? NULL : &r);
+        if (!deleted) {
+            policy_tables[POLICY_LOOKUP_RECORDS].destroy(&r);
+        }
+        if (!applied) {
+            return false;
+        }
+    }
+    a->n_incremental++;
+    return true;
+}
+
+/* Brings the desired flows up to date, by the changes since the last
+ * translation if it can, and numbers the result for the switch. */
+static void
+translate(struct agent *a, struct ovsdb_idl_txn *vtxn, bool full)
+{
+    if (full || !translate_changes(a)) {
+        translate_all(a, vtxn);
+    }
+    ovsdb_idl_track_clear(a->vmroam.idl);
+    a->structure_seqno = policy_db_structure_seqno(a->vmroam.idl);
+    a->req++;
+    a->req_generation = policy_db_generation(a->vmroam.idl);
+    VLOG_DBG("generation %"PRId64": %"PRIuSIZE" flows", a->req_generation,
+             hmap_count(&a->desired.flows));
 }
 
 /* Reports what the switch now holds: interfaces installed, VMs bound, the
@@ -733,13 +818,13 @@ run(struct agent *a)
     if (idl_synced(&a->vmroam) && idl_synced(&a->ovs)) {
         unsigned int vseqno = ovsdb_idl_get_seqno(a->vmroam.idl);
         unsigned int oseqno = ovsdb_idl_get_seqno(a->ovs.idl);
-        if (a->recompute || vseqno != a->vmroam_seqno
-            || oseqno != a->ovs_seqno
-            || time_wall_msec() >= a->redirects_expire) {
+        bool full = (a->recompute || !a->n_full || oseqno != a->ovs_seqno
+                     || time_wall_msec() >= a->redirects_expire);
+        if (full || vseqno != a->vmroam_seqno) {
             a->vmroam_seqno = vseqno;
             a->ovs_seqno = oseqno;
             a->recompute = false;
-            translate(a, vtxn);
+            translate(a, vtxn, full);
             a->warm_due = true;
         }
         overlay_ofctrl_put(a->ofctrl, &a->desired, a->req);
@@ -818,7 +903,9 @@ status_cmd(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
     ds_put_format(&s, "\nflows: %"PRIuSIZE" installed, %"PRIuSIZE
                   " desired\n", overlay_ofctrl_n_flows(a->ofctrl),
-                  hmap_count(&a->desired));
+                  hmap_count(&a->desired.flows));
+    ds_put_format(&s, "translations: %u full, %u of changes\n",
+                  a->n_full, a->n_incremental);
     ds_put_format(&s, "full resyncs: %u\n",
                   overlay_ofctrl_n_resyncs(a->ofctrl));
     unixctl_command_reply(conn, ds_cstr(&s));
@@ -906,6 +993,7 @@ main(int argc, char *argv[])
      * following the leader would turn every relay of a list away. */
     ovsdb_idl_set_leader_only(a.vmroam.idl, false);
     policy_db_alert_policy_only(a.vmroam.idl);
+    policy_db_track_records(a.vmroam.idl);
     monitor_peers(&a);
     a.records = policy_db_index_records(a.vmroam.idl);
     a.ovs = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
@@ -942,7 +1030,9 @@ main(int argc, char *argv[])
                   "and --ca-cert");
     }
     policy_init(&a.policy);
-    hmap_init(&a.desired);
+    overlay_inputs_init(&a.inputs);
+    sset_init(&a.local_rds);
+    overlay_desired_init(&a.desired);
     sset_init(&a.bound);
     smap_init(&a.incoming_macs);
     sset_init(&a.installed);
@@ -976,8 +1066,9 @@ main(int argc, char *argv[])
     free(a.channel_bound);
     ovsdb_idl_loop_destroy(&a.vmroam);
     ovsdb_idl_loop_destroy(&a.ovs);
-    overlay_flows_clear(&a.desired);
-    hmap_destroy(&a.desired);
+    overlay_desired_destroy(&a.desired);
+    sset_destroy(&a.local_rds);
+    overlay_inputs_destroy(&a.inputs);
     policy_destroy(&a.policy);
     sset_destroy(&a.bound);
     smap_destroy(&a.incoming_macs);

@@ -9,8 +9,8 @@
 #include "openvswitch/ofp-flow.h"
 #include "util.h"
 
-static uint32_t
-flow_hash(const struct overlay_flow *f)
+uint32_t
+overlay_flow_hash(const struct overlay_flow *f)
 {
     uint32_t hash = hash_int(f->table_id << 16 | f->priority, 0);
     return hash_string(f->match, hash);
@@ -27,36 +27,12 @@ struct overlay_flow *
 overlay_flows_find(const struct hmap *flows, const struct overlay_flow *key)
 {
     struct overlay_flow *f;
-    HMAP_FOR_EACH_WITH_HASH (f, node, flow_hash(key), flows) {
+    HMAP_FOR_EACH_WITH_HASH (f, node, overlay_flow_hash(key), flows) {
         if (flow_same_key(f, key)) {
             return f;
         }
     }
     return NULL;
-}
-
-/* Adds a flow to 'flows'.  A second flow with the same key is a bug in the
- * translation: the first one stays, so the result does not depend on
- * ordering, and the duplicate is dropped. */
-void
-overlay_flows_add(struct hmap *flows, uint8_t table_id, uint16_t priority,
-                  uint64_t cookie, const char *match, const char *actions)
-{
-    struct overlay_flow key = {
-        .table_id = table_id, .priority = priority,
-        .match = CONST_CAST(char *, match),
-    };
-    if (overlay_flows_find(flows, &key)) {
-        return;
-    }
-
-    struct overlay_flow *f = xmalloc(sizeof *f);
-    f->table_id = table_id;
-    f->priority = priority;
-    f->cookie = cookie;
-    f->match = xstrdup(match);
-    f->actions = xstrdup(actions);
-    hmap_insert(flows, &f->node, flow_hash(f));
 }
 
 struct overlay_flow *
@@ -145,28 +121,57 @@ add_change(struct overlay_flow_change **changes, size_t *n, size_t *allocated,
 }
 
 /* Stores in '*changes' (to be freed by the caller) what turns 'installed'
- * into 'desired', deletions first so that a new flow never overlaps one on
- * its way out, and returns how many there are. */
+ * into 'desired', for the keys in 'keys' only if it is nonnull, deletions
+ * first so that a new flow never overlaps one on its way out, and returns
+ * how many there are. */
 size_t
 overlay_flows_diff(const struct hmap *installed, const struct hmap *desired,
+                   const struct hmap *keys,
                    struct overlay_flow_change **changes)
 {
     size_t n = 0, allocated = 0;
     const struct overlay_flow *f;
 
     *changes = NULL;
-    HMAP_FOR_EACH (f, node, installed) {
-        if (!overlay_flows_find(desired, f)) {
-            add_change(changes, &n, &allocated, f, NULL);
+    HMAP_FOR_EACH (f, node, keys ? keys : installed) {
+        const struct overlay_flow *old = keys ? overlay_flows_find(installed,
+                                                                   f) : f;
+        if (old && !overlay_flows_find(desired, f)) {
+            add_change(changes, &n, &allocated, old, NULL);
         }
     }
-    HMAP_FOR_EACH (f, node, desired) {
+    HMAP_FOR_EACH (f, node, keys ? keys : desired) {
+        const struct overlay_flow *new = keys ? overlay_flows_find(desired,
+                                                                   f) : f;
+        if (!new) {
+            continue;
+        }
         const struct overlay_flow *old = overlay_flows_find(installed, f);
         if (!old) {
-            add_change(changes, &n, &allocated, NULL, f);
-        } else if (!overlay_flow_same_value(old, f)) {
-            add_change(changes, &n, &allocated, old, f);
+            add_change(changes, &n, &allocated, NULL, new);
+        } else if (!overlay_flow_same_value(old, new)) {
+            add_change(changes, &n, &allocated, old, new);
         }
     }
     return n;
+}
+
+/* Makes 'flows' follow change 'c', which overlay_flows_diff() computed
+ * against it. */
+void
+overlay_flows_apply(struct hmap *flows, const struct overlay_flow_change *c)
+{
+    struct overlay_flow *old = CONST_CAST(struct overlay_flow *, c->old);
+    if (!c->new) {
+        hmap_remove(flows, &old->node);
+    } else {
+        /* An add replaces a flow with the same key in place. */
+        struct overlay_flow *copy = overlay_flow_clone(c->new);
+        if (old) {
+            hmap_replace(flows, &old->node, &copy->node);
+        } else {
+            hmap_insert(flows, &copy->node, c->new->node.hash);
+        }
+    }
+    overlay_flow_destroy(old);
 }

@@ -7,7 +7,8 @@
  * own parser when a flow is sent.
  *
  * A flow set is an hmap of flows; overlay_flows_diff() lists what turns one
- * set into another. */
+ * set into another.  overlay/desired.h keeps the set the switch should
+ * hold. */
 
 #ifndef OVERLAY_FLOW_H
 #define OVERLAY_FLOW_H 1
@@ -29,9 +30,7 @@ struct overlay_flow {
     char *actions;              /* ovs-ofctl syntax. */
 };
 
-void overlay_flows_add(struct hmap *, uint8_t table_id, uint16_t priority,
-                       uint64_t cookie, const char *match,
-                       const char *actions);
+uint32_t overlay_flow_hash(const struct overlay_flow *);
 struct overlay_flow *overlay_flows_find(const struct hmap *,
                                         const struct overlay_flow *key);
 void overlay_flows_clear(struct hmap *);
@@ -52,7 +51,8 @@ struct overlay_flow_change {
 };
 
 size_t overlay_flows_diff(const struct hmap *installed,
-                          const struct hmap *desired,
+                          const struct hmap *desired, const struct hmap *keys,
                           struct overlay_flow_change **changes);
+void overlay_flows_apply(struct hmap *, const struct overlay_flow_change *);
 
 #endif /* overlay/flow.h */

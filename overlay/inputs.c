@@ -48,6 +48,16 @@ gather_departures(struct ovsdb_idl *idl, struct ovsdb_idl_index *index,
     }
 }
 
+/* Initializes 'in' to no inputs. */
+void
+overlay_inputs_init(struct overlay_inputs *in)
+{
+    *in = (struct overlay_inputs) { .redirects_expire = LLONG_MAX };
+    sset_init(&in->incoming);
+    sset_init(&in->outgoing);
+    sset_init(&in->peer_pas);
+}
+
 /* Reads into 'in' (which the caller destroys) what a translation for
  * 'chassis' at wall clock time 'now' needs besides the policy. */
 void
@@ -55,10 +65,7 @@ overlay_inputs_gather(struct ovsdb_idl *idl, struct ovsdb_idl_index *records,
                       const char *chassis, long long int now,
                       struct overlay_inputs *in)
 {
-    *in = (struct overlay_inputs) { .redirects_expire = LLONG_MAX };
-    sset_init(&in->incoming);
-    sset_init(&in->outgoing);
-    sset_init(&in->peer_pas);
+    overlay_inputs_init(in);
     gather_departures(idl, records, chassis, now, in);
     migr_row_moving(idl, chassis, &in->incoming, &in->outgoing);
     overlay_inputs_peer_pas(idl, chassis, &in->peer_pas);

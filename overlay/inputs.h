@@ -31,6 +31,7 @@ struct overlay_inputs {
     struct sset peer_pas;       /* PAs of the other chassis. */
 };
 
+void overlay_inputs_init(struct overlay_inputs *);
 void overlay_inputs_gather(struct ovsdb_idl *, struct ovsdb_idl_index *records,
                            const char *chassis, long long int now,
                            struct overlay_inputs *);

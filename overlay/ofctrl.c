@@ -18,6 +18,7 @@
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/rconn.h"
 #include "openvswitch/vlog.h"
+#include "overlay/desired.h"
 #include "overlay/flow.h"
 #include "packets.h"
 #include "socket-util.h"
@@ -317,39 +318,22 @@ send_changes(struct overlay_ofctrl *oc, uint32_t id,
 {
     for (size_t i = 0; i < n; i++) {
         const struct overlay_flow_change *c = &changes[i];
-        /* A flow_mod that cannot be encoded leaves the switch, and so
-         * 'installed', as they were. */
-        if (!c->new) {
-            if (!bundle_flow_mod(oc, id, OFPFC_DELETE_STRICT, c->old)) {
-                continue;
-            }
-            struct overlay_flow *old = CONST_CAST(struct overlay_flow *,
-                                                  c->old);
-            hmap_remove(&oc->installed, &old->node);
-            overlay_flow_destroy(old);
-        } else {
-            /* An add replaces a flow with the same key in place. */
-            if (!bundle_flow_mod(oc, id, OFPFC_ADD, c->new)) {
-                continue;
-            }
-            struct overlay_flow *copy = overlay_flow_clone(c->new);
-            if (c->old) {
-                struct overlay_flow *old
-                    = CONST_CAST(struct overlay_flow *, c->old);
-                hmap_replace(&oc->installed, &old->node, &copy->node);
-                overlay_flow_destroy(old);
-            } else {
-                hmap_insert(&oc->installed, &copy->node, c->new->node.hash);
-            }
+        /* An add replaces a flow with the same key in place.  A flow_mod
+         * that cannot be encoded leaves the switch, and so 'installed', as
+         * they were. */
+        if (bundle_flow_mod(oc, id, c->new ? OFPFC_ADD : OFPFC_DELETE_STRICT,
+                            c->new ? c->new : c->old)) {
+            overlay_flows_apply(&oc->installed, c);
         }
     }
 }
 
-/* Makes the switch hold 'desired', as request number 'req'.  A put with the
- * same 'req' as the last one is a no-op unless the switch needs a resync.
- * Returns false if not connected (the caller tries again later). */
+/* Makes the switch hold 'desired', as request number 'req', and clears
+ * what 'desired' tracked as changed.  A put with the same 'req' as the
+ * last one is a no-op unless the switch needs a resync.  Returns false if
+ * not connected (the caller tries again later). */
 bool
-overlay_ofctrl_put(struct overlay_ofctrl *oc, const struct hmap *desired,
+overlay_ofctrl_put(struct overlay_ofctrl *oc, struct overlay_desired *desired,
                    uint64_t req)
 {
     if (!rconn_is_connected(oc->rconn)) {
@@ -361,8 +345,10 @@ overlay_ofctrl_put(struct overlay_ofctrl *oc, const struct hmap *desired,
     oc->put_req = req;
 
     struct overlay_flow_change *changes = NULL;
-    size_t n = oc->need_resync ? 0 : overlay_flows_diff(&oc->installed,
-                                                        desired, &changes);
+    size_t n = oc->need_resync ? 0 : overlay_desired_diff(desired,
+                                                          &oc->installed,
+                                                          &changes);
+    overlay_desired_clear_changed(desired);
     if (!oc->need_resync && !n) {
         /* Nothing to send: 'req' is in once what is already on its way
          * is. */
@@ -378,7 +364,7 @@ overlay_ofctrl_put(struct overlay_ofctrl *oc, const struct hmap *desired,
     uint32_t id = ++oc->next_bundle_id;
     bundle_ctrl(oc, id, OFPBCT_OPEN_REQUEST);
     if (oc->need_resync) {
-        send_resync(oc, id, desired);
+        send_resync(oc, id, &desired->flows);
     } else {
         send_changes(oc, id, changes, n);
         VLOG_DBG("sent %"PRIuSIZE" flow changes in bundle %"PRIu32, n, id);

@@ -22,7 +22,7 @@
 
 #include "openvswitch/types.h"
 
-struct hmap;
+struct overlay_desired;
 struct overlay_ofctrl;
 
 struct overlay_ofctrl *overlay_ofctrl_create(const char *target);
@@ -31,7 +31,7 @@ void overlay_ofctrl_destroy(struct overlay_ofctrl *);
 void overlay_ofctrl_run(struct overlay_ofctrl *);
 void overlay_ofctrl_wait(struct overlay_ofctrl *);
 
-bool overlay_ofctrl_put(struct overlay_ofctrl *, const struct hmap *desired,
+bool overlay_ofctrl_put(struct overlay_ofctrl *, struct overlay_desired *,
                         uint64_t req);
 uint64_t overlay_ofctrl_acked(const struct overlay_ofctrl *);
 

@@ -10,7 +10,7 @@
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
-#include "overlay/flow.h"
+#include "overlay/desired.h"
 #include "policy/policy.h"
 #include "sset.h"
 #include "util.h"
@@ -52,15 +52,24 @@ struct xlate {
     const struct overlay_input *in;
     const struct overlay_port *ports;   /* The VM ports bound here. */
     size_t n_ports;
-    struct hmap *flows;
-    bool *local_rds;            /* Indexed like policy->rds. */
+    struct overlay_desired *desired;
+    uint64_t owner;             /* Of the flows added now. */
+    const struct sset *local_rds;
     struct ds match;
 };
+
+/* A flow's cookie, and the owner of its flows in a desired set, is the
+ * first half of the row it is translated from. */
+static uint64_t
+cookie_of_row(const struct uuid *row)
+{
+    return (uint64_t) row->parts[0] << 32 | row->parts[1];
+}
 
 static uint64_t
 cookie_of(const struct policy_origin *o)
 {
-    return (uint64_t) o->row.parts[0] << 32 | o->row.parts[1];
+    return cookie_of_row(&o->row);
 }
 
 /* Adds a flow written as "MATCH actions=ACTIONS" (MATCH may be empty). */
@@ -83,8 +92,8 @@ add_flow(struct xlate *x, enum overlay_table table, uint16_t priority,
         end--;
     }
     *end = '\0';
-    overlay_flows_add(x->flows, table, priority, cookie, s,
-                      actions + strlen("actions="));
+    overlay_desired_add(x->desired, x->owner, table, priority, cookie, s,
+                        actions + strlen("actions="));
 }
 
 /* The field of a tunnel's remote or local end at 'pa', by its family. */
@@ -537,6 +546,8 @@ xlate_route(struct xlate *x, const struct policy_customer_route *cr)
          * to; packets for the prefix are dropped like any unknown one. */
         return;
     }
+    /* The route's flows follow the next hop's record. */
+    overlay_desired_pin(x->desired, cookie_of(&nh->origin));
 
     xlate_route_sources(x, cr, nh);
 
@@ -563,16 +574,10 @@ xlate_tunnel_source(struct xlate *x, const char *pa)
              pa, OVERLAY_T_TUNNEL_KEY);
 }
 
+/* The other hosts' PAs, whether or not they carry records. */
 static void
-xlate_tunnel_sources(struct xlate *x)
+xlate_peer_tunnel_sources(struct xlate *x)
 {
-    const struct policy *p = x->in->policy;
-    for (size_t i = 0; i < p->n_records; i++) {
-        const struct policy_lookup_record *r = &p->records[i];
-        if (strcmp(r->host, x->in->chassis)) {
-            xlate_tunnel_source(x, r->pa);
-        }
-    }
     if (x->in->peer_pas) {
         const char *pa;
         SSET_FOR_EACH (pa, x->in->peer_pas) {
@@ -665,55 +670,142 @@ xlate_defaults(struct xlate *x)
              "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00 actions=drop");
 }
 
+static bool
+rd_is_local(const struct xlate *x, const char *routing_domain)
+{
+    return sset_contains(x->local_rds, routing_domain);
+}
+
+/* All the flows of lookup record 'r', remote or local, but for those of a
+ * port bound to it. */
+static void
+xlate_record_flows(struct xlate *x, const struct policy_lookup_record *r)
+{
+    bool local = !strcmp(r->host, x->in->chassis);
+    x->owner = cookie_of(&r->origin);
+    if (!local && x->in->gre_ofport > 0) {
+        xlate_tunnel_source(x, r->pa);
+    }
+    const struct policy_virtual_subnet *vs = find_subnet(x->in->policy,
+                                                         r->vsid);
+    if (vs && rd_is_local(x, vs->routing_domain)) {
+        xlate_record(x, r, vs, local);
+    }
+}
+
+/* Fills 'desired' (emptied first) with the flow set for 'in' and the
+ * ports bound to its VMs, and 'local_rds' with the routing domains that
+ * have one. */
 void
 overlay_pipeline_translate(const struct overlay_input *in,
                            const struct overlay_port *ports, size_t n_ports,
-                           struct hmap *flows)
+                           struct overlay_desired *desired,
+                           struct sset *local_rds)
 {
     const struct policy *p = in->policy;
     struct xlate x = {
         .in = in,
         .ports = ports,
         .n_ports = n_ports,
-        .flows = flows,
-        .local_rds = xcalloc(p->n_rds + 1, sizeof *x.local_rds),
+        .desired = desired,
+        .local_rds = local_rds,
         .match = DS_EMPTY_INITIALIZER,
     };
 
+    overlay_desired_clear(desired);
+    sset_clear(local_rds);
     for (size_t i = 0; i < n_ports; i++) {
-        int rd = record_rd_index(p, ports[i].record);
-        if (rd >= 0) {
-            x.local_rds[rd] = true;
+        const struct policy_lookup_record *r = ports[i].record;
+        const struct policy_virtual_subnet *vs = find_subnet(p, r->vsid);
+        if (vs && rd_index(p, vs->routing_domain) >= 0) {
+            sset_add(local_rds, vs->routing_domain);
+            x.owner = cookie_of(&r->origin);
+            overlay_desired_pin(desired, x.owner);
             xlate_port(&x, &ports[i]);
         }
     }
     for (size_t i = 0; i < p->n_vsubnets; i++) {
         const struct policy_virtual_subnet *vs = &p->vsubnets[i];
-        int rd = rd_index(p, vs->routing_domain);
-        if (rd >= 0 && x.local_rds[rd]) {
+        if (rd_is_local(&x, vs->routing_domain)) {
+            x.owner = cookie_of(&vs->origin);
             xlate_subnet(&x, vs);
         }
     }
     for (size_t i = 0; i < p->n_records; i++) {
-        const struct policy_lookup_record *r = &p->records[i];
-        const struct policy_virtual_subnet *vs = find_subnet(p, r->vsid);
-        int rd = vs ? rd_index(p, vs->routing_domain) : -1;
-        if (rd >= 0 && x.local_rds[rd]) {
-            xlate_record(&x, r, vs, !strcmp(r->host, in->chassis));
-        }
+        xlate_record_flows(&x, &p->records[i]);
     }
     for (size_t i = 0; i < p->n_routes; i++) {
-        int rd = rd_index(p, p->routes[i].routing_domain);
-        if (rd >= 0 && x.local_rds[rd]) {
-            xlate_route(&x, &p->routes[i]);
+        const struct policy_customer_route *cr = &p->routes[i];
+        if (rd_is_local(&x, cr->routing_domain)) {
+            x.owner = cookie_of(&cr->origin);
+            xlate_route(&x, cr);
         }
     }
+    x.owner = 0;
     if (in->gre_ofport > 0) {
-        xlate_tunnel_sources(&x);
+        xlate_peer_tunnel_sources(&x);
         xlate_redirects(&x);
     }
     xlate_defaults(&x);
-
-    free(x.local_rds);
     ds_destroy(&x.match);
+}
+
+/* Whether lookup record 'r' is the next hop of a customer route. */
+static bool
+is_next_hop(const struct policy *p, const struct policy_lookup_record *r)
+{
+    for (size_t i = 0; i < p->n_routes; i++) {
+        if (ipv6_addr_equals(&p->routes[i].next_hop_a, &r->ca_a)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether the flows of lookup record 'r' depend on more than 'r': it is
+ * placed here, migrates, or routes for others. */
+static bool
+needs_full_translation(const struct overlay_input *in,
+                       const struct policy_lookup_record *r)
+{
+    return (!strcmp(r->host, in->chassis)
+            || (r->vm && ((in->incoming && sset_contains(in->incoming, r->vm))
+                          || (in->outgoing
+                              && sset_contains(in->outgoing, r->vm))))
+            || is_next_hop(in->policy, r));
+}
+
+/* Applies to 'desired', last filled by overlay_pipeline_translate() for
+ * 'in' and 'local_rds', the change of one lookup record: 'row' is its row,
+ * 'r' its new contents, or NULL if it was deleted.  'in->policy' need not
+ * hold 'r': its other tables are what matter.
+ *
+ * Returns false, having changed nothing, if only a full translation can
+ * apply the change: the record is or was bound to a port here, migrates,
+ * or is a route's next hop. */
+bool
+overlay_pipeline_update_record(const struct overlay_input *in,
+                               const struct sset *local_rds,
+                               struct overlay_desired *desired,
+                               const struct uuid *row,
+                               const struct policy_lookup_record *r)
+{
+    uint64_t owner = cookie_of_row(row);
+    if (overlay_desired_is_pinned(desired, owner)
+        || (r && needs_full_translation(in, r))) {
+        return false;
+    }
+
+    overlay_desired_remove_owner(desired, owner);
+    if (r) {
+        struct xlate x = {
+            .in = in,
+            .desired = desired,
+            .local_rds = local_rds,
+            .match = DS_EMPTY_INITIALIZER,
+        };
+        xlate_record_flows(&x, r);
+        ds_destroy(&x.match);
+    }
+    return true;
 }

@@ -28,7 +28,12 @@
  *
  * Only routing domains that have a VM on this chassis get flows here: a
  * host needs to know where its own tenants' addresses live, and nothing
- * else. */
+ * else.
+ *
+ * A full translation fills a desired set (overlay/desired.h) whose flows
+ * are owned by the row each comes from; the change of one remote lookup
+ * record is then applied by replacing its flows alone, and gives the same
+ * set as a full translation would. */
 
 #ifndef OVERLAY_PIPELINE_H
 #define OVERLAY_PIPELINE_H 1
@@ -39,8 +44,9 @@
 
 #include "packets.h"
 
-struct hmap;
+struct overlay_desired;
 struct sset;
+struct uuid;
 struct policy;
 struct policy_lookup_record;
 
@@ -106,7 +112,13 @@ size_t overlay_pipeline_bind(const struct overlay_input *,
                              struct overlay_port **ports);
 void overlay_pipeline_translate(const struct overlay_input *,
                                 const struct overlay_port *, size_t n_ports,
-                                struct hmap *flows);
+                                struct overlay_desired *,
+                                struct sset *local_rds);
+bool overlay_pipeline_update_record(const struct overlay_input *,
+                                    const struct sset *local_rds,
+                                    struct overlay_desired *,
+                                    const struct uuid *row,
+                                    const struct policy_lookup_record *);
 
 char *overlay_pipeline_tunnel_probe(int64_t gre_ofport, const char *pa);
 

@@ -154,6 +154,16 @@ policy_db_alert_policy_only(struct ovsdb_idl *idl)
     }
 }
 
+/* Makes 'idl' track the changes to lookup records, which an agent applies
+ * one by one. */
+void
+policy_db_track_records(struct ovsdb_idl *idl)
+{
+    for (size_t c = 0; c < VMROAMREC_LOOKUP_RECORD_N_COLUMNS; c++) {
+        ovsdb_idl_track_add_column(idl, &vmroamrec_lookup_record_columns[c]);
+    }
+}
+
 /* The Chassis row named 'name', or NULL. */
 const struct vmroamrec_chassis *
 policy_db_chassis(const struct ovsdb_idl *idl, const char *name)
@@ -297,22 +307,30 @@ load_provider_subnets(struct ovsdb_idl *idl, struct policy *p)
     }
 }
 
+/* Reads lookup record 'row' into 'r', which the lookup records' class
+ * destroys. */
+void
+policy_db_read_record(const struct vmroamrec_lookup_record *row,
+                      struct policy_lookup_record *r)
+{
+    set_origin(&r->origin, &row->header_);
+    r->vsid = row->vsid;
+    r->ca = xstrdup(row->ca);
+    LOAD("Lookup_Record", "ca", policy_parse_addr, &r->ca, &r->ca_a);
+    r->mac = xstrdup(row->mac);
+    LOAD("Lookup_Record", "mac", policy_parse_mac, &r->mac, &r->mac_e);
+    r->pa = xstrdup(row->pa);
+    LOAD("Lookup_Record", "pa", policy_parse_addr, &r->pa, &r->pa_a);
+    r->host = xstrdup(row->chassis);
+    r->vm = nullable_xstrdup(row->vm);
+}
+
 static void
 load_lookup_records(struct ovsdb_idl *idl, struct policy *p)
 {
     const struct vmroamrec_lookup_record *row;
     VMROAMREC_LOOKUP_RECORD_FOR_EACH (row, idl) {
-        struct policy_lookup_record *r = policy_add_lookup_record(p);
-        set_origin(&r->origin, &row->header_);
-        r->vsid = row->vsid;
-        r->ca = xstrdup(row->ca);
-        LOAD("Lookup_Record", "ca", policy_parse_addr, &r->ca, &r->ca_a);
-        r->mac = xstrdup(row->mac);
-        LOAD("Lookup_Record", "mac", policy_parse_mac, &r->mac, &r->mac_e);
-        r->pa = xstrdup(row->pa);
-        LOAD("Lookup_Record", "pa", policy_parse_addr, &r->pa, &r->pa_a);
-        r->host = xstrdup(row->chassis);
-        r->vm = nullable_xstrdup(row->vm);
+        policy_db_read_record(row, policy_add_lookup_record(p));
     }
 }
 
@@ -425,6 +443,22 @@ static const struct {
         &vmroamrec_table_classes[VMROAMREC_TABLE_CUSTOMER_ROUTE],
         write_customer_route },
 };
+
+/* Changes when a policy table other than the lookup records changes (the
+ * tables a record's flows depend on): a number to compare with the one of
+ * another time. */
+unsigned int
+policy_db_structure_seqno(const struct ovsdb_idl *idl)
+{
+    unsigned int seqno = 0;
+    for (enum policy_table t = 0; t < POLICY_N_TABLES; t++) {
+        if (t != POLICY_LOOKUP_RECORDS) {
+            seqno = MAX(seqno, ovsdb_idl_table_get_seqno(idl,
+                                                         db_tables[t].class));
+        }
+    }
+    return seqno;
+}
 
 /* Adds every change of 'diff' to 'txn'.  The 'old' side of each change must
  * have been loaded from 'idl' by policy_db_load(). */

@@ -25,6 +25,7 @@ struct vmroamrec_chassis;
 struct vmroamrec_lookup_record;
 struct vmroamrec_vm;
 struct policy;
+struct policy_lookup_record;
 struct policy_diff;
 
 #define POLICY_DB_DEFAULT_TIMEOUT_MS 10000
@@ -45,6 +46,8 @@ void policy_db_close(struct policy_db *);
 void policy_db_set_leader_only(struct ovsdb_idl *, const char *remote);
 
 void policy_db_alert_policy_only(struct ovsdb_idl *);
+void policy_db_track_records(struct ovsdb_idl *);
+unsigned int policy_db_structure_seqno(const struct ovsdb_idl *);
 const struct vmroamrec_chassis *policy_db_chassis(const struct ovsdb_idl *,
                                                   const char *name);
 const struct vmroamrec_vm *policy_db_vm(const struct ovsdb_idl *,
@@ -53,6 +56,8 @@ struct ovsdb_idl_index *policy_db_index_records(struct ovsdb_idl *);
 size_t policy_db_vm_records(struct ovsdb_idl_index *, const char *vm,
                             const struct vmroamrec_lookup_record ***);
 void policy_db_load(struct ovsdb_idl *, struct policy *);
+void policy_db_read_record(const struct vmroamrec_lookup_record *,
+                           struct policy_lookup_record *);
 int64_t policy_db_generation(const struct ovsdb_idl *);
 int64_t policy_db_generation_applied(const struct ovsdb_idl *,
                                      const char *chassis);

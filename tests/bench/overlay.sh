@@ -7,7 +7,10 @@
 #      start to its flows installed, vmroamd and ovs-vswitchd RSS, next to
 #      "ovs-ofctl --bundle add-flows" of the same flow set on the same
 #      machine in the same run;
-#  (c) flows per lookup record.
+#  (c) flows per lookup record;
+#  (d) one lookup record changed next to those RECORDS -> its flows
+#      installed on that host (policy set-record --wait), against the
+#      command's own cost without --wait, over CHANGES changes.
 # OVERLAY_PARTS picks some of "lab hosts sync" (default all): "hosts" is (a)
 # on the simulated hosts only, "sync" is (b) and (c).
 set -u
@@ -16,6 +19,7 @@ set -u
 ROUNDS=${ROUNDS:-100}
 HOSTS=${HOSTS:-100}
 RECORDS=${RECORDS:-100000}
+CHANGES=${CHANGES:-20}
 LABS="$TESTS_DIR/../labs"
 OVERLAY_PARTS=${OVERLAY_PARTS:-lab hosts sync}
 part() { case " $OVERLAY_PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
@@ -219,3 +223,31 @@ printf '  ratio vmroamd full sync / ovs-ofctl: %s\n' \
 echo "(c) flows per lookup record"
 printf '  %d flows for %d records on a host with one local tenant: %s per record\n' \
     "$flows" "$RECORDS" "$(echo "scale=2; $flows / $RECORDS" | bc)"
+
+echo "(d) one record changed next to $RECORDS -> its flows on that host"
+# vm2-1's record moves between h2 and h3, hosts with no agent here: h1's
+# agent holds the record's flows, and is the one --wait waits for.
+set_record() {
+    local r=$1; shift
+    if [ $((r % 2)) = 1 ]; then pa=172.16.0.3 host=h3; else pa=172.16.0.2 host=h2; fi
+    "$VMROAM" --state-dir "$DUMMY_DB" policy set-record --vsid 5001 \
+        --ca 10.0.0.3 --mac 02:00:00:00:00:03 --pa "$pa" --host "$host" \
+        --vm vm2-1 "$@" >/dev/null || echo failed
+}
+for mode in wait nowait; do
+    : >"$T/set-$mode"
+    for r in $(seq "$CHANGES"); do
+        start=$(now_ms)
+        if [ "$mode" = wait ]; then
+            status=$(set_record "$r" --wait)
+        else
+            status=$(set_record "$r")
+        fi
+        echo "${status:-$(( $(now_ms) - start ))}" >>"$T/set-$mode"
+        # The agent is done before the next change is timed.
+        set_record "$r" --wait >/dev/null
+    done
+done
+printf '  set-record --wait (database, agent, switch): %s\n' "$(percentiles "$T/set-wait")"
+printf '  set-record alone (database only):            %s\n' "$(percentiles "$T/set-nowait")"
+ovs-appctl -t "$T/h1/vmroamd.ctl" vmroamd/status | grep translations | sed 's/^/  h1 agent /'

@@ -128,7 +128,23 @@ for r in p["lookup_records"]:
         r.update(pa=sys.argv[2], host="hv2")
 json.dump(p, open(sys.argv[1], "w"))
 PY
-check "apply the moved lookup record" "$VMROAM" $DB policy apply "$T/p.json"
+# hv1 holds a2's record before and after (a remote one on hv3, then on
+# hv2): its agent applies the change to that record's flows alone.
+translations() {
+    ovs-appctl -t /run/vmroam-lab/vmrt/hv1/vmroamd.ctl vmroamd/status \
+        | sed -n 's/^translations: //p'
+}
+before=$(translations)
+check "apply the moved lookup record" "$VMROAM" $DB policy apply --wait "$T/p.json"
+after=$(translations)
+full() { echo "$1" | cut -d' ' -f1; }
+changes() { echo "$1" | cut -d' ' -f3; }
+if [ -n "$before" ] && [ "$(full "$after")" = "$(full "$before")" ] \
+   && [ "$(changes "$after")" -gt "$(changes "$before")" ]; then
+    pass "hv1's agent applied the record's change alone ($before -> $after)"
+else
+    fail "hv1's agent translations: '$before' -> '$after'"
+fi
 ok=0
 for _ in $(seq 50); do
     X a1 ping -c 1 -W 1 192.168.10.2 >/dev/null && { ok=1; break; }

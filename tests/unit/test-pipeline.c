@@ -14,13 +14,16 @@
 #include "openvswitch/hmap.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-packet.h"
+#include "overlay/desired.h"
 #include "overlay/flow.h"
 #include "overlay/pipeline.h"
 #include "policy/parse.h"
 #include "policy/policy.h"
+#include "random.h"
 #include "sset.h"
 #include "svec.h"
 #include "util.h"
+#include "uuid.h"
 
 /* tenant-a and tenant-b use the same customer prefix; web-1 (a) and db-1
  * (b) both have CA 192.168.10.1. */
@@ -55,7 +58,8 @@ struct fixture {
     struct policy policy;
     struct overlay_iface ifaces[3];
     struct overlay_input in;
-    struct hmap flows;
+    struct overlay_desired desired;
+    struct sset local_rds;
     struct overlay_port *ports;
     size_t n_ports;
 };
@@ -73,10 +77,10 @@ load(struct fixture *f, const char *json)
 static void
 translate(struct fixture *f)
 {
-    overlay_flows_clear(&f->flows);
     free(f->ports);
     f->n_ports = overlay_pipeline_bind(&f->in, &f->ports);
-    overlay_pipeline_translate(&f->in, f->ports, f->n_ports, &f->flows);
+    overlay_pipeline_translate(&f->in, f->ports, f->n_ports, &f->desired,
+                               &f->local_rds);
 }
 
 static int
@@ -97,7 +101,8 @@ setup(void **state)
         .policy = &f->policy, .chassis = "hv1", .gre_ofport = 1,
         .ifaces = f->ifaces, .n_ifaces = ARRAY_SIZE(f->ifaces),
     };
-    hmap_init(&f->flows);
+    overlay_desired_init(&f->desired);
+    sset_init(&f->local_rds);
     translate(f);
     *state = f;
     return 0;
@@ -107,8 +112,8 @@ static int
 teardown(void **state)
 {
     struct fixture *f = *state;
-    overlay_flows_clear(&f->flows);
-    hmap_destroy(&f->flows);
+    overlay_desired_destroy(&f->desired);
+    sset_destroy(&f->local_rds);
     policy_destroy(&f->policy);
     free(f->ports);
     free(f);
@@ -124,7 +129,7 @@ actions_of(const struct fixture *f, int table, int priority,
         .table_id = table, .priority = priority,
         .match = CONST_CAST(char *, match),
     };
-    const struct overlay_flow *flow = overlay_flows_find(&f->flows, &key);
+    const struct overlay_flow *flow = overlay_flows_find(&f->desired.flows, &key);
     return flow ? flow->actions : NULL;
 }
 
@@ -133,7 +138,7 @@ count_matching(const struct fixture *f, const char *needle)
 {
     const struct overlay_flow *flow;
     size_t n = 0;
-    HMAP_FOR_EACH (flow, node, &f->flows) {
+    HMAP_FOR_EACH (flow, node, &f->desired.flows) {
         struct ds s = DS_EMPTY_INITIALIZER;
         overlay_flow_format(flow, &s);
         n += strstr(ds_cstr(&s), needle) != NULL;
@@ -147,7 +152,7 @@ static void
 copy_flows(const struct fixture *f, struct hmap *copy)
 {
     const struct overlay_flow *flow;
-    HMAP_FOR_EACH (flow, node, &f->flows) {
+    HMAP_FOR_EACH (flow, node, &f->desired.flows) {
         struct overlay_flow *clone = overlay_flow_clone(flow);
         hmap_insert(copy, &clone->node, flow->node.hash);
     }
@@ -160,7 +165,7 @@ assert_all_flows_parse(const struct fixture *f)
 {
     const struct overlay_flow *flow;
     size_t n = 0;
-    HMAP_FOR_EACH (flow, node, &f->flows) {
+    HMAP_FOR_EACH (flow, node, &f->desired.flows) {
         struct ofputil_flow_mod fm;
         char *error = overlay_flow_parse(flow, OFPFC_ADD, &fm);
         if (error) {
@@ -516,7 +521,7 @@ test_route_metric_changes_nothing(void **state)
     translate(f);
 
     struct overlay_flow_change *changes;
-    assert_int_equal(overlay_flows_diff(&before, &f->flows, &changes), 0);
+    assert_int_equal(overlay_flows_diff(&before, &f->desired.flows, NULL, &changes), 0);
     free(changes);
     overlay_flows_clear(&before);
     hmap_destroy(&before);
@@ -574,7 +579,7 @@ test_translation_is_stable_and_diffs_are_small(void **state)
 
     struct overlay_flow_change *changes;
     translate(f);
-    assert_int_equal(overlay_flows_diff(&before, &f->flows, &changes), 0);
+    assert_int_equal(overlay_flows_diff(&before, &f->desired.flows, NULL, &changes), 0);
     free(changes);
 
     /* web-2 moves from hv3 (10.0.2.11) to hv2 (10.0.1.12): its tunnel flow
@@ -590,7 +595,7 @@ test_translation_is_stable_and_diffs_are_small(void **state)
         }
     }
     translate(f);
-    assert_int_equal(overlay_flows_diff(&before, &f->flows, &changes), 1);
+    assert_int_equal(overlay_flows_diff(&before, &f->desired.flows, NULL, &changes), 1);
     assert_non_null(changes[0].old);
     assert_non_null(changes[0].new);
     assert_string_equal(changes[0].new->actions,
@@ -786,6 +791,192 @@ test_tunnel_probe(void **state OVS_UNUSED)
     free(probe);
 }
 
+
+/* Asserts that flow sets 'a' and 'b' hold the same flows with the same
+ * values. */
+static void
+assert_same_flows(const struct hmap *a, const struct hmap *b)
+{
+    const struct overlay_flow *flow;
+    HMAP_FOR_EACH (flow, node, b) {
+        const struct overlay_flow *other = overlay_flows_find(a, flow);
+        if (!other || !overlay_flow_same_value(other, flow)) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            overlay_flow_format(flow, &s);
+            if (other) {
+                ds_put_cstr(&s, " is instead ");
+                overlay_flow_format(other, &s);
+            }
+            fail_msg("%s flow %s", other ? "changed" : "missing", ds_cstr(&s));
+        }
+    }
+    assert_int_equal(hmap_count(a), hmap_count(b));
+}
+
+static char *
+random_choice(const char *const *choices, size_t n)
+{
+    return xstrdup(choices[random_range(n)]);
+}
+
+/* Gives 'r' a random MAC, PA and host.  Few MACs and PAs, so that records
+ * share flows (the delivery to one MAC, the tunnel source of one PA); now
+ * and then the host is this one, which only a full translation applies. */
+static void
+randomize_record(struct policy_lookup_record *r)
+{
+    static const char *const macs[] = {
+        "02:00:00:00:aa:01", "02:00:00:00:aa:02", "02:00:00:00:aa:03",
+        "02:00:00:00:aa:04", "02:00:00:00:aa:05",
+    };
+    static const char *const pas[] = {
+        "10.0.1.12", "10.0.2.11", "10.0.2.12", "fd00::21",
+    };
+    static const char *const hosts[] = {
+        "hv2", "hv3", "hv2", "hv3", "hv2", "hv3", "hv2", "hv3", "hv1",
+    };
+    free(r->mac);
+    free(r->pa);
+    free(r->host);
+    r->mac = random_choice(macs, ARRAY_SIZE(macs));
+    r->pa = random_choice(pas, ARRAY_SIZE(pas));
+    r->host = random_choice(hosts, ARRAY_SIZE(hosts));
+    assert_null(policy_parse_mac(&r->mac, &r->mac_e));
+    assert_null(policy_parse_addr(&r->pa, &r->pa_a));
+}
+
+/* Adds a record with a random key not in use yet, or returns NULL if it
+ * drew one in use. */
+static struct policy_lookup_record *
+add_random_record(struct policy *p)
+{
+    static const int64_t vsids[] = { 5001, 5002, 6001 };
+    int64_t vsid = vsids[random_range(ARRAY_SIZE(vsids))];
+    char *ca = xasprintf("192.168.%d.%d", vsid == 5002 ? 20 : 10,
+                         1 + (int) random_range(30));
+    for (size_t i = 0; i < p->n_records; i++) {
+        if (p->records[i].vsid == vsid && !strcmp(p->records[i].ca, ca)) {
+            free(ca);
+            return NULL;
+        }
+    }
+    struct policy_lookup_record *r = policy_add_lookup_record(p);
+    r->vsid = vsid;
+    r->ca = ca;
+    assert_null(policy_parse_addr(&r->ca, &r->ca_a));
+    r->vm = xasprintf("vm-%s", r->ca);
+    uuid_generate(&r->origin.row);
+    randomize_record(r);
+    return r;
+}
+
+static struct policy_lookup_record *
+find_record_by_row(const struct policy *p, const struct uuid *row)
+{
+    for (size_t i = 0; i < p->n_records; i++) {
+        if (uuid_equals(&p->records[i].origin.row, row)) {
+            return &p->records[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+delete_record(struct policy *p, struct policy_lookup_record *r)
+{
+    policy_tables[POLICY_LOOKUP_RECORDS].destroy(r);
+    memmove(r, r + 1, (&p->records[p->n_records] - (r + 1)) * sizeof *r);
+    p->n_records--;
+}
+
+/* Makes one random change to the lookup records of 'p' (inserting,
+ * changing or deleting one record, but not web-1, whose port keeps its
+ * routing domain here), stores the changed row in '*row', and returns its
+ * new contents, or NULL if it was deleted. */
+static const struct policy_lookup_record *
+change_random_record(struct policy *p, struct uuid *row)
+{
+    for (;;) {
+        int op = random_range(3);
+        struct policy_lookup_record *r = NULL;
+        if (op == 0 || p->n_records < 5) {
+            r = add_random_record(p);
+        } else {
+            r = &p->records[random_range(p->n_records)];
+            if (r->vm && !strcmp(r->vm, "web-1")) {
+                continue;
+            }
+        }
+        if (!r) {
+            continue;
+        }
+        *row = r->origin.row;
+        if (op == 2 && p->n_records >= 5) {
+            delete_record(p, r);
+            return NULL;
+        }
+        if (op == 1) {
+            randomize_record(r);
+        }
+        policy_canonicalize(p);
+        return find_record_by_row(p, row);
+    }
+}
+
+/* The property the agent relies on: applying random record changes one by
+ * one to a desired set gives, after each, what a full translation gives;
+ * and what the set tracked as changed, installed, turns the switch's flows
+ * into it.  Changes the update refuses (a record placed here, web-1's
+ * routes' next hop) are applied by a full translation, as the agent
+ * does. */
+static void
+test_record_changes_equal_full_translation(void **state)
+{
+    struct fixture *f = *state;
+    struct overlay_desired full;
+    struct sset full_rds = SSET_INITIALIZER(&full_rds);
+    struct hmap installed = HMAP_INITIALIZER(&installed);
+    size_t n_applied = 0, n_refused = 0;
+
+    overlay_desired_init(&full);
+    random_set_seed(0x76726d);
+    for (int step = 0; step < 3000; step++) {
+        struct overlay_flow_change *changes;
+        size_t n = overlay_desired_diff(&f->desired, &installed, &changes);
+        for (size_t i = 0; i < n; i++) {
+            overlay_flows_apply(&installed, &changes[i]);
+        }
+        free(changes);
+        overlay_desired_clear_changed(&f->desired);
+        assert_same_flows(&installed, &f->desired.flows);
+
+        struct uuid row;
+        const struct policy_lookup_record *r
+            = change_random_record(&f->policy, &row);
+        if (overlay_pipeline_update_record(&f->in, &f->local_rds,
+                                           &f->desired, &row, r)) {
+            n_applied++;
+        } else {
+            n_refused++;
+            translate(f);
+        }
+
+        struct overlay_port *ports;
+        size_t n_ports = overlay_pipeline_bind(&f->in, &ports);
+        overlay_pipeline_translate(&f->in, ports, n_ports, &full, &full_rds);
+        free(ports);
+        assert_same_flows(&f->desired.flows, &full.flows);
+    }
+    /* Both paths were taken, the incremental one most of the time. */
+    assert_true(n_applied > 2000);
+    assert_true(n_refused > 50);
+
+    overlay_desired_destroy(&full);
+    sset_destroy(&full_rds);
+    overlay_flows_clear(&installed);
+    hmap_destroy(&installed);
+}
+
 int
 main(void)
 {
@@ -804,6 +995,7 @@ main(void)
         T(test_gateway_echo),
         T(test_route_next_hop_sends_for_its_prefix),
         T(test_route_metric_changes_nothing),
+        T(test_record_changes_equal_full_translation),
         T(test_readme_example_route),
         T(test_translation_is_stable_and_diffs_are_small),
         T(test_redirect_after_departure),
