@@ -38,6 +38,7 @@
 #include "overlay/chassis.h"
 #include "overlay/desired.h"
 #include "overlay/inputs.h"
+#include "overlay/monitor.h"
 #include "overlay/flow.h"
 #include "overlay/ofctrl.h"
 #include "overlay/pipeline.h"
@@ -85,6 +86,7 @@ struct config {
     const char *images_dir;     /* Where incoming VMs' disks go. */
     enum migr_compress_mode compression;    /* Unless a migration says. */
     int max_downtime_ms;        /* Unless a migration says otherwise. */
+    bool monitor_all;           /* Replicate every lookup record. */
     struct overlay_bridge_cfg bridge;
 };
 
@@ -119,6 +121,8 @@ struct agent {
     struct overlay_inputs inputs;
     struct sset local_rds;
     struct overlay_desired desired;
+    unsigned int cond_seqno;    /* At which the replica holds what the
+                                 * conditions of monitor() ask for. */
     struct sset bound;          /* Interfaces bound in it. */
     struct smap incoming_macs;  /* VMs migrating here whose ports are bound
                                  * in it: overlay_announce_key() -> VM
@@ -184,7 +188,9 @@ usage(void)
 "  --max-downtime MS      the pause migrations from here aim at, unless\n"
 "                         one says otherwise (default %d)\n"
 "  --images-dir DIR       where incoming VMs' disks go, whose free space\n"
-"                         placement weighs (default %s)\n",
+"                         placement weighs (default %s)\n"
+"  --monitor-all          replicate every lookup record, not only those\n"
+"                         of the routing domains with a VM here\n",
            program_name, program_name, MIGR_SOCKET_DIR_DEFAULT, ovs_rundir(),
            MIGR_MAX_DOWNTIME_DEFAULT, IMAGES_DIR_DEFAULT);
     daemon_usage();
@@ -239,7 +245,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         OPT_UNIXCTL, OPT_LIBVIRT, OPT_LIBVIRT_PEER_URI, OPT_MIGRATION_PORTS,
         OPT_MIGRATION_LISTEN, OPT_MIGRATION_SOCKET_DIR, OPT_COMPRESSION,
         OPT_MIGRATION_NETWORK,
-        OPT_MAX_DOWNTIME, OPT_IMAGES_DIR,
+        OPT_MAX_DOWNTIME, OPT_IMAGES_DIR, OPT_MONITOR_ALL,
         SSL_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
@@ -266,6 +272,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
          OPT_MIGRATION_NETWORK},
         {"max-downtime", required_argument, NULL, OPT_MAX_DOWNTIME},
         {"images-dir", required_argument, NULL, OPT_IMAGES_DIR},
+        {"monitor-all", no_argument, NULL, OPT_MONITOR_ALL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         STREAM_SSL_LONG_OPTIONS,
@@ -295,6 +302,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         case OPT_OFCTL: cfg->ofctl_target = xstrdup(optarg); break;
         case OPT_PA: cfg->pa = xstrdup(optarg); break;
         case OPT_IMAGES_DIR: cfg->images_dir = optarg; break;
+        case OPT_MONITOR_ALL: cfg->monitor_all = true; break;
         case OPT_UNDERLAY_DEV: cfg->underlay_dev = xstrdup(optarg); break;
         case OPT_UPLINK: cfg->uplink = xstrdup(optarg); break;
         case OPT_BRIDGE: cfg->bridge.bridge = optarg; break;
@@ -787,14 +795,33 @@ keep_channel_listening(struct agent *a)
 }
 
 /* Replicates the heartbeats of this host and of its migrations' peers
- * only. */
+ * only, and the lookup records this host needs (overlay/monitor.h). */
 static void
-monitor_peers(struct agent *a)
+monitor(struct agent *a)
 {
+    struct ovsdb_idl *idl = a->vmroam.idl;
     struct sset peers = SSET_INITIALIZER(&peers);
-    migr_row_peers(a->vmroam.idl, a->cfg.chassis, &peers);
-    overlay_chassis_monitor(a->vmroam.idl, a->cfg.chassis, &peers);
+    migr_row_peers(idl, a->cfg.chassis, &peers);
+    unsigned int peers_seqno = overlay_chassis_monitor(idl, a->cfg.chassis,
+                                                       &peers);
     sset_destroy(&peers);
+
+    struct sset vms = SSET_INITIALIZER(&vms);
+    migr_row_vms(idl, a->cfg.chassis,
+                 time_wall_msec() - OVERLAY_REDIRECT_GRACE_MS, &vms);
+    unsigned int records_seqno = overlay_monitor_records(
+        idl, a->cfg.chassis, &a->policy, &a->local_rds, &vms,
+        a->cfg.monitor_all);
+    sset_destroy(&vms);
+    a->cond_seqno = MAX(peers_seqno, records_seqno);
+}
+
+/* Whether the replica holds what the last conditions asked for: until
+ * then, the records of a routing domain new here are not all in. */
+static bool
+replica_complete(const struct agent *a)
+{
+    return ovsdb_idl_get_condition_seqno(a->vmroam.idl) == a->cond_seqno;
 }
 
 static void
@@ -813,9 +840,11 @@ run(struct agent *a)
         overlay_bridge_ensure(a->ovs.idl, otxn, &a->cfg.bridge);
     }
 
-    /* Translate only once both databases have been read in full: flows from
-     * half a picture would replace good ones in the switch. */
-    if (idl_synced(&a->vmroam) && idl_synced(&a->ovs)) {
+    /* Translate only once both databases have been read in full, and the
+     * server has sent every record asked for: flows from half a picture
+     * would replace good ones in the switch. */
+    if (idl_synced(&a->vmroam) && idl_synced(&a->ovs)
+        && replica_complete(a)) {
         unsigned int vseqno = ovsdb_idl_get_seqno(a->vmroam.idl);
         unsigned int oseqno = ovsdb_idl_get_seqno(a->ovs.idl);
         bool full = (a->recompute || !a->n_full || oseqno != a->ovs_seqno
@@ -826,8 +855,12 @@ run(struct agent *a)
             a->recompute = false;
             translate(a, vtxn, full);
             a->warm_due = true;
+            /* A routing domain new here: its records come first. */
+            monitor(a);
         }
-        overlay_ofctrl_put(a->ofctrl, &a->desired, a->req);
+        if (replica_complete(a)) {
+            overlay_ofctrl_put(a->ofctrl, &a->desired, a->req);
+        }
         if (a->warm_due) {
             /* Migrations start and end only with database changes. */
             a->warm_due = !warm_tunnels(a);
@@ -846,7 +879,7 @@ run(struct agent *a)
         migr_executor_run(a->migrations, a->vmroam.idl, vtxn,
                           ipam_host_link_state(a->host));
         scan_vms(a, vtxn);
-        monitor_peers(a);
+        monitor(a);
     }
 
     ovsdb_idl_loop_commit_and_wait(&a->vmroam);
@@ -906,6 +939,14 @@ status_cmd(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   hmap_count(&a->desired.flows));
     ds_put_format(&s, "translations: %u full, %u of changes\n",
                   a->n_full, a->n_incremental);
+    size_t n_records = 0;
+    const struct vmroamrec_lookup_record *r;
+    VMROAMREC_LOOKUP_RECORD_FOR_EACH (r, a->vmroam.idl) {
+        n_records++;
+    }
+    ds_put_format(&s, "lookup records replicated: %"PRIuSIZE" (%s)\n",
+                  n_records, a->cfg.monitor_all ? "all, --monitor-all"
+                  : "the routing domains here");
     ds_put_format(&s, "full resyncs: %u\n",
                   overlay_ofctrl_n_resyncs(a->ofctrl));
     unixctl_command_reply(conn, ds_cstr(&s));
@@ -994,7 +1035,6 @@ main(int argc, char *argv[])
     ovsdb_idl_set_leader_only(a.vmroam.idl, false);
     policy_db_alert_policy_only(a.vmroam.idl);
     policy_db_track_records(a.vmroam.idl);
-    monitor_peers(&a);
     a.records = policy_db_index_records(a.vmroam.idl);
     a.ovs = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
         ovsdb_idl_create(a.cfg.ovs_db, &ovsrec_idl_class, true, true));
@@ -1038,6 +1078,9 @@ main(int argc, char *argv[])
     sset_init(&a.installed);
     sset_init(&a.announced);
     sset_init(&a.warmed);
+
+    /* Before the first connection: the first replica is the one asked. */
+    monitor(&a);
 
     the_agent = &a;
     fatal_signal_add_hook(signal_hook, NULL, NULL, false);

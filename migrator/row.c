@@ -115,6 +115,23 @@ migr_row_peers(const struct ovsdb_idl *idl, const char *chassis,
     }
 }
 
+/* Adds to 'vms' the VMs of the migrations from or to 'chassis' that have
+ * not ended, or ended at or after 'since' (wall clock, ms). */
+void
+migr_row_vms(const struct ovsdb_idl *idl, const char *chassis,
+             long long int since, struct sset *vms)
+{
+    const struct vmroamrec_migration *m;
+    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+        if ((!strcmp(m->source, chassis)
+             || (m->destination && !strcmp(m->destination, chassis)))
+            && (!migr_state_is_final(migr_row_state(m))
+                || migr_row_timestamp(m, "finished") >= since)) {
+            sset_add(vms, m->vm);
+        }
+    }
+}
+
 /* Queues, in 'txn', the migration of 'vm' from 'source' to 'destination'
  * with 'options', as queued at 'queued_at' (the scheduler starts the
  * oldest first), and marks the VM and its lookup records among those 'idl'

@@ -30,6 +30,8 @@ void migr_row_arriving(const struct ovsdb_idl *, const char *chassis,
                        struct sset *arriving);
 void migr_row_peers(const struct ovsdb_idl *, const char *chassis,
                     struct sset *peers);
+void migr_row_vms(const struct ovsdb_idl *, const char *chassis,
+                  long long int since, struct sset *vms);
 const struct vmroamrec_migration *migr_row_queue(
     struct ovsdb_idl *, struct ovsdb_idl_txn *, const struct vmroamrec_vm *,
     const char *source, const char *destination, bool best_host,

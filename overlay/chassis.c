@@ -154,8 +154,9 @@ overlay_chassis_is_down(struct ovsdb_idl *idl, const char *name,
 
 /* Monitors the Chassis_Private rows of this host and of 'peers' only, so
  * that hosts do not receive each other's heartbeats, except from the
- * peers of their migrations, whose death they must notice. */
-void
+ * peers of their migrations, whose death they must notice.  Returns the
+ * condition sequence number at which the replica holds those. */
+unsigned int
 overlay_chassis_monitor(struct ovsdb_idl *idl, const char *self,
                         const struct sset *peers)
 {
@@ -168,8 +169,9 @@ overlay_chassis_monitor(struct ovsdb_idl *idl, const char *self,
                                                   sorted[i]);
     }
     free(sorted);
-    vmroamrec_chassis_private_set_condition(idl, &cond);
+    unsigned int seqno = vmroamrec_chassis_private_set_condition(idl, &cond);
     ovsdb_idl_condition_destroy(&cond);
+    return seqno;
 }
 
 /* Returns VM row 'name' if this host, 'chassis', may write it, inserting

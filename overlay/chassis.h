@@ -60,8 +60,8 @@ bool overlay_chassis_is_down(struct ovsdb_idl *, const char *name,
                              long long int now, char **why);
 void overlay_chassis_mark_down(struct ovsdb_idl *, const char *name,
                                int timeout_ms);
-void overlay_chassis_monitor(struct ovsdb_idl *, const char *self,
-                             const struct sset *peers);
+unsigned int overlay_chassis_monitor(struct ovsdb_idl *, const char *self,
+                                     const struct sset *peers);
 void overlay_chassis_report_vms(struct ovsdb_idl *, struct ovsdb_idl_txn *,
                                 const char *chassis,
                                 const struct overlay_port *, size_t n);

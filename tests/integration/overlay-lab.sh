@@ -23,6 +23,16 @@ X hv1 ip -4 addr show dev br-phy >"$T/br-phy"
 check_output "vmroamd put hv1's leased PA on br-phy" "$T/br-phy" "inet $PA_HV1/24"
 check "ipam check: lookup records and leases agree" "$VMROAM" $DB ipam check
 
+# Each agent replicates the lookup records of its routing domains only:
+# hv1 hosts tenant-a's a1 (a1 and a2's records), hv3 both tenants.
+agent_status() { ovs-appctl -t "/run/vmroam-lab/vmrt/$1/vmroamd.ctl" vmroamd/status; }
+replicated() { agent_status "$1" | sed -n 's/^lookup records replicated: \([0-9]*\).*/\1/p'; }
+if [ "$(replicated hv1)" = 2 ] && [ "$(replicated hv3)" = 4 ]; then
+    pass "hv1 replicates tenant-a's 2 lookup records, hv3 all 4"
+else
+    fail "lookup records replicated: hv1 $(replicated hv1), hv3 $(replicated hv3)"
+fi
+
 # The agents reach the database over the management network, with SSL and
 # their host certificates, under the agent role.
 X mgmt ss -tnH state established "( sport = :6641 )" >"$T/ssl"
@@ -130,10 +140,7 @@ json.dump(p, open(sys.argv[1], "w"))
 PY
 # hv1 holds a2's record before and after (a remote one on hv3, then on
 # hv2): its agent applies the change to that record's flows alone.
-translations() {
-    ovs-appctl -t /run/vmroam-lab/vmrt/hv1/vmroamd.ctl vmroamd/status \
-        | sed -n 's/^translations: //p'
-}
+translations() { agent_status hv1 | sed -n 's/^translations: //p'; }
 before=$(translations)
 check "apply the moved lookup record" "$VMROAM" $DB policy apply --wait "$T/p.json"
 after=$(translations)
