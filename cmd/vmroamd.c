@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "dirs.h"
 #include "fatal-signal.h"
+#include "hash.h"
 #include "ipam/host.h"
 #include "ipam/underlay.h"
 #include "ipam/leases.h"
@@ -42,6 +43,7 @@
 #include "overlay/flow.h"
 #include "overlay/ofctrl.h"
 #include "overlay/pipeline.h"
+#include "overlay/portq.h"
 #include "ovsdb-idl.h"
 #include "policy/db.h"
 #include "policy/policy.h"
@@ -123,7 +125,11 @@ struct agent {
     struct overlay_desired desired;
     unsigned int cond_seqno;    /* At which the replica holds what the
                                  * conditions of monitor() ask for. */
+    struct smap held;           /* VMs whose packets the switch sends to
+                                 * their destination during the guest's
+                                 * last pause: name -> destination PA. */
     struct sset bound;          /* Interfaces bound in it. */
+    struct sset incoming_ports; /* Those of VMs migrating here. */
     struct smap incoming_macs;  /* VMs migrating here whose ports are bound
                                  * in it: overlay_announce_key() -> VM
                                  * name. */
@@ -422,6 +428,100 @@ idl_synced(const struct ovsdb_idl_loop *loop)
     return ovsdb_idl_has_ever_connected(loop->idl);
 }
 
+/* The owner, in the desired flows, of the flows that hold 'vm''s
+ * packets. */
+static uint64_t
+hold_owner(const char *vm)
+{
+    return (uint64_t) 0x686f6c64 << 32 | hash_string(vm, 0);
+}
+
+/* Makes the desired flows send the packets for 'vm''s NICs to 'pa' (NULL:
+ * no longer). */
+static void
+hold_vm(struct agent *a, const char *vm, const char *pa)
+{
+    const struct vmroamrec_lookup_record **records;
+    size_t n = pa ? policy_db_vm_records(a->records, vm, &records) : 0;
+    struct overlay_redirect *held = xcalloc(n, sizeof *held);
+    for (size_t i = 0; i < n; i++) {
+        held[i] = (struct overlay_redirect) {
+            records[i]->vsid, records[i]->mac, pa,
+        };
+    }
+    overlay_pipeline_hold(&a->desired, a->gre_ofport, hold_owner(vm), held,
+                          n);
+    free(held);
+    if (n) {
+        free(records);
+    }
+}
+
+/* Follows the migrations whose guest has paused here for the last time:
+ * their packets go to the destination, whose port holds them until the VM
+ * runs there (overlay_pipeline_hold()), from the moment the hypervisor
+ * says so until it has resumed on one side or the other. */
+static void
+hold(struct agent *a)
+{
+    struct smap held = SMAP_INITIALIZER(&held);
+    migr_executor_holding(a->migrations, a->vmroam.idl, &held);
+    if (!smap_equal(&held, &a->held)) {
+        struct smap_node *node;
+        SMAP_FOR_EACH (node, &a->held) {
+            if (!smap_get(&held, node->key)) {
+                hold_vm(a, node->key, NULL);
+                VLOG_INFO("%s: no longer held", node->key);
+            }
+        }
+        SMAP_FOR_EACH (node, &held) {
+            const char *was = smap_get(&a->held, node->key);
+            if (!was || strcmp(was, node->value)) {
+                hold_vm(a, node->key, node->value);
+                VLOG_INFO("%s: paused for its switchover: its packets go to "
+                          "%s", node->key, node->value);
+            }
+        }
+        smap_destroy(&a->held);
+        smap_clone(&a->held, &held);
+        a->req++;
+    }
+    smap_destroy(&held);
+}
+
+/* Makes the ports of VMs migrating here ('ports') hold what the switch
+ * sends them until the VM runs (overlay/portq.h), and says what those
+ * whose VM arrived had to drop. */
+static void
+follow_incoming_ports(struct agent *a, const struct sset *ports)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 10);
+    const char *port;
+    SSET_FOR_EACH (port, ports) {
+        if (!sset_contains(&a->incoming_ports, port)) {
+            char *error = overlay_portq_deepen(port);
+            if (error) {
+                VLOG_WARN_RL(&rl, "%s", error);
+                free(error);
+            }
+        }
+    }
+    SSET_FOR_EACH (port, &a->incoming_ports) {
+        uint64_t dropped;
+        if (!sset_contains(ports, port)) {
+            char *error = overlay_portq_dropped(port, &dropped);
+            if (!error && dropped) {
+                VLOG_WARN("%s: its queue dropped %"PRIu64" packets while the "
+                          "VM was on its way (it holds %d)", port, dropped,
+                          OVERLAY_PORTQ_LEN);
+            }
+            free(error);
+        }
+    }
+    sset_destroy(&a->incoming_ports);
+    sset_clone(&a->incoming_ports, ports);
+}
+
 /* What the last full translation read, for a translation of changes (a
  * full one adds the interfaces). */
 static struct overlay_input
@@ -465,8 +565,13 @@ translate_all(struct agent *a, struct ovsdb_idl_txn *vtxn)
 
     overlay_pipeline_translate(&in, ports, n_ports, &a->desired,
                                &a->local_rds);
+    struct smap_node *held;
+    SMAP_FOR_EACH (held, &a->held) {
+        hold_vm(a, held->key, held->value);
+    }
     sset_clear(&a->bound);
     smap_clear(&a->incoming_macs);
+    struct sset incoming_ports = SSET_INITIALIZER(&incoming_ports);
     for (size_t i = 0; i < n_ports; i++) {
         const struct policy_lookup_record *r = ports[i].record;
         sset_add(&a->bound, ports[i].iface->name);
@@ -474,8 +579,11 @@ translate_all(struct agent *a, struct ovsdb_idl_txn *vtxn)
             smap_replace_nocopy(&a->incoming_macs,
                                 overlay_announce_key(r->vsid, r->mac_e),
                                 xstrdup(r->vm));
+            sset_add(&incoming_ports, ports[i].iface->name);
         }
     }
+    follow_incoming_ports(a, &incoming_ports);
+    sset_destroy(&incoming_ports);
     if (vtxn) {
         overlay_chassis_report_vms(a->vmroam.idl, vtxn, a->cfg.chassis,
                                    ports, n_ports);
@@ -858,6 +966,7 @@ run(struct agent *a)
             /* A routing domain new here: its records come first. */
             monitor(a);
         }
+        hold(a);
         if (replica_complete(a)) {
             overlay_ofctrl_put(a->ofctrl, &a->desired, a->req);
         }
@@ -1073,7 +1182,9 @@ main(int argc, char *argv[])
     overlay_inputs_init(&a.inputs);
     sset_init(&a.local_rds);
     overlay_desired_init(&a.desired);
+    smap_init(&a.held);
     sset_init(&a.bound);
+    sset_init(&a.incoming_ports);
     smap_init(&a.incoming_macs);
     sset_init(&a.installed);
     sset_init(&a.announced);
@@ -1113,7 +1224,9 @@ main(int argc, char *argv[])
     sset_destroy(&a.local_rds);
     overlay_inputs_destroy(&a.inputs);
     policy_destroy(&a.policy);
+    smap_destroy(&a.held);
     sset_destroy(&a.bound);
+    sset_destroy(&a.incoming_ports);
     smap_destroy(&a.incoming_macs);
     sset_destroy(&a.installed);
     sset_destroy(&a.announced);

@@ -59,6 +59,7 @@ struct migr_status {
     uint64_t downtime_ms;           /* Once succeeded. */
     bool resumed_on_destination;    /* The VM runs there already, even if
                                      * the job has not ended yet. */
+    bool paused_on_source;          /* Its last pause here has begun. */
     char *error;                    /* Once failed; caller frees. */
 };
 
@@ -117,6 +118,14 @@ struct migr_backend_class {
      * caller frees them with migr_vm_sizes_free()).  May be NULL. */
     char *(*sizes)(void *backend, struct migr_host_size *,
                    struct migr_vm_size **vms, size_t *n_vms);
+    /* Fills 'paused' with the VMs a migration has paused on this host for
+     * its switchover (the guest's last pause on its source) that have not
+     * resumed, and 'resumed' with those a migration resumed here since the
+     * last call, as the hypervisor's lifecycle events say.  May be NULL:
+     * the executor then relies on polling alone. */
+    void (*lifecycle)(void *backend, struct sset *paused,
+                      struct sset *resumed);
+    void (*lifecycle_wait)(void *backend);
 };
 
 struct migr_backend {

@@ -64,6 +64,10 @@ struct migr_executor {
     enum migr_compress_mode compression;    /* Unless a migration says. */
     struct sset expected;       /* Incoming migrations the channel expects,
                                  * by row UUID. */
+    struct sset paused;         /* VMs a migration paused here for its
+                                 * switchover, as the hypervisor said. */
+    struct sset resumed;        /* VMs a migration resumed here, not yet
+                                 * acted on. */
 };
 
 struct migr_executor *
@@ -77,6 +81,8 @@ migr_executor_create(const char *chassis, struct migr_backend *backend,
     ex->max_downtime_ms = max_downtime_ms;
     hmap_init(&ex->jobs);
     sset_init(&ex->expected);
+    sset_init(&ex->paused);
+    sset_init(&ex->resumed);
     return ex;
 }
 
@@ -134,6 +140,8 @@ migr_executor_destroy(struct migr_executor *ex)
         }
         hmap_destroy(&ex->jobs);
         sset_destroy(&ex->expected);
+        sset_destroy(&ex->paused);
+        sset_destroy(&ex->resumed);
         free(ex->socket_dir);
         free(ex->chassis);
         free(ex);
@@ -917,47 +925,6 @@ unmark_finished(struct migr_executor *ex, struct ovsdb_idl *idl,
     }
 }
 
-void
-migr_executor_run(struct migr_executor *ex, struct ovsdb_idl *idl,
-                  struct ovsdb_idl_txn *txn, const char *underlay_link)
-{
-    struct job *j;
-    HMAP_FOR_EACH (j, node, &ex->jobs) {
-        if (j->job) {
-            ex->backend->class->run(j->job);
-        }
-    }
-    if (!txn) {
-        /* The last transaction is still on its way: decide nothing from a
-         * view it is about to change. */
-        return;
-    }
-    ex->recovering = false;
-    if (ex->channel) {
-        tend_expected(ex, idl);
-    }
-    schedule(ex, idl, txn);
-    prepare_incoming(ex, idl, underlay_link);
-
-    const struct vmroamrec_migration *m;
-    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
-        if (!strcmp(m->source, ex->chassis)) {
-            run_outgoing(ex, idl, txn, m, underlay_link);
-            unmark_finished(ex, idl, m);
-        }
-    }
-
-    /* Forget jobs whose migration ended or vanished. */
-    HMAP_FOR_EACH_SAFE (j, node, &ex->jobs) {
-        const struct vmroamrec_migration *row
-            = vmroamrec_migration_get_for_uuid(idl, &j->row);
-        if (!row || (migr_state_is_final(migr_row_state(row))
-                     && (!j->job || j->status.result != MIGR_JOB_RUNNING))) {
-            job_destroy(ex, j);
-        }
-    }
-}
-
 /* The migration bringing 'vm' to this chassis now, or NULL. */
 static const struct vmroamrec_migration *
 find_incoming(const struct migr_executor *ex, struct ovsdb_idl *idl,
@@ -997,27 +964,144 @@ migr_executor_port_ready(struct migr_executor *ex, struct ovsdb_idl *idl,
     }
 }
 
-/* The destination's part at switchover: 'vm', migrating here, was
- * announced from its port here: QEMU does that once the VM's memory is all
- * here, just before libvirt resumes it.  Its lookup records follow at
- * once, without waiting for the source to notice (which moves them back if
- * libvirt's last step fails after all). */
-void
-migr_executor_activated(struct migr_executor *ex, struct ovsdb_idl *idl,
-                        struct ovsdb_idl_txn *txn, const char *vm)
+/* The destination's part at switchover: 'vm', migrating here, runs here
+ * now, as 'how' tells: its lookup records follow at once, without waiting
+ * for the source to notice (which moves them back if libvirt's last step
+ * fails after all). */
+static void
+activate(struct migr_executor *ex, struct ovsdb_idl *idl,
+         struct ovsdb_idl_txn *txn, const char *vm, const char *how)
 {
     const struct vmroamrec_migration *m = find_incoming(ex, idl, vm);
     if (m) {
         if (stamp_once(m, "activated")) {
-            VLOG_INFO("migration of %s: announced on %s", vm, ex->chassis);
+            VLOG_INFO("migration of %s: %s on %s", vm, how, ex->chassis);
         }
         switch_records(ex, idl, txn, m);
+    }
+}
+
+/* 'vm' was announced from its port here: QEMU does that as the VM resumes
+ * (a guest may, too). */
+void
+migr_executor_activated(struct migr_executor *ex, struct ovsdb_idl *idl,
+                        struct ovsdb_idl_txn *txn, const char *vm)
+{
+    activate(ex, idl, txn, vm, "announced");
+}
+
+/* Reads what the hypervisor said of migrations' pauses and resumptions
+ * since the last call. */
+static void
+read_lifecycle(struct migr_executor *ex)
+{
+    const struct migr_backend_class *class = (ex->backend
+                                              ? ex->backend->class : NULL);
+    if (class && class->lifecycle) {
+        sset_clear(&ex->paused);
+        class->lifecycle(ex->backend->data, &ex->paused, &ex->resumed);
+    }
+}
+
+/* Whether the packets for the VM that 'j' migrates by 'm' are held: its
+ * guest has made its last pause here, and has not run anywhere since.  The
+ * naive switchover ("completion", the benchmark's baseline) holds
+ * nothing. */
+static bool
+is_held(const struct migr_executor *ex, const struct vmroamrec_migration *m,
+        const struct job *j)
+{
+    return (m && m->destination && j->job
+            && j->status.result == MIGR_JOB_RUNNING
+            && migr_row_switchover_on_resume(m)
+            && (sset_contains(&ex->paused, m->vm)
+                || j->status.paused_on_source));
+}
+
+/* Fills 'held' with the VMs migrating from here whose guest has made its
+ * last pause here and has not yet run on the destination, each mapped to
+ * the destination's PA: the network sends their packets there, where the
+ * VM's port holds them until it runs. */
+void
+migr_executor_holding(struct migr_executor *ex, struct ovsdb_idl *idl,
+                      struct smap *held)
+{
+    read_lifecycle(ex);
+    struct job *j;
+    HMAP_FOR_EACH (j, node, &ex->jobs) {
+        const struct vmroamrec_migration *m
+            = vmroamrec_migration_get_for_uuid(idl, &j->row);
+        if (!is_held(ex, m, j)) {
+            continue;
+        }
+        const struct vmroamrec_chassis *ch = policy_db_chassis(
+            idl, m->destination);
+        if (ch && ch->n_pas) {
+            smap_replace(held, m->vm, ch->pas[0]);
+        }
+    }
+}
+
+void
+migr_executor_run(struct migr_executor *ex, struct ovsdb_idl *idl,
+                  struct ovsdb_idl_txn *txn, const char *underlay_link)
+{
+    struct job *j;
+    HMAP_FOR_EACH (j, node, &ex->jobs) {
+        if (j->job) {
+            ex->backend->class->run(j->job);
+        }
+    }
+    if (!txn) {
+        /* The last transaction is still on its way: decide nothing from a
+         * view it is about to change. */
+        return;
+    }
+    read_lifecycle(ex);
+    const char *vm;
+    SSET_FOR_EACH (vm, &ex->resumed) {
+        activate(ex, idl, txn, vm, "resumed");
+    }
+    sset_clear(&ex->resumed);
+    HMAP_FOR_EACH (j, node, &ex->jobs) {
+        const struct vmroamrec_migration *m
+            = vmroamrec_migration_get_for_uuid(idl, &j->row);
+        if (is_held(ex, m, j)) {
+            stamp_once(m, "held");
+        }
+    }
+    ex->recovering = false;
+    if (ex->channel) {
+        tend_expected(ex, idl);
+    }
+    schedule(ex, idl, txn);
+    prepare_incoming(ex, idl, underlay_link);
+
+    const struct vmroamrec_migration *m;
+    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+        if (!strcmp(m->source, ex->chassis)) {
+            run_outgoing(ex, idl, txn, m, underlay_link);
+            unmark_finished(ex, idl, m);
+        }
+    }
+
+    /* Forget jobs whose migration ended or vanished. */
+    HMAP_FOR_EACH_SAFE (j, node, &ex->jobs) {
+        const struct vmroamrec_migration *row
+            = vmroamrec_migration_get_for_uuid(idl, &j->row);
+        if (!row || (migr_state_is_final(migr_row_state(row))
+                     && (!j->job || j->status.result != MIGR_JOB_RUNNING))) {
+            job_destroy(ex, j);
+        }
     }
 }
 
 void
 migr_executor_wait(struct migr_executor *ex)
 {
+    if (ex->backend && ex->backend->class->lifecycle_wait) {
+        ex->backend->class->lifecycle_wait(ex->backend->data);
+    }
     if (ex->recovering) {
         poll_timer_wait(100);
     }

@@ -23,6 +23,7 @@ struct migr_backend;
 struct migr_channel;
 struct migr_executor;
 struct ovsdb_idl;
+struct smap;
 struct ovsdb_idl_index;
 struct ovsdb_idl_txn;
 
@@ -50,6 +51,8 @@ void migr_executor_port_ready(struct migr_executor *, struct ovsdb_idl *,
                               const char *vm);
 void migr_executor_activated(struct migr_executor *, struct ovsdb_idl *,
                              struct ovsdb_idl_txn *, const char *vm);
+void migr_executor_holding(struct migr_executor *, struct ovsdb_idl *,
+                           struct smap *held);
 void migr_executor_wait(struct migr_executor *);
 
 #endif /* migrator/executor.h */

@@ -10,6 +10,7 @@
 
 #include "latch.h"
 #include "migrator/sockets.h"
+#include "seq.h"
 #include "openvswitch/thread.h"
 #include "ovs-thread.h"
 #include "openvswitch/vlog.h"
@@ -25,6 +26,14 @@ struct libvirt {
     char *uri;
     long long int next_reconnect;
     struct sset recovering;     /* VMs whose orphaned job we aborted. */
+    int lifecycle_id;           /* Of the lifecycle callback on 'conn', or
+                                 * -1 if none could be registered. */
+
+    /* What lifecycle events said, written by libvirt's event thread. */
+    struct ovs_mutex mutex;
+    struct sset paused OVS_GUARDED;     /* By a migration, not resumed. */
+    struct sset resumed OVS_GUARDED;    /* By a migration, not taken. */
+    struct seq *events;         /* Changes with each of them. */
 };
 
 /* A migration job.  Three threads share it: the migrate call blocks in one
@@ -367,6 +376,18 @@ resumed_on_destination(struct migr_job *job)
     return state == VIR_DOMAIN_RUNNING;
 }
 
+/* True while the VM is paused here for the switchover: the polled
+ * fallback to its lifecycle event. */
+static bool
+paused_on_source(struct migr_job *job)
+{
+    int state = VIR_DOMAIN_NOSTATE, reason = 0;
+    return (!virDomainGetState(job->mon_dom, &state, &reason, 0)
+            && state == VIR_DOMAIN_PAUSED
+            && (reason == VIR_DOMAIN_PAUSED_MIGRATION
+                || reason == VIR_DOMAIN_PAUSED_POSTCOPY));
+}
+
 /* Cuts the job's data connections: over a broken path they would stall the
  * abort, and the guest with it, until TCP gives up.  The main loop does it,
  * quickly (netlink), on every pass until the job has ended: QEMU may still
@@ -429,6 +450,7 @@ monitor_thread(void *job_)
             next_stats = time_msec() + STATS_INTERVAL_MS;
         }
         bool resumed = resumed_on_destination(job);
+        bool paused = paused_on_source(job);
 
         ovs_mutex_lock(&job->mutex);
         if (!job->done) {
@@ -438,6 +460,7 @@ monitor_thread(void *job_)
                 job->last = st;
             }
             job->last.resumed_on_destination |= resumed;
+            job->last.paused_on_source = paused;
         }
         job->dest_looks++;
         ovs_mutex_unlock(&job->mutex);
@@ -619,6 +642,59 @@ lv_destroy(struct migr_job *job)
     }
 }
 
+/* Notes what a lifecycle event says of a migration: the guest's last pause
+ * on its source (which the network bridges by holding its packets), its
+ * resumption, on its destination or, after a failure, on its source. */
+static int
+lifecycle_cb(virConnectPtr conn OVS_UNUSED, virDomainPtr dom, int event,
+             int detail, void *lv_)
+{
+    struct libvirt *lv = lv_;
+    const char *vm = virDomainGetName(dom);
+    bool paused = (event == VIR_DOMAIN_EVENT_SUSPENDED
+                   && (detail == VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED
+                       || detail == VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY));
+    bool resumed = (event == VIR_DOMAIN_EVENT_RESUMED
+                    && (detail == VIR_DOMAIN_EVENT_RESUMED_MIGRATED
+                        || detail == VIR_DOMAIN_EVENT_RESUMED_POSTCOPY));
+    if (!vm || (!paused && !resumed && event != VIR_DOMAIN_EVENT_STOPPED)) {
+        return 0;
+    }
+    VLOG_DBG("%s: lifecycle event %d, detail %d", vm, event, detail);
+    ovs_mutex_lock(&lv->mutex);
+    if (paused) {
+        sset_add(&lv->paused, vm);
+    } else {
+        sset_find_and_delete(&lv->paused, vm);
+        if (resumed) {
+            sset_add(&lv->resumed, vm);
+        }
+    }
+    ovs_mutex_unlock(&lv->mutex);
+    seq_change(lv->events);
+    return 0;
+}
+
+/* Subscribes to the lifecycle events of every domain on 'lv->conn', and
+ * has libvirt check the connection with keepalives (both need the event
+ * loop that migr_libvirt_open() runs). */
+static void
+subscribe(struct libvirt *lv)
+{
+    lv->lifecycle_id = virConnectDomainEventRegisterAny(
+        lv->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+        VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), lv, NULL);
+    if (lv->lifecycle_id < 0) {
+        char *error = last_error("lifecycle events");
+        VLOG_WARN("%s: %s; the switchover falls back to polling", lv->uri,
+                  error);
+        free(error);
+    }
+    if (virConnectSetKeepAlive(lv->conn, 5, 3)) {
+        VLOG_WARN("%s: no keepalive", lv->uri);
+    }
+}
+
 /* Reconnects to libvirtd if it restarted (at most once a second). */
 static void
 reconnect(struct libvirt *lv)
@@ -630,9 +706,37 @@ reconnect(struct libvirt *lv)
     virConnectPtr conn = virConnectOpen(lv->uri);
     if (conn) {
         VLOG_INFO("%s: reconnected", lv->uri);
+        if (lv->lifecycle_id >= 0) {
+            virConnectDomainEventDeregisterAny(lv->conn, lv->lifecycle_id);
+        }
         virConnectClose(lv->conn);
         lv->conn = conn;
+        subscribe(lv);
     }
+}
+
+static void
+lv_lifecycle(void *lv_, struct sset *paused, struct sset *resumed)
+{
+    struct libvirt *lv = lv_;
+    reconnect(lv);
+    const char *vm;
+    ovs_mutex_lock(&lv->mutex);
+    SSET_FOR_EACH (vm, &lv->paused) {
+        sset_add(paused, vm);
+    }
+    SSET_FOR_EACH (vm, &lv->resumed) {
+        sset_add(resumed, vm);
+    }
+    sset_clear(&lv->resumed);
+    ovs_mutex_unlock(&lv->mutex);
+}
+
+static void
+lv_lifecycle_wait(void *lv_)
+{
+    struct libvirt *lv = lv_;
+    seq_wait(lv->events, seq_read(lv->events));
 }
 
 /* An earlier agent's migrate call died with it, but libvirtd carries on
@@ -835,7 +939,42 @@ static const struct migr_backend_class libvirt_class = {
     .disks = lv_disks,
     .list_running = lv_list_running,
     .sizes = lv_sizes,
+    .lifecycle = lv_lifecycle,
+    .lifecycle_wait = lv_lifecycle_wait,
 };
+
+/* libvirt's event loop, in a thread of its own: lifecycle events and
+ * keepalives arrive there. */
+static void *
+event_thread(void *aux OVS_UNUSED)
+{
+    for (;;) {
+        if (virEventRunDefaultImpl() < 0) {
+            char *error = last_error("libvirt event loop");
+            VLOG_WARN("%s", error);
+            free(error);
+            xsleep(1);
+        }
+    }
+    return NULL;
+}
+
+/* Starts libvirt's event loop once: before the first connection is
+ * opened, as libvirt requires. */
+static void
+start_event_loop(void)
+{
+    static struct ovsthread_once once = OVSTHREAD_ONCE_INITIALIZER;
+    if (ovsthread_once_start(&once)) {
+        if (virEventRegisterDefaultImpl() < 0) {
+            VLOG_WARN("no libvirt event loop: the switchover falls back to "
+                      "polling");
+        } else {
+            ovs_thread_create("libvirt_events", event_thread, NULL);
+        }
+        ovsthread_once_done(&once);
+    }
+}
 
 static void
 ignore_error(void *aux OVS_UNUSED, virErrorPtr error OVS_UNUSED)
@@ -847,6 +986,7 @@ struct migr_backend *
 migr_libvirt_open(const char *uri, char **errorp)
 {
     virSetErrorFunc(NULL, ignore_error);
+    start_event_loop();
     virConnectPtr conn = virConnectOpen(uri);
     if (!conn) {
         *errorp = last_error(uri);
@@ -856,6 +996,11 @@ migr_libvirt_open(const char *uri, char **errorp)
     lv->conn = conn;
     lv->uri = xstrdup(uri);
     sset_init(&lv->recovering);
+    ovs_mutex_init(&lv->mutex);
+    sset_init(&lv->paused);
+    sset_init(&lv->resumed);
+    lv->events = seq_create();
+    subscribe(lv);
 
     struct migr_backend *b = xmalloc(sizeof *b);
     b->class = &libvirt_class;
@@ -868,7 +1013,14 @@ migr_libvirt_close(struct migr_backend *b)
 {
     if (b) {
         struct libvirt *lv = b->data;
+        if (lv->lifecycle_id >= 0) {
+            virConnectDomainEventDeregisterAny(lv->conn, lv->lifecycle_id);
+        }
         virConnectClose(lv->conn);
+        ovs_mutex_destroy(&lv->mutex);
+        sset_destroy(&lv->paused);
+        sset_destroy(&lv->resumed);
+        seq_destroy(lv->events);
         free(lv->uri);
         sset_destroy(&lv->recovering);
         free(lv);

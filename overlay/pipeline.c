@@ -26,6 +26,13 @@
 #define LEARNT_PRIORITY 120
 #define LEARNT_TIMEOUT_S 10
 #define SETTLED_PRIORITY 125
+/* Packets for a VM whose guest paused here for the last time of its
+ * migration go to its destination: above its delivery here, settled or
+ * not (a migration's start is no change to the flows it needs). */
+#define HOLD_PRIORITY 127
+/* A VM migrating here receives what comes by tunnel at once: its port
+ * holds it until the VM runs. */
+#define INCOMING_PRIORITY 105
 
 /* Marks a neighbour advertisement that the responder made (registers start
  * at 0 for every packet the switch receives). */
@@ -360,6 +367,9 @@ xlate_port(struct xlate *x, const struct overlay_port *port)
 
     if (port->incoming) {
         xlate_activation(x, port);
+        add_flow(x, OVERLAY_T_FORWARD, INCOMING_PRIORITY, cookie,
+                 "reg0=1,metadata=%"PRId64",dl_dst=%s actions=output:%"PRId64,
+                 r->vsid, r->mac, ofport);
     } else {
         bool departing = (r->vm && x->in->outgoing
                           && sset_contains(x->in->outgoing, r->vm));
@@ -586,27 +596,62 @@ xlate_peer_tunnel_sources(struct xlate *x)
     }
 }
 
-/* Table 5: late packets for a VM that migrated away, tunnelled on.  The
- * packet came in on the GRE port, so its in_port is cleared first: OpenFlow
- * never outputs to the port a packet came from. */
+/* Table 5: packets for 'r''s MAC that match 'match' too (empty, or ending
+ * in a comma) go on by tunnel to its PA.  One that came in on the GRE
+ * port has its in_port cleared first: OpenFlow never outputs to the port a
+ * packet came from. */
+static void
+xlate_tunnel_on(struct xlate *x, uint16_t priority, const char *match,
+                const struct overlay_redirect *r)
+{
+    struct in6_addr pa;
+    char *error = policy_addr_parse(r->pa, &pa);
+    if (error) {
+        free(error);
+        return;
+    }
+    add_flow(x, OVERLAY_T_FORWARD, priority, 0,
+             "%smetadata=%"PRId64",dl_dst=%s "
+             "actions=set_field:%s->%s,set_field:%#"PRIx32"->tun_id,"
+             "load:0->NXM_OF_IN_PORT[],output:%"PRId64, match, r->vsid,
+             r->mac, r->pa, tun_dst_field(r->pa), overlay_gre_key(r->vsid),
+             x->in->gre_ofport);
+}
+
+/* Late packets for a VM that migrated away, still tunnelled here. */
 static void
 xlate_redirects(struct xlate *x)
 {
     for (size_t i = 0; i < x->in->n_redirects; i++) {
-        const struct overlay_redirect *r = &x->in->redirects[i];
-        struct in6_addr pa;
-        char *error = policy_addr_parse(r->pa, &pa);
-        if (error) {
-            free(error);
-            continue;
-        }
-        add_flow(x, OVERLAY_T_FORWARD, 110, 0,
-                 "reg0=1,metadata=%"PRId64",dl_dst=%s "
-                 "actions=set_field:%s->%s,set_field:%#"PRIx32"->tun_id,"
-                 "load:0->NXM_OF_IN_PORT[],output:%"PRId64, r->vsid, r->mac,
-                 r->pa, tun_dst_field(r->pa),
-                 overlay_gre_key(r->vsid), x->in->gre_ofport);
+        xlate_tunnel_on(x, 110, "reg0=1,", &x->in->redirects[i]);
     }
+}
+
+/* Replaces the flows of 'owner' in 'desired' by those that send every
+ * packet for the NICs of 'held' (a VM migrating away whose guest has
+ * paused here for the last time) to its destination's PA, whatever their
+ * origin: its port there holds them until the VM runs, where they would be
+ * lost here.  With 'n' 0, only removes them. */
+void
+overlay_pipeline_hold(struct overlay_desired *desired, int64_t gre_ofport,
+                      uint64_t owner, const struct overlay_redirect *held,
+                      size_t n)
+{
+    overlay_desired_remove_owner(desired, owner);
+    if (gre_ofport <= 0) {
+        return;
+    }
+    struct overlay_input in = { .gre_ofport = gre_ofport };
+    struct xlate x = {
+        .in = &in,
+        .desired = desired,
+        .owner = owner,
+        .match = DS_EMPTY_INITIALIZER,
+    };
+    for (size_t i = 0; i < n; i++) {
+        xlate_tunnel_on(&x, HOLD_PRIORITY, "", &held[i]);
+    }
+    ds_destroy(&x.match);
 }
 
 /* A packet-out that sends a frame by GRE to 'pa' with key 0, which no

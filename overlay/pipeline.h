@@ -120,6 +120,10 @@ bool overlay_pipeline_update_record(const struct overlay_input *,
                                     const struct uuid *row,
                                     const struct policy_lookup_record *);
 
+void overlay_pipeline_hold(struct overlay_desired *, int64_t gre_ofport,
+                           uint64_t owner,
+                           const struct overlay_redirect *held, size_t n);
+
 char *overlay_pipeline_tunnel_probe(int64_t gre_ofport, const char *pa);
 
 uint32_t overlay_gre_key(int64_t vsid);

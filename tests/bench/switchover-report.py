@@ -202,6 +202,7 @@ def analyse(args):
             total_ms=r["t1"] - r["t0"], downtime_ms=downtime,
             generation=stats.get("generation"), records_moved=ts.get("records-moved"),
             port_ready=ts.get("port-ready"), activated=ts.get("activated"),
+            held=ts.get("held"),
             udp_sent=sent, udp_lost=lost, udp_gap_ms=round(gap, 1),
             udp_send_gap_ms=round(send_gap(inside), 1),
             udp_rate=sent / ((r["t_end"] - r["t0"]) / 1000) if r["t_end"] > r["t0"] else 0,

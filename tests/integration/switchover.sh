@@ -68,6 +68,14 @@ holds "resume: the destination's port was ready before the records moved" \
     'all(m["port_ready"] and m["t0"] <= m["port_ready"] <= m["records_moved"] for m in M if m["mode"] == "resume")'
 holds "completion: no port made ready in advance" \
     'all(not m["port_ready"] and not m["activated"] for m in M if m["mode"] == "completion")'
+# From the guest's last pause on the source (libvirt's lifecycle event) the
+# source sends the VM's packets to the destination, whose port holds them
+# until the guest runs there; the source stamps when.  The baseline holds
+# nothing.
+holds "resume: the source held the guest's packets from its pause, before the records moved" \
+    'all(m["held"] and m["t0"] <= m["held"] <= m["records_moved"] for m in M if m["mode"] == "resume")'
+holds "completion: nothing held" \
+    'all(not m["held"] for m in M if m["mode"] == "completion")'
 # What is lost beyond the guest's pause is the switches' reaction to the
 # guest's announcement (the destination delivers, the source redirects) or
 # to the records' move, whichever comes first: 0-45

@@ -656,8 +656,10 @@ migrate_db1_here(struct fixture *f, struct sset *incoming)
 }
 
 /* db-1 (tenant-b, on hv2) migrates to hv1, where its port appears: the
- * port may send at once, nothing is delivered to it before it announces
- * itself, and its announcement activates it and goes on to hv2. */
+ * port may send at once; before it announces itself, only what comes by
+ * tunnel is delivered to it (what hv2 holds for it during its last pause,
+ * which the port queues until it runs); its announcement activates it and
+ * goes on to hv2. */
 static void
 test_incoming_port_activates_on_announcement(void **state)
 {
@@ -674,8 +676,13 @@ test_incoming_port_activates_on_announcement(void **state)
     assert_non_null(actions_of(
         f, OVERLAY_T_PORT_SECURITY, 100,
         "in_port=7,dl_src=02:00:00:00:60:01,ip,nw_src=192.168.10.1"));
-    /* Inactive: local senders still reach db-1 on hv2. */
-    assert_int_equal(count_matching(f, "output:7"), 0);
+    /* Inactive: local senders still reach db-1 on hv2, and only packets
+     * held for it come in. */
+    assert_int_equal(count_matching(f, "output:7"), 1);
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_FORWARD, 105,
+                   "reg0=1,metadata=6001,dl_dst=02:00:00:00:60:01"),
+        "output:7");
     assert_string_equal(
         actions_of(f, OVERLAY_T_FORWARD, 100,
                    "reg0=0,metadata=6001,dl_dst=02:00:00:00:60:01"),
@@ -977,6 +984,33 @@ test_record_changes_equal_full_translation(void **state)
     hmap_destroy(&installed);
 }
 
+/* web-1, paused on hv1 for the switchover of its migration, has every packet for its NIC, local or from the
+ * tunnel, sent to its destination's PA, above its own delivery; the flows
+ * go when the hold ends. */
+static void
+test_hold_sends_to_destination(void **state)
+{
+    struct fixture *f = *state;
+    struct overlay_redirect held = { 5001, "02:00:00:00:50:01", "10.0.2.11" };
+    size_t before = hmap_count(&f->desired.flows);
+
+    overlay_pipeline_hold(&f->desired, 1, 42, &held, 1);
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_FORWARD, 127,
+                   "metadata=5001,dl_dst=02:00:00:00:50:01"),
+        "set_field:10.0.2.11->tun_dst,set_field:0x138900->tun_id,"
+        "load:0->NXM_OF_IN_PORT[],output:1");
+    /* It outranks the delivery to web-1's port. */
+    assert_non_null(actions_of(f, OVERLAY_T_FORWARD, 125,
+                               "metadata=5001,dl_dst=02:00:00:00:50:01"));
+    assert_int_equal(hmap_count(&f->desired.flows), before + 1);
+
+    overlay_pipeline_hold(&f->desired, 1, 42, NULL, 0);
+    assert_null(actions_of(f, OVERLAY_T_FORWARD, 127,
+                           "metadata=5001,dl_dst=02:00:00:00:50:01"));
+    assert_int_equal(hmap_count(&f->desired.flows), before);
+}
+
 int
 main(void)
 {
@@ -996,6 +1030,7 @@ main(void)
         T(test_route_next_hop_sends_for_its_prefix),
         T(test_route_metric_changes_nothing),
         T(test_record_changes_equal_full_translation),
+        T(test_hold_sends_to_destination),
         T(test_readme_example_route),
         T(test_translation_is_stable_and_diffs_are_small),
         T(test_redirect_after_departure),
