@@ -34,6 +34,7 @@ struct libvirt {
     struct sset paused OVS_GUARDED;     /* By a migration, not resumed. */
     struct sset resumed OVS_GUARDED;    /* By a migration, not taken. */
     struct seq *events;         /* Changes with each of them. */
+    uint64_t events_read;       /* Its value when they were last read. */
 };
 
 /* A migration job.  Three threads share it: the migrate call blocks in one
@@ -721,6 +722,7 @@ lv_lifecycle(void *lv_, struct sset *paused, struct sset *resumed)
     struct libvirt *lv = lv_;
     reconnect(lv);
     const char *vm;
+    lv->events_read = seq_read(lv->events);
     ovs_mutex_lock(&lv->mutex);
     SSET_FOR_EACH (vm, &lv->paused) {
         sset_add(paused, vm);
@@ -736,7 +738,7 @@ static void
 lv_lifecycle_wait(void *lv_)
 {
     struct libvirt *lv = lv_;
-    seq_wait(lv->events, seq_read(lv->events));
+    seq_wait(lv->events, lv->events_read);
 }
 
 /* An earlier agent's migrate call died with it, but libvirtd carries on

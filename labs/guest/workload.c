@@ -65,6 +65,7 @@
 #define MAX_CLIENTS 64
 #define ECHO_BUF 65536
 #define UDP_BURST 64            /* datagrams echoed per wakeup, at most */
+#define UDP_BUFFER (8 << 20)    /* bytes of UDP socket buffer each way */
 #define LINE_MAX_LEN 512
 
 /* ------------------------------------------------------------ config */
@@ -809,6 +810,13 @@ static int udp_on(int port)
         return -1;
     struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port),
                                .sin_addr.s_addr = htonl(INADDR_ANY) };
+    /* A guest that has just resumed from a migration receives at once what
+     * the network held for it during its pause: buffers for some seconds
+     * of the probe's 1000 datagrams a second (each takes a few kB of
+     * buffer here), so that it does not drop them itself. */
+    int bufsize = UDP_BUFFER;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsize, sizeof bufsize);
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsize, sizeof bufsize);
     if (bind(fd, (struct sockaddr *) &sin, sizeof sin) < 0) {
         say("workload: udp port %d: %s", port, strerror(errno));
         close(fd);
