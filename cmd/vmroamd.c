@@ -441,7 +441,7 @@ hold_owner(const char *vm)
 static void
 hold_vm(struct agent *a, const char *vm, const char *pa)
 {
-    const struct vmroamrec_lookup_record **records;
+    const struct vmroamrec_lookup_record **records = NULL;
     size_t n = pa ? policy_db_vm_records(a->records, vm, &records) : 0;
     struct overlay_redirect *held = xcalloc(n, sizeof *held);
     for (size_t i = 0; i < n; i++) {
@@ -452,9 +452,7 @@ hold_vm(struct agent *a, const char *vm, const char *pa)
     overlay_pipeline_hold(&a->desired, a->gre_ofport, hold_owner(vm), held,
                           n);
     free(held);
-    if (n) {
-        free(records);
-    }
+    free(records);
 }
 
 /* Follows the migrations whose guest has paused here for the last time:
