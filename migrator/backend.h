@@ -59,7 +59,9 @@ struct migr_status {
     uint64_t downtime_ms;           /* Once succeeded. */
     bool resumed_on_destination;    /* The VM runs there already, even if
                                      * the job has not ended yet. */
-    bool paused_on_source;          /* Its last pause here has begun. */
+    bool destination_lost;          /* Failed since the destination's
+                                     * hypervisor went away: the cause, over
+                                     * what that did to the data streams. */
     char *error;                    /* Once failed; caller frees. */
 };
 
@@ -122,7 +124,8 @@ struct migr_backend_class {
      * its switchover (the guest's last pause on its source) that have not
      * resumed, and 'resumed' with those a migration resumed here since the
      * last call, as the hypervisor's lifecycle events say.  May be NULL:
-     * the executor then relies on polling alone. */
+     * the executor then holds nothing and moves the records on the
+     * announcement, or when its poll sees the VM run on the destination. */
     void (*lifecycle)(void *backend, struct sset *paused,
                       struct sset *resumed);
     void (*lifecycle_wait)(void *backend);

@@ -837,7 +837,8 @@ run_job(struct migr_executor *ex, struct ovsdb_idl *idl,
         advance(m, MIGR_EV_CLEANED);
     } else if (st->result == MIGR_JOB_FAILED) {
         restore_records(ex, idl, txn, m);
-        char *channel = channel_failure(ex, m, j);
+        char *channel = (st->destination_lost ? NULL
+                         : channel_failure(ex, m, j));
         vmroamrec_migration_set_error(m, (j->abort_reason ? j->abort_reason
                                           : channel ? channel : st->error));
         free(channel);
@@ -1014,8 +1015,7 @@ is_held(const struct migr_executor *ex, const struct vmroamrec_migration *m,
     return (m && m->destination && j->job
             && j->status.result == MIGR_JOB_RUNNING
             && migr_row_switchover_on_resume(m)
-            && (sset_contains(&ex->paused, m->vm)
-                || j->status.paused_on_source));
+            && sset_contains(&ex->paused, m->vm));
 }
 
 /* Fills 'held' with the VMs migrating from here whose guest has made its

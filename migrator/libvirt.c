@@ -75,6 +75,8 @@ struct migr_job {
                                  * thread frees it once libvirt returns. */
     struct migr_status last OVS_GUARDED;    /* Progress seen so far. */
     unsigned int dest_looks OVS_GUARDED;    /* Monitor's calls there. */
+    bool dest_lost OVS_GUARDED; /* The migration failed with the
+                                 * destination's libvirtd gone. */
     bool cutting;               /* Main loop only: aborted over a broken
                                  * path, so its connections go. */
     struct latch latch;         /* Set when the migrate call returns. */
@@ -125,6 +127,9 @@ failure(struct migr_job *job)
                               error);
         free(error);
         error = msg;
+        ovs_mutex_lock(&job->mutex);
+        job->dest_lost = true;
+        ovs_mutex_unlock(&job->mutex);
     }
     return error;
 }
@@ -377,18 +382,6 @@ resumed_on_destination(struct migr_job *job)
     return state == VIR_DOMAIN_RUNNING;
 }
 
-/* True while the VM is paused here for the switchover: the polled
- * fallback to its lifecycle event. */
-static bool
-paused_on_source(struct migr_job *job)
-{
-    int state = VIR_DOMAIN_NOSTATE, reason = 0;
-    return (!virDomainGetState(job->mon_dom, &state, &reason, 0)
-            && state == VIR_DOMAIN_PAUSED
-            && (reason == VIR_DOMAIN_PAUSED_MIGRATION
-                || reason == VIR_DOMAIN_PAUSED_POSTCOPY));
-}
-
 /* Cuts the job's data connections: over a broken path they would stall the
  * abort, and the guest with it, until TCP gives up.  The main loop does it,
  * quickly (netlink), on every pass until the job has ended: QEMU may still
@@ -451,7 +444,6 @@ monitor_thread(void *job_)
             next_stats = time_msec() + STATS_INTERVAL_MS;
         }
         bool resumed = resumed_on_destination(job);
-        bool paused = paused_on_source(job);
 
         ovs_mutex_lock(&job->mutex);
         if (!job->done) {
@@ -461,7 +453,6 @@ monitor_thread(void *job_)
                 job->last = st;
             }
             job->last.resumed_on_destination |= resumed;
-            job->last.paused_on_source = paused;
         }
         job->dest_looks++;
         ovs_mutex_unlock(&job->mutex);
@@ -555,6 +546,7 @@ lv_poll(struct migr_job *job, struct migr_status *st)
     bool done = job->done, ok = job->ok;
     char *error = nullable_xstrdup(job->error);
     *st = job->last;
+    st->destination_lost = job->dest_lost;
     ovs_mutex_unlock(&job->mutex);
     st->result = (!done ? MIGR_JOB_RUNNING
                   : ok ? MIGR_JOB_SUCCEEDED : MIGR_JOB_FAILED);

@@ -41,10 +41,22 @@ check "g2 is high priority" vmroam vm set g2 --priority high
 check "g3 is low priority" vmroam vm set g3 --priority low
 check_status "an unknown priority is refused" 2 vmroam vm set g1 --priority urgent
 
-dump >"$T/before.json"
+# What the agents report all along (heartbeats, free memory) is no change
+# of the dry run's: the comparison leaves it out.
+settled_dump() {
+    dump | python3 -c 'import json, sys
+for line in sys.stdin:
+    t = json.loads(line)
+    if t.get("caption", "").startswith("Chassis_Private"):
+        continue
+    h = t.get("headings", [])
+    cut = [i for i, c in enumerate(h) if c == "capacity"]
+    print(json.dumps([t.get("caption"), [[v for i, v in enumerate(r) if i not in cut] for r in t.get("data", [])]]))'
+}
+settled_dump >"$T/before.json"
 check "evacuate old --to new --dry-run" vmroam footprint evacuate old --to new --dry-run
 cp "$T/out" "$T/dry"
-dump >"$T/after.json"
+settled_dump >"$T/after.json"
 check "the dry run changed nothing in the database" cmp "$T/before.json" "$T/after.json"
 check "the dry run shows each guest, its destination in new and its wave" \
     python3 - "$T/dry" <<'PY'
