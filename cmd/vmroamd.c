@@ -429,7 +429,8 @@ idl_synced(const struct ovsdb_idl_loop *loop)
 }
 
 /* The owner, in the desired flows, of the flows that hold 'vm''s
- * packets. */
+ * packets: "hold" in the high half keeps it apart from rows' owners,
+ * which are the first half of a UUID. */
 static uint64_t
 hold_owner(const char *vm)
 {
@@ -595,9 +596,11 @@ translate_all(struct agent *a, struct ovsdb_idl_txn *vtxn)
 
 /* Applies the lookup records changed since the last translation to the
  * desired flows, record by record.  Returns false if only a full
- * translation can: other policy tables changed, too many records did
- * (a database reconnection may resend them all), a record's migration
- * marks or key changed, or overlay_pipeline_update_record() says so.
+ * translation can: other policy tables changed, redirects of departed VMs
+ * are in force (they are read from records, and point into the IDL), too
+ * many records did (a database reconnection may resend them all), a
+ * record's migration marks or key changed, or
+ * overlay_pipeline_update_record() says so.
  * What it applied before that is replaced by the full translation. */
 static bool
 translate_changes(struct agent *a)

@@ -1100,6 +1100,9 @@ void
 migr_executor_wait(struct migr_executor *ex)
 {
     if (ex->backend && ex->backend->class->lifecycle_wait) {
+        /* Read first, even on a pass that did not run the executor (no
+         * database yet): the wait is for events not read yet. */
+        read_lifecycle(ex);
         ex->backend->class->lifecycle_wait(ex->backend->data);
     }
     if (ex->recovering) {

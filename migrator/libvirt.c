@@ -10,10 +10,11 @@
 
 #include "latch.h"
 #include "migrator/sockets.h"
-#include "seq.h"
 #include "openvswitch/thread.h"
-#include "ovs-thread.h"
 #include "openvswitch/vlog.h"
+#include "ovs-rcu.h"
+#include "ovs-thread.h"
+#include "seq.h"
 #include "smap.h"
 #include "sset.h"
 #include "timeval.h"
@@ -127,8 +128,10 @@ failure(struct migr_job *job)
                               error);
         free(error);
         error = msg;
+        /* A connection never made may be a slow one: only one that died
+         * says for sure that the destination's hypervisor went away. */
         ovs_mutex_lock(&job->mutex);
-        job->dest_lost = true;
+        job->dest_lost = dest_conn != NULL;
         ovs_mutex_unlock(&job->mutex);
     }
     return error;
@@ -650,7 +653,12 @@ lifecycle_cb(virConnectPtr conn OVS_UNUSED, virDomainPtr dom, int event,
     bool resumed = (event == VIR_DOMAIN_EVENT_RESUMED
                     && (detail == VIR_DOMAIN_EVENT_RESUMED_MIGRATED
                         || detail == VIR_DOMAIN_EVENT_RESUMED_POSTCOPY));
-    if (!vm || (!paused && !resumed && event != VIR_DOMAIN_EVENT_STOPPED)) {
+    /* Any other way out of that pause (resumed by hand, stopped, started
+     * again) ends it too. */
+    bool ended = (event == VIR_DOMAIN_EVENT_RESUMED
+                  || event == VIR_DOMAIN_EVENT_STARTED
+                  || event == VIR_DOMAIN_EVENT_STOPPED);
+    if (!vm || (!paused && !ended)) {
         return 0;
     }
     VLOG_DBG("%s: lifecycle event %d, detail %d", vm, event, detail);
@@ -704,6 +712,11 @@ reconnect(struct libvirt *lv)
         }
         virConnectClose(lv->conn);
         lv->conn = conn;
+        /* What happened while libvirtd was away went unseen: no pause
+         * noted before is known to go on. */
+        ovs_mutex_lock(&lv->mutex);
+        sset_clear(&lv->paused);
+        ovs_mutex_unlock(&lv->mutex);
         subscribe(lv);
     }
 }
@@ -942,6 +955,9 @@ static const struct migr_backend_class libvirt_class = {
 static void *
 event_thread(void *aux OVS_UNUSED)
 {
+    /* It touches nothing RCU protects, and blocks in libvirt's poll: it
+     * must never hold up ovsrcu_synchronize(). */
+    ovsrcu_quiesce_start();
     for (;;) {
         if (virEventRunDefaultImpl() < 0) {
             char *error = last_error("libvirt event loop");

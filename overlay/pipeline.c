@@ -31,8 +31,10 @@
  * not (a migration's start is no change to the flows it needs). */
 #define HOLD_PRIORITY 127
 /* A VM migrating here receives what comes by tunnel at once: its port
- * holds it until the VM runs. */
-#define INCOMING_PRIORITY 105
+ * holds it until the VM runs.  Above what this host learnt or keeps to
+ * send on a VM that left it (the same VM, back within seconds), which
+ * would send the packets held for it back to its source. */
+#define INCOMING_PRIORITY 122
 
 /* Marks a neighbour advertisement that the responder made (registers start
  * at 0 for every packet the switch receives). */
@@ -826,8 +828,8 @@ needs_full_translation(const struct overlay_input *in,
  * hold 'r': its other tables are what matter.
  *
  * Returns false, having changed nothing, if only a full translation can
- * apply the change: the record is or was bound to a port here, migrates,
- * or is a route's next hop. */
+ * apply the change: the record is placed here, or was bound to a port
+ * here, migrates, or is a route's next hop. */
 bool
 overlay_pipeline_update_record(const struct overlay_input *in,
                                const struct sset *local_rds,

@@ -70,8 +70,9 @@ struct overlay_iface {
 /* A lookup record placed on this chassis and the interface it is bound to.
  *
  * A VM migrating here has its port bound while its record still places it
- * on the source: the port is 'incoming'.  It can send at once, but nothing
- * is delivered to it until it is announced here (QEMU sends RARPs once the
+ * on the source: the port is 'incoming'.  It can send at once, and what
+ * comes to it by tunnel (what its source holds for it during its last
+ * pause) is delivered to it, but nothing else until it is announced here (QEMU sends RARPs once the
  * VM's memory is all here, just before libvirt resumes it; a guest may
  * also send gratuitous ARPs): that packet makes the switch learn the
  * delivery flow to the port, and is tunnelled on to the source, where it

@@ -313,6 +313,8 @@ void
 policy_db_read_record(const struct vmroamrec_lookup_record *row,
                       struct policy_lookup_record *r)
 {
+    /* A field that does not parse stays zero, as in a full load. */
+    memset(r, 0, sizeof *r);
     set_origin(&r->origin, &row->header_);
     r->vsid = row->vsid;
     r->ca = xstrdup(row->ca);

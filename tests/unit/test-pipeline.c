@@ -680,7 +680,7 @@ test_incoming_port_activates_on_announcement(void **state)
      * held for it come in. */
     assert_int_equal(count_matching(f, "output:7"), 1);
     assert_string_equal(
-        actions_of(f, OVERLAY_T_FORWARD, 105,
+        actions_of(f, OVERLAY_T_FORWARD, 122,
                    "reg0=1,metadata=6001,dl_dst=02:00:00:00:60:01"),
         "output:7");
     assert_string_equal(
