@@ -939,6 +939,7 @@ run(struct agent *a)
     struct ovsdb_idl_txn *vtxn = ovsdb_idl_loop_run(&a->vmroam);
     struct ovsdb_idl_txn *otxn = ovsdb_idl_loop_run(&a->ovs);
     overlay_ofctrl_run(a->ofctrl);
+    migr_executor_read_lifecycle(a->migrations);
     take_announcements(a);
     ipam_host_run(a->host);
     ipam_underlay_run(a->underlay, a->vmroam.idl, a->cfg.chassis);

@@ -992,9 +992,11 @@ migr_executor_activated(struct migr_executor *ex, struct ovsdb_idl *idl,
 }
 
 /* Reads what the hypervisor said of migrations' pauses and resumptions
- * since the last call. */
-static void
-read_lifecycle(struct migr_executor *ex)
+ * since the last call: once at the start of each pass of the agent's main
+ * loop, whether or not the database is there, so that what comes later
+ * wakes the next pass (migr_executor_wait()). */
+void
+migr_executor_read_lifecycle(struct migr_executor *ex)
 {
     const struct migr_backend_class *class = (ex->backend
                                               ? ex->backend->class : NULL);
@@ -1023,11 +1025,10 @@ is_held(const struct migr_executor *ex, const struct vmroamrec_migration *m,
  * the destination's PA: the network sends their packets there, where the
  * VM's port holds them until it runs. */
 void
-migr_executor_holding(struct migr_executor *ex, struct ovsdb_idl *idl,
+migr_executor_holding(const struct migr_executor *ex, struct ovsdb_idl *idl,
                       struct smap *held)
 {
-    read_lifecycle(ex);
-    struct job *j;
+    const struct job *j;
     HMAP_FOR_EACH (j, node, &ex->jobs) {
         const struct vmroamrec_migration *m
             = vmroamrec_migration_get_for_uuid(idl, &j->row);
@@ -1057,7 +1058,6 @@ migr_executor_run(struct migr_executor *ex, struct ovsdb_idl *idl,
          * view it is about to change. */
         return;
     }
-    read_lifecycle(ex);
     const char *vm;
     SSET_FOR_EACH (vm, &ex->resumed) {
         activate(ex, idl, txn, vm, "resumed");
@@ -1100,9 +1100,6 @@ void
 migr_executor_wait(struct migr_executor *ex)
 {
     if (ex->backend && ex->backend->class->lifecycle_wait) {
-        /* Read first, even on a pass that did not run the executor (no
-         * database yet): the wait is for events not read yet. */
-        read_lifecycle(ex);
         ex->backend->class->lifecycle_wait(ex->backend->data);
     }
     if (ex->recovering) {

@@ -51,7 +51,8 @@ void migr_executor_port_ready(struct migr_executor *, struct ovsdb_idl *,
                               const char *vm);
 void migr_executor_activated(struct migr_executor *, struct ovsdb_idl *,
                              struct ovsdb_idl_txn *, const char *vm);
-void migr_executor_holding(struct migr_executor *, struct ovsdb_idl *,
+void migr_executor_read_lifecycle(struct migr_executor *);
+void migr_executor_holding(const struct migr_executor *, struct ovsdb_idl *,
                            struct smap *held);
 void migr_executor_wait(struct migr_executor *);
 
