@@ -266,9 +266,31 @@ relay_create(struct migr_channel *ch, struct route *route,
     return r;
 }
 
+/* Logs what a source's connection carried and how "auto" judged it, so
+ * that an operator can see why a migration was or was not compressed. */
+static void
+relay_log_summary(const struct relay *r)
+{
+    const struct migr_frame_stats *s = &r->encoder.stats;
+    const struct migr_compress *c = &r->encoder.policy;
+
+    if (!r->route || !r->route->source || !s->stream_bytes) {
+        return;
+    }
+    VLOG_INFO("migration %s: %s stream %u carried %.1f MB as %.1f MB "
+              "(%"PRIu64" blocks lz4, %"PRIu64" raw, %.2f s in lz4; "
+              "lz4 %.0f MB/s at ratio %.2f, link %.0f MB/s)",
+              r->route->id, kind_names[r->kind], r->seq,
+              s->stream_bytes / 1e6, s->wire_bytes / 1e6, s->blocks_lz4,
+              s->blocks_raw, s->lz4_ns / 1e9, migr_compress_lz4_bps(c) / 1e6,
+              migr_compress_ratio(c),
+              c->link_bps / 1e6);
+}
+
 static void
 relay_destroy(struct relay *r)
 {
+    relay_log_summary(r);
     stream_close(r->local);
     stream_close(r->remote);
     ofpbuf_uninit(&r->up);

@@ -12,8 +12,13 @@
 #define MAX_RATIO 0.9
 #define MARGIN 1.1
 
-/* Weight of a new measurement in a smoothed figure: a few blocks or link
- * reports make a trend, one odd block does not. */
+/* How many bytes of lz4 attempts make the figures it decides on: a few
+ * dozen blocks, so that the mean of mixed memory decides, not a run of
+ * random blocks. */
+#define HORIZON_BYTES (4.0 * 1024 * 1024)
+
+/* Weight of a new link measurement in the smoothed rate: a few reports
+ * make a trend, one odd one does not. */
 #define WEIGHT 0.25
 
 static const char *const mode_names[] = {
@@ -46,6 +51,10 @@ migr_compress_init(struct migr_compress *c, enum migr_compress_mode mode)
     memset(c, 0, sizeof *c);
     c->mode = mode;
     c->compressing = mode != MIGR_COMPRESS_NONE;
+    if (mode == MIGR_COMPRESS_AUTO) {
+        /* Compression is the default: the first bytes measure it. */
+        c->probe_left = MIGR_COMPRESS_PROBE_BYTES;
+    }
 }
 
 static double
@@ -54,20 +63,35 @@ smooth(double old, double new)
     return old ? old + WEIGHT * (new - old) : new;
 }
 
+/* Wire bytes per input byte of lz4's recent attempts, 0 if none. */
+double
+migr_compress_ratio(const struct migr_compress *c)
+{
+    return c->lz4_in ? c->lz4_out / c->lz4_in : 0;
+}
+
+/* Input bytes per second of lz4's recent attempts, 0 if not measured. */
+double
+migr_compress_lz4_bps(const struct migr_compress *c)
+{
+    return c->lz4_ns ? c->lz4_in * 1e9 / c->lz4_ns : 0;
+}
+
 /* Whether compressing makes the transfer faster, on what is known.  With
  * lz4 the stream moves at min(lz4_bps, link_bps / ratio) bytes a second
  * (the next block is compressed while the last one drains), raw at
  * link_bps; with ratio <= MAX_RATIO, link_bps / ratio already beats
  * link_bps by more than MARGIN, so lz4's speed decides.  What is not
- * measured yet counts in favour: compression is the default and the first
- * blocks measure it. */
+ * measured yet counts in favour. */
 static bool
 compress_pays(const struct migr_compress *c)
 {
-    if (c->ratio > MAX_RATIO) {
+    double lz4_bps = migr_compress_lz4_bps(c);
+
+    if (migr_compress_ratio(c) > MAX_RATIO) {
         return false;
     }
-    return !c->link_bps || !c->lz4_bps || c->lz4_bps > c->link_bps * MARGIN;
+    return !c->link_bps || !lz4_bps || lz4_bps > c->link_bps * MARGIN;
 }
 
 /* Whether the block about to be sent should be tried with lz4. */
@@ -77,6 +101,11 @@ migr_compress_want(struct migr_compress *c, long long int now)
     if (c->mode != MIGR_COMPRESS_AUTO) {
         return c->mode == MIGR_COMPRESS_LZ4;
     }
+    if (c->probe_left) {
+        /* The next try is a while after this one ends. */
+        c->next_probe = now + MIGR_COMPRESS_PROBE_NS;
+        return true;
+    }
     if (now < c->raw_until) {
         return false;
     }
@@ -85,8 +114,11 @@ migr_compress_want(struct migr_compress *c, long long int now)
     if (now >= c->next_probe) {
         c->next_probe = now + MIGR_COMPRESS_PROBE_NS;
         if (!pays) {
-            /* One block refreshes the ratio and lz4's speed: the memory
-             * being sent may have become compressible. */
+            /* The memory being sent may have become compressible, or the
+             * cores less busy: what lz4 did a second ago says nothing of
+             * that, so a few blocks measure it afresh. */
+            c->lz4_in = c->lz4_out = c->lz4_ns = 0;
+            c->probe_left = MIGR_COMPRESS_PROBE_BYTES;
             return true;
         } else if (c->cpu_bound) {
             /* While compressing with the link idle at times, only sending
@@ -101,18 +133,18 @@ migr_compress_want(struct migr_compress *c, long long int now)
 }
 
 /* Reports one lz4 attempt: 'in' bytes became 'out' (not less than 'in' if
- * lz4 did not shrink them) in 'elapsed_ns'. */
+ * lz4 did not shrink them) in 'elapsed_ns'.  Older attempts fade by the
+ * share of the horizon that 'in' takes. */
 void
 migr_compress_note_block(struct migr_compress *c, size_t in, size_t out,
                          long long int elapsed_ns)
 {
-    if (!in) {
-        return;
-    }
-    c->ratio = smooth(c->ratio, (double) out / in);
-    if (elapsed_ns > 0) {
-        c->lz4_bps = smooth(c->lz4_bps, in * 1e9 / elapsed_ns);
-    }
+    double keep = HORIZON_BYTES / (HORIZON_BYTES + in);
+
+    c->lz4_in = c->lz4_in * keep + in;
+    c->lz4_out = c->lz4_out * keep + out;
+    c->lz4_ns = c->lz4_ns * keep + MAX(elapsed_ns, 0);
+    c->probe_left -= MIN(c->probe_left, in);
 }
 
 /* Reports that the connection took 'wire_bytes' in 'elapsed_ns'.

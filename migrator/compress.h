@@ -29,18 +29,26 @@ enum migr_compress_mode {
 bool migr_compress_mode_parse(const char *, enum migr_compress_mode *);
 const char *migr_compress_mode_name(enum migr_compress_mode);
 
-/* How often "auto" retries what it is not doing, and for how long it tries
- * raw while compressing (long enough for a few link measurements). */
+/* How often "auto" retries what it is not doing; how many bytes a retry
+ * of lz4 compresses (enough blocks that one odd block does not decide);
+ * and for how long it tries raw while compressing (long enough for a few
+ * link measurements). */
 #define MIGR_COMPRESS_PROBE_NS (1000LL * 1000 * 1000)
+#define MIGR_COMPRESS_PROBE_BYTES (1024 * 1024)
 #define MIGR_COMPRESS_RAW_WINDOW_NS (100LL * 1000 * 1000)
 
 struct migr_compress {
     enum migr_compress_mode mode;
     bool compressing;           /* "auto": what it decided last. */
 
-    /* Smoothed measurements, 0 until the first one. */
-    double ratio;               /* Wire bytes per input byte with lz4. */
-    double lz4_bps;             /* Input bytes per second lz4 compresses. */
+    /* lz4's recent attempts, each weighed by its size and fading as more
+     * bytes follow, so that a stream of mixed blocks (text, code, random)
+     * yields its mean, not its last block.  All 0 until the first. */
+    double lz4_in;              /* Input bytes. */
+    double lz4_out;             /* Output bytes (the input's if no gain). */
+    double lz4_ns;              /* Time compressing them. */
+    size_t probe_left;          /* Bytes lz4 still tries in this retry. */
+
     double link_bps;            /* Wire bytes per second the link drains. */
     bool cpu_bound;             /* The last link report was not backlogged. */
 
@@ -54,5 +62,7 @@ void migr_compress_note_block(struct migr_compress *, size_t in, size_t out,
                               long long int elapsed_ns);
 void migr_compress_note_link(struct migr_compress *, uint64_t wire_bytes,
                              long long int elapsed_ns, bool backlogged);
+double migr_compress_ratio(const struct migr_compress *);
+double migr_compress_lz4_bps(const struct migr_compress *);
 
 #endif /* migrator/compress.h */

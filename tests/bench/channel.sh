@@ -40,7 +40,8 @@
 # with --compression lz4), CHANNEL_STREAMS (--streams for the channel's
 # modes; vmroam's default when empty), CHANNEL_LAB lab name (vmbch), CHANNEL_MEMORY,
 # CHANNEL_FILL, CHANNEL_DIRTY, CHANNEL_KEEP a directory to copy the raw
-# data to (migrate outputs, CPU samples, the runs table).
+# data to (migrate outputs, CPU samples, the runs table, both hosts' vmroamd
+# logs, which say per stream how "auto" judged it).
 set -u
 . "$(dirname "$0")/../lib.sh"
 LABS="$TESTS_DIR/../labs"
@@ -261,6 +262,9 @@ echo "guest a1: ${MEMORY} MiB, fill ${FILL} MiB (zeros:text:code:random $FILL_MI
      "${ROUNDS} rounds of: $ORDER; $(nproc) cores;" \
      "$(( $(date +%s) - t_start )) s"
 echo "last status line: ${final:-none}"
-[ -n "${CHANNEL_KEEP:-}" ] && mkdir -p "$CHANNEL_KEEP" && cp "$T"/* "$CHANNEL_KEEP"/
+if [ -n "${CHANNEL_KEEP:-}" ]; then
+    mkdir -p "$CHANNEL_KEEP" && cp "$T"/* "$CHANNEL_KEEP"/
+    for h in hv1 hv3; do cp "$STATE/$h/vmroamd.log" "$CHANNEL_KEEP/vmroamd-$h.log"; done
+fi
 python3 "$REPORT" report "$T/runs" || exit 1
 [ "$series" = 0 ] || { echo "the series stopped early (a1 could not be booted again)"; exit 1; }
