@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "stream-ssl.h"
 #include "util.h"
 
 /* The last OpenSSL error, after 'what'. */
@@ -309,4 +310,21 @@ migr_pki_describe(const char *cert_file, char **subject, char **not_after)
     BIO_free(bio);
     X509_free(cert);
     return NULL;
+}
+
+/* Makes this process's SSL streams present host 'name''s key and
+ * certificate from 'dir' and trust the CA there, as a host configured with
+ * that PKI's files does. */
+void
+migr_pki_use_host(const char *dir, const char *name)
+{
+    char *key = path(dir, name, "-privkey.pem");
+    char *cert = path(dir, name, "-cert.pem");
+    char *ca = path(dir, "cacert", ".pem");
+
+    stream_ssl_set_key_and_cert(key, cert);
+    stream_ssl_set_ca_cert_file(ca, false);
+    free(key);
+    free(cert);
+    free(ca);
 }

@@ -24,5 +24,6 @@ char *migr_pki_common_name(const char *cert_file, char **cn)
     OVS_WARN_UNUSED_RESULT;
 char *migr_pki_describe(const char *cert_file, char **subject,
                         char **not_after) OVS_WARN_UNUSED_RESULT;
+void migr_pki_use_host(const char *dir, const char *name);
 
 #endif /* migrator/pki.h */

@@ -1,9 +1,11 @@
 #!/bin/bash
-# Framing figures: encode and decode throughput of the migration stream's
-# framing with and without lz4 on one core, in MB/s of stream bytes, and
-# the compression ratio, for server-like memory and each kind of data in
-# it, then per block size (frame-bench.c).  Text is vmroam's own sources,
-# code the machine code of vmroamd.
+# The channel's own path on one core (frame-bench.c): encode and decode
+# throughput of the migration stream's framing with and without lz4, in
+# MB/s of stream bytes, and the compression ratio, for server-like memory
+# and each kind of data in it, then per block size; then the whole path, a
+# source and a destination channel with mutual TLS over loopback and unix
+# sockets standing in for the QEMUs, per compression mode.  Text is
+# vmroam's own sources, code the machine code of vmroamd.
 #
 #   FRAME_MB=32      MiB of each kind of data
 #   FRAME_ROUNDS=3   rounds per figure; the best counts

@@ -25,7 +25,6 @@
 #include "migrator/pki.h"
 #include "ovs-thread.h"
 #include "random.h"
-#include "stream-ssl.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -108,14 +107,7 @@ setup(void **state)
     char *pki = xasprintf("%s/pki", w->dir);
     assert_null(migr_pki_init(pki, 1));
     assert_null(migr_pki_host(pki, "hv1", 1));
-    char *key = xasprintf("%s/hv1-privkey.pem", pki);
-    char *cert = xasprintf("%s/hv1-cert.pem", pki);
-    char *ca = xasprintf("%s/cacert.pem", pki);
-    stream_ssl_set_key_and_cert(key, cert);
-    stream_ssl_set_ca_cert_file(ca, false);
-    free(key);
-    free(cert);
-    free(ca);
+    migr_pki_use_host(pki, "hv1");
     free(pki);
 
     char *error = NULL;
