@@ -102,8 +102,7 @@ migr_compress_want(struct migr_compress *c, long long int now)
         return c->mode == MIGR_COMPRESS_LZ4;
     }
     if (c->probe_left) {
-        /* The next try is a while after this one ends. */
-        c->next_probe = now + MIGR_COMPRESS_PROBE_NS;
+        c->next_probe = now + MIGR_COMPRESS_RETRY_NS;
         return true;
     }
     if (now < c->raw_until) {
@@ -112,7 +111,8 @@ migr_compress_want(struct migr_compress *c, long long int now)
 
     bool pays = compress_pays(c);
     if (now >= c->next_probe) {
-        c->next_probe = now + MIGR_COMPRESS_PROBE_NS;
+        c->next_probe = now + (pays ? MIGR_COMPRESS_PROBE_NS
+                               : MIGR_COMPRESS_RETRY_NS);
         if (!pays) {
             /* The memory being sent may have become compressible, or the
              * cores less busy: what lz4 did a second ago says nothing of

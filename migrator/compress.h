@@ -29,12 +29,16 @@ enum migr_compress_mode {
 bool migr_compress_mode_parse(const char *, enum migr_compress_mode *);
 const char *migr_compress_mode_name(enum migr_compress_mode);
 
-/* How often "auto" retries what it is not doing; how many bytes a retry
- * of lz4 compresses (enough blocks that one odd block does not decide);
- * and for how long it tries raw while compressing (long enough for a few
- * link measurements). */
-#define MIGR_COMPRESS_PROBE_NS (1000LL * 1000 * 1000)
+/* How often "auto" retries lz4 while not compressing, and how many bytes
+ * a retry compresses (enough blocks that one odd block does not decide):
+ * a retry on data that does not compress costs lz4 a millisecond or two,
+ * and waiting long costs all the data sent raw meanwhile.  How often it
+ * tries raw while compressing with the link idle at times, and for how
+ * long (long enough for a few link measurements): that costs the
+ * compression of the window. */
+#define MIGR_COMPRESS_RETRY_NS (250LL * 1000 * 1000)
 #define MIGR_COMPRESS_PROBE_BYTES (1024 * 1024)
+#define MIGR_COMPRESS_PROBE_NS (1000LL * 1000 * 1000)
 #define MIGR_COMPRESS_RAW_WINDOW_NS (100LL * 1000 * 1000)
 
 struct migr_compress {
@@ -52,7 +56,7 @@ struct migr_compress {
     double link_bps;            /* Wire bytes per second the link drains. */
     bool cpu_bound;             /* The last link report was not backlogged. */
 
-    long long int next_probe;   /* When to try the other choice, in ns. */
+    long long int next_probe;   /* When to judge again, in ns. */
     long long int raw_until;    /* End of a raw probe window, in ns. */
 };
 

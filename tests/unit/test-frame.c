@@ -444,6 +444,8 @@ test_lz4_garbage(void **state)
 /* The policy, on a fake clock. */
 
 #define LINK_1G 125e6                   /* Bytes per second. */
+#define RETRY MIGR_COMPRESS_RETRY_NS
+#define PROBE MIGR_COMPRESS_PROBE_NS
 #define LINK_25G (25 * LINK_1G)
 
 /* Reports one lz4 attempt on a 128 kB block that shrank to 'ratio' at
@@ -514,13 +516,13 @@ test_auto_raw_when_data_does_not_compress(void **state OVS_UNUSED)
     start_auto(&c, 1.0, 8.0 * LINK_1G);
     note_link(&c, LINK_1G, true);
     assert_false(migr_compress_want(&c, 1 * MS));
-    assert_false(migr_compress_want(&c, 999 * MS));
+    assert_false(migr_compress_want(&c, RETRY - MS));
 
-    /* It retries once a second, a few blocks, in case the data changed. */
-    try_lz4(&c, 1000 * MS, 1.0, 8.0 * LINK_1G);
-    assert_false(migr_compress_want(&c, 1001 * MS));
-    assert_false(migr_compress_want(&c, 1999 * MS));
-    assert_true(migr_compress_want(&c, 2000 * MS));
+    /* It retries now and then, a megabyte, in case the data changed. */
+    try_lz4(&c, RETRY, 1.0, 8.0 * LINK_1G);
+    assert_false(migr_compress_want(&c, RETRY + MS));
+    assert_false(migr_compress_want(&c, 2 * RETRY - MS));
+    assert_true(migr_compress_want(&c, 2 * RETRY));
 }
 
 /* Memory as a server's: blocks of text, code and random bytes shuffled,
@@ -554,8 +556,8 @@ test_auto_resumes_when_data_compresses_again(void **state OVS_UNUSED)
     note_link(&c, LINK_1G, true);
     assert_false(migr_compress_want(&c, 1 * MS));
 
-    try_lz4(&c, 1000 * MS, 0.3, 8.0 * LINK_1G);
-    assert_true(migr_compress_want(&c, 1001 * MS));
+    try_lz4(&c, RETRY, 0.3, 8.0 * LINK_1G);
+    assert_true(migr_compress_want(&c, RETRY + MS));
     assert_true(c.compressing);
 }
 
@@ -585,14 +587,14 @@ test_auto_tries_raw_when_cpu_bound(void **state OVS_UNUSED)
     assert_true(migr_compress_want(&c, 1 * MS));
 
     /* The link became faster: compressed output no longer backs up, so
-     * what the link could take is unknown.  At the next probe it sends raw
+     * what the link could take is unknown.  At the next look it sends raw
      * for a window, whose measurements show a link faster than lz4. */
     note_link(&c, 1.6 * LINK_1G, false);
-    assert_true(migr_compress_want(&c, 999 * MS));
-    assert_false(migr_compress_want(&c, 1000 * MS));
+    assert_true(migr_compress_want(&c, RETRY - MS));
+    assert_false(migr_compress_want(&c, RETRY));
     note_link(&c, 10.0 * LINK_1G, false);
-    assert_false(migr_compress_want(&c, 1050 * MS));
-    assert_false(migr_compress_want(&c, 1100 * MS));
+    assert_false(migr_compress_want(&c, RETRY + 50 * MS));
+    assert_false(migr_compress_want(&c, RETRY + 100 * MS));
     assert_false(c.compressing);
 }
 
@@ -603,11 +605,11 @@ test_auto_keeps_compressing_after_raw_window_on_slow_link(
     struct migr_compress c;
     start_auto(&c, 0.1, 4.0 * LINK_1G);
     note_link(&c, 0.4 * LINK_1G, false);
-    assert_false(migr_compress_want(&c, 1000 * MS));
+    assert_false(migr_compress_want(&c, RETRY));
 
     /* Raw backs up at 1 Gbit/s: lz4 is faster, so back to it. */
     note_link(&c, LINK_1G, true);
-    assert_true(migr_compress_want(&c, 1100 * MS));
+    assert_true(migr_compress_want(&c, RETRY + 100 * MS));
     assert_true(c.compressing);
 }
 
@@ -626,7 +628,7 @@ test_fixed_modes(void **state OVS_UNUSED)
     note_block(&c, 0.01, 100.0 * LINK_25G);
     note_link(&c, LINK_1G, true);
     assert_false(migr_compress_want(&c, 0));
-    assert_false(migr_compress_want(&c, 1000 * MS));
+    assert_false(migr_compress_want(&c, PROBE));
 }
 
 static void
