@@ -687,8 +687,9 @@ subscribe(struct libvirt *lv)
         VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), lv, NULL);
     if (lv->lifecycle_id < 0) {
         char *error = last_error("lifecycle events");
-        VLOG_WARN("%s: %s; the switchover falls back to polling", lv->uri,
-                  error);
+        VLOG_WARN("%s: %s; nothing is held during a guest's last pause: "
+                  "its records move on its announcement, or once its source "
+                  "sees it run on the destination", lv->uri, error);
         free(error);
     }
     if (virConnectSetKeepAlive(lv->conn, 5, 3)) {
@@ -977,8 +978,10 @@ start_event_loop(void)
     static struct ovsthread_once once = OVSTHREAD_ONCE_INITIALIZER;
     if (ovsthread_once_start(&once)) {
         if (virEventRegisterDefaultImpl() < 0) {
-            VLOG_WARN("no libvirt event loop: the switchover falls back to "
-                      "polling");
+            VLOG_WARN("no libvirt event loop: nothing is held during a "
+                      "guest's last pause, its records move on its "
+                      "announcement, or once its source sees it run on the "
+                      "destination");
         } else {
             ovs_thread_create("libvirt_events", event_thread, NULL);
         }
