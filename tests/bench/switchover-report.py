@@ -10,7 +10,8 @@
                      line
   --end MS           end of the last migration's window
   --probe FILE       labs/probe's per-datagram results (seq sent_us echoed
-                     rtt_us)
+                     rtt_us dups) and its TCP stream's records (T seq
+                     sent_us echo_us retrans)
   --ping FILE        "ping -D -i 0.01" output
   --ping-stop MS     when ping was told to stop (its last request went out
                      before)
@@ -44,16 +45,25 @@ def ovsdb_map(value):
 
 
 def read_probe(path):
-    """[(sent_ms, echo_ms or None)] by seq, and the probe's comment lines."""
-    packets, notes = [], []
+    """The datagrams [(sent_ms, echo_ms or None)] and their further echoes
+    [dups] by seq, the TCP records [(sent_ms, echo_ms or None, retrans)] by
+    seq, and the probe's comment lines."""
+    packets, dups, tcp, notes = [], [], [], []
     for line in open(path):
         if line.startswith("#"):
             notes.append(line[1:].strip())
             continue
-        seq, sent, echoed, rtt = line.split()
+        f = line.split()
+        if f[0] == "T":
+            _, seq, sent, echo, retrans = f
+            tcp.append((int(sent) / 1000, int(echo) / 1000 if echo != "-" else None,
+                        int(retrans)))
+            continue
+        seq, sent, echoed, rtt, dup = f
         sent_ms = int(sent) / 1000
         packets.append((sent_ms, sent_ms + int(rtt) / 1000 if echoed == "1" else None))
-    return packets, notes
+        dups.append(int(dup))
+    return packets, dups, tcp, notes
 
 
 PING_REPLY = re.compile(r"^\[(\d+\.\d+)\] \d+ bytes from .*icmp_seq=(\d+) .*time=([\d.]+) ms")
@@ -119,6 +129,49 @@ def window(packets, t0, t1):
     return inside, len(inside), sum(1 for _, e in inside if e is None), gap, echoes
 
 
+def order(packets, dups, t0, t1):
+    """For the datagrams sent in [t0, t1): how many came back more than
+    once, how many came back after one sent later (reordered), and the
+    longest round trip (ms), which a datagram held through the pause
+    makes."""
+    idx = [i for i, p in enumerate(packets) if t0 <= p[0] < t1]
+    duplicated = sum(1 for i in idx if dups[i])
+    reordered, first_later = 0, None
+    longest = 0
+    for i in reversed(idx):
+        sent, echo = packets[i]
+        if echo is None:
+            continue
+        longest = max(longest, echo - sent)
+        if first_later is not None and echo > first_later:
+            reordered += 1
+        first_later = echo if first_later is None else min(first_later, echo)
+    return duplicated, reordered, longest
+
+
+def tcp_window(tcp, broken, t0, t1):
+    """For the TCP records sent in [t0, t1): how many never came back, the
+    longest time without an echo (ms), the segments retransmitted meanwhile
+    and whether the connection broke then (None without a TCP stream)."""
+    inside = [(sent, echo) for sent, echo, _ in tcp if t0 <= sent < t1]
+    if not tcp or not inside:
+        return None
+    _, sent, lost, gap, _ = window(inside, t0, t1)
+    retrans = [r for s, _, r in tcp if t0 <= s < t1]
+    after = [r for s, _, r in tcp if s >= t1]
+    return dict(sent=sent, lost=lost, stall_ms=round(gap, 1),
+                retrans=(after[0] if after else retrans[-1]) - retrans[0],
+                broken=broken is not None and t0 <= broken < t1)
+
+
+def tcp_broken_at(notes):
+    for note in notes:
+        m = re.match(r"tcp broken at (\d+)", note)
+        if m:
+            return int(m.group(1)) / 1000
+    return None
+
+
 def send_gap(inside):
     sent = [s for s, _ in inside]
     return max((b - a for a, b in zip(sent, sent[1:])), default=0)
@@ -166,7 +219,8 @@ def read_runs(path, end_ms):
 
 def analyse(args):
     rate = args.rate
-    packets, notes = read_probe(args.probe)
+    packets, dups, tcp, notes = read_probe(args.probe)
+    broken = tcp_broken_at(notes)
     pings = read_ping(args.ping, args.ping_stop)
     rows = json.load(open(args.migrations))[0]["rows"]
     by_id = {r["_uuid"][1][:8]: r for r in rows}
@@ -193,6 +247,8 @@ def analyse(args):
         ts = ovsdb_map(row["timestamps"]) if row else {}
         inside, sent, lost, gap, echoes = window(packets, r["t0"], r["t_end"])
         tail = inside[-TAIL:]
+        duplicated, reordered, longest_rtt = order(packets, dups, r["t0"], r["t_end"])
+        stream = tcp_window(tcp, broken, r["t0"], r["t_end"])
         pin, psent, plost, pgap, _ = window(pings, r["t0"], r["t_end"])
         ptail = pin[-PING_TAIL:]
         downtime = stats.get("downtime_ms")
@@ -204,6 +260,12 @@ def analyse(args):
             port_ready=ts.get("port-ready"), activated=ts.get("activated"),
             held=ts.get("held"),
             udp_sent=sent, udp_lost=lost, udp_gap_ms=round(gap, 1),
+            udp_dup=duplicated, udp_reordered=reordered,
+            udp_max_rtt_ms=round(longest_rtt, 1),
+            tcp_lost=stream["lost"] if stream else None,
+            tcp_stall_ms=stream["stall_ms"] if stream else None,
+            tcp_retrans=stream["retrans"] if stream else None,
+            tcp_broken=stream["broken"] if stream else None,
             udp_send_gap_ms=round(send_gap(inside), 1),
             udp_rate=sent / ((r["t_end"] - r["t0"]) / 1000) if r["t_end"] > r["t0"] else 0,
             beyond_pause=(max(0, lost - round(downtime * rate / 1000))
@@ -234,7 +296,12 @@ FIGURES = [  # key, summary label
     ("downtime_ms", "guest pause (libvirt downtime), ms"),
     ("udp_lost", "UDP datagrams lost"),
     ("beyond_pause", "UDP lost beyond the pause"),
+    ("udp_dup", "UDP datagrams duplicated"),
+    ("udp_reordered", "UDP datagrams reordered"),
     ("udp_gap_ms", "longest UDP reply gap, ms"),
+    ("udp_max_rtt_ms", "longest UDP round trip, ms"),
+    ("tcp_stall_ms", "longest TCP echo stall, ms"),
+    ("tcp_retrans", "TCP segments retransmitted"),
     ("ping_lost", "pings lost"),
     ("ping_gap_ms", "longest ping reply gap, ms"),
     ("flows_ms", "records moved -> all flows installed, ms"),
@@ -250,12 +317,23 @@ def fmt(v, width):
     return str(v).rjust(width)
 
 
+COLUMNS = [  # key, two header lines
+    ("total_ms", "total", "ms"), ("passes", "passes", ""), ("downtime_ms", "pause", "ms"),
+    ("udp_lost", "udp", "lost"), ("beyond_pause", "beyond", "pause"),
+    ("udp_dup", "udp", "dup"), ("udp_reordered", "udp", "reord"),
+    ("udp_gap_ms", "udp", "gap ms"), ("udp_max_rtt_ms", "udp", "rtt ms"),
+    ("tcp_stall_ms", "tcp", "stall"), ("tcp_retrans", "tcp", "retx"),
+    ("ping_lost", "ping", "lost"), ("ping_gap_ms", "ping", "gap ms"),
+    ("flows_ms", "flows", "ms"),
+]
+
+
 def print_table(runs):
-    print("  %3s %-10s %-9s %6s %6s %6s %6s %6s %6s %6s %6s %6s %s" % (
-        "#", "mode", "move", "total", "passes", "pause", "udp", "beyond", "udp", "ping",
-        "ping", "flows", "after"))
-    print("  %3s %-10s %-9s %6s %6s %6s %6s %6s %6s %6s %6s %6s %s" % (
-        "", "", "", "ms", "", "ms", "lost", "pause", "gap ms", "lost", "gap ms", "ms", ""))
+    for line in (1, 2):
+        print("  %3s %-10s %-9s %s %s" % (
+            "#" if line == 1 else "", "mode" if line == 1 else "",
+            "move" if line == 1 else "",
+            " ".join(fmt(c[line], 6) for c in COLUMNS), "after" if line == 1 else ""))
     for r in runs:
         after = []
         if r["rc"] != 0 or r["state"] != "done":
@@ -265,6 +343,8 @@ def print_table(runs):
         if r["tail_echoed"] < r["tail_sent"]:
             after.append("%d of the last %d not echoed" % (
                 r["tail_sent"] - r["tail_echoed"], r["tail_sent"]))
+        if r["tcp_broken"]:
+            after.append("TCP connection broken")
         if r["flows_note"]:
             after.append("flows: " + r["flows_note"])
         if r["udp_send_gap_ms"] > 50:
@@ -274,12 +354,9 @@ def print_table(runs):
                 r["hb_before"], r["hb_after"] or "none", r["hb_later"] or "none"))
         elif not r["checkers_ok"]:
             after.append("guest: " + r["status_line"])
-        print("  %3d %-10s %-9s %s %s %s %s %s %s %s %s %s %s" % (
+        print("  %3d %-10s %-9s %s %s" % (
             r["n"], r["mode"], "%s>%s" % (r["source"], r["destination"]),
-            fmt(r["total_ms"], 6), fmt(r["passes"], 6), fmt(r["downtime_ms"], 6),
-            fmt(r["udp_lost"], 6),
-            fmt(r["beyond_pause"], 6), fmt(r["udp_gap_ms"], 6), fmt(r["ping_lost"], 6),
-            fmt(r["ping_gap_ms"], 6), fmt(r["flows_ms"], 6),
+            " ".join(fmt(r[c[0]], 6) for c in COLUMNS),
             "; ".join(after) if after else "ok"))
 
 
@@ -294,7 +371,11 @@ def summary(runs):
         out[mode] = {"migrations": len(rs),
                      "left_out": sum(1 for r in runs
                                      if r["mode"] == mode and not r["in_summary"]),
-                     "announced": sum(1 for r in rs if r["activated"])}
+                     "announced": sum(1 for r in rs if r["activated"]),
+                     "all": sum(1 for r in runs if r["mode"] == mode),
+                     "guest_stopped": sum(1 for r in runs
+                                          if r["mode"] == mode and not r["guest_ran_on"]),
+                     "tcp_broken": sum(1 for r in rs if r["tcp_broken"])}
         for key, _ in FIGURES:
             vals = [r[key] for r in rs if r[key] is not None]
             out[mode][key] = (dict(mean=statistics.mean(vals), p50=statistics.median(vals),
@@ -319,6 +400,12 @@ def print_summary(summ):
         print("  %-42s %s" % (label, "".join(cells)))
     print("  %-42s %s" % ("announcement heard on the destination", "".join(
         "%-32s" % ("%d of %d" % (summ[m]["announced"], summ[m]["migrations"]))
+        for m in modes)))
+    print("  %-42s %s" % ("TCP connection broken", "".join(
+        "%-32s" % ("%d of %d" % (summ[m]["tcp_broken"], summ[m]["migrations"]))
+        for m in modes)))
+    print("  %-42s %s" % ("guest stopped after it (left out)", "".join(
+        "%-32s" % ("%d of %d" % (summ[m]["guest_stopped"], summ[m]["all"]))
         for m in modes)))
 
 

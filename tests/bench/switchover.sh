@@ -6,14 +6,19 @@
 # destination), then as many times with the naive baseline "--switchover
 # completion" (they move once libvirt reports the migration complete), in
 # the same run.  All the while a2, on the third host hv2, sends 1000 UDP
-# datagrams a second to a1's echo (labs/probe) and pings it with "ping -D
-# -i 0.01" (an interval that ping takes as a minimum: 65-75 a second here).
+# datagrams a second to a1's echo (labs/probe), writes a 32-byte record
+# 100 times a second on a TCP connection to its TCP echo, and pings it with
+# "ping -D -i 0.01" (an interval that ping takes as a minimum: 65-75 a
+# second here).
 #
-# Per migration: datagrams and pings lost, the longest time without a reply,
-# the guest's own pause (libvirt's downtime: no network can beat it), the
-# datagrams lost beyond that pause, and the time from the records' move to
-# the last host having the new generation's flows installed; then mean, p50
-# and max per mode (tests/bench/switchover-report.py computes them).
+# Per migration: datagrams and pings lost, datagrams duplicated and
+# reordered, the longest time without a reply and the longest round trip
+# (a held datagram's), the TCP stream's longest stall and retransmitted
+# segments, the guest's own pause (libvirt's downtime: no network can beat
+# it), the datagrams lost beyond that pause, and the time from the records'
+# move to the last host having the new generation's flows installed; then
+# mean, p50 and max per mode, and how many migrations the guest did not
+# survive (tests/bench/switchover-report.py computes them).
 #
 # Environment: MIGRATIONS per mode (20), SETTLE seconds after each
 # migration (6), SWITCHOVER_LAB lab name (vmsw), SWITCHOVER_JSON a file to
@@ -33,6 +38,7 @@ MAX_DOWNTIME=${MAX_DOWNTIME-300}
 SETTLE=${SETTLE:-6}
 NAME=${SWITCHOVER_LAB:-vmsw}
 RATE=1000
+TCP_RATE=100
 LAB="$T/lab.json"
 
 # migration.json without a3 (a second TCG guest only takes CPU from the
@@ -81,7 +87,8 @@ echo "a1 ($A1) between hv1 ($(pa hv1)) and hv3 ($(pa hv3)), probe in a2 on hv2;"
 
 # labs/lab exec ends in exec of the command, so $! is the probe (and ping)
 # itself: SIGTERM makes the probe write its results, SIGINT ping its totals.
-"$LABS/lab" exec "$LAB" a2 "$LABS/probe" --rate "$RATE" -o "$T/probe.out" "$A1" \
+"$LABS/lab" exec "$LAB" a2 "$LABS/probe" --rate "$RATE" --tcp-rate "$TCP_RATE" \
+    -o "$T/probe.out" "$A1" \
     2>"$T/probe.err" &
 PROBE=$!
 "$LABS/lab" exec "$LAB" a2 ping -D -i 0.01 "$A1" >"$T/ping.out" 2>&1 &

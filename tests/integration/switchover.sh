@@ -89,5 +89,16 @@ holds "resume: at most 200 datagrams lost beyond the guest's pause, per migratio
 holds "resume loses no more than completion (mean datagrams lost, +50)" \
     'S["resume"]["udp_lost"]["mean"] <= S["completion"]["udp_lost"]["mean"] + 50'
 
+# Held datagrams are delivered once (not once held and once again), and
+# in order: none after one sent later.
+holds "resume: no datagram came back twice" \
+    'all(m["udp_dup"] == 0 for m in M if m["mode"] == "resume" and m["in_summary"])'
+holds "resume: no datagram came back after one sent later" \
+    'all(m["udp_reordered"] == 0 for m in M if m["mode"] == "resume" and m["in_summary"])'
+# The TCP stream through the probe's whole run: it stalls while the guest
+# is paused, but never breaks and gets every record back.
+holds "the TCP stream never broke and every record came back, in every migration" \
+    'all(m["tcp_broken"] is False and m["tcp_lost"] == 0 for m in M if m["in_summary"])'
+
 ip netns list | grep -q "^vmswt-" && fail "lab namespaces left" || pass "no lab namespace left"
 finish
