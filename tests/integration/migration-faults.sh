@@ -584,6 +584,53 @@ if wanted 10c; then
     verify "$id" failed "$SRC" "channel" "ended early"
 fi
 
+# held_by ID: migration ID's source has begun to hold the guest's packets,
+# as it does from the guest's last pause (its "held" stamp), within 60 s.
+held_by() {
+    local until=$((SECONDS + 60))
+    while [ $SECONDS -lt $until ]; do
+        ovsdb-client -f json transact "unix:$STATE/db/db.sock" \
+            '["vmroam",{"op":"select","table":"Migration","where":[],"columns":["_uuid","timestamps"]}]' |
+            python3 -c "
+import json, sys
+for r in json.load(sys.stdin)[0]['rows']:
+    if r['_uuid'][1].startswith(sys.argv[1]) and 'held' in dict(r['timestamps'][1]):
+        sys.exit(0)
+sys.exit(1)" "$1" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+# kill_qemu HOST VM: kills VM's QEMU process on HOST.
+kill_qemu() {
+    local pid
+    for pid in $(ip netns pids "$NAME-$1" 2>/dev/null); do
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+            grep -q -- "-name guest=$2," && kill -9 "$pid" && return 0
+    done
+    return 1
+}
+# holding HOST: HOST's switch holds a VM's packets (flows of the hold's
+# priority, overlay/pipeline.c).
+holding() { X "$1" ovs-ofctl -O OpenFlow15 dump-flows br-int | grep "priority=127"; }
+released() { ! holding "$1"; }
+
+# The last step fails after the guest paused on the source: the packets
+# held for it since then are in its destination port's queue and die with
+# the destination's QEMU (README: the switchover); the source takes the
+# guest's traffic back the moment it resumes there.
+if wanted 11; then
+    launch "11 destination QEMU killed in the guest's last pause" a1 memory \
+        "hv3 hv2"
+    expect paused "$SRC holds a1's packets: the guest made its last pause" \
+        held_by "$id"
+    expect holding "$SRC's switch sends them to $DST" holding $SRC
+    expect inject "kill a1's QEMU on $DST" kill_qemu $DST a1
+    expect rollback "the migration fails" wait_state "$id" failed 30
+    expect unheld "$SRC holds a1's packets no longer" released $SRC
+    verify "$id" failed $SRC
+fi
+
 check "IPAM: lookup records and leases agree" vmroam ipam check
 check "lab down" lab down
 ip netns list | grep -q "^$NAME-" && fail "namespaces left" || pass "no lab namespace left"
