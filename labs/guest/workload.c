@@ -609,6 +609,42 @@ static void *fill_thread(void *arg)
 static uint64_t heartbeat;
 static double t0;
 
+/* The guest's own network drops, for telling them from the network's:
+ * UDP datagrams it could not take in or send (/proc/net/snmp) and what
+ * eth0 dropped. */
+static long long sys_counter(const char *path)
+{
+    long long v = 0;
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (fscanf(f, "%lld", &v) != 1)
+            v = 0;
+        fclose(f);
+    }
+    return v;
+}
+
+static int net_drops(char *buf, size_t size)
+{
+    long long in = 0, noport = 0, inerr = 0, out = 0, rcvbuf = 0, sndbuf = 0;
+    char line[512];
+    int seen = 0;
+    FILE *f = fopen("/proc/net/snmp", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        /* The second "Udp:" line holds the values. */
+        if (!strncmp(line, "Udp:", 4) && seen++)
+            sscanf(line + 4, "%lld %lld %lld %lld %lld %lld", &in, &noport,
+                   &inerr, &out, &rcvbuf, &sndbuf);
+    }
+    if (f)
+        fclose(f);
+    return snprintf(buf, size, " | net udp in %lld out %lld errors %lld "
+                    "rcvbuf %lld sndbuf %lld, eth0 dropped rx %lld tx %lld",
+                    in, out, inerr, rcvbuf, sndbuf,
+                    sys_counter("/sys/class/net/eth0/statistics/rx_dropped"),
+                    sys_counter("/sys/class/net/eth0/statistics/tx_dropped"));
+}
+
 static int status_line(char *buf, size_t size)
 {
     int n = snprintf(buf, size, "vmroam %s hb=%" PRIu64 " t=%.3f | ",
@@ -648,6 +684,8 @@ static int status_line(char *buf, size_t size)
                           " | fillcheck ok %" PRIu64 " sweeps", fil.sweeps);
         pthread_mutex_unlock(&fil.mu);
     }
+    if ((size_t) n < size)
+        n += net_drops(buf + n, size - (size_t) n);
     if ((size_t) n > size - 2)
         n = (int) size - 2;
     buf[n++] = '\n';
