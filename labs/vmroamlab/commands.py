@@ -16,8 +16,9 @@ from .common import (
     run, say, stop_pidfile, table, tail, UNDERLAY_MTU, VMROAM, VMROAMD,
     VSWITCH_SCHEMA, wait_for, warn)
 from .hosts import (
-    build_host, build_router, make_pki, ping, put_underlay, start_agent, start_ovsdb_server,
-    start_vswitchd, underlay_state, vsctl, wait_underlay, warm_tunnel_neighbours)
+    build_host, build_router, deepen_uplink, make_pki, ping, put_underlay, start_agent,
+    start_ovsdb_server, start_vswitchd, underlay_state, vsctl, wait_underlay,
+    warm_tunnel_neighbours)
 from .ipam import (
     agent_db, allocate_ca, allocate_pa, apply_policy, check_policy, ipam_check, start_db,
     start_db_server)
@@ -496,6 +497,7 @@ def start_daemon(lab, host, prog):
         raise LabError("%s: ovs-vswitchd did not open %s\n  %s" % (
             host.name, ", ".join("%s:%s" % bp for bp in sorted(want - vswitchd_ports(host))),
             tail(os.path.join(host.run, "ovs-vswitchd.log"))))
+    deepen_uplink(host)
     run(["ip", "-n", host.ns, "link", "set", "br-phy", "mtu", UNDERLAY_MTU, "up"])
     if pidfile_process(host.pidfile("vmroamd")) is not None:
         wait_underlay(host)

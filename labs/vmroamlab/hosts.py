@@ -3,9 +3,11 @@ subnets, and per host its namespace, eth0, mgmt0, ovsdb-server,
 ovs-vswitchd, br-phy and vmroamd (the PA and default route it puts on
 br-phy, the tunnel neighbour cache)."""
 
+import ctypes
 import os
 import re
 import shlex
+import socket
 
 from .common import (
     add_bridge, add_netns, has_addr, LAB_MAX_DOWNTIME_MS, LabError, MGMT_DEV,
@@ -162,6 +164,7 @@ def build_host(lab, host):
           "--", "set", "Interface", "br-phy", "mtu_request=%d" % UNDERLAY_MTU,
           "--", "add-port", "br-phy", "eth0")
     wait_br_phy(host)
+    deepen_uplink(host)
     # Only the link: the PA and the default route are vmroamd's to put on.
     run(["ip", "-n", ns, "link", "set", "br-phy", "mtu", UNDERLAY_MTU, "up"])
 
@@ -174,6 +177,49 @@ def start_ovsdb_server(host):
 
 def start_vswitchd(host):
     start_ovs_daemon(host, "ovs-vswitchd", [host.db])
+
+
+# The receive buffer of ovs-vswitchd's packet sockets (see deepen_uplink).
+UPLINK_RCVBUF = 8 << 20
+SYS_PIDFD_GETFD = 438
+SO_RCVBUFFORCE = 33     # asm-generic/socket.h; Python's socket lacks it
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def deepen_uplink(host):
+    """Gives the packet sockets through which host's ovs-vswitchd reads its
+    ports (eth0 above all) an 8 MiB receive buffer instead of the system's
+    default (net.core.rmem_default, 208 KiB here, for the whole machine).
+    The userspace datapath reads eth0 through such a socket, and a
+    migration's final burst overflows 208 KiB: the socket then drops what
+    the burst carries, TCP segments, which TCP sends again, and the tunnel
+    packets of the VMs, which nothing sends again (the datagrams held for a
+    migrating VM among them).  ovs-vswitchd has no setting for it, so the
+    lab takes a copy of each socket (pidfd_getfd) and sets it there; a
+    hypervisor's kernel datapath or NIC has no such socket."""
+    pid = pidfile_process(host.pidfile("ovs-vswitchd"))
+    if pid is None:
+        return
+    with open("/proc/%d/net/packet" % pid) as f:
+        inodes = {line.split()[-1] for line in list(f)[1:]}
+    pidfd = os.pidfd_open(pid)
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue        # closed meanwhile
+            if target[len("socket:["):-1] not in inodes:
+                continue
+            copy = _libc.syscall(SYS_PIDFD_GETFD, pidfd, int(fd), 0)
+            if copy < 0:
+                raise LabError("%s: cannot take ovs-vswitchd's socket %s: %s" % (
+                    host.name, fd, os.strerror(ctypes.get_errno())))
+            with socket.socket(fileno=copy) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE,
+                                UPLINK_RCVBUF)
+    finally:
+        os.close(pidfd)
 
 
 def wait_br_phy(host):

@@ -4,8 +4,8 @@
 # then again with --switchover completion) under a 1000 datagrams/s probe,
 # and what must hold of the figures it writes.  The thresholds come from
 # runs on a 2-core machine with TCG guests at the lab's max downtime (pause
-# 530-630 ms; "resume" lost about the pause, 0-10 datagrams beyond it;
-# "completion" 1450-1900 beyond it, since libvirt reports completion 1.5 s
+# 770-1350 ms; "resume" held it and lost 6-17 datagrams in all;
+# "completion" 1700-2200 beyond it, since libvirt reports completion 1.5 s
 # after the guest resumed; flows on every host 5-20 ms after the records
 # moved) and leave room for a busy machine; each one fails when what it
 # guards breaks.
@@ -76,25 +76,25 @@ holds "resume: the source held the guest's packets from its pause, before the re
     'all(m["held"] and m["t0"] <= m["held"] <= m["records_moved"] for m in M if m["mode"] == "resume")'
 holds "completion: nothing held" \
     'all(not m["held"] for m in M if m["mode"] == "completion")'
-# What is lost beyond the guest's pause is the switches' reaction to the
-# guest's announcement (the destination delivers, the source redirects) or
-# to the records' move, whichever comes first: 0-45
-# datagrams on a busy 2-core machine.  200 leaves room for a busier one and
-# is far below the 1.2-2 s that waiting for libvirt's completion costs.
-holds "resume: at most 200 datagrams lost beyond the guest's pause, per migration" \
-    'all(m["beyond_pause"] is not None and m["beyond_pause"] <= 200 for m in M if m["mode"] == "resume")'
-# The pause alone varies by some 30 ms between migrations, so the same
-# switchover in both modes could differ by that much; 50 datagrams (50 ms)
-# covers it.
-holds "resume loses no more than completion (mean datagrams lost, +50)" \
-    'S["resume"]["udp_lost"]["mean"] <= S["completion"]["udp_lost"]["mean"] + 50'
+# The default switchover holds the guest's packets through its pause, so
+# what it loses is no longer the pause: only the packets that reached the
+# source between the pause and its switch's hold (the lifecycle event's way
+# to the agent and the agent's flows to the switch), 6-17 datagrams a
+# migration on a 2-core machine.  50 leaves room for a busier one; the
+# naive switchover loses the whole pause and more, some 2,800.
+holds "resume: at most 50 datagrams lost per migration, the guest's pause included" \
+    'all(m["udp_lost"] <= 50 for m in M if m["mode"] == "resume" and m["in_summary"])'
+holds "completion loses more than the guest's pause" \
+    'all(m["beyond_pause"] > 0 for m in M if m["mode"] == "completion" and m["in_summary"])'
 
 # Held datagrams are delivered once (not once held and once again), and
-# in order: none after one sent later.
+# in order, but for those the probe's host sent in the few ms its flows
+# took to follow the records' move: those go by the source, one tunnel more
+# than the ones sent after them (0-6 a migration here).
 holds "resume: no datagram came back twice" \
     'all(m["udp_dup"] == 0 for m in M if m["mode"] == "resume" and m["in_summary"])'
-holds "resume: no datagram came back after one sent later" \
-    'all(m["udp_reordered"] == 0 for m in M if m["mode"] == "resume" and m["in_summary"])'
+holds "resume: at most 20 datagrams came back after one sent later, per migration" \
+    'all(m["udp_reordered"] <= 20 for m in M if m["mode"] == "resume" and m["in_summary"])'
 # The TCP stream through the probe's whole run: it stalls while the guest
 # is paused, but never breaks and gets every record back.
 holds "the TCP stream never broke and every record came back, in every migration" \
