@@ -489,20 +489,31 @@ hold(struct agent *a)
 }
 
 /* Makes the ports of VMs migrating here ('ports') hold what the switch
- * sends them until the VM runs (overlay/portq.h), and says what those
- * whose VM arrived had to drop. */
+ * sends them until the VM runs (overlay/portq.h), trying again soon for
+ * one that could not be made to, and says what those whose VM arrived had
+ * to drop. */
 static void
 follow_incoming_ports(struct agent *a, const struct sset *ports)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 10);
+    struct sset followed = SSET_INITIALIZER(&followed);
     const char *port;
     SSET_FOR_EACH (port, ports) {
-        if (!sset_contains(&a->incoming_ports, port)) {
-            char *error = overlay_portq_deepen(port);
-            if (error) {
-                VLOG_WARN_RL(&rl, "%s", error);
-                free(error);
-            }
+        if (sset_contains(&a->incoming_ports, port)) {
+            sset_add(&followed, port);
+            continue;
+        }
+        char *error = overlay_portq_deepen(port);
+        if (error) {
+            VLOG_WARN_RL(&rl, "%s (trying again)", error);
+            free(error);
+            /* The ports come with a full translation: one soon. */
+            a->recompute = true;
+            poll_timer_wait(100);
+        } else {
+            VLOG_INFO("%s: its queue holds %d packets while its VM is on "
+                      "its way", port, OVERLAY_PORTQ_LEN);
+            sset_add(&followed, port);
         }
     }
     SSET_FOR_EACH (port, &a->incoming_ports) {
@@ -517,8 +528,8 @@ follow_incoming_ports(struct agent *a, const struct sset *ports)
             free(error);
         }
     }
-    sset_destroy(&a->incoming_ports);
-    sset_clone(&a->incoming_ports, ports);
+    sset_swap(&a->incoming_ports, &followed);
+    sset_destroy(&followed);
 }
 
 /* What the last full translation read, for a translation of changes (a

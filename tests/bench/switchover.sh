@@ -24,7 +24,8 @@
 # migration (6), SWITCHOVER_LAB lab name (vmsw), SWITCHOVER_JSON a file to
 # write every figure to (tests/integration/switchover.sh runs this script
 # with a small count and checks that file), SWITCHOVER_KEEP a directory to
-# copy the raw data to (probe and ping output, the tables read),
+# copy the raw data to (probe and ping output, the tables read, the two
+# hosts' vmroamd logs),
 # MAX_DOWNTIME the pause the migrations aim at, in ms (300, vmroam's
 # default, so that the pause is the one users get; empty for the lab's
 # 3000, which keeps QEMU 7.2 under TCG to 3 passes: see revive() below).
@@ -173,7 +174,10 @@ kill -INT "$PING"
 ping_stop=$(now_ms)
 wait "$PROBE" "$PING"
 select_all Migration >"$T/migrations.json"
-[ -n "${SWITCHOVER_KEEP:-}" ] && mkdir -p "$SWITCHOVER_KEEP" && cp "$T"/* "$SWITCHOVER_KEEP"/
+if [ -n "${SWITCHOVER_KEEP:-}" ]; then
+    mkdir -p "$SWITCHOVER_KEEP" && cp "$T"/* "$SWITCHOVER_KEEP"/
+    for h in hv1 hv3; do cp "$STATE/$h/vmroamd.log" "$SWITCHOVER_KEEP/vmroamd-$h.log"; done
+fi
 [ -s "$T/probe.out" ] || { echo "the probe wrote nothing:"; cat "$T/probe.err"; exit 1; }
 python3 "$(dirname "$0")/switchover-report.py" --runs "$T/runs" --end "$t_end" \
     --probe "$T/probe.out" --ping "$T/ping.out" --ping-stop "$ping_stop" \
