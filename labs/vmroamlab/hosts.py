@@ -4,6 +4,7 @@ ovs-vswitchd, br-phy and vmroamd (the PA and default route it puts on
 br-phy, the tunnel neighbour cache)."""
 
 import ctypes
+import errno
 import os
 import re
 import shlex
@@ -188,7 +189,8 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 def deepen_uplink(host):
     """Gives the packet sockets through which host's ovs-vswitchd reads its
-    ports (eth0 above all) an 8 MiB receive buffer instead of the system's
+    ports (eth0 above all) an 8 MiB receive buffer (which the kernel doubles
+    for its overhead, as for any SO_RCVBUF) instead of the system's
     default (net.core.rmem_default, 208 KiB here, for the whole machine).
     The userspace datapath reads eth0 through such a socket, and a
     migration's final burst overflows 208 KiB: the socket then drops what
@@ -200,24 +202,37 @@ def deepen_uplink(host):
     pid = pidfile_process(host.pidfile("ovs-vswitchd"))
     if pid is None:
         return
-    with open("/proc/%d/net/packet" % pid) as f:
-        inodes = {line.split()[-1] for line in list(f)[1:]}
-    pidfd = os.pidfd_open(pid)
+    try:
+        with open("/proc/%d/net/packet" % pid) as f:
+            inodes = {line.split()[-1] for line in list(f)[1:]}
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return                  # it exited: nothing to deepen
     try:
         for fd in os.listdir("/proc/%d/fd" % pid):
             try:
                 target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
             except OSError:
                 continue        # closed meanwhile
-            if target[len("socket:["):-1] not in inodes:
+            if not (target.startswith("socket:[")
+                    and target[len("socket:["):-1] in inodes):
                 continue
             copy = _libc.syscall(SYS_PIDFD_GETFD, pidfd, int(fd), 0)
             if copy < 0:
+                if ctypes.get_errno() in (errno.EBADF, errno.ESRCH):
+                    continue    # closed meanwhile, or it exited
                 raise LabError("%s: cannot take ovs-vswitchd's socket %s: %s" % (
                     host.name, fd, os.strerror(ctypes.get_errno())))
-            with socket.socket(fileno=copy) as sock:
+            try:
+                sock = socket.socket(fileno=copy)
+            except OSError:
+                os.close(copy)  # the number went to something else
+                continue
+            with sock:
                 sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE,
                                 UPLINK_RCVBUF)
+    except FileNotFoundError:
+        pass                    # it exited while we looked
     finally:
         os.close(pidfd)
 
