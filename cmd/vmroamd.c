@@ -130,6 +130,8 @@ struct agent {
                                  * last pause: name -> destination PA. */
     struct sset bound;          /* Interfaces bound in it. */
     struct sset incoming_ports; /* Those of VMs migrating here. */
+    long long int portq_retry;  /* When to try again to deepen the queue of
+                                 * one of them (msec), or 0. */
     struct smap incoming_macs;  /* VMs migrating here whose ports are bound
                                  * in it: overlay_announce_key() -> VM
                                  * name. */
@@ -488,6 +490,10 @@ hold(struct agent *a)
     smap_destroy(&held);
 }
 
+/* How long vmroamd waits before it tries again to deepen a port's queue:
+ * the ports come with a full translation, which it forces then. */
+#define PORTQ_RETRY_MS 500
+
 /* Makes the ports of VMs migrating here ('ports') hold what the switch
  * sends them until the VM runs (overlay/portq.h), trying again soon for
  * one that could not be made to, and says what those whose VM arrived had
@@ -507,9 +513,7 @@ follow_incoming_ports(struct agent *a, const struct sset *ports)
         if (error) {
             VLOG_WARN_RL(&rl, "%s (trying again)", error);
             free(error);
-            /* The ports come with a full translation: one soon. */
-            a->recompute = true;
-            poll_timer_wait(100);
+            a->portq_retry = time_msec() + PORTQ_RETRY_MS;
         } else {
             VLOG_INFO("%s: its queue holds %d packets while its VM is on "
                       "its way", port, OVERLAY_PORTQ_LEN);
@@ -964,6 +968,12 @@ run(struct agent *a)
     /* Translate only once both databases have been read in full, and the
      * server has sent every record asked for: flows from half a picture
      * would replace good ones in the switch. */
+    if (a->portq_retry && time_msec() >= a->portq_retry) {
+        a->portq_retry = 0;
+        a->recompute = true;
+    } else if (a->portq_retry) {
+        poll_timer_wait_until(a->portq_retry);
+    }
     if (idl_synced(&a->vmroam) && idl_synced(&a->ovs)
         && replica_complete(a)) {
         unsigned int vseqno = ovsdb_idl_get_seqno(a->vmroam.idl);
