@@ -115,7 +115,7 @@ migr_compress_want(struct migr_compress *c, long long int now)
                                : MIGR_COMPRESS_RETRY_NS);
         if (!pays) {
             /* The memory being sent may have become compressible, or the
-             * cores less busy: what lz4 did a second ago says nothing of
+             * cores less busy: what lz4 did before says nothing of
              * that, so a few blocks measure it afresh. */
             c->lz4_in = c->lz4_out = c->lz4_ns = 0;
             c->probe_left = MIGR_COMPRESS_PROBE_BYTES;

@@ -29,13 +29,13 @@ enum migr_compress_mode {
 bool migr_compress_mode_parse(const char *, enum migr_compress_mode *);
 const char *migr_compress_mode_name(enum migr_compress_mode);
 
-/* How often "auto" retries lz4 while not compressing, and how many bytes
- * a retry compresses (enough blocks that one odd block does not decide):
- * a retry on data that does not compress costs lz4 a millisecond or two,
- * and waiting long costs all the data sent raw meanwhile.  How often it
- * tries raw while compressing with the link idle at times, and for how
- * long (long enough for a few link measurements): that costs the
- * compression of the window. */
+/* How soon after a try of lz4 "auto" judges again (and so retries lz4
+ * while not compressing), and how many bytes a try compresses (enough
+ * blocks that one odd block does not decide): a try on data that does not
+ * compress costs lz4 a millisecond or two, and waiting long costs all the
+ * data sent raw meanwhile.  How often, while compressing with the link
+ * idle at times, it tries raw, and for how long (long enough for a few
+ * link measurements): that costs the compression of the window. */
 #define MIGR_COMPRESS_RETRY_NS (250LL * 1000 * 1000)
 #define MIGR_COMPRESS_PROBE_BYTES (1024 * 1024)
 #define MIGR_COMPRESS_PROBE_NS (1000LL * 1000 * 1000)

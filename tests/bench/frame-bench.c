@@ -455,7 +455,7 @@ main(int argc, char *argv[])
     /* Each stream's summary, and a channel closed while the two ends
      * still say goodbye, are not figures. */
     vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_ERR);
-    struct path p;
+    struct path p = { .n_runs = 0 };
     path_init(&p);
     for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
         if (kinds[i].data != zeros) {
