@@ -599,14 +599,27 @@ kill_in_pause() {
     [ -n "$pid" ] || { echo "no QEMU of $3 on $2"; return 1; }
     timeout 60 python3 - "$1" "$pid" "unix:$STATE/db/db.sock" \
         "unix:$STATE/$4/br-int.mgmt" "$T/hold" <<'PY'
-import os, signal, subprocess, sys
+import json, os, signal, subprocess, sys
 mid, pid, db, bridge, hold = sys.argv[1:]
 mon = subprocess.Popen(["stdbuf", "-oL", "ovsdb-client", "-f", "json", "monitor", db,
                         "vmroam", "Migration", "_uuid,timestamps"],
                        stdout=subprocess.PIPE, text=True)
+
+def held(update):
+    """Whether 'update' (a table, as ovsdb-client monitor prints it) says
+    that migration 'mid' is held: its row as it is now, not as it was,
+    nor another migration's."""
+    for row in update["data"]:
+        r = dict(zip(update["headings"], row))
+        if (r["action"] in ("initial", "insert", "new") and r["_uuid"]
+                and r["_uuid"][1].startswith(mid)
+                and "held" in dict(r["timestamps"][1])):
+            return True
+    return False
+
 try:
     for line in mon.stdout:
-        if mid in line and '"held"' in line:
+        if held(json.loads(line)):
             flows = subprocess.run(["ovs-ofctl", "-O", "OpenFlow15", "dump-flows", bridge],
                                    capture_output=True, text=True).stdout
             os.kill(int(pid), signal.SIGKILL)
