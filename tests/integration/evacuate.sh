@@ -44,7 +44,9 @@ check_status "an unknown priority is refused" 2 vmroam vm set g1 --priority urge
 # What the agents report all along (heartbeats, free memory, their
 # channel's address, their VMs' state and sizes) is no change of the dry
 # run's: the comparison leaves it out, and keeps what an operator or a plan
-# writes (maintenance, limits, priorities, migrations).
+# writes (maintenance, limits, priorities, migrations).  ovsdb-client sorts
+# a table's rows by all their columns, so the rows are sorted again on what
+# is kept: a host's free memory alone reordered them.
 settled_dump() {
     dump | python3 -c 'import json, sys
 reported = {"Chassis": {"capacity", "external_ids", "pas", "provider_subnet", "state",
@@ -57,7 +59,8 @@ for line in sys.stdin:
         continue
     h = t.get("headings", [])
     cut = [i for i, c in enumerate(h) if c in reported.get(caption, ())]
-    print(json.dumps([t.get("caption"), [[v for i, v in enumerate(r) if i not in cut] for r in t.get("data", [])]]))'
+    rows = [[v for i, v in enumerate(r) if i not in cut] for r in t.get("data", [])]
+    print(json.dumps([t.get("caption"), sorted(rows, key=json.dumps)]))'
 }
 settled_dump >"$T/before.json"
 check "evacuate old --to new --dry-run" vmroam footprint evacuate old --to new --dry-run
