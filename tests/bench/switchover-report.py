@@ -383,6 +383,13 @@ def summary(runs):
     return out
 
 
+COUNTS = [  # label, key, out of which key
+    ("announcement heard on the destination", "announced", "migrations"),
+    ("TCP connection broken", "tcp_broken", "migrations"),
+    ("guest stopped after it (left out)", "guest_stopped", "all"),
+]
+
+
 def print_summary(summ):
     """Each figure with the number of migrations it is over (n): those
     that had it among the migrations in the summary."""
@@ -398,15 +405,9 @@ def print_summary(summ):
             cells.append("%-32s" % ("- (n=0)" if not s else "%.0f / %.0f / %.0f (n=%d)" % (
                 s["mean"], s["p50"], s["max"], s["n"])))
         print("  %-42s %s" % (label, "".join(cells)))
-    print("  %-42s %s" % ("announcement heard on the destination", "".join(
-        "%-32s" % ("%d of %d" % (summ[m]["announced"], summ[m]["migrations"]))
-        for m in modes)))
-    print("  %-42s %s" % ("TCP connection broken", "".join(
-        "%-32s" % ("%d of %d" % (summ[m]["tcp_broken"], summ[m]["migrations"]))
-        for m in modes)))
-    print("  %-42s %s" % ("guest stopped after it (left out)", "".join(
-        "%-32s" % ("%d of %d" % (summ[m]["guest_stopped"], summ[m]["all"]))
-        for m in modes)))
+    for label, key, of in COUNTS:
+        print("  %-42s %s" % (label, "".join(
+            "%-32s" % ("%d of %d" % (summ[m][key], summ[m][of])) for m in modes)))
 
 
 def main():
