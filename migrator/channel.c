@@ -283,8 +283,7 @@ relay_log_summary(const struct relay *r)
               r->route->id, kind_names[r->kind], r->seq,
               s->stream_bytes / 1e6, s->wire_bytes / 1e6, s->blocks_lz4,
               s->blocks_raw, s->lz4_ns / 1e9, migr_compress_lz4_bps(c) / 1e6,
-              migr_compress_ratio(c),
-              c->link_bps / 1e6);
+              migr_compress_ratio(c), c->link_bps / 1e6);
 }
 
 static void

@@ -20,6 +20,15 @@ EXIT_CMDS=""
 # are stopped and $T removed).
 on_exit() { EXIT_CMDS="$1; $EXIT_CMDS"; }
 
+# keep_raw DIR STATE HOST...: copies a bench's raw data ($T) to DIR, with
+# the vmroamd log of each HOST of the lab whose state is STATE.
+keep_raw() {
+    local dir=$1 state=$2 h
+    shift 2
+    mkdir -p "$dir" && cp "$T"/* "$dir"/ || return 1
+    for h in "$@"; do cp "$state/$h/vmroamd.log" "$dir/vmroamd-$h.log"; done
+}
+
 # stop_pids PID...: stops each process, giving it 5 s to exit before
 # SIGKILL, and returns once all are gone.
 stop_pids() {

@@ -262,9 +262,6 @@ echo "guest a1: ${MEMORY} MiB, fill ${FILL} MiB (zeros:text:code:random $FILL_MI
      "${ROUNDS} rounds of: $ORDER; $(nproc) cores;" \
      "$(( $(date +%s) - t_start )) s"
 echo "last status line: ${final:-none}"
-if [ -n "${CHANNEL_KEEP:-}" ]; then
-    mkdir -p "$CHANNEL_KEEP" && cp "$T"/* "$CHANNEL_KEEP"/
-    for h in hv1 hv3; do cp "$STATE/$h/vmroamd.log" "$CHANNEL_KEEP/vmroamd-$h.log"; done
-fi
+[ -n "${CHANNEL_KEEP:-}" ] && keep_raw "$CHANNEL_KEEP" "$STATE" hv1 hv3
 python3 "$REPORT" report "$T/runs" || exit 1
 [ "$series" = 0 ] || { echo "the series stopped early (a1 could not be booted again)"; exit 1; }

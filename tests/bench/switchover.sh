@@ -174,10 +174,7 @@ kill -INT "$PING"
 ping_stop=$(now_ms)
 wait "$PROBE" "$PING"
 select_all Migration >"$T/migrations.json"
-if [ -n "${SWITCHOVER_KEEP:-}" ]; then
-    mkdir -p "$SWITCHOVER_KEEP" && cp "$T"/* "$SWITCHOVER_KEEP"/
-    for h in hv1 hv3; do cp "$STATE/$h/vmroamd.log" "$SWITCHOVER_KEEP/vmroamd-$h.log"; done
-fi
+[ -n "${SWITCHOVER_KEEP:-}" ] && keep_raw "$SWITCHOVER_KEEP" "$STATE" hv1 hv3
 [ -s "$T/probe.out" ] || { echo "the probe wrote nothing:"; cat "$T/probe.err"; exit 1; }
 python3 "$(dirname "$0")/switchover-report.py" --runs "$T/runs" --end "$t_end" \
     --probe "$T/probe.out" --ping "$T/ping.out" --ping-stop "$ping_stop" \
