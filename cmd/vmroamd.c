@@ -128,6 +128,9 @@ struct agent {
     struct smap held;           /* VMs whose packets the switch sends to
                                  * their destination during the guest's
                                  * last pause: name -> destination PA. */
+    uint64_t held_req;          /* The request that last changed them. */
+    long long int held_at;      /* When the switch acknowledged it (wall
+                                 * clock, ms), or 0 if not yet. */
     struct sset bound;          /* Interfaces bound in it. */
     struct sset incoming_ports; /* Those of VMs migrating here. */
     long long int portq_retry;  /* When to try again to deepen the queue of
@@ -485,7 +488,8 @@ hold(struct agent *a)
         }
         smap_destroy(&a->held);
         smap_clone(&a->held, &held);
-        a->req++;
+        a->held_req = ++a->req;
+        a->held_at = 0;
     }
     smap_destroy(&held);
 }
@@ -693,6 +697,21 @@ report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
      * translation has no tunnel flows yet. */
     bool flows_in = (overlay_ofctrl_acked(a->ofctrl) >= a->req && a->req
                      && a->gre_ofport > 0);
+    /* The hold begins when the switch has its flows, not when the agent
+     * decides it: what reached the paused guest before then is lost. */
+    if (!smap_is_empty(&a->held)
+        && overlay_ofctrl_acked(a->ofctrl) >= a->held_req) {
+        if (!a->held_at) {
+            a->held_at = time_wall_msec();
+        }
+        if (vtxn) {
+            const struct smap_node *node;
+            SMAP_FOR_EACH (node, &a->held) {
+                migr_executor_held(a->migrations, a->vmroam.idl, node->key,
+                                   a->held_at);
+            }
+        }
+    }
     if (flows_in) {
         if (!sset_equals(&a->installed, &a->bound)) {
             sset_destroy(&a->installed);

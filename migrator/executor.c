@@ -943,13 +943,20 @@ find_incoming(const struct migr_executor *ex, struct ovsdb_idl *idl,
 /* Stamps 'key' into 'm''s timestamps, unless it is there already; returns
  * true if it stamped. */
 static bool
-stamp_once(const struct vmroamrec_migration *m, const char *key)
+stamp_once_at(const struct vmroamrec_migration *m, const char *key,
+              long long int when)
 {
     if (migr_row_timestamp(m, key)) {
         return false;
     }
-    vmroamrec_migration_update_timestamps_setkey(m, key, time_wall_msec());
+    vmroamrec_migration_update_timestamps_setkey(m, key, when);
     return true;
+}
+
+static bool
+stamp_once(const struct vmroamrec_migration *m, const char *key)
+{
+    return stamp_once_at(m, key, time_wall_msec());
 }
 
 /* The destination's part before switchover: the port of 'vm', migrating
@@ -1043,6 +1050,23 @@ migr_executor_holding(const struct migr_executor *ex, struct ovsdb_idl *idl,
     }
 }
 
+/* The source's part at the guest's last pause: the switch has held the
+ * packets of 'vm', migrating from here, since 'when' (wall clock, ms), the
+ * moment it acknowledged the flows that send them to the destination. */
+void
+migr_executor_held(struct migr_executor *ex, struct ovsdb_idl *idl,
+                   const char *vm, long long int when)
+{
+    const struct job *j;
+    HMAP_FOR_EACH (j, node, &ex->jobs) {
+        const struct vmroamrec_migration *m
+            = vmroamrec_migration_get_for_uuid(idl, &j->row);
+        if (is_held(ex, m, j) && !strcmp(m->vm, vm)) {
+            stamp_once_at(m, "held", when);
+        }
+    }
+}
+
 void
 migr_executor_run(struct migr_executor *ex, struct ovsdb_idl *idl,
                   struct ovsdb_idl_txn *txn, const char *underlay_link)
@@ -1063,13 +1087,6 @@ migr_executor_run(struct migr_executor *ex, struct ovsdb_idl *idl,
         activate(ex, idl, txn, vm, "resumed");
     }
     sset_clear(&ex->resumed);
-    HMAP_FOR_EACH (j, node, &ex->jobs) {
-        const struct vmroamrec_migration *m
-            = vmroamrec_migration_get_for_uuid(idl, &j->row);
-        if (is_held(ex, m, j)) {
-            stamp_once(m, "held");
-        }
-    }
     ex->recovering = false;
     if (ex->channel) {
         tend_expected(ex, idl);
