@@ -21,12 +21,16 @@ EXIT_CMDS=""
 on_exit() { EXIT_CMDS="$1; $EXIT_CMDS"; }
 
 # keep_raw DIR STATE HOST...: copies a bench's raw data ($T) to DIR, with
-# the vmroamd log of each HOST of the lab whose state is STATE.
+# the vmroamd and ovs-vswitchd logs of each HOST of the lab whose state is
+# STATE.
 keep_raw() {
     local dir=$1 state=$2 h
     shift 2
     mkdir -p "$dir" && cp "$T"/* "$dir"/ || return 1
-    for h in "$@"; do cp "$state/$h/vmroamd.log" "$dir/vmroamd-$h.log"; done
+    for h in "$@"; do
+        cp "$state/$h/vmroamd.log" "$dir/vmroamd-$h.log"
+        cp "$state/$h/ovs-vswitchd.log" "$dir/vswitchd-$h.log" 2>/dev/null
+    done
 }
 
 # stop_pids PID...: stops each process, giving it 5 s to exit before

@@ -129,6 +129,16 @@ def window(packets, t0, t1):
     return inside, len(inside), sum(1 for _, e in inside if e is None), gap, echoes
 
 
+def lost_after(inside, held):
+    """How many of the datagrams 'inside' that were lost had been sent once
+    the source's switch held the guest's packets (its "held" stamp, ms;
+    None if nothing was held): those the hold itself lost, where the
+    others reached the paused guest's tap before it."""
+    if not held:
+        return None
+    return sum(1 for sent, echo in inside if echo is None and sent >= held)
+
+
 def order(packets, dups, t0, t1):
     """For the datagrams sent in [t0, t1): how many came back more than
     once, how many came back after one sent later (reordered), and the
@@ -169,6 +179,16 @@ def tcp_broken_at(notes):
         m = re.match(r"tcp broken at (\d+)", note)
         if m:
             return int(m.group(1)) / 1000
+    return None
+
+
+def socket_drops(notes):
+    """What the probe's own socket dropped (its echoes lost on arrival, not
+    by the network), or None if the probe did not say."""
+    for note in notes:
+        m = re.search(r"socket drops (-?\d+)", note)
+        if m and int(m.group(1)) >= 0:
+            return int(m.group(1))
     return None
 
 
@@ -235,6 +255,7 @@ def analyse(args):
     probe = dict(sent=len(packets), seconds=(stop - start) / 1000,
                  rate=len(packets) / ((stop - start) / 1000) if stop > start else 0,
                  max_send_gap_ms=send_gap(packets), notes=notes,
+                 socket_drops=socket_drops(notes),
                  baseline_sent=n_base, baseline_lost=lost_base,
                  baseline_gap_ms=gap_base, baseline_ping_sent=n_pbase,
                  baseline_ping_lost=lost_pbase, ping_sent=len(pings),
@@ -260,6 +281,7 @@ def analyse(args):
             port_ready=ts.get("port-ready"), activated=ts.get("activated"),
             held=ts.get("held"),
             udp_sent=sent, udp_lost=lost, udp_gap_ms=round(gap, 1),
+            lost_after_hold=lost_after(inside, ts.get("held")),
             udp_dup=duplicated, udp_reordered=reordered,
             udp_max_rtt_ms=round(longest_rtt, 1),
             tcp_lost=stream["lost"] if stream else None,
@@ -296,6 +318,7 @@ FIGURES = [  # key, summary label
     ("downtime_ms", "guest pause (libvirt downtime), ms"),
     ("udp_lost", "UDP datagrams lost"),
     ("beyond_pause", "UDP lost beyond the pause"),
+    ("lost_after_hold", "UDP lost once held"),
     ("udp_dup", "UDP datagrams duplicated"),
     ("udp_reordered", "UDP datagrams reordered"),
     ("udp_gap_ms", "longest UDP reply gap, ms"),
@@ -320,6 +343,7 @@ def fmt(v, width):
 COLUMNS = [  # key, two header lines
     ("total_ms", "total", "ms"), ("passes", "passes", ""), ("downtime_ms", "pause", "ms"),
     ("udp_lost", "udp", "lost"), ("beyond_pause", "beyond", "pause"),
+    ("lost_after_hold", "once", "held"),
     ("udp_dup", "udp", "dup"), ("udp_reordered", "udp", "reord"),
     ("udp_gap_ms", "udp", "gap ms"), ("udp_max_rtt_ms", "udp", "rtt ms"),
     ("tcp_stall_ms", "tcp", "stall"), ("tcp_retrans", "tcp", "retx"),
@@ -420,10 +444,12 @@ def main():
     p.add_argument("--json")
     args = p.parse_args()
     probe, runs = analyse(args)
-    print("probe: %d datagrams in %.1f s: %.1f/s, longest send gap %.0f ms; "
-          "%d pings: %.1f/s" % (probe["sent"], probe["seconds"], probe["rate"],
-                                probe["max_send_gap_ms"], probe["ping_sent"],
-                                probe["ping_rate"]))
+    print("probe: %d datagrams in %.1f s: %.1f/s, longest send gap %.0f ms, "
+          "echoes its socket dropped %s; %d pings: %.1f/s" % (
+              probe["sent"], probe["seconds"], probe["rate"],
+              probe["max_send_gap_ms"],
+              "?" if probe["socket_drops"] is None else probe["socket_drops"],
+              probe["ping_sent"], probe["ping_rate"]))
     print("before the first migration: %d of %d datagrams lost, %d of %d pings; "
           "longest UDP reply gap %.0f ms" % (
               probe["baseline_lost"], probe["baseline_sent"], probe["baseline_ping_lost"],

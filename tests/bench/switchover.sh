@@ -174,7 +174,7 @@ kill -INT "$PING"
 ping_stop=$(now_ms)
 wait "$PROBE" "$PING"
 select_all Migration >"$T/migrations.json"
-[ -n "${SWITCHOVER_KEEP:-}" ] && keep_raw "$SWITCHOVER_KEEP" "$STATE" hv1 hv3
+[ -n "${SWITCHOVER_KEEP:-}" ] && keep_raw "$SWITCHOVER_KEEP" "$STATE" hv1 hv2 hv3
 [ -s "$T/probe.out" ] || { echo "the probe wrote nothing:"; cat "$T/probe.err"; exit 1; }
 python3 "$(dirname "$0")/switchover-report.py" --runs "$T/runs" --end "$t_end" \
     --probe "$T/probe.out" --ping "$T/ping.out" --ping-stop "$ping_stop" \
