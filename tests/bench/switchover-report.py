@@ -18,7 +18,9 @@
   --migrations FILE  the Migration table (ovsdb-client transact, JSON)
   --dir DIR          chassis-N.json, private-N.json: the Chassis and
                      Chassis_Private tables read after migration N;
-                     console-N.txt: the end of the guest's console then
+                     console-N.txt: the end of the guest's console then;
+                     drops-N.json: the kernel's drops per namespace before
+                     migration N (drops-end.json after the last)
 
 Each migration owns the time from its start to the next one's start (its
 pre-copy, its pause, and the settle time after it); a datagram or ping
@@ -192,6 +194,28 @@ def socket_drops(notes):
     return None
 
 
+def read_drops(path):
+    """{namespace/where: count} from a drops file: the packet sockets and
+    each interface, or {} if there is none."""
+    if not os.path.exists(path):
+        return {}
+    out = {}
+    for ns, d in json.load(open(path)).items():
+        out["%s/packet-sockets" % ns] = d["packet_sockets"]
+        for iface, n in d["ifaces"].items():
+            out["%s/%s" % (ns, iface)] = n
+    return out
+
+
+def drops_between(before, after):
+    """What was dropped between two read_drops(), where it was: the packet
+    sockets' total, the interfaces' total, and each place with a drop."""
+    delta = {k: after[k] - before.get(k, 0) for k in after
+             if after[k] > before.get(k, 0)}
+    sockets = sum(n for k, n in delta.items() if k.endswith("/packet-sockets"))
+    return sockets, sum(delta.values()) - sockets, delta
+
+
 def send_gap(inside):
     sent = [s for s, _ in inside]
     return max((b - a for a, b in zip(sent, sent[1:])), default=0)
@@ -303,6 +327,15 @@ def analyse(args):
         r["flows_note"] = flows if isinstance(flows, str) else None
         r["ready_ahead_ms"] = (r["records_moved"] - r["port_ready"]
                                if r["port_ready"] and r["records_moved"] else None)
+        drops_next = ("drops-%d.json" % (r["n"] + 1)
+                      if any(o["n"] == r["n"] + 1 for o in runs) else "drops-end.json")
+        before = read_drops(os.path.join(args.dir, "drops-%d.json" % r["n"]))
+        after = read_drops(os.path.join(args.dir, drops_next))
+        if before and after:
+            r["drops_sockets"], r["drops_ifaces"], r["drops_where"] = drops_between(
+                before, after)
+        else:
+            r["drops_sockets"] = r["drops_ifaces"] = r["drops_where"] = None
         r["passes"] = stats.get("iteration")
         r["guest_ran_on"] = 0 < r["hb_before"] < r["hb_after"] < r["hb_later"]
         r["checkers_ok"] = r["guest_ran_on"] and checkers_clean(r["status_line"])
@@ -327,6 +360,8 @@ FIGURES = [  # key, summary label
     ("tcp_retrans", "TCP segments retransmitted"),
     ("ping_lost", "pings lost"),
     ("ping_gap_ms", "longest ping reply gap, ms"),
+    ("drops_sockets", "kernel drops: packet sockets"),
+    ("drops_ifaces", "kernel drops: interfaces"),
     ("flows_ms", "records moved -> all flows installed, ms"),
     ("ready_ahead_ms", "destination port ready before that, ms"),
 ]
@@ -348,6 +383,7 @@ COLUMNS = [  # key, two header lines
     ("udp_gap_ms", "udp", "gap ms"), ("udp_max_rtt_ms", "udp", "rtt ms"),
     ("tcp_stall_ms", "tcp", "stall"), ("tcp_retrans", "tcp", "retx"),
     ("ping_lost", "ping", "lost"), ("ping_gap_ms", "ping", "gap ms"),
+    ("drops_sockets", "sock", "drops"), ("drops_ifaces", "iface", "drops"),
     ("flows_ms", "flows", "ms"),
 ]
 
@@ -371,6 +407,9 @@ def print_table(runs):
             after.append("TCP connection broken")
         if r["flows_note"]:
             after.append("flows: " + r["flows_note"])
+        if r["drops_where"]:
+            after.append("dropped: " + ", ".join(
+                "%s %d" % kv for kv in sorted(r["drops_where"].items())))
         if r["udp_send_gap_ms"] > 50:
             after.append("probe stalled %.0f ms" % r["udp_send_gap_ms"])
         if not r["guest_ran_on"]:

@@ -70,6 +70,28 @@ select_all() {  # select_all TABLE: the whole table, as ovsdb-client prints it
     ovsdb-client -f json transact "unix:$STATE/db/db.sock" \
         "[\"vmroam\", {\"op\": \"select\", \"table\": \"$1\", \"where\": []}]"
 }
+# drops FILE: what the kernel has dropped so far in each host's namespace
+# and in a2's, as JSON: the packet sockets there (ovs-vswitchd reads eth0
+# and the veths through such sockets) and each interface's rx and tx drops
+# (the VMs' taps and veths among them); the report tells per migration
+# where datagrams were lost.
+drops() {
+    python3 - "$NAME" hv1 hv2 hv3 a2 >"$1" <<'PY'
+import json, re, subprocess, sys
+out = {}
+for h in sys.argv[2:]:
+    ns = "%s-%s" % (sys.argv[1], h)
+    ss = subprocess.run(["ip", "netns", "exec", ns, "ss", "-0", "-m", "-n"],
+                        capture_output=True, text=True).stdout
+    links = subprocess.run(["ip", "-n", ns, "-s", "-j", "link"],
+                           capture_output=True, text=True).stdout
+    out[h] = dict(
+        packet_sockets=sum(int(d) for d in re.findall(r",d(\d+)\)", ss)),
+        ifaces={l["ifname"]: l["stats64"]["rx"]["dropped"] + l["stats64"]["tx"]["dropped"]
+                for l in json.loads(links or "[]") if "stats64" in l})
+json.dump(out, sys.stdout)
+PY
+}
 status_line() { "$LABS/lab" console "$LAB" a1 -n 5 2>/dev/null | grep 'hb=' | tail -1; }
 hb_of() { echo "$1" | grep -o 'hb=[0-9]*' | cut -d= -f2; }
 A1=$(python3 -c "import json; print([v['ca'] for v in json.load(open('$LAB'))['vms'] if v['name'] == 'a1'][0])")
@@ -135,6 +157,7 @@ migrate_series() {  # migrate_series MODE [OPTION...]: MIGRATIONS migrations of 
         src=$("$LABS/lab" vmhost "$LAB" a1 2>/dev/null)
         if [ "$src" = hv1 ]; then dst=hv3; else dst=hv1; fi
         line0=$(status_line)
+        drops "$T/drops-$n.json"
         t0=$(now_ms)
         vmroam migrate a1 --to "$dst" ${MAX_DOWNTIME:+--max-downtime "$MAX_DOWNTIME"} "$@" \
             --wait >"$T/migrate-$n.out" 2>&1
@@ -168,6 +191,7 @@ migrate_series() {  # migrate_series MODE [OPTION...]: MIGRATIONS migrations of 
 series=0
 migrate_series resume && migrate_series completion --switchover completion || series=1
 t_end=$(now_ms)
+drops "$T/drops-end.json"
 
 kill -TERM "$PROBE"
 kill -INT "$PING"
