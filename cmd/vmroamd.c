@@ -133,6 +133,8 @@ struct agent {
                                  * clock, ms), or 0 if not yet. */
     struct sset bound;          /* Interfaces bound in it. */
     struct sset incoming_ports; /* Those of VMs migrating here. */
+    struct sset deepened;       /* Those of them whose queue was made to
+                                 * hold OVERLAY_PORTQ_LEN packets. */
     long long int portq_retry;  /* When to try again to deepen the queue of
                                  * one of them (msec), or 0. */
     struct smap incoming_macs;  /* VMs migrating here whose ports are bound
@@ -494,22 +496,24 @@ hold(struct agent *a)
     smap_destroy(&held);
 }
 
-/* How long vmroamd waits before it tries again to deepen a port's queue:
- * the ports come with a full translation, which it forces then. */
+/* How long vmroamd waits before it tries again to deepen a port's
+ * queue. */
 #define PORTQ_RETRY_MS 500
 
-/* Makes the ports of VMs migrating here ('ports') hold what the switch
- * sends them until the VM runs (overlay/portq.h), trying again soon for
- * one that could not be made to, and says what those whose VM arrived had
- * to drop. */
+/* Makes the ports of VMs migrating here ('a->incoming_ports', as of the
+ * last full translation) hold what the switch sends them until the VM runs
+ * (overlay/portq.h), trying again soon for one that could not be made to,
+ * and says what those whose VM arrived had to drop. */
 static void
-follow_incoming_ports(struct agent *a, const struct sset *ports)
+follow_incoming_ports(struct agent *a)
 {
+    const struct sset *ports = &a->incoming_ports;
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 10);
     struct sset followed = SSET_INITIALIZER(&followed);
     const char *port;
+    a->portq_retry = 0;
     SSET_FOR_EACH (port, ports) {
-        if (sset_contains(&a->incoming_ports, port)) {
+        if (sset_contains(&a->deepened, port)) {
             sset_add(&followed, port);
             continue;
         }
@@ -524,7 +528,7 @@ follow_incoming_ports(struct agent *a, const struct sset *ports)
             sset_add(&followed, port);
         }
     }
-    SSET_FOR_EACH (port, &a->incoming_ports) {
+    SSET_FOR_EACH (port, &a->deepened) {
         uint64_t dropped;
         if (!sset_contains(ports, port)) {
             char *error = overlay_portq_dropped(port, &dropped);
@@ -536,7 +540,7 @@ follow_incoming_ports(struct agent *a, const struct sset *ports)
             free(error);
         }
     }
-    sset_swap(&a->incoming_ports, &followed);
+    sset_swap(&a->deepened, &followed);
     sset_destroy(&followed);
 }
 
@@ -589,7 +593,7 @@ translate_all(struct agent *a, struct ovsdb_idl_txn *vtxn)
     }
     sset_clear(&a->bound);
     smap_clear(&a->incoming_macs);
-    struct sset incoming_ports = SSET_INITIALIZER(&incoming_ports);
+    sset_clear(&a->incoming_ports);
     for (size_t i = 0; i < n_ports; i++) {
         const struct policy_lookup_record *r = ports[i].record;
         sset_add(&a->bound, ports[i].iface->name);
@@ -597,11 +601,10 @@ translate_all(struct agent *a, struct ovsdb_idl_txn *vtxn)
             smap_replace_nocopy(&a->incoming_macs,
                                 overlay_announce_key(r->vsid, r->mac_e),
                                 xstrdup(r->vm));
-            sset_add(&incoming_ports, ports[i].iface->name);
+            sset_add(&a->incoming_ports, ports[i].iface->name);
         }
     }
-    follow_incoming_ports(a, &incoming_ports);
-    sset_destroy(&incoming_ports);
+    follow_incoming_ports(a);
     if (vtxn) {
         overlay_chassis_report_vms(a->vmroam.idl, vtxn, a->cfg.chassis,
                                    ports, n_ports);
@@ -984,15 +987,13 @@ run(struct agent *a)
         overlay_bridge_ensure(a->ovs.idl, otxn, &a->cfg.bridge);
     }
 
+    if (a->portq_retry && time_msec() >= a->portq_retry) {
+        follow_incoming_ports(a);
+    }
+
     /* Translate only once both databases have been read in full, and the
      * server has sent every record asked for: flows from half a picture
      * would replace good ones in the switch. */
-    if (a->portq_retry && time_msec() >= a->portq_retry) {
-        a->portq_retry = 0;
-        a->recompute = true;
-    } else if (a->portq_retry) {
-        poll_timer_wait_until(a->portq_retry);
-    }
     if (idl_synced(&a->vmroam) && idl_synced(&a->ovs)
         && replica_complete(a)) {
         unsigned int vseqno = ovsdb_idl_get_seqno(a->vmroam.idl);
@@ -1045,6 +1046,9 @@ wait_(struct agent *a)
     migr_executor_wait(a->migrations);
     if (a->hypervisor) {
         poll_timer_wait_until(a->next_vm_scan);
+    }
+    if (a->portq_retry) {
+        poll_timer_wait_until(a->portq_retry);
     }
     if (a->redirects_expire != LLONG_MAX) {
         poll_timer_wait_until(time_msec() + MAX(0, a->redirects_expire
@@ -1227,6 +1231,7 @@ main(int argc, char *argv[])
     smap_init(&a.held);
     sset_init(&a.bound);
     sset_init(&a.incoming_ports);
+    sset_init(&a.deepened);
     smap_init(&a.incoming_macs);
     sset_init(&a.installed);
     sset_init(&a.announced);
@@ -1269,6 +1274,7 @@ main(int argc, char *argv[])
     smap_destroy(&a.held);
     sset_destroy(&a.bound);
     sset_destroy(&a.incoming_ports);
+    sset_destroy(&a.deepened);
     smap_destroy(&a.incoming_macs);
     sset_destroy(&a.installed);
     sset_destroy(&a.announced);
