@@ -36,6 +36,12 @@ struct libvirt {
     struct sset resumed OVS_GUARDED;    /* By a migration, not taken. */
     struct seq *events;         /* Changes with each of them. */
     uint64_t events_read;       /* Its value when they were last read. */
+
+    /* What scan_thread() found last. */
+    struct sset running OVS_GUARDED;    /* The VMs that run here. */
+    char *scan_error OVS_GUARDED;       /* Or why it could not tell. */
+    pthread_t scanner;
+    struct latch scanner_exit;
 };
 
 /* A migration job.  Three threads share it: the migrate call blocks in one
@@ -860,16 +866,17 @@ lv_disks(void *lv_, const char *vm, struct sset *paths)
 
 
 
+/* Adds the VMs that run on 'conn' to 'running'.  Returns an error or
+ * NULL. */
 static char *
-lv_list_running(void *lv_, struct sset *running)
+list_running(virConnectPtr conn, const char *uri, struct sset *running)
 {
-    struct libvirt *lv = lv_;
-    reconnect(lv);
     virDomainPtr *doms = NULL;
-    int n = virConnectListAllDomains(lv->conn, &doms,
-                                     VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    int n = conn ? virConnectListAllDomains(conn, &doms,
+                                            VIR_CONNECT_LIST_DOMAINS_ACTIVE)
+            : -1;
     if (n < 0) {
-        return last_error(lv->uri);
+        return last_error(uri);
     }
     for (int i = 0; i < n; i++) {
         sset_add(running, virDomainGetName(doms[i]));
@@ -877,6 +884,67 @@ lv_list_running(void *lv_, struct sset *running)
     }
     free(doms);
     return NULL;
+}
+
+static void
+set_running(struct libvirt *lv, struct sset *running, char *error)
+{
+    ovs_mutex_lock(&lv->mutex);
+    sset_swap(&lv->running, running);
+    free(lv->scan_error);
+    lv->scan_error = error;
+    ovs_mutex_unlock(&lv->mutex);
+}
+
+/* How often scan_thread() lists the running VMs. */
+#define SCAN_MS 250
+
+/* Lists the running VMs every SCAN_MS, on a connection of its own, for
+ * lv_list_running().  libvirtd answers that list only once it has let go
+ * of every domain, which takes it seconds while it stops a QEMU (the
+ * source's, at the end of every migration): the agent's main loop must
+ * not wait that long. */
+static void *
+scan_thread(void *lv_)
+{
+    struct libvirt *lv = lv_;
+    virConnectPtr conn = NULL;
+    /* As the event thread: it blocks in libvirt, and touches nothing RCU
+     * protects. */
+    ovsrcu_quiesce_start();
+    while (!latch_is_set(&lv->scanner_exit)) {
+        if (!conn || virConnectIsAlive(conn) != 1) {
+            if (conn) {
+                virConnectClose(conn);
+            }
+            conn = virConnectOpen(lv->uri);
+        }
+        struct sset running = SSET_INITIALIZER(&running);
+        char *error = list_running(conn, lv->uri, &running);
+        set_running(lv, &running, error);
+        sset_destroy(&running);
+        xnanosleep_no_quiesce(SCAN_MS * 1000 * 1000);
+    }
+    if (conn) {
+        virConnectClose(conn);
+    }
+    return NULL;
+}
+
+static char *
+lv_list_running(void *lv_, struct sset *running)
+{
+    struct libvirt *lv = lv_;
+    ovs_mutex_lock(&lv->mutex);
+    char *error = nullable_xstrdup(lv->scan_error);
+    if (!error) {
+        const char *vm;
+        SSET_FOR_EACH (vm, &lv->running) {
+            sset_add(running, vm);
+        }
+    }
+    ovs_mutex_unlock(&lv->mutex);
+    return error;
 }
 
 /* One VM's size from its statistics: maximum memory, vCPUs, and the
@@ -1014,6 +1082,13 @@ migr_libvirt_open(const char *uri, char **errorp)
     sset_init(&lv->resumed);
     lv->events = seq_create();
     subscribe(lv);
+    /* The first list before the agent asks for it. */
+    sset_init(&lv->running);
+    struct sset running = SSET_INITIALIZER(&running);
+    set_running(lv, &running, list_running(conn, uri, &running));
+    sset_destroy(&running);
+    latch_init(&lv->scanner_exit);
+    lv->scanner = ovs_thread_create("libvirt_scan", scan_thread, lv);
 
     struct migr_backend *b = xmalloc(sizeof *b);
     b->class = &libvirt_class;
@@ -1026,6 +1101,11 @@ migr_libvirt_close(struct migr_backend *b)
 {
     if (b) {
         struct libvirt *lv = b->data;
+        latch_set(&lv->scanner_exit);
+        xpthread_join(lv->scanner, NULL);
+        latch_destroy(&lv->scanner_exit);
+        sset_destroy(&lv->running);
+        free(lv->scan_error);
         if (lv->lifecycle_id >= 0) {
             virConnectDomainEventDeregisterAny(lv->conn, lv->lifecycle_id);
         }
