@@ -896,7 +896,9 @@ set_running(struct libvirt *lv, struct sset *running, char *error)
     ovs_mutex_unlock(&lv->mutex);
 }
 
-/* How often scan_thread() lists the running VMs. */
+/* How often scan_thread() lists the running VMs: the agent reports them
+ * once a second, and what it reports is at most this much older than
+ * when it listed them itself. */
 #define SCAN_MS 250
 
 /* Lists the running VMs every SCAN_MS, on a connection of its own, for
