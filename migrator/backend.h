@@ -40,6 +40,9 @@ struct migr_spec {
      * restored on the destination, the guest stopped meanwhile, instead of
      * its memory copied while it runs. */
     bool quick;
+    /* vmroam pauses the guest itself, once the network holds its packets
+     * (migrator/pause.h), rather than leave that moment to QEMU. */
+    bool pause_when_held;
 };
 
 enum migr_job_result {
@@ -57,6 +60,9 @@ struct migr_status {
     uint64_t dirty_rate;            /* Pages per second. */
     uint64_t iteration;             /* Memory pass. */
     uint64_t downtime_ms;           /* Once succeeded. */
+    bool pausing;                   /* The guest's last pause is near: hold
+                                     * its packets, then say so
+                                     * (class->held()). */
     bool resumed_on_destination;    /* The VM runs there already, even if
                                      * the job has not ended yet. */
     bool destination_lost;          /* Failed since the destination's
@@ -102,6 +108,9 @@ struct migr_backend_class {
     /* 'path_broken': the way to the destination is down, so the data
      * connections are cut rather than left to stall the abort. */
     void (*abort)(struct migr_job *, bool path_broken);
+    /* The network holds the packets of a job that is 'pausing': it may
+     * pause the guest now.  May be NULL. */
+    void (*held)(struct migr_job *);
     void (*wait)(struct migr_job *);
     void (*destroy)(struct migr_job *);
     /* Ends a migration job of 'vm' left by an earlier agent, rolling it

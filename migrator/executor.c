@@ -679,6 +679,7 @@ run_preparing(struct migr_executor *ex, struct ovsdb_idl *idl,
         .streams = smap_get_int(&m->options, "streams",
                                 migr_streams_default()),
         .quick = is_quick(m),
+        .pause_when_held = migr_row_switchover_on_resume(m),
     };
     char *error = NULL;
     j->job = ex->backend->class->start(ex->backend->data, &spec, &error);
@@ -1014,9 +1015,9 @@ migr_executor_read_lifecycle(struct migr_executor *ex)
 }
 
 /* Whether the packets for the VM that 'j' migrates by 'm' are held: its
- * guest has made its last pause here, and has not run anywhere since.  The
- * naive switchover ("completion", the benchmark's baseline) holds
- * nothing. */
+ * guest is about to make its last pause here (the job waits for the hold
+ * to pause it), or has made it, and has not run anywhere since.  The naive
+ * switchover ("completion", the benchmark's baseline) holds nothing. */
 static bool
 is_held(const struct migr_executor *ex, const struct vmroamrec_migration *m,
         const struct job *j)
@@ -1024,11 +1025,11 @@ is_held(const struct migr_executor *ex, const struct vmroamrec_migration *m,
     return (m && m->destination && j->job
             && j->status.result == MIGR_JOB_RUNNING
             && migr_row_switchover_on_resume(m)
-            && sset_contains(&ex->paused, m->vm));
+            && (j->status.pausing || sset_contains(&ex->paused, m->vm)));
 }
 
-/* Fills 'held' with the VMs migrating from here whose guest has made its
- * last pause here and has not yet run on the destination, each mapped to
+/* Fills 'held' with the VMs migrating from here whose guest makes its last
+ * pause here and has not yet run on the destination, each mapped to
  * the destination's PA: the network sends their packets there, where the
  * VM's port holds them until it runs. */
 void
@@ -1052,7 +1053,8 @@ migr_executor_holding(const struct migr_executor *ex, struct ovsdb_idl *idl,
 
 /* The source's part at the guest's last pause: the switch has held the
  * packets of 'vm', migrating from here, since 'when' (wall clock, ms), the
- * moment it acknowledged the flows that send them to the destination. */
+ * moment it acknowledged the flows that send them to the destination.  A
+ * job waiting for that pauses the guest now. */
 void
 migr_executor_held(struct migr_executor *ex, struct ovsdb_idl *idl,
                    const char *vm, long long int when)
@@ -1063,6 +1065,9 @@ migr_executor_held(struct migr_executor *ex, struct ovsdb_idl *idl,
             = vmroamrec_migration_get_for_uuid(idl, &j->row);
         if (is_held(ex, m, j) && !strcmp(m->vm, vm)) {
             stamp_once_at(m, "held", when);
+            if (j->status.pausing && ex->backend->class->held) {
+                ex->backend->class->held(j->job);
+            }
         }
     }
 }

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "latch.h"
+#include "migrator/pause.h"
 #include "migrator/sockets.h"
+#include "openvswitch/poll-loop.h"
 #include "openvswitch/thread.h"
 #include "openvswitch/vlog.h"
 #include "ovs-rcu.h"
@@ -72,6 +74,8 @@ struct migr_job {
     char *disks_uri;
     int streams;
     bool quick;
+    int max_downtime_ms;
+    bool pause_when_held;
 
     struct ovs_mutex mutex;
     bool done OVS_GUARDED;
@@ -84,6 +88,10 @@ struct migr_job {
     unsigned int dest_looks OVS_GUARDED;    /* Monitor's calls there. */
     bool dest_lost OVS_GUARDED; /* The migration failed with the
                                  * destination's libvirtd gone. */
+    struct migr_pause pause;    /* Monitor only, if 'pause_when_held'. */
+    bool pausing OVS_GUARDED;   /* The monitor wants the packets held. */
+    bool held OVS_GUARDED;      /* The network holds them. */
+    struct latch wake;          /* Set with 'held'. */
     bool cutting;               /* Main loop only: aborted over a broken
                                  * path, so its connections go. */
     struct latch latch;         /* Set when the migrate call returns. */
@@ -93,8 +101,10 @@ struct migr_job {
 /* How often the monitor looks at the job. */
 #define MONITOR_INTERVAL_MS 20
 /* Job statistics cost QEMU a monitor command: not more than 4 a second, or
- * a busy TCG guest converges more slowly. */
+ * a busy TCG guest converges more slowly; 20 a second only while the
+ * guest's last pause is near (migrator/pause.h). */
 #define STATS_INTERVAL_MS 250
+#define NEAR_STATS_INTERVAL_MS 50
 
 static char *
 last_error(const char *what)
@@ -347,10 +357,11 @@ migrate_thread(void *job_)
     return NULL;
 }
 
-/* Reads the running job's statistics into 'st'; returns false if there
- * are none. */
+/* Reads the running job's statistics into 'st' and 'pass'; returns false
+ * if there are none. */
 static bool
-read_stats(struct migr_job *job, struct migr_status *st)
+read_stats(struct migr_job *job, struct migr_status *st,
+           struct migr_pass *pass)
 {
     virTypedParameterPtr params = NULL;
     int n = 0, type;
@@ -369,6 +380,13 @@ read_stats(struct migr_job *job, struct migr_status *st)
     /* Disks are mirrored before memory moves. */
     st->copying_storage = (job->copy_storage && disk_total
                            && disk_done < disk_total && !mem_done);
+    *pass = (struct migr_pass) {
+        .pass = st->copying_storage ? 0 : st->iteration,
+        .remaining = param(params, n, VIR_DOMAIN_JOB_MEMORY_REMAINING),
+        .dirty_per_s = st->dirty_rate * param(params, n,
+                                              VIR_DOMAIN_JOB_MEMORY_PAGE_SIZE),
+        .bytes_per_s = param(params, n, VIR_DOMAIN_JOB_MEMORY_BPS),
+    };
     virTypedParamsFree(params, n);
     return true;
 }
@@ -423,6 +441,76 @@ abort_job(virDomainPtr dom, const char *vm)
     }
 }
 
+/* Gives QEMU its own downtime target: the migration's, or what 'pause'
+ * says while vmroam times the guest's last pause. */
+static void
+set_qemu_target(struct migr_job *job, const struct migr_pause *pause)
+{
+    int ms = (job->pause_when_held ? migr_pause_qemu_target_ms(pause)
+              : job->max_downtime_ms);
+    if (ms > 0 && virDomainMigrateSetMaxDowntime(job->mon_dom, ms, 0)) {
+        char *error = last_error("downtime target");
+        VLOG_WARN("%s: %s", job->vm, error);
+        free(error);
+    }
+}
+
+/* Whether the guest runs here: not if it has paused, nor once it has
+ * gone (QEMU's last pass counts as one more, after the pause). */
+static bool
+guest_runs(struct migr_job *job)
+{
+    int state = VIR_DOMAIN_NOSTATE, reason;
+    virDomainGetState(job->mon_dom, &state, &reason, 0);
+    return state == VIR_DOMAIN_RUNNING;
+}
+
+/* Takes the guest's last pause one step on (migrator/pause.h) after a look
+ * at the job ('pass' if it read the job's progress, else NULL). */
+static void
+time_pause(struct migr_job *job, struct migr_pause *pause,
+           const struct migr_pass *pass)
+{
+    ovs_mutex_lock(&job->mutex);
+    bool held = job->held;
+    ovs_mutex_unlock(&job->mutex);
+    bool runs = pause->state == MIGR_PAUSE_WATCHING || guest_runs(job);
+
+    enum migr_pause_action action = migr_pause_run(pause, pass, held, runs,
+                                                   time_msec());
+    switch (action) {
+    case MIGR_PAUSE_NONE:
+        return;
+    case MIGR_PAUSE_HOLD:
+        VLOG_INFO("%s: its last pause is near (pass %"PRIu64", %"PRIu64" kB "
+                  "left, %"PRIu64" kB/s dirtied, copying %"PRIu64" kB/s): "
+                  "holding its packets", job->vm, pass->pass,
+                  pass->remaining / 1024, pass->dirty_per_s / 1024,
+                  pass->bytes_per_s / 1024);
+        break;
+    case MIGR_PAUSE_LET_PAUSE:
+        if (held || !runs) {
+            VLOG_INFO("%s: its packets are held: QEMU may pause it", job->vm);
+        } else {
+            VLOG_WARN("%s: the network did not hold its packets within "
+                      "%d ms: QEMU may pause it anyway", job->vm,
+                      MIGR_PAUSE_HOLD_TIMEOUT_MS);
+        }
+        break;
+    case MIGR_PAUSE_RELEASE:
+        VLOG_INFO("%s: QEMU found more to copy than the target allows and "
+                  "went on: its packets reach it again", job->vm);
+        break;
+    }
+    if (action != MIGR_PAUSE_HOLD) {
+        set_qemu_target(job, pause);
+    }
+    ovs_mutex_lock(&job->mutex);
+    job->pausing = migr_pause_holding(pause);
+    job->held = job->held && action != MIGR_PAUSE_RELEASE;
+    ovs_mutex_unlock(&job->mutex);
+}
+
 static void *
 monitor_thread(void *job_)
 {
@@ -448,9 +536,16 @@ monitor_thread(void *job_)
         }
 
         struct migr_status st = { .result = MIGR_JOB_RUNNING };
-        bool have_stats = time_msec() >= next_stats && read_stats(job, &st);
+        struct migr_pass pass;
+        long long int now = time_msec();
+        bool have_stats = now >= next_stats && read_stats(job, &st, &pass);
+        if (job->pause_when_held) {
+            time_pause(job, &job->pause, have_stats ? &pass : NULL);
+        }
         if (have_stats) {
-            next_stats = time_msec() + STATS_INTERVAL_MS;
+            next_stats = now + (job->pause_when_held
+                                && migr_pause_near(&job->pause, &pass, now)
+                                ? NEAR_STATS_INTERVAL_MS : STATS_INTERVAL_MS);
         }
         bool resumed = resumed_on_destination(job);
 
@@ -465,7 +560,11 @@ monitor_thread(void *job_)
         }
         job->dest_looks++;
         ovs_mutex_unlock(&job->mutex);
-        xnanosleep(MONITOR_INTERVAL_MS * 1000 * 1000);
+
+        latch_wait(&job->wake);
+        poll_timer_wait(MONITOR_INTERVAL_MS);
+        poll_block();
+        latch_poll(&job->wake);
     }
 }
 
@@ -490,16 +589,6 @@ static struct migr_job *
 lv_start(void *lv_, const struct migr_spec *spec, char **errorp)
 {
     struct libvirt *lv = lv_;
-    virDomainPtr dom = virDomainLookupByName(lv->conn, spec->vm);
-    if (!dom) {
-        *errorp = last_error(spec->vm);
-        return NULL;
-    }
-    if (spec->max_downtime_ms > 0
-        && virDomainMigrateSetMaxDowntime(dom, spec->max_downtime_ms, 0)) {
-        VLOG_WARN("%s: cannot set the downtime target", spec->vm);
-    }
-    virDomainFree(dom);
 
     /* The migrate call and the monitor get connections of their own: a
      * call on a connection that another thread is blocked in does not get
@@ -534,9 +623,14 @@ lv_start(void *lv_, const struct migr_spec *spec, char **errorp)
     job->disks_uri = nullable_xstrdup(spec->disks_uri);
     job->streams = spec->streams;
     job->quick = spec->quick;
+    job->max_downtime_ms = spec->max_downtime_ms;
+    job->pause_when_held = spec->pause_when_held && !spec->quick;
     job->last.result = MIGR_JOB_RUNNING;
     ovs_mutex_init(&job->mutex);
     latch_init(&job->latch);
+    latch_init(&job->wake);
+    migr_pause_init(&job->pause, spec->max_downtime_ms);
+    set_qemu_target(job, &job->pause);
     job->thread = ovs_thread_create("migrate", migrate_thread, job);
     job->monitor = ovs_thread_create("migrate_monitor", monitor_thread, job);
     VLOG_INFO("%s: %s to %s (%s%s, %s, %d stream%s)", spec->vm,
@@ -556,6 +650,7 @@ lv_poll(struct migr_job *job, struct migr_status *st)
     char *error = nullable_xstrdup(job->error);
     *st = job->last;
     st->destination_lost = job->dest_lost;
+    st->pausing = job->pausing;
     ovs_mutex_unlock(&job->mutex);
     st->result = (!done ? MIGR_JOB_RUNNING
                   : ok ? MIGR_JOB_SUCCEEDED : MIGR_JOB_FAILED);
@@ -587,6 +682,18 @@ lv_abort(struct migr_job *job, bool path_broken)
 }
 
 static void
+lv_held(struct migr_job *job)
+{
+    ovs_mutex_lock(&job->mutex);
+    bool first = job->pausing && !job->held;
+    job->held |= job->pausing;
+    ovs_mutex_unlock(&job->mutex);
+    if (first) {
+        latch_set(&job->wake);
+    }
+}
+
+static void
 lv_wait(struct migr_job *job)
 {
     latch_wait(&job->latch);
@@ -604,6 +711,7 @@ free_job(struct migr_job *job)
         virConnectClose(job->dest_conn);
     }
     latch_destroy(&job->latch);
+    latch_destroy(&job->wake);
     ovs_mutex_destroy(&job->mutex);
     free(job->error);
     free(job->vm);
@@ -1010,6 +1118,7 @@ static const struct migr_backend_class libvirt_class = {
     .poll = lv_poll,
     .run = lv_run,
     .abort = lv_abort,
+    .held = lv_held,
     .wait = lv_wait,
     .destroy = lv_destroy,
     .recover = lv_recover,

@@ -138,7 +138,7 @@ struct fake {
                                  * VM has one disk, disk_path(). */
 
     /* What the executor asked of it. */
-    int n_starts, n_aborts, n_destroys, n_recovers;
+    int n_starts, n_aborts, n_destroys, n_recovers, n_held;
     bool abort_path_broken;
     char *vm, *destination, *dest_uri, *dest_address;
     struct migr_spec spec;      /* Its strings are the ones above. */
@@ -200,6 +200,12 @@ fake_abort(struct migr_job *job, bool path_broken)
         f->status.result = MIGR_JOB_FAILED;
         f->job_error = "operation aborted: migration job: canceled by client";
     }
+}
+
+static void
+fake_held(struct migr_job *job)
+{
+    job->fake->n_held++;
 }
 
 static void
@@ -268,6 +274,7 @@ static const struct migr_backend_class fake_class = {
     .poll = fake_poll,
     .run = fake_run,
     .abort = fake_abort,
+    .held = fake_held,
     .wait = fake_wait,
     .destroy = fake_destroy,
     .recover = fake_recover,
@@ -855,6 +862,79 @@ unproven(struct env *e, const char *mode, bool listed)
     e->dst.running = true;
 }
 
+/* Which VMs the source holds the packets of, as migr_executor_holding()
+ * says: "VM PA" for each, in order. */
+static char *
+holding(const struct env *e)
+{
+    struct smap held = SMAP_INITIALIZER(&held);
+    migr_executor_holding(e->src.ex, e->idl, &held);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    const struct smap_node **nodes = smap_sort(&held);
+    for (size_t i = 0; i < smap_count(&held); i++) {
+        ds_put_format(&s, "%s%s %s", i ? ", " : "", nodes[i]->key,
+                      nodes[i]->value);
+    }
+    free(nodes);
+    smap_destroy(&held);
+    return ds_steal_cstr(&s);
+}
+
+static void
+expect_holding(const struct env *e, const char *expected)
+{
+    char *got = holding(e);
+    if (strcmp(got, expected)) {
+        fail_msg("holding \"%s\", expected \"%s\"", got, expected);
+    }
+    free(got);
+}
+
+/* The default switchover holds the VM's packets from just before its last
+ * pause: the job asks for it ('pausing'), the packets go to the
+ * destination's PA, and once the switch holds them the job hears it and
+ * lets the guest pause. */
+static void
+test_hold_before_the_last_pause(void **state)
+{
+    struct env *e = *state;
+    setup_lab(e, NULL);
+    to_memory(e, false);
+    assert_true(e->src.fake.spec.pause_when_held);
+    expect_holding(e, "");
+
+    e->src.fake.status.pausing = true;
+    pass(e);
+    expect_holding(e, "vm1 " HV2_PA);
+    assert_int_equal(e->src.fake.n_held, 0);
+
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(e->idl);
+    migr_executor_held(e->src.ex, e->idl, "vm1", 1234567);
+    commit(e, txn);
+    assert_int_equal(e->src.fake.n_held, 1);
+    assert_int_equal(migr_row_timestamp(migration(e), "held"), 1234567);
+
+    e->src.fake.status.result = MIGR_JOB_SUCCEEDED;
+    pass(e);
+    expect_state(e, "done");
+    expect_holding(e, "");
+}
+
+/* The naive switchover neither holds nor has the job time the pause. */
+static void
+test_completion_holds_nothing(void **state)
+{
+    struct env *e = *state;
+    setup_lab(e, "switchover", "completion", NULL);
+    to_memory(e, false);
+    assert_false(e->src.fake.spec.pause_when_held);
+    e->src.fake.status.pausing = true;
+    pass(e);
+    expect_holding(e, "");
+    migr_executor_held(e->src.ex, e->idl, "vm1", 1234567);
+    assert_int_equal(e->src.fake.n_held, 0);
+}
+
 static void
 test_auto_copies_unlisted_disks(void **state)
 {
@@ -1368,6 +1448,8 @@ main(void)
         TEST(test_shared_storage_every_phase),
         TEST(test_storage_copy_every_phase),
         TEST(test_switchover_on_completion),
+        TEST(test_hold_before_the_last_pause),
+        TEST(test_completion_holds_nothing),
 
         TEST(test_auto_copies_unlisted_disks),
         TEST(test_auto_copies_disks_not_seen_there),

@@ -1,0 +1,71 @@
+/* When a migrating guest makes its last pause.
+ *
+ * QEMU pauses a guest for its switchover at the first moment that what is
+ * left to copy fits the downtime target; whatever reaches the guest's port
+ * from then until the network holds its packets is lost.  So vmroam keeps
+ * QEMU from pausing (a 1 ms target, which only a guest that dirties next
+ * to nothing meets) until the network holds the guest's packets: it
+ * watches the migration come near that moment, asks for the hold (the
+ * packets go to the destination, whose port keeps them until the guest
+ * runs there) and, once the switch has it, gives QEMU the real target.
+ * QEMU then pauses at once, or at the end of the pass under way.  If it
+ * goes on to another pass instead (the guest dirtied more than the target
+ * allows), vmroam lets the packets go to the guest again and waits for
+ * the next moment.
+ *
+ * This file decides; migrator/libvirt.c does what it says. */
+
+#ifndef MIGRATOR_PAUSE_H
+#define MIGRATOR_PAUSE_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* One look at a precopy migration's progress. */
+struct migr_pass {
+    uint64_t pass;              /* 1 for the first copy of all memory, 0 if
+                                 * memory is not moving yet. */
+    uint64_t remaining;         /* Bytes left in this pass. */
+    uint64_t dirty_per_s;       /* What the guest dirties, bytes a second,
+                                 * once a pass has measured it. */
+    uint64_t bytes_per_s;       /* How fast QEMU copies, 0 if not known. */
+};
+
+enum migr_pause_state {
+    MIGR_PAUSE_WATCHING,        /* QEMU kept from pausing. */
+    MIGR_PAUSE_HOLDING,         /* The hold is asked for. */
+    MIGR_PAUSE_OPEN,            /* QEMU may pause; the hold stays. */
+};
+
+struct migr_pause {
+    int target_ms;              /* The migration's downtime target. */
+    enum migr_pause_state state;
+    uint64_t pass;              /* QEMU's pass as last seen... */
+    long long int pass_seen;    /* ...since when (ms). */
+    long long int since;        /* When 'state' began (ms). */
+    uint64_t open_pass;         /* The pass in which QEMU was let pause. */
+};
+
+/* What the caller does after migr_pause_run(). */
+enum migr_pause_action {
+    MIGR_PAUSE_NONE,
+    MIGR_PAUSE_HOLD,            /* Ask the network to hold the packets. */
+    MIGR_PAUSE_LET_PAUSE,       /* Give QEMU the real target. */
+    MIGR_PAUSE_RELEASE,         /* Let the packets go to the guest again,
+                                 * and keep QEMU from pausing. */
+};
+
+/* How long vmroam waits for the hold before it lets QEMU pause anyway. */
+#define MIGR_PAUSE_HOLD_TIMEOUT_MS 1000
+
+void migr_pause_init(struct migr_pause *, int target_ms);
+enum migr_pause_action migr_pause_run(struct migr_pause *,
+                                      const struct migr_pass *,
+                                      bool held, bool guest_runs,
+                                      long long int now);
+bool migr_pause_holding(const struct migr_pause *);
+int migr_pause_qemu_target_ms(const struct migr_pause *);
+bool migr_pause_near(const struct migr_pause *, const struct migr_pass *,
+                     long long int now);
+
+#endif /* migrator/pause.h */
