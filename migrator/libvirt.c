@@ -474,7 +474,7 @@ time_pause(struct migr_job *job, struct migr_pause *pause,
     ovs_mutex_lock(&job->mutex);
     bool held = job->held;
     ovs_mutex_unlock(&job->mutex);
-    bool runs = pause->state == MIGR_PAUSE_WATCHING || guest_runs(job);
+    bool runs = !migr_pause_holding(pause) || guest_runs(job);
 
     enum migr_pause_action action = migr_pause_run(pause, pass, held, runs,
                                                    time_msec());
@@ -499,10 +499,11 @@ time_pause(struct migr_job *job, struct migr_pause *pause,
         break;
     case MIGR_PAUSE_RELEASE:
         VLOG_INFO("%s: QEMU found more to copy than the target allows and "
-                  "went on: its packets reach it again", job->vm);
+                  "went on: its packets reach it again, and QEMU pauses it "
+                  "when it will", job->vm);
         break;
     }
-    if (action != MIGR_PAUSE_HOLD) {
+    if (action == MIGR_PAUSE_LET_PAUSE) {
         set_qemu_target(job, pause);
     }
     ovs_mutex_lock(&job->mutex);

@@ -8,29 +8,21 @@ migr_pause_init(struct migr_pause *p, int target_ms)
     *p = (struct migr_pause) { .target_ms = target_ms };
 }
 
-/* What a pause now would leave to copy, and what the target allows. */
-static void
-left_and_budget(const struct migr_pause *p, const struct migr_pass *pass,
-                long long int now, uint64_t *left, uint64_t *budget)
+/* Whether what is left to copy is within 'times' what the target allows:
+ * in the first pass, 4 times more (see pause.h). */
+static bool
+fits(const struct migr_pause *p, const struct migr_pass *pass,
+     long long int now, uint64_t times)
 {
+    if (!pass->pass || !pass->bytes_per_s || p->target_ms <= 0) {
+        return false;
+    }
     /* The pages dirtied since QEMU last took them are not in 'remaining'
      * yet. */
     uint64_t since = now > p->pass_seen ? now - p->pass_seen : 0;
-    *left = pass->remaining + pass->dirty_per_s * since / 1000;
-    *budget = pass->bytes_per_s * p->target_ms / 1000;
-}
-
-/* Whether the moment has come to hold the packets.  In the first pass,
- * how fast the guest dirties memory is not known yet: the moment is the
- * end of the pass coming within the target, and QEMU, which counts the
- * dirty pages exactly, says at that end whether it pauses. */
-static bool
-due(const struct migr_pause *p, const struct migr_pass *pass,
-    long long int now)
-{
-    uint64_t left, budget;
-    left_and_budget(p, pass, now, &left, &budget);
-    return pass->pass && pass->bytes_per_s && left <= budget;
+    uint64_t left = pass->remaining + pass->dirty_per_s * since / 1000;
+    uint64_t budget = pass->bytes_per_s * p->target_ms / 1000;
+    return left <= times * (pass->pass == 1 ? 4 : 1) * budget;
 }
 
 /* Whether the moment is near enough to look often (every few tens of ms
@@ -39,10 +31,8 @@ bool
 migr_pause_near(const struct migr_pause *p, const struct migr_pass *pass,
                 long long int now)
 {
-    uint64_t left, budget;
-    left_and_budget(p, pass, now, &left, &budget);
-    return (p->state != MIGR_PAUSE_WATCHING
-            || (pass->pass && pass->bytes_per_s && left <= 4 * budget));
+    return (p->state == MIGR_PAUSE_HOLDING || p->state == MIGR_PAUSE_OPEN
+            || (p->state == MIGR_PAUSE_WATCHING && fits(p, pass, now, 2)));
 }
 
 /* Moves 'p' on after a look at the migration: 'pass' its progress (NULL
@@ -59,7 +49,7 @@ migr_pause_run(struct migr_pause *p, const struct migr_pass *pass,
     }
     switch (p->state) {
     case MIGR_PAUSE_WATCHING:
-        if (pass && due(p, pass, now)) {
+        if (pass && guest_runs && fits(p, pass, now, 1)) {
             p->state = MIGR_PAUSE_HOLDING;
             p->since = now;
             return MIGR_PAUSE_HOLD;
@@ -75,12 +65,17 @@ migr_pause_run(struct migr_pause *p, const struct migr_pass *pass,
         }
         break;
     case MIGR_PAUSE_OPEN:
-        if (guest_runs && p->pass > p->open_pass) {
-            /* QEMU found more to copy than the target allows and began
-             * another pass, with the guest running. */
-            p->state = MIGR_PAUSE_WATCHING;
+        if (now < p->since + MIGR_PAUSE_QEMU_LAG_MS) {
+            /* QEMU may still go on with its old target. */
+            p->open_pass = p->pass;
+        } else if (guest_runs && p->pass > p->open_pass) {
+            /* With the real one, it found more to copy than the target
+             * allows, and went on with the guest running. */
+            p->state = MIGR_PAUSE_LEFT_TO_QEMU;
             return MIGR_PAUSE_RELEASE;
         }
+        break;
+    case MIGR_PAUSE_LEFT_TO_QEMU:
         break;
     }
     return MIGR_PAUSE_NONE;
@@ -89,7 +84,7 @@ migr_pause_run(struct migr_pause *p, const struct migr_pass *pass,
 bool
 migr_pause_holding(const struct migr_pause *p)
 {
-    return p->state != MIGR_PAUSE_WATCHING;
+    return p->state == MIGR_PAUSE_HOLDING || p->state == MIGR_PAUSE_OPEN;
 }
 
 /* QEMU's own downtime target: 1 ms keeps it from pausing but for a guest
@@ -97,5 +92,6 @@ migr_pause_holding(const struct migr_pause *p)
 int
 migr_pause_qemu_target_ms(const struct migr_pause *p)
 {
-    return p->state == MIGR_PAUSE_OPEN ? p->target_ms : 1;
+    return (p->state == MIGR_PAUSE_WATCHING || p->state == MIGR_PAUSE_HOLDING
+            ? 1 : p->target_ms);
 }

@@ -8,10 +8,24 @@
  * watches the migration come near that moment, asks for the hold (the
  * packets go to the destination, whose port keeps them until the guest
  * runs there) and, once the switch has it, gives QEMU the real target.
- * QEMU then pauses at once, or at the end of the pass under way.  If it
- * goes on to another pass instead (the guest dirtied more than the target
- * allows), vmroam lets the packets go to the guest again and waits for
- * the next moment.
+ * QEMU then pauses the guest when what is left fits, as it would have.
+ *
+ * In the first pass, how fast the guest dirties memory is not known: the
+ * hold is asked for once what is left is within four times what the
+ * target allows, which leaves time for the switch's acknowledgement and
+ * for QEMU to take the new target up (it does when it next measures its
+ * bandwidth, up to 100 ms later), even through a run of zero pages, which
+ * QEMU skims at many times its copy rate.  From the second pass on, it is
+ * asked for once what a pause would leave (what is left, and what the
+ * guest dirtied since QEMU last took the dirty pages) fits the target.
+ *
+ * If QEMU goes on to another pass instead of pausing, the guest gets its
+ * packets back, and QEMU keeps the real target: from then on it pauses the
+ * guest when it will, and the network holds the packets from that pause,
+ * as it learns of it.  Keeping QEMU from pausing once more would cost a
+ * pass, and every pass past the third risks the guest under QEMU 7.2's TCG
+ * (labs/guest/README.md).  vmroam never pauses the guest itself: under
+ * that TCG, a guest paused during its migration arrives broken.
  *
  * This file decides; migrator/libvirt.c does what it says. */
 
@@ -35,6 +49,7 @@ enum migr_pause_state {
     MIGR_PAUSE_WATCHING,        /* QEMU kept from pausing. */
     MIGR_PAUSE_HOLDING,         /* The hold is asked for. */
     MIGR_PAUSE_OPEN,            /* QEMU may pause; the hold stays. */
+    MIGR_PAUSE_LEFT_TO_QEMU,    /* QEMU went on: it pauses when it will. */
 };
 
 struct migr_pause {
@@ -51,12 +66,13 @@ enum migr_pause_action {
     MIGR_PAUSE_NONE,
     MIGR_PAUSE_HOLD,            /* Ask the network to hold the packets. */
     MIGR_PAUSE_LET_PAUSE,       /* Give QEMU the real target. */
-    MIGR_PAUSE_RELEASE,         /* Let the packets go to the guest again,
-                                 * and keep QEMU from pausing. */
+    MIGR_PAUSE_RELEASE,         /* Let the packets go to the guest again. */
 };
 
 /* How long vmroam waits for the hold before it lets QEMU pause anyway. */
 #define MIGR_PAUSE_HOLD_TIMEOUT_MS 1000
+/* How long QEMU may take to come to a new target. */
+#define MIGR_PAUSE_QEMU_LAG_MS 150
 
 void migr_pause_init(struct migr_pause *, int target_ms);
 enum migr_pause_action migr_pause_run(struct migr_pause *,

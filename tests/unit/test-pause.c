@@ -1,7 +1,8 @@
 /* Unit tests of when a migrating guest makes its last pause
  * (migrator/pause.c): QEMU is kept from pausing until the network holds
  * the guest's packets, then let pause; a pass that finds more to copy than
- * the target allows gives the packets back to the guest. */
+ * the target allows gives the packets back to the guest and leaves the
+ * pause to QEMU. */
 
 #include <config.h>
 
@@ -29,6 +30,19 @@ pass(uint64_t n, uint64_t remaining_mb, uint64_t dirty_mb_per_s)
     };
 }
 
+/* A first pass with 100 MB left: within four times the 30 MB the target
+ * allows, so the hold is asked for. */
+static void
+start_holding(struct migr_pause *p)
+{
+    migr_pause_init(p, TARGET_MS);
+    struct migr_pass first = pass(1, 100, 0);
+    assert_int_equal(migr_pause_run(p, &first, false, true, 0),
+                     MIGR_PAUSE_HOLD);
+    assert_true(migr_pause_holding(p));
+    assert_int_equal(migr_pause_qemu_target_ms(p), 1);
+}
+
 static void
 test_qemu_kept_from_pausing_until_held(void **state OVS_UNUSED)
 {
@@ -42,62 +56,84 @@ test_qemu_kept_from_pausing_until_held(void **state OVS_UNUSED)
                      MIGR_PAUSE_NONE);
     assert_false(migr_pause_near(&p, &far, 0));
 
-    struct migr_pass near = pass(1, 100, 0);
-    assert_int_equal(migr_pause_run(&p, &near, false, true, 4000),
+    struct migr_pass near = pass(1, 200, 0);
+    assert_int_equal(migr_pause_run(&p, &near, false, true, 3000),
                      MIGR_PAUSE_NONE);
-    assert_true(migr_pause_near(&p, &near, 4000));
+    assert_true(migr_pause_near(&p, &near, 3000));
 
-    /* The end of the first pass comes within the target. */
-    struct migr_pass due = pass(1, 29, 0);
-    assert_int_equal(migr_pause_run(&p, &due, false, true, 4700),
+    /* The first pass has 119 MB left: the hold, with time to spare. */
+    struct migr_pass due = pass(1, 119, 0);
+    assert_int_equal(migr_pause_run(&p, &due, false, true, 3800),
                      MIGR_PAUSE_HOLD);
     assert_true(migr_pause_holding(&p));
     assert_int_equal(migr_pause_qemu_target_ms(&p), 1);
 
-    /* No pause until the switch has the hold. */
-    assert_int_equal(migr_pause_run(&p, NULL, false, true, 4720),
+    /* QEMU gets the real target once the switch has the hold. */
+    assert_int_equal(migr_pause_run(&p, NULL, false, true, 3820),
                      MIGR_PAUSE_NONE);
     assert_int_equal(migr_pause_qemu_target_ms(&p), 1);
-    assert_int_equal(migr_pause_run(&p, NULL, true, true, 4740),
+    assert_int_equal(migr_pause_run(&p, NULL, true, true, 3840),
                      MIGR_PAUSE_LET_PAUSE);
     assert_int_equal(migr_pause_qemu_target_ms(&p), TARGET_MS);
     assert_true(migr_pause_holding(&p));
 
-    /* QEMU paused: its last pass counts as another, the hold stays. */
+    /* QEMU paused: its last look counts as another pass; the hold
+     * stays. */
     struct migr_pass last = pass(2, 3, 4);
-    assert_int_equal(migr_pause_run(&p, &last, true, false, 4800),
+    assert_int_equal(migr_pause_run(&p, &last, true, false, 4300),
                      MIGR_PAUSE_NONE);
     assert_true(migr_pause_holding(&p));
-    assert_int_equal(migr_pause_qemu_target_ms(&p), TARGET_MS);
 }
 
 static void
-test_another_pass_releases_the_hold(void **state OVS_UNUSED)
+test_another_pass_leaves_it_to_qemu(void **state OVS_UNUSED)
 {
     struct migr_pause p;
-    migr_pause_init(&p, TARGET_MS);
-    struct migr_pass due = pass(1, 20, 0);
-    assert_int_equal(migr_pause_run(&p, &due, false, true, 0),
-                     MIGR_PAUSE_HOLD);
+    start_holding(&p);
     assert_int_equal(migr_pause_run(&p, NULL, true, true, 30),
                      MIGR_PAUSE_LET_PAUSE);
 
-    /* The first pass left 60 MB dirty: QEMU went on, the guest runs. */
+    /* QEMU may end the first pass before it takes the new target up. */
     struct migr_pass second = pass(2, 60, 40);
-    assert_int_equal(migr_pause_run(&p, &second, true, true, 250),
+    assert_int_equal(migr_pause_run(&p, &second, true, true, 100),
+                     MIGR_PAUSE_NONE);
+    struct migr_pass later = pass(2, 50, 40);
+    assert_int_equal(migr_pause_run(&p, &later, true, true, 200),
+                     MIGR_PAUSE_NONE);
+    assert_true(migr_pause_holding(&p));
+
+    /* With it, QEMU found too much and went on: the guest runs. */
+    struct migr_pass third = pass(3, 40, 40);
+    assert_int_equal(migr_pause_run(&p, &third, true, true, 300),
                      MIGR_PAUSE_RELEASE);
     assert_false(migr_pause_holding(&p));
-    assert_int_equal(migr_pause_qemu_target_ms(&p), 1);
+    assert_int_equal(migr_pause_qemu_target_ms(&p), TARGET_MS);
 
-    /* From the second pass on the dirty rate counts: 10 MB left, but
-     * 40 MB/s dirtied for 600 ms since the pass began is 34 MB. */
-    struct migr_pass later = pass(2, 10, 40);
-    assert_int_equal(migr_pause_run(&p, &later, false, true, 850),
+    /* QEMU pauses the guest when it will: no second hold. */
+    struct migr_pass fits = pass(4, 1, 0);
+    assert_int_equal(migr_pause_run(&p, &fits, false, true, 400),
                      MIGR_PAUSE_NONE);
-    assert_true(migr_pause_near(&p, &later, 850));
-    /* A new pass: what it left, 25 MB, fits. */
+    assert_false(migr_pause_near(&p, &fits, 400));
+}
+
+static void
+test_later_passes_count_what_the_guest_dirtied(void **state OVS_UNUSED)
+{
+    struct migr_pause p;
+    migr_pause_init(&p, TARGET_MS);
+    /* 60 MB: more than the 30 MB the target allows, but near. */
+    struct migr_pass second = pass(2, 60, 40);
+    assert_int_equal(migr_pause_run(&p, &second, false, true, 0),
+                     MIGR_PAUSE_NONE);
+    assert_true(migr_pause_near(&p, &second, 0));
+    /* 10 MB left, but 40 MB/s dirtied for the 600 ms since the pass
+     * began: 34 MB. */
+    struct migr_pass later = pass(2, 10, 40);
+    assert_int_equal(migr_pause_run(&p, &later, false, true, 600),
+                     MIGR_PAUSE_NONE);
+    /* A new pass: what it has to copy, 25 MB, fits. */
     struct migr_pass third = pass(3, 25, 40);
-    assert_int_equal(migr_pause_run(&p, &third, false, true, 900),
+    assert_int_equal(migr_pause_run(&p, &third, false, true, 650),
                      MIGR_PAUSE_HOLD);
 }
 
@@ -105,10 +141,7 @@ static void
 test_no_hold_in_time_lets_qemu_pause(void **state OVS_UNUSED)
 {
     struct migr_pause p;
-    migr_pause_init(&p, TARGET_MS);
-    struct migr_pass due = pass(1, 10, 0);
-    assert_int_equal(migr_pause_run(&p, &due, false, true, 0),
-                     MIGR_PAUSE_HOLD);
+    start_holding(&p);
     assert_int_equal(migr_pause_run(&p, NULL, false, true,
                                     MIGR_PAUSE_HOLD_TIMEOUT_MS - 1),
                      MIGR_PAUSE_NONE);
@@ -124,10 +157,7 @@ test_qemu_paused_on_its_own(void **state OVS_UNUSED)
     /* A guest that dirties next to nothing meets even the 1 ms target:
      * QEMU pauses it while the hold is on its way. */
     struct migr_pause p;
-    migr_pause_init(&p, TARGET_MS);
-    struct migr_pass due = pass(1, 10, 0);
-    assert_int_equal(migr_pause_run(&p, &due, false, true, 0),
-                     MIGR_PAUSE_HOLD);
+    start_holding(&p);
     assert_int_equal(migr_pause_run(&p, NULL, false, false, 20),
                      MIGR_PAUSE_LET_PAUSE);
     assert_true(migr_pause_holding(&p));
@@ -154,7 +184,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_qemu_kept_from_pausing_until_held),
-        cmocka_unit_test(test_another_pass_releases_the_hold),
+        cmocka_unit_test(test_another_pass_leaves_it_to_qemu),
+        cmocka_unit_test(test_later_passes_count_what_the_guest_dirtied),
         cmocka_unit_test(test_no_hold_in_time_lets_qemu_pause),
         cmocka_unit_test(test_qemu_paused_on_its_own),
         cmocka_unit_test(test_nothing_due_without_a_rate),
