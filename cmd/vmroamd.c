@@ -126,7 +126,7 @@ struct agent {
     unsigned int cond_seqno;    /* At which the replica holds what the
                                  * conditions of monitor() ask for. */
     struct smap held;           /* VMs whose packets the switch sends to
-                                 * their destination during the guest's
+                                 * their destination around the guest's
                                  * last pause: name -> destination PA. */
     uint64_t held_req;          /* The request that last changed them. */
     long long int held_at;      /* When the switch acknowledged it (wall
@@ -463,10 +463,12 @@ hold_vm(struct agent *a, const char *vm, const char *pa)
     free(records);
 }
 
-/* Follows the migrations whose guest has paused here for the last time:
- * their packets go to the destination, whose port holds them until the VM
- * runs there (overlay_pipeline_hold()), from the moment the hypervisor
- * says so until it has resumed on one side or the other. */
+/* Follows the migrations whose guest makes its last pause here: their
+ * packets go to the destination, whose port holds them until the VM runs
+ * there (overlay_pipeline_hold()), from just before that pause (the job
+ * lets the guest pause once the switch holds them, migrator/pause.h), or
+ * from the pause as the hypervisor reports it, until the guest has resumed
+ * on one side or the other. */
 static void
 hold(struct agent *a)
 {
@@ -484,8 +486,8 @@ hold(struct agent *a)
             const char *was = smap_get(&a->held, node->key);
             if (!was || strcmp(was, node->value)) {
                 hold_vm(a, node->key, node->value);
-                VLOG_INFO("%s: paused for its switchover: its packets go to "
-                          "%s", node->key, node->value);
+                VLOG_INFO("%s: its last pause is near: its packets go to %s",
+                          node->key, node->value);
             }
         }
         smap_destroy(&a->held);
@@ -701,18 +703,17 @@ report(struct agent *a, struct ovsdb_idl_txn *vtxn, struct ovsdb_idl_txn *otxn)
     bool flows_in = (overlay_ofctrl_acked(a->ofctrl) >= a->req && a->req
                      && a->gre_ofport > 0);
     /* The hold begins when the switch has its flows, not when the agent
-     * decides it: what reached the paused guest before then is lost. */
+     * decides it: a guest that paused before then lost what reached it.
+     * The job hears of it even without a transaction to stamp the row. */
     if (!smap_is_empty(&a->held)
         && overlay_ofctrl_acked(a->ofctrl) >= a->held_req) {
         if (!a->held_at) {
             a->held_at = time_wall_msec();
         }
-        if (vtxn) {
-            const struct smap_node *node;
-            SMAP_FOR_EACH (node, &a->held) {
-                migr_executor_held(a->migrations, a->vmroam.idl, node->key,
-                                   a->held_at);
-            }
+        const struct smap_node *node;
+        SMAP_FOR_EACH (node, &a->held) {
+            migr_executor_held(a->migrations, a->vmroam.idl, vtxn, node->key,
+                               a->held_at);
         }
     }
     if (flows_in) {

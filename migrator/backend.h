@@ -40,8 +40,8 @@ struct migr_spec {
      * restored on the destination, the guest stopped meanwhile, instead of
      * its memory copied while it runs. */
     bool quick;
-    /* vmroam pauses the guest itself, once the network holds its packets
-     * (migrator/pause.h), rather than leave that moment to QEMU. */
+    /* QEMU may pause the guest for its switchover only once the network
+     * holds its packets (migrator/pause.h). */
     bool pause_when_held;
 };
 
@@ -109,7 +109,7 @@ struct migr_backend_class {
      * connections are cut rather than left to stall the abort. */
     void (*abort)(struct migr_job *, bool path_broken);
     /* The network holds the packets of a job that is 'pausing': it may
-     * pause the guest now.  May be NULL. */
+     * let the guest pause now.  May be NULL. */
     void (*held)(struct migr_job *);
     void (*wait)(struct migr_job *);
     void (*destroy)(struct migr_job *);

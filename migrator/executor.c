@@ -44,6 +44,7 @@ struct job {
     struct migr_status status;  /* Last seen. */
     char *abort_reason;         /* Why we aborted it, or NULL. */
     bool resumed;               /* The VM ran on the destination. */
+    bool held;                  /* The row has a "held" stamp of ours. */
     long long int next_progress;
     struct sset probed;         /* Disks with our storage probe beside
                                  * (an agent that restarts in between
@@ -784,6 +785,9 @@ abort_reason(struct ovsdb_idl *idl, const struct vmroamrec_migration *m,
     return *buf;
 }
 
+static void stamp_pause(const struct migr_executor *,
+                        const struct vmroamrec_migration *, struct job *);
+
 static void
 run_job(struct migr_executor *ex, struct ovsdb_idl *idl,
         struct ovsdb_idl_txn *txn, const struct vmroamrec_migration *m,
@@ -795,6 +799,7 @@ run_job(struct migr_executor *ex, struct ovsdb_idl *idl,
     free(j->status.error);
     class->poll(j->job, &j->status);
     struct migr_status *st = &j->status;
+    stamp_pause(ex, m, j);
 
     char *buf;
     const char *reason = abort_reason(idl, m, underlay_link, &buf);
@@ -1015,17 +1020,37 @@ migr_executor_read_lifecycle(struct migr_executor *ex)
 }
 
 /* Whether the packets for the VM that 'j' migrates by 'm' are held: its
- * guest is about to make its last pause here (the job waits for the hold
- * to pause it), or has made it, and has not run anywhere since.  The naive
- * switchover ("completion", the benchmark's baseline) holds nothing. */
+ * guest is about to make its last pause here (the job lets it pause once
+ * they are), or has made it, and has not run anywhere since.  The naive
+ * switchover ("completion", the benchmark's baseline) holds nothing, nor
+ * does a migration being aborted, whose guest stays here. */
 static bool
 is_held(const struct migr_executor *ex, const struct vmroamrec_migration *m,
         const struct job *j)
 {
-    return (m && m->destination && j->job
+    return (m && m->destination && j->job && !j->abort_reason
             && j->status.result == MIGR_JOB_RUNNING
             && migr_row_switchover_on_resume(m)
             && (j->status.pausing || sset_contains(&ex->paused, m->vm)));
+}
+
+/* Stamps when the guest of 'm' made its last pause here, and takes back
+ * the "held" stamp of a hold that ended while it still ran here (QEMU
+ * went on to another pass), so that the stamp says when the hold in force
+ * at the pause began. */
+static void
+stamp_pause(const struct migr_executor *ex,
+            const struct vmroamrec_migration *m, struct job *j)
+{
+    if (j->status.result != MIGR_JOB_RUNNING) {
+        return;
+    }
+    if (sset_contains(&ex->paused, m->vm)) {
+        stamp_once(m, "paused");
+    } else if (j->held && !is_held(ex, m, j)) {
+        vmroamrec_migration_update_timestamps_delkey(m, "held");
+        j->held = false;
+    }
 }
 
 /* Fills 'held' with the VMs migrating from here whose guest makes its last
@@ -1054,20 +1079,26 @@ migr_executor_holding(const struct migr_executor *ex, struct ovsdb_idl *idl,
 /* The source's part at the guest's last pause: the switch has held the
  * packets of 'vm', migrating from here, since 'when' (wall clock, ms), the
  * moment it acknowledged the flows that send them to the destination.  A
- * job waiting for that pauses the guest now. */
+ * job waiting for that lets the guest pause now.  The row is stamped if
+ * 'txn' is nonnull. */
 void
 migr_executor_held(struct migr_executor *ex, struct ovsdb_idl *idl,
-                   const char *vm, long long int when)
+                   struct ovsdb_idl_txn *txn, const char *vm,
+                   long long int when)
 {
-    const struct job *j;
+    struct job *j;
     HMAP_FOR_EACH (j, node, &ex->jobs) {
         const struct vmroamrec_migration *m
             = vmroamrec_migration_get_for_uuid(idl, &j->row);
-        if (is_held(ex, m, j) && !strcmp(m->vm, vm)) {
+        if (!is_held(ex, m, j) || strcmp(m->vm, vm)) {
+            continue;
+        }
+        if (txn) {
             stamp_once_at(m, "held", when);
-            if (j->status.pausing && ex->backend->class->held) {
-                ex->backend->class->held(j->job);
-            }
+            j->held = true;
+        }
+        if (j->status.pausing && ex->backend->class->held) {
+            ex->backend->class->held(j->job);
         }
     }
 }

@@ -55,7 +55,8 @@ void migr_executor_read_lifecycle(struct migr_executor *);
 void migr_executor_holding(const struct migr_executor *, struct ovsdb_idl *,
                            struct smap *held);
 void migr_executor_held(struct migr_executor *, struct ovsdb_idl *,
-                        const char *vm, long long int when);
+                        struct ovsdb_idl_txn *, const char *vm,
+                        long long int when);
 void migr_executor_wait(struct migr_executor *);
 
 #endif /* migrator/executor.h */

@@ -441,14 +441,11 @@ abort_job(virDomainPtr dom, const char *vm)
     }
 }
 
-/* Gives QEMU its own downtime target: the migration's, or what 'pause'
- * says while vmroam times the guest's last pause. */
+/* Gives QEMU its own downtime target, 'ms'. */
 static void
-set_qemu_target(struct migr_job *job, const struct migr_pause *pause)
+set_qemu_target(struct migr_job *job, int ms)
 {
-    int ms = (job->pause_when_held ? migr_pause_qemu_target_ms(pause)
-              : job->max_downtime_ms);
-    if (ms > 0 && virDomainMigrateSetMaxDowntime(job->mon_dom, ms, 0)) {
+    if (virDomainMigrateSetMaxDowntime(job->mon_dom, ms, 0)) {
         char *error = last_error("downtime target");
         VLOG_WARN("%s: %s", job->vm, error);
         free(error);
@@ -504,7 +501,7 @@ time_pause(struct migr_job *job, struct migr_pause *pause,
         break;
     }
     if (action == MIGR_PAUSE_LET_PAUSE) {
-        set_qemu_target(job, pause);
+        set_qemu_target(job, migr_pause_qemu_target_ms(pause));
     }
     ovs_mutex_lock(&job->mutex);
     job->pausing = migr_pause_holding(pause);
@@ -526,21 +523,31 @@ monitor_thread(void *job_)
 
     for (;;) {
         ovs_mutex_lock(&job->mutex);
-        bool done = job->done, abort = job->abort_requested;
+        bool done = job->done, ok = job->ok;
+        bool abort = job->abort_requested;
         ovs_mutex_unlock(&job->mutex);
         if (done) {
+            if (!ok && job->pause_when_held) {
+                /* The guest stays here with QEMU's 1 ms target, which
+                 * would keep any later migration from ending. */
+                set_qemu_target(job, job->max_downtime_ms);
+            }
             return NULL;
         }
         if (abort && !aborted) {
             abort_job(job->mon_dom, job->vm);
             aborted = true;
+            /* The guest stays here: its packets come back to it. */
+            ovs_mutex_lock(&job->mutex);
+            job->pausing = false;
+            ovs_mutex_unlock(&job->mutex);
         }
 
         struct migr_status st = { .result = MIGR_JOB_RUNNING };
         struct migr_pass pass;
         long long int now = time_msec();
         bool have_stats = now >= next_stats && read_stats(job, &st, &pass);
-        if (job->pause_when_held) {
+        if (job->pause_when_held && !aborted) {
             time_pause(job, &job->pause, have_stats ? &pass : NULL);
         }
         if (have_stats) {
@@ -625,13 +632,18 @@ lv_start(void *lv_, const struct migr_spec *spec, char **errorp)
     job->streams = spec->streams;
     job->quick = spec->quick;
     job->max_downtime_ms = spec->max_downtime_ms;
-    job->pause_when_held = spec->pause_when_held && !spec->quick;
+    job->pause_when_held = (spec->pause_when_held && !spec->quick
+                            && spec->max_downtime_ms > 0);
     job->last.result = MIGR_JOB_RUNNING;
     ovs_mutex_init(&job->mutex);
     latch_init(&job->latch);
     latch_init(&job->wake);
     migr_pause_init(&job->pause, spec->max_downtime_ms);
-    set_qemu_target(job, &job->pause);
+    if (job->pause_when_held) {
+        set_qemu_target(job, migr_pause_qemu_target_ms(&job->pause));
+    } else if (job->max_downtime_ms > 0) {
+        set_qemu_target(job, job->max_downtime_ms);
+    }
     job->thread = ovs_thread_create("migrate", migrate_thread, job);
     job->monitor = ovs_thread_create("migrate_monitor", monitor_thread, job);
     VLOG_INFO("%s: %s to %s (%s%s, %s, %d stream%s)", spec->vm,
@@ -802,9 +814,10 @@ subscribe(struct libvirt *lv)
         VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), lv, NULL);
     if (lv->lifecycle_id < 0) {
         char *error = last_error("lifecycle events");
-        VLOG_WARN("%s: %s; nothing is held during a guest's last pause: "
-                  "its records move on its announcement, or once its source "
-                  "sees it run on the destination", lv->uri, error);
+        VLOG_WARN("%s: %s; a guest's packets are held only if vmroam lets "
+                  "it pause, and its records move on its announcement, or "
+                  "once its source sees it run on the destination", lv->uri,
+                  error);
         free(error);
     }
     if (virConnectSetKeepAlive(lv->conn, 5, 3)) {
@@ -1158,10 +1171,10 @@ start_event_loop(void)
     static struct ovsthread_once once = OVSTHREAD_ONCE_INITIALIZER;
     if (ovsthread_once_start(&once)) {
         if (virEventRegisterDefaultImpl() < 0) {
-            VLOG_WARN("no libvirt event loop: nothing is held during a "
-                      "guest's last pause, its records move on its "
-                      "announcement, or once its source sees it run on the "
-                      "destination");
+            VLOG_WARN("no libvirt event loop: a guest's packets are held "
+                      "only if vmroam lets it pause, and its records move on "
+                      "its announcement, or once its source sees it run on "
+                      "the destination");
         } else {
             ovs_thread_create("libvirt_events", event_thread, NULL);
         }

@@ -2,14 +2,24 @@
 
 #include "migrator/pause.h"
 
+/* Starts 'p' for a migration whose downtime target is 'target_ms'. */
 void
 migr_pause_init(struct migr_pause *p, int target_ms)
 {
     *p = (struct migr_pause) { .target_ms = target_ms };
 }
 
-/* Whether what is left to copy is within 'times' what the target allows:
- * in the first pass, 4 times more (see pause.h). */
+/* In the first pass, how much sooner than the target allows the hold is
+ * asked for, in ms of copying (see pause.h). */
+#define FIRST_PASS_LEAD_MS 1200
+
+/* How long QEMU is seen in a later pass, the guest running, before vmroam
+ * believes that it went on: QEMU counts a pass as it takes the dirty pages
+ * for its last look, just before it pauses the guest. */
+#define WENT_ON_MS 100
+
+/* Whether what is left to copy is within what the target allows ('times'
+ * times that, and in the first pass the lead more). */
 static bool
 fits(const struct migr_pause *p, const struct migr_pass *pass,
      long long int now, uint64_t times)
@@ -21,8 +31,8 @@ fits(const struct migr_pause *p, const struct migr_pass *pass,
      * yet. */
     uint64_t since = now > p->pass_seen ? now - p->pass_seen : 0;
     uint64_t left = pass->remaining + pass->dirty_per_s * since / 1000;
-    uint64_t budget = pass->bytes_per_s * p->target_ms / 1000;
-    return left <= times * (pass->pass == 1 ? 4 : 1) * budget;
+    uint64_t ms = p->target_ms + (pass->pass == 1 ? FIRST_PASS_LEAD_MS : 0);
+    return left <= times * (pass->bytes_per_s * ms / 1000);
 }
 
 /* Whether the moment is near enough to look often (every few tens of ms
@@ -56,8 +66,11 @@ migr_pause_run(struct migr_pause *p, const struct migr_pass *pass,
         }
         break;
     case MIGR_PAUSE_HOLDING:
-        if (held || !guest_runs
-            || now >= p->since + MIGR_PAUSE_HOLD_TIMEOUT_MS) {
+        if (held && !p->held_at) {
+            p->held_at = now;
+        }
+        if ((p->held_at && now >= p->held_at + MIGR_PAUSE_SETTLE_MS)
+            || !guest_runs || now >= p->since + MIGR_PAUSE_HOLD_TIMEOUT_MS) {
             p->state = MIGR_PAUSE_OPEN;
             p->since = now;
             p->open_pass = p->pass;
@@ -68,9 +81,15 @@ migr_pause_run(struct migr_pause *p, const struct migr_pass *pass,
         if (now < p->since + MIGR_PAUSE_QEMU_LAG_MS) {
             /* QEMU may still go on with its old target. */
             p->open_pass = p->pass;
-        } else if (guest_runs && p->pass > p->open_pass) {
-            /* With the real one, it found more to copy than the target
-             * allows, and went on with the guest running. */
+        } else if (!guest_runs || p->pass <= p->open_pass) {
+            p->went_on_at = 0;
+        } else if (!p->went_on_at) {
+            p->went_on_at = now;
+        }
+        if ((p->went_on_at && now >= p->went_on_at + WENT_ON_MS)
+            || (guest_runs && now >= p->since + MIGR_PAUSE_OPEN_TIMEOUT_MS)) {
+            /* With the real target, QEMU found more to copy than it allows
+             * and went on with the guest running, or it still runs. */
             p->state = MIGR_PAUSE_LEFT_TO_QEMU;
             return MIGR_PAUSE_RELEASE;
         }
@@ -81,6 +100,7 @@ migr_pause_run(struct migr_pause *p, const struct migr_pass *pass,
     return MIGR_PAUSE_NONE;
 }
 
+/* Whether the packets are to be held now. */
 bool
 migr_pause_holding(const struct migr_pause *p)
 {

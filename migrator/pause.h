@@ -11,18 +11,22 @@
  * QEMU then pauses the guest when what is left fits, as it would have.
  *
  * In the first pass, how fast the guest dirties memory is not known: the
- * hold is asked for once what is left is within four times what the
- * target allows, which leaves time for the switch's acknowledgement and
- * for QEMU to take the new target up (it does when it next measures its
- * bandwidth, up to 100 ms later), even through a run of zero pages, which
- * QEMU skims at many times its copy rate.  From the second pass on, it is
- * asked for once what a pause would leave (what is left, and what the
- * guest dirtied since QEMU last took the dirty pages) fits the target.
+ * hold is asked for once what is left would take QEMU at most 1.2 s more
+ * than the target allows, at the rate it copies.  That leaves time for
+ * the switch's acknowledgement and for QEMU to take the new target up (it
+ * does when it next measures its bandwidth, up to 100 ms later), even
+ * through a run of zero pages, which QEMU skims at many times its copy
+ * rate.  From the second pass on, it is asked for once what a pause would
+ * leave (what is left, and what the guest dirtied since QEMU last took the
+ * dirty pages) fits the target.  Either way the switch's datapath is given
+ * 20 ms to take its new flows up before QEMU may pause.
  *
- * If QEMU goes on to another pass instead of pausing, the guest gets its
- * packets back, and QEMU keeps the real target: from then on it pauses the
- * guest when it will, and the network holds the packets from that pause,
- * as it learns of it.  Keeping QEMU from pausing once more would cost a
+ * If QEMU goes on to another pass instead of pausing (seen for 100 ms,
+ * since QEMU counts a pass as it takes the dirty pages for its last look,
+ * just before it pauses), or has not paused 3 s after it was let, the guest
+ * gets its packets back, and QEMU keeps the real target: from then on it
+ * pauses the guest when it will, and the network holds the packets from
+ * that pause, as it learns of it.  Keeping QEMU from pausing once more would cost a
  * pass, and every pass past the third risks the guest under QEMU 7.2's TCG
  * (labs/guest/README.md).  vmroam never pauses the guest itself: under
  * that TCG, a guest paused during its migration arrives broken.
@@ -58,7 +62,10 @@ struct migr_pause {
     uint64_t pass;              /* QEMU's pass as last seen... */
     long long int pass_seen;    /* ...since when (ms). */
     long long int since;        /* When 'state' began (ms). */
+    long long int held_at;      /* When the switch had the hold, or 0. */
     uint64_t open_pass;         /* The pass in which QEMU was let pause. */
+    long long int went_on_at;   /* When QEMU was first seen in a later
+                                 * pass, the guest running, or 0. */
 };
 
 /* What the caller does after migr_pause_run(). */
@@ -71,8 +78,12 @@ enum migr_pause_action {
 
 /* How long vmroam waits for the hold before it lets QEMU pause anyway. */
 #define MIGR_PAUSE_HOLD_TIMEOUT_MS 1000
+/* How long the switch's datapath is given to take the hold up. */
+#define MIGR_PAUSE_SETTLE_MS 20
 /* How long QEMU may take to come to a new target. */
 #define MIGR_PAUSE_QEMU_LAG_MS 150
+/* How long the hold stays on, once QEMU may pause, if it does not. */
+#define MIGR_PAUSE_OPEN_TIMEOUT_MS 3000
 
 void migr_pause_init(struct migr_pause *, int target_ms);
 enum migr_pause_action migr_pause_run(struct migr_pause *,

@@ -303,7 +303,7 @@ def analyse(args):
             total_ms=r["t1"] - r["t0"], downtime_ms=downtime,
             generation=stats.get("generation"), records_moved=ts.get("records-moved"),
             port_ready=ts.get("port-ready"), activated=ts.get("activated"),
-            held=ts.get("held"),
+            held=ts.get("held"), paused=ts.get("paused"),
             udp_sent=sent, udp_lost=lost, udp_gap_ms=round(gap, 1),
             lost_after_hold=lost_after(inside, ts.get("held")),
             udp_dup=duplicated, udp_reordered=reordered,

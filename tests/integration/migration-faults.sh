@@ -24,8 +24,8 @@
 #      it: its agent refuses another host's certificate, the agent role
 #      keeps it from rewriting the destination's row, and the channel's
 #      own refusal of the wrong peer is tests/unit/test-channel.c's.)
-#  11  the destination's QEMU killed at the guest's last pause on the
-#      source, once the source holds the guest's packets
+#  11  the destination's QEMU killed in the guest's last pause on the
+#      source, while the source holds the guest's packets
 #
 # After every case: the guest runs exactly once (one QEMU, one libvirt
 # domain, one br-int port, on one host; the other hosts clean), it never
@@ -588,10 +588,10 @@ if wanted 10c; then
 fi
 
 # kill_in_pause ID HOST VM SOURCE: kills VM's QEMU on HOST the moment
-# migration ID's source holds the guest's packets, as it does from just
-# before the guest's last pause (its "held" stamp; ovsdb-client monitor
-# tells at once, where polling took up to a second on a busy machine and
-# missed the pause);
+# migration ID's source says the guest made its last pause there, which it
+# does holding the guest's packets (its "paused" stamp; ovsdb-client
+# monitor tells at once, where polling took up to a second on a busy
+# machine and missed the pause);
 # first notes in $T/hold whether SOURCE's switch has the hold's flows (their
 # priority, overlay/pipeline.c).  Fails if the stamp does not come in 60 s.
 kill_in_pause() {
@@ -606,21 +606,21 @@ mon = subprocess.Popen(["stdbuf", "-oL", "ovsdb-client", "-f", "json", "monitor"
                         "vmroam", "Migration", "_uuid,timestamps"],
                        stdout=subprocess.PIPE, text=True)
 
-def held(update):
+def paused(update):
     """Whether 'update' (a table, as ovsdb-client monitor prints it) says
-    that migration 'mid' is held: its row as it is now, not as it was,
-    nor another migration's."""
+    that the guest of migration 'mid' paused: its row as it is now, not as
+    it was, nor another migration's."""
     for row in update["data"]:
         r = dict(zip(update["headings"], row))
         if (r["action"] in ("initial", "insert", "new") and r["_uuid"]
                 and r["_uuid"][1].startswith(mid)
-                and "held" in dict(r["timestamps"][1])):
+                and "paused" in dict(r["timestamps"][1])):
             return True
     return False
 
 try:
     for line in mon.stdout:
-        if held(json.loads(line)):
+        if paused(json.loads(line)):
             flows = subprocess.run(["ovs-ofctl", "-O", "OpenFlow15", "dump-flows", bridge],
                                    capture_output=True, text=True).stdout
             os.kill(int(pid), signal.SIGKILL)
@@ -637,13 +637,13 @@ PY
 holding() { X "$1" ovs-ofctl -O OpenFlow15 dump-flows br-int | grep "priority=127"; }
 released() { ! holding "$1"; }
 
-# The last step fails at the guest's pause on the source: the packets held
-# for it since just before are in its destination port's queue and die with
-# the destination's QEMU (README: the switchover), a loss bounded by the
-# pause and the hold's lead; the source takes the guest's traffic back the
-# moment it runs there again.
+# The last step fails after the guest paused on the source: the packets
+# held for it since just before are in its destination port's queue and
+# die with the destination's QEMU (README: the switchover), a loss bounded
+# by the pause and the hold's lead; the source takes the guest's traffic
+# back the moment it runs there again.
 if wanted 11; then
-    launch "11 destination QEMU killed at the guest's last pause" a1 memory \
+    launch "11 destination QEMU killed in the guest's last pause" a1 memory \
         "hv3 hv2"
     expect inject "kill a1's QEMU on $DST as $SRC holds its packets (its last pause)" \
         kill_in_pause "$id" $DST a1 $SRC

@@ -908,16 +908,44 @@ test_hold_before_the_last_pause(void **state)
     expect_holding(e, "vm1 " HV2_PA);
     assert_int_equal(e->src.fake.n_held, 0);
 
-    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(e->idl);
-    migr_executor_held(e->src.ex, e->idl, "vm1", 1234567);
-    commit(e, txn);
+    /* Without a transaction the job still hears of it. */
+    migr_executor_held(e->src.ex, e->idl, NULL, "vm1", 1234000);
     assert_int_equal(e->src.fake.n_held, 1);
+    assert_int_equal(migr_row_timestamp(migration(e), "held"), 0);
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(e->idl);
+    migr_executor_held(e->src.ex, e->idl, txn, "vm1", 1234567);
+    commit(e, txn);
+    assert_int_equal(e->src.fake.n_held, 2);
     assert_int_equal(migr_row_timestamp(migration(e), "held"), 1234567);
 
     e->src.fake.status.result = MIGR_JOB_SUCCEEDED;
     pass(e);
     expect_state(e, "done");
     expect_holding(e, "");
+    assert_int_equal(migr_row_timestamp(migration(e), "held"), 1234567);
+}
+
+/* QEMU went on to another pass: the job lets the packets go to the guest
+ * again, and the "held" stamp of that hold goes, since no hold was in force
+ * at the pause. */
+static void
+test_hold_released_while_the_guest_runs(void **state)
+{
+    struct env *e = *state;
+    setup_lab(e, NULL);
+    to_memory(e, false);
+    e->src.fake.status.pausing = true;
+    pass(e);
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(e->idl);
+    migr_executor_held(e->src.ex, e->idl, txn, "vm1", 1234567);
+    commit(e, txn);
+    assert_int_equal(migr_row_timestamp(migration(e), "held"), 1234567);
+
+    e->src.fake.status.pausing = false;
+    pass(e);
+    expect_state(e, "memory");
+    expect_holding(e, "");
+    assert_int_equal(migr_row_timestamp(migration(e), "held"), 0);
 }
 
 /* The naive switchover neither holds nor has the job time the pause. */
@@ -931,7 +959,7 @@ test_completion_holds_nothing(void **state)
     e->src.fake.status.pausing = true;
     pass(e);
     expect_holding(e, "");
-    migr_executor_held(e->src.ex, e->idl, "vm1", 1234567);
+    migr_executor_held(e->src.ex, e->idl, NULL, "vm1", 1234567);
     assert_int_equal(e->src.fake.n_held, 0);
 }
 
@@ -1449,6 +1477,7 @@ main(void)
         TEST(test_storage_copy_every_phase),
         TEST(test_switchover_on_completion),
         TEST(test_hold_before_the_last_pause),
+        TEST(test_hold_released_while_the_guest_runs),
         TEST(test_completion_holds_nothing),
 
         TEST(test_auto_copies_unlisted_disks),

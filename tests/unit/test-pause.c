@@ -30,8 +30,8 @@ pass(uint64_t n, uint64_t remaining_mb, uint64_t dirty_mb_per_s)
     };
 }
 
-/* A first pass with 100 MB left: within four times the 30 MB the target
- * allows, so the hold is asked for. */
+/* A first pass with 100 MB left: within the 30 MB the target allows and
+ * the 120 MB of the first pass's lead, so the hold is asked for. */
 static void
 start_holding(struct migr_pause *p)
 {
@@ -41,6 +41,19 @@ start_holding(struct migr_pause *p)
                      MIGR_PAUSE_HOLD);
     assert_true(migr_pause_holding(p));
     assert_int_equal(migr_pause_qemu_target_ms(p), 1);
+}
+
+/* That, then the switch has the hold at 30 ms, and QEMU gets the real
+ * target at 50. */
+static void
+let_pause(struct migr_pause *p)
+{
+    start_holding(p);
+    assert_int_equal(migr_pause_run(p, NULL, true, true, 30),
+                     MIGR_PAUSE_NONE);
+    assert_int_equal(migr_pause_run(p, NULL, true, true, 50),
+                     MIGR_PAUSE_LET_PAUSE);
+    assert_int_equal(migr_pause_qemu_target_ms(p), TARGET_MS);
 }
 
 static void
@@ -61,18 +74,26 @@ test_qemu_kept_from_pausing_until_held(void **state OVS_UNUSED)
                      MIGR_PAUSE_NONE);
     assert_true(migr_pause_near(&p, &near, 3000));
 
-    /* The first pass has 119 MB left: the hold, with time to spare. */
-    struct migr_pass due = pass(1, 119, 0);
+    /* The first pass has 150 MB left, 1.5 s at 100 MB/s: the hold, with
+     * 1.2 s to spare. */
+    struct migr_pass due = pass(1, 150, 0);
     assert_int_equal(migr_pause_run(&p, &due, false, true, 3800),
                      MIGR_PAUSE_HOLD);
     assert_true(migr_pause_holding(&p));
     assert_int_equal(migr_pause_qemu_target_ms(&p), 1);
 
-    /* QEMU gets the real target once the switch has the hold. */
+    /* QEMU gets the real target once the switch has had the hold for
+     * a moment. */
     assert_int_equal(migr_pause_run(&p, NULL, false, true, 3820),
                      MIGR_PAUSE_NONE);
     assert_int_equal(migr_pause_qemu_target_ms(&p), 1);
     assert_int_equal(migr_pause_run(&p, NULL, true, true, 3840),
+                     MIGR_PAUSE_NONE);
+    assert_int_equal(migr_pause_run(&p, NULL, true, true,
+                                    3840 + MIGR_PAUSE_SETTLE_MS - 1),
+                     MIGR_PAUSE_NONE);
+    assert_int_equal(migr_pause_run(&p, NULL, true, true,
+                                    3840 + MIGR_PAUSE_SETTLE_MS),
                      MIGR_PAUSE_LET_PAUSE);
     assert_int_equal(migr_pause_qemu_target_ms(&p), TARGET_MS);
     assert_true(migr_pause_holding(&p));
@@ -89,31 +110,65 @@ static void
 test_another_pass_leaves_it_to_qemu(void **state OVS_UNUSED)
 {
     struct migr_pause p;
-    start_holding(&p);
-    assert_int_equal(migr_pause_run(&p, NULL, true, true, 30),
-                     MIGR_PAUSE_LET_PAUSE);
+    let_pause(&p);
 
     /* QEMU may end the first pass before it takes the new target up. */
     struct migr_pass second = pass(2, 60, 40);
     assert_int_equal(migr_pause_run(&p, &second, true, true, 100),
                      MIGR_PAUSE_NONE);
     struct migr_pass later = pass(2, 50, 40);
-    assert_int_equal(migr_pause_run(&p, &later, true, true, 200),
+    assert_int_equal(migr_pause_run(&p, &later, true, true, 250),
                      MIGR_PAUSE_NONE);
     assert_true(migr_pause_holding(&p));
 
-    /* With it, QEMU found too much and went on: the guest runs. */
+    /* With it, QEMU found too much and went on: the guest still runs in
+     * the next pass 100 ms later. */
     struct migr_pass third = pass(3, 40, 40);
     assert_int_equal(migr_pause_run(&p, &third, true, true, 300),
+                     MIGR_PAUSE_NONE);
+    assert_int_equal(migr_pause_run(&p, NULL, true, true, 399),
+                     MIGR_PAUSE_NONE);
+    assert_int_equal(migr_pause_run(&p, NULL, true, true, 400),
                      MIGR_PAUSE_RELEASE);
     assert_false(migr_pause_holding(&p));
     assert_int_equal(migr_pause_qemu_target_ms(&p), TARGET_MS);
 
     /* QEMU pauses the guest when it will: no second hold. */
     struct migr_pass fits = pass(4, 1, 0);
-    assert_int_equal(migr_pause_run(&p, &fits, false, true, 400),
+    assert_int_equal(migr_pause_run(&p, &fits, false, true, 500),
                      MIGR_PAUSE_NONE);
-    assert_false(migr_pause_near(&p, &fits, 400));
+    assert_false(migr_pause_near(&p, &fits, 500));
+}
+
+static void
+test_a_pass_counted_at_the_pause_keeps_the_hold(void **state OVS_UNUSED)
+{
+    /* QEMU counts a pass as it takes the dirty pages for its last look,
+     * a moment before the guest stops. */
+    struct migr_pause p;
+    let_pause(&p);
+    struct migr_pass last = pass(2, 1, 4);
+    assert_int_equal(migr_pause_run(&p, &last, true, true, 300),
+                     MIGR_PAUSE_NONE);
+    assert_int_equal(migr_pause_run(&p, NULL, true, false, 320),
+                     MIGR_PAUSE_NONE);
+    assert_int_equal(migr_pause_run(&p, NULL, true, false, 500),
+                     MIGR_PAUSE_NONE);
+    assert_true(migr_pause_holding(&p));
+}
+
+static void
+test_no_pause_in_time_releases_the_hold(void **state OVS_UNUSED)
+{
+    struct migr_pause p;
+    let_pause(&p);
+    assert_int_equal(migr_pause_run(&p, NULL, true, true,
+                                    50 + MIGR_PAUSE_OPEN_TIMEOUT_MS - 1),
+                     MIGR_PAUSE_NONE);
+    assert_int_equal(migr_pause_run(&p, NULL, true, true,
+                                    50 + MIGR_PAUSE_OPEN_TIMEOUT_MS),
+                     MIGR_PAUSE_RELEASE);
+    assert_false(migr_pause_holding(&p));
 }
 
 static void
@@ -185,6 +240,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_qemu_kept_from_pausing_until_held),
         cmocka_unit_test(test_another_pass_leaves_it_to_qemu),
+        cmocka_unit_test(test_a_pass_counted_at_the_pause_keeps_the_hold),
+        cmocka_unit_test(test_no_pause_in_time_releases_the_hold),
         cmocka_unit_test(test_later_passes_count_what_the_guest_dirtied),
         cmocka_unit_test(test_no_hold_in_time_lets_qemu_pause),
         cmocka_unit_test(test_qemu_paused_on_its_own),
