@@ -489,9 +489,9 @@ time_pause(struct migr_job *job, struct migr_pause *pause,
         if (held || !runs) {
             VLOG_INFO("%s: its packets are held: QEMU may pause it", job->vm);
         } else {
-            VLOG_WARN("%s: the network did not hold its packets within "
-                      "%d ms: QEMU may pause it anyway", job->vm,
-                      MIGR_PAUSE_HOLD_TIMEOUT_MS);
+            VLOG_WARN("%s: the network has not held its packets %lld ms "
+                      "after it was asked to: QEMU may pause it anyway",
+                      job->vm, time_msec() - pause->since);
         }
         break;
     case MIGR_PAUSE_RELEASE:

@@ -62,6 +62,7 @@ migr_pause_run(struct migr_pause *p, const struct migr_pass *pass,
         if (pass && guest_runs && fits(p, pass, now, 1)) {
             p->state = MIGR_PAUSE_HOLDING;
             p->since = now;
+            p->open_pass = p->pass;
             return MIGR_PAUSE_HOLD;
         }
         break;
@@ -69,8 +70,12 @@ migr_pause_run(struct migr_pause *p, const struct migr_pass *pass,
         if (held && !p->held_at) {
             p->held_at = now;
         }
+        /* Without the hold, QEMU is not kept waiting long, nor past the
+         * end of the pass: it would go on pass after pass with its 1 ms
+         * target. */
         if ((p->held_at && now >= p->held_at + MIGR_PAUSE_SETTLE_MS)
-            || !guest_runs || now >= p->since + MIGR_PAUSE_HOLD_TIMEOUT_MS) {
+            || !guest_runs || p->pass > p->open_pass
+            || now >= p->since + MIGR_PAUSE_HOLD_TIMEOUT_MS) {
             p->state = MIGR_PAUSE_OPEN;
             p->since = now;
             p->open_pass = p->pass;

@@ -63,7 +63,9 @@ struct migr_pause {
     long long int pass_seen;    /* ...since when (ms). */
     long long int since;        /* When 'state' began (ms). */
     long long int held_at;      /* When the switch had the hold, or 0. */
-    uint64_t open_pass;         /* The pass in which QEMU was let pause. */
+    uint64_t open_pass;         /* The pass in which the hold was asked for,
+                                 * then the one in which QEMU was let
+                                 * pause. */
     long long int went_on_at;   /* When QEMU was first seen in a later
                                  * pass, the guest running, or 0. */
 };
@@ -76,8 +78,10 @@ enum migr_pause_action {
     MIGR_PAUSE_RELEASE,         /* Let the packets go to the guest again. */
 };
 
-/* How long vmroam waits for the hold before it lets QEMU pause anyway. */
-#define MIGR_PAUSE_HOLD_TIMEOUT_MS 1000
+/* How long vmroam waits for the hold before it lets QEMU pause anyway (a
+ * switch or a database that does not answer), unless the pass ends
+ * first. */
+#define MIGR_PAUSE_HOLD_TIMEOUT_MS 300
 /* How long the switch's datapath is given to take the hold up. */
 #define MIGR_PAUSE_SETTLE_MS 20
 /* How long QEMU may take to come to a new target. */

@@ -131,14 +131,16 @@ def window(packets, t0, t1):
     return inside, len(inside), sum(1 for _, e in inside if e is None), gap, echoes
 
 
-def lost_after(inside, held):
+def lost_after(inside, held, until=None):
     """How many of the datagrams 'inside' that were lost had been sent once
     the source's switch held the guest's packets (its "held" stamp, ms;
-    None if nothing was held): those the hold itself lost, where the
-    others reached the paused guest's tap before it."""
+    None if nothing was held), and before 'until' if given: those the hold
+    itself lost, where the others reached the paused guest's tap before
+    it."""
     if not held:
         return None
-    return sum(1 for sent, echo in inside if echo is None and sent >= held)
+    return sum(1 for sent, echo in inside
+               if echo is None and sent >= held and (not until or sent < until))
 
 
 def order(packets, dups, t0, t1):
@@ -306,6 +308,8 @@ def analyse(args):
             held=ts.get("held"), paused=ts.get("paused"),
             udp_sent=sent, udp_lost=lost, udp_gap_ms=round(gap, 1),
             lost_after_hold=lost_after(inside, ts.get("held")),
+            lost_in_hold=lost_after(inside, ts.get("held"),
+                                    ts.get("records-moved")),
             udp_dup=duplicated, udp_reordered=reordered,
             udp_max_rtt_ms=round(longest_rtt, 1),
             tcp_lost=stream["lost"] if stream else None,

@@ -207,6 +207,18 @@ test_no_hold_in_time_lets_qemu_pause(void **state OVS_UNUSED)
 }
 
 static void
+test_no_hold_by_the_pass_end_lets_qemu_pause(void **state OVS_UNUSED)
+{
+    /* With its 1 ms target, QEMU would go on pass after pass. */
+    struct migr_pause p;
+    start_holding(&p);
+    struct migr_pass second = pass(2, 3, 4);
+    assert_int_equal(migr_pause_run(&p, &second, false, true, 100),
+                     MIGR_PAUSE_LET_PAUSE);
+    assert_int_equal(migr_pause_qemu_target_ms(&p), TARGET_MS);
+}
+
+static void
 test_qemu_paused_on_its_own(void **state OVS_UNUSED)
 {
     /* A guest that dirties next to nothing meets even the 1 ms target:
@@ -244,6 +256,7 @@ main(void)
         cmocka_unit_test(test_no_pause_in_time_releases_the_hold),
         cmocka_unit_test(test_later_passes_count_what_the_guest_dirtied),
         cmocka_unit_test(test_no_hold_in_time_lets_qemu_pause),
+        cmocka_unit_test(test_no_hold_by_the_pass_end_lets_qemu_pause),
         cmocka_unit_test(test_qemu_paused_on_its_own),
         cmocka_unit_test(test_nothing_due_without_a_rate),
     };
