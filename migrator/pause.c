@@ -41,8 +41,17 @@ bool
 migr_pause_near(const struct migr_pause *p, const struct migr_pass *pass,
                 long long int now)
 {
-    return (p->state == MIGR_PAUSE_HOLDING || p->state == MIGR_PAUSE_OPEN
+    return (migr_pause_holding(p)
             || (p->state == MIGR_PAUSE_WATCHING && fits(p, pass, now, 2)));
+}
+
+/* Moves 'p' to 'state' at 'now', in the pass QEMU is in. */
+static void
+enter(struct migr_pause *p, enum migr_pause_state state, long long int now)
+{
+    p->state = state;
+    p->since = now;
+    p->open_pass = p->pass;
 }
 
 /* Moves 'p' on after a look at the migration: 'pass' its progress (NULL
@@ -60,9 +69,7 @@ migr_pause_run(struct migr_pause *p, const struct migr_pass *pass,
     switch (p->state) {
     case MIGR_PAUSE_WATCHING:
         if (pass && guest_runs && fits(p, pass, now, 1)) {
-            p->state = MIGR_PAUSE_HOLDING;
-            p->since = now;
-            p->open_pass = p->pass;
+            enter(p, MIGR_PAUSE_HOLDING, now);
             return MIGR_PAUSE_HOLD;
         }
         break;
@@ -76,9 +83,7 @@ migr_pause_run(struct migr_pause *p, const struct migr_pass *pass,
         if ((p->held_at && now >= p->held_at + MIGR_PAUSE_SETTLE_MS)
             || !guest_runs || p->pass > p->open_pass
             || now >= p->since + MIGR_PAUSE_HOLD_TIMEOUT_MS) {
-            p->state = MIGR_PAUSE_OPEN;
-            p->since = now;
-            p->open_pass = p->pass;
+            enter(p, MIGR_PAUSE_OPEN, now);
             return MIGR_PAUSE_LET_PAUSE;
         }
         break;
