@@ -151,7 +151,8 @@ prepare_db_file(const char *db, const char *schema)
         char *init[] = {
             "ovsdb-tool", "transact", CONST_CAST(char *, db),
             "[\"vmroam\",{\"op\":\"insert\",\"table\":\"Vmroam_Global\","
-            "\"row\":{\"generation\":0}}]", NULL
+            "\"row\":{\"generation\":0,\"external_ids\":[\"map\",[[\""
+            POLICY_DB_KEYED_ROWS "\",\"true\"]]]}}]", NULL
         };
         char *out = NULL;
         bool ok = !run_program(create, NULL) && !run_program(init, &out);
@@ -205,6 +206,54 @@ write_access(const char *remote, int timeout_ms,
     bool ok = db && policy_db_transact(db, build_access, &l, &error);
     if (!ok) {
         fprintf(stderr, "vmroam: %s\n", error);
+        free(error);
+    }
+    policy_db_close(db);
+    return ok;
+}
+
+static bool
+build_rekey(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *n_)
+{
+    size_t *n = n_;
+    *n = policy_db_rekey(idl, txn);
+    return true;
+}
+
+/* Gives the rows of a database written by an older vmroam their keyed
+ * UUIDs, through the administrator's 'remote', unless it has them. */
+static bool
+ensure_keyed_rows(const char *remote, int timeout_ms)
+{
+    static const struct ovsdb_idl_table_class *const global[] = {
+        &vmroamrec_table_vmroam_global, NULL,
+    };
+    static const struct ovsdb_idl_table_class *const tables[] = {
+        &vmroamrec_table_vmroam_global, &vmroamrec_table_lookup_record,
+        &vmroamrec_table_ca_lease, NULL,
+    };
+    char *error = NULL;
+    struct policy_db *db = policy_db_connect(remote, timeout_ms, global,
+                                             NULL, &error);
+    bool keyed = db && policy_db_is_keyed(db->idl);
+    policy_db_close(db);
+    if (keyed || error) {
+        if (error) {
+            fprintf(stderr, "vmroam: %s\n", error);
+            free(error);
+        }
+        return keyed;
+    }
+
+    size_t n = 0;
+    db = policy_db_connect(remote, timeout_ms, tables, NULL, &error);
+    bool ok = db && policy_db_transact(db, build_rekey, &n, &error);
+    if (ok) {
+        printf("keyed %"PRIuSIZE" lookup records and CA leases by their "
+               "addresses\n", n);
+    } else {
+        fprintf(stderr, "vmroam: keying the rows of an older database "
+                "(run \"vmroam db start\" again to retry): %s\n", error);
         free(error);
     }
     policy_db_close(db);
@@ -346,8 +395,9 @@ db_start(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
     } else if (!start_db_server(db, sock, pidfile, ctl, log, pki, target)) {
         fprintf(stderr, "vmroam: ovsdb-server did not start; see %s\n", log);
         status = VMROAM_EXIT_FAILURE;
-    } else if (!write_access(admin, ctx->timeout_ms,
-                             (const char *const *) &target, !!target)) {
+    } else if (!ensure_keyed_rows(admin, ctx->timeout_ms)
+               || !write_access(admin, ctx->timeout_ms,
+                                (const char *const *) &target, !!target)) {
         status = VMROAM_EXIT_FAILURE;
     } else {
         printf("vmroam database running (pid %ld), remote %s", 

@@ -107,8 +107,8 @@ static enum ipam_error
 build_allocate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
                struct change *c)
 {
-    return ipam_allocate(idl, txn, &c->req, time_wall_msec(), &c->address,
-                         &c->error);
+    return ipam_allocate_pa(idl, txn, &c->req, time_wall_msec(),
+                            &c->address, &c->error);
 }
 
 /* Fills in the reservation part of 'req' from --owner and --ttl. */
@@ -129,6 +129,20 @@ reservation_opts(const struct vmroam_ctx *ctx, struct ipam_request *req)
     return true;
 }
 
+/* Allocates a CA lease for 'c' and returns the exit status. */
+static int
+allocate_ca(struct policy_db *db, struct change *c)
+{
+    free(c->address);
+    free(c->error);
+    c->result = ipam_allocate_ca(db, &c->req, time_wall_msec(), &c->address,
+                                 &c->error);
+    if (c->result != IPAM_OK) {
+        fprintf(stderr, "vmroam: %s; nothing was changed\n", c->error);
+    }
+    return exit_status(c->result);
+}
+
 /* Allocates, in separate transactions, --count addresses, printing each. */
 static int
 allocate(const struct vmroam_ctx *ctx, struct change *c)
@@ -144,13 +158,19 @@ allocate(const struct vmroam_ctx *ctx, struct change *c)
         return VMROAM_EXIT_BAD_INPUT;
     }
 
-    struct policy_db *db = vmroam_connect(ctx);
+    /* A CA lease reads, of the big tables, only what it needs by key. */
+    static const struct ovsdb_idl_table_class *const ca_tables[] = {
+        &vmroamrec_table_virtual_subnet, &vmroamrec_table_ca_pool, NULL,
+    };
+    struct policy_db *db = (c->req.vsid ? vmroam_connect_tables(ctx,
+                                                                ca_tables)
+                            : vmroam_connect(ctx));
     if (!db) {
         return VMROAM_EXIT_FAILURE;
     }
     int status = VMROAM_EXIT_OK;
     for (long long int i = 0; i < count && !status; i++) {
-        status = run_change(db, c);
+        status = c->req.vsid ? allocate_ca(db, c) : run_change(db, c);
         if (!status) {
             printf("%s\n", c->address);
         }

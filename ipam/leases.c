@@ -2,16 +2,24 @@
 
 #include "ipam/leases.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "ipam/pool.h"
+#include "ipam/probe.h"
+#include "openvswitch/json.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/dynamic-string.h"
 #include "ovsdb-idl.h"
+#include "policy/db.h"
+#include "policy/key.h"
 #include "policy/parse.h"
 #include "policy/vmroam-idl.h"
 #include "sset.h"
 #include "svec.h"
+#include "timeval.h"
 #include "util.h"
+#include "uuid.h"
 
 /* A lease holds its address if it is active, or reserved and not expired. */
 static bool
@@ -71,25 +79,6 @@ ca_pool(struct ovsdb_idl *idl, const struct vmroamrec_virtual_subnet *vs,
 }
 
 static void
-ca_used(struct ovsdb_idl *idl, int64_t vsid, long long int now,
-        struct ipam_addr_set *used)
-{
-    const struct vmroamrec_ca_lease *l;
-    VMROAMREC_CA_LEASE_FOR_EACH (l, idl) {
-        if (l->vsid == vsid && holds(l->state, l->expires, l->n_expires,
-                                     now)) {
-            add_text(used, l->address);
-        }
-    }
-    const struct vmroamrec_lookup_record *r;
-    VMROAMREC_LOOKUP_RECORD_FOR_EACH (r, idl) {
-        if (r->vsid == vsid) {
-            add_text(used, r->ca);
-        }
-    }
-}
-
-static void
 pa_used(struct ovsdb_idl *idl, long long int now, struct ipam_addr_set *used)
 {
     const struct vmroamrec_pa_lease *l;
@@ -134,6 +123,20 @@ pick(const struct ipam_pool *pool, const struct ipam_addr_set *used,
     return *errorp ? IPAM_CONFLICT : IPAM_OK;
 }
 
+/* The state a new lease for 'req' takes, and its end if it has one. */
+static const char *
+lease_state(const struct ipam_request *req)
+{
+    return req->owner ? "reserved" : "active";
+}
+
+static size_t
+lease_expires(const struct ipam_request *req, int64_t *expires)
+{
+    *expires = req->expires;
+    return req->owner && req->expires ? 1 : 0;
+}
+
 static void
 set_reservation(const struct ipam_request *req,
                 void (*set_state)(const void *, const char *),
@@ -141,10 +144,11 @@ set_reservation(const struct ipam_request *req,
                 void (*set_expires)(const void *, const int64_t *, size_t),
                 const void *row)
 {
-    set_state(row, req->owner ? "reserved" : "active");
+    int64_t expires;
+    size_t n = lease_expires(req, &expires);
+    set_state(row, lease_state(req));
     set_owner(row, req->owner);
-    int64_t expires = req->expires;
-    set_expires(row, &expires, req->owner && req->expires ? 1 : 0);
+    set_expires(row, &expires, n);
 }
 
 #define SET_RESERVATION(REQ, TABLE, ROW)                                   \
@@ -155,74 +159,16 @@ set_reservation(const struct ipam_request *req,
             vmroamrec_##TABLE##_set_expires,                               \
         ROW)
 
-static enum ipam_error
-allocate_ca(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
-            const struct ipam_request *req, long long int now,
-            char **address, char **errorp)
-{
-    const struct vmroamrec_virtual_subnet *vs = find_subnet(idl, req->vsid);
-    if (!vs) {
-        *errorp = xasprintf("VSID %"PRId64" is not declared in the policy",
-                            req->vsid);
-        return IPAM_BAD_INPUT;
-    }
-    /* As a policy file's MAC: unicast, and stored in canonical form. */
-    char *mac = nullable_xstrdup(req->mac);
-    struct eth_addr mac_e;
-    char *bad_mac = mac ? policy_parse_mac(&mac, &mac_e) : NULL;
-    if (bad_mac) {
-        *errorp = bad_mac;
-        free(mac);
-        return IPAM_BAD_INPUT;
-    }
-
-    struct ipam_pool pool;
-    struct ipam_addr_set used;
-    struct in6_addr a;
-    ipam_addr_set_init(&used);
-    *errorp = ca_pool(idl, vs, &pool);
-    enum ipam_error result = IPAM_BAD_INPUT;
-    if (!*errorp) {
-        ca_used(idl, req->vsid, now, &used);
-        result = pick(&pool, &used, req->address, &a, errorp);
-        ipam_pool_destroy(&pool);
-    }
-    ipam_addr_set_destroy(&used);
-    if (result != IPAM_OK) {
-        free(mac);
-        return result;
-    }
-
-    *address = policy_addr_to_string(&a);
-    const struct vmroamrec_ca_lease *l, *lease = NULL;
-    VMROAMREC_CA_LEASE_FOR_EACH (l, idl) {
-        if (l->vsid == req->vsid && !strcmp(l->address, *address)) {
-            /* A released or expired lease: take it over, unless someone
-             * else does first. */
-            vmroamrec_ca_lease_verify_state(l);
-            vmroamrec_ca_lease_verify_expires(l);
-            lease = l;
-        }
-    }
-    if (!lease) {
-        lease = vmroamrec_ca_lease_insert(txn);
-        vmroamrec_ca_lease_set_vsid(lease, req->vsid);
-        vmroamrec_ca_lease_set_address(lease, *address);
-    }
-    vmroamrec_ca_lease_set_vm(lease, req->vm);
-    vmroamrec_ca_lease_set_mac(lease, mac);
-    free(mac);
-    SET_RESERVATION(req, ca_lease, lease);
-    return IPAM_OK;
-}
-
-static enum ipam_error
-allocate_pa(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
-            const struct ipam_request *req, long long int now,
-            char **address, char **errorp)
+/* Adds a PA lease for 'req' to 'txn'.  On success stores the address in
+ * '*address' (malloc'd); otherwise the reason in '*errorp'. */
+enum ipam_error
+ipam_allocate_pa(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
+                 const struct ipam_request *req, long long int now,
+                 char **address, char **errorp)
 {
     struct ipam_addr_set used;
     const struct vmroamrec_provider_subnet *ps, *chosen = NULL;
+    *address = NULL;
     struct in6_addr a;
     enum ipam_error result = IPAM_CONFLICT;
     size_t n_subnets = 0;
@@ -297,17 +243,439 @@ allocate_pa(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     return IPAM_OK;
 }
 
-/* Adds a lease for 'req' to 'txn'.  On success stores the address in
- * '*address' (malloc'd); otherwise the reason in '*errorp'. */
-enum ipam_error
-ipam_allocate(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
-              const struct ipam_request *req, long long int now,
-              char **address, char **errorp)
+/* CA leases, read and written by key. */
+
+/* What the database holds at one address of a virtual subnet. */
+struct slot {
+    struct in6_addr a;
+    struct uuid lease_key, record_key;
+    struct json *lease;         /* Its CA_Lease row's state and expires, or
+                                 * NULL if it has none. */
+    bool taken;                 /* By an active or reserved lease, or by a
+                                 * lookup record. */
+};
+
+static struct json *
+where_uuid(const struct uuid *uuid)
 {
-    *address = NULL;
-    return (req->vsid
-            ? allocate_ca(idl, txn, req, now, address, errorp)
-            : allocate_pa(idl, txn, req, now, address, errorp));
+    char *text = xasprintf(UUID_FMT, UUID_ARGS(uuid));
+    struct json *clause = json_array_create_3(
+        json_string_create("_uuid"), json_string_create("=="),
+        json_array_create_2(json_string_create("uuid"),
+                            json_string_create_nocopy(text)));
+    return json_array_create_1(clause);
+}
+
+/* A JSON array of the column names given, up to a null one. */
+static struct json *
+columns(const char *name, ...)
+{
+    struct json *c = json_array_create_empty();
+    va_list args;
+    va_start(args, name);
+    for (; name; name = va_arg(args, const char *)) {
+        json_array_add(c, json_string_create(name));
+    }
+    va_end(args);
+    return c;
+}
+
+static struct json *
+op_on(const char *op, const char *table, struct json *where)
+{
+    struct json *o = json_object_create();
+    json_object_put_string(o, "op", op);
+    json_object_put_string(o, "table", table);
+    json_object_put(o, "where", where);
+    return o;
+}
+
+/* The rows an operation's result holds, or NULL if it failed. */
+static const struct json_array *
+result_rows(const struct json *results, size_t i)
+{
+    const struct json *r = (results->type == JSON_ARRAY
+                            && i < json_array(results)->n
+                            ? json_array(results)->elems[i] : NULL);
+    const struct json *rows = (r && r->type == JSON_OBJECT
+                               ? shash_find_data(json_object(r), "rows")
+                               : NULL);
+    return rows && rows->type == JSON_ARRAY ? json_array(rows) : NULL;
+}
+
+/* The error an operation's result, or the transaction, reports. */
+static char *
+result_error(const struct json *results)
+{
+    for (size_t i = 0; i < json_array(results)->n; i++) {
+        const struct json *r = json_array(results)->elems[i];
+        const struct json *e = (r->type == JSON_OBJECT
+                                ? shash_find_data(json_object(r), "error")
+                                : NULL);
+        if (e) {
+            const struct json *d = shash_find_data(json_object(r),
+                                                   "details");
+            return xasprintf("%s%s%s", json_string(e), d ? ": " : "",
+                             d && d->type == JSON_STRING ? json_string(d)
+                             : "");
+        }
+    }
+    return NULL;
+}
+
+static int64_t
+optional_integer(const struct json *j, size_t *n)
+{
+    *n = j && j->type == JSON_INTEGER;
+    return *n ? json_integer(j) : 0;
+}
+
+/* Reads from the database what 'slots' hold, in one transaction. */
+static bool
+read_slots(struct policy_db *db, int64_t vsid, long long int now,
+           struct slot *slots, size_t n, char **errorp)
+{
+    struct json *ops = policy_db_ops_create();
+    for (size_t i = 0; i < n; i++) {
+        struct slot *sl = &slots[i];
+        policy_key_ca_lease(vsid, &sl->a, &sl->lease_key);
+        policy_key_record(vsid, &sl->a, &sl->record_key);
+        struct json *o = op_on("select", "CA_Lease",
+                               where_uuid(&sl->lease_key));
+        json_object_put(o, "columns", columns("state", "expires", NULL));
+        json_array_add(ops, o);
+        o = op_on("select", "Lookup_Record", where_uuid(&sl->record_key));
+        json_object_put(o, "columns", columns("vsid", NULL));
+        json_array_add(ops, o);
+    }
+    struct json *results = policy_db_execute(db, ops, errorp);
+    if (!results) {
+        return false;
+    }
+    for (size_t i = 0; i < n && !*errorp; i++) {
+        const struct json_array *lease = result_rows(results, 2 * i);
+        const struct json_array *record = result_rows(results, 2 * i + 1);
+        if (!lease || !record) {
+            char *why = result_error(results);
+            *errorp = xasprintf("reading leases failed: %s",
+                                why ? why : "unexpected reply");
+            free(why);
+            break;
+        }
+        struct slot *sl = &slots[i];
+        json_destroy(sl->lease);
+        sl->lease = lease->n ? json_clone(lease->elems[0]) : NULL;
+        sl->taken = record->n > 0;
+        if (sl->lease) {
+            const struct json *state = shash_find_data(
+                json_object(sl->lease), "state");
+            size_t n_expires;
+            int64_t expires = optional_integer(
+                shash_find_data(json_object(sl->lease), "expires"),
+                &n_expires);
+            sl->taken |= (state && state->type == JSON_STRING
+                          && holds(json_string(state), &expires, n_expires,
+                                   now));
+        }
+    }
+    json_destroy(results);
+    return !*errorp;
+}
+
+static void
+slots_destroy(struct slot *slots, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_destroy(slots[i].lease);
+    }
+}
+
+/* Finds a free address of 'seq' by probing (ipam/probe.h): stores it in
+ * '*slot' and returns true, or returns false with '*errorp' null if the
+ * probe found none. */
+static bool
+probe_pool(struct policy_db *db, int64_t vsid, long long int now,
+           const struct ipam_seq *seq, struct slot *slot, char **errorp)
+{
+    struct ipam_probe probe;
+    const uint64_t *candidates;
+    struct slot slots[IPAM_PROBE_MAX];
+    bool taken[IPAM_PROBE_MAX];
+    size_t n;
+
+    *errorp = NULL;
+    memset(slots, 0, sizeof slots);
+    ipam_probe_init(&probe, seq->size);
+    while (!*errorp && (n = ipam_probe_next(&probe, &candidates)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            slots[i].a = ipam_seq_nth(seq, candidates[i]);
+        }
+        if (read_slots(db, vsid, now, slots, n, errorp)) {
+            for (size_t i = 0; i < n; i++) {
+                taken[i] = slots[i].taken;
+                if (!taken[i]) {
+                    json_destroy(slot->lease);
+                    *slot = slots[i];
+                    slot->lease = json_nullable_clone(slots[i].lease);
+                    break;
+                }
+            }
+            ipam_probe_answer(&probe, taken);
+        }
+    }
+    slots_destroy(slots, ARRAY_SIZE(slots));
+    uint64_t k;
+    return !*errorp && ipam_probe_found(&probe, &k);
+}
+
+/* Adds to 'used' the addresses taken in VSID 'vsid', read whole: what a
+ * probe cannot tell. */
+static bool
+read_pool(struct policy_db *db, int64_t vsid, long long int now,
+          struct ipam_addr_set *used, char **errorp)
+{
+    struct json *vsid_clause = json_array_create_3(
+        json_string_create("vsid"), json_string_create("=="),
+        json_integer_create(vsid));
+    struct json *ops = policy_db_ops_create();
+    struct json *o = op_on("select", "CA_Lease",
+                           json_array_create_1(json_clone(vsid_clause)));
+    json_object_put(o, "columns", columns("address", "state", "expires",
+                                          NULL));
+    json_array_add(ops, o);
+    o = op_on("select", "Lookup_Record", json_array_create_1(vsid_clause));
+    json_object_put(o, "columns", columns("ca", NULL));
+    json_array_add(ops, o);
+
+    struct json *results = policy_db_execute(db, ops, errorp);
+    if (!results) {
+        return false;
+    }
+    const struct json_array *leases = result_rows(results, 0);
+    const struct json_array *records = result_rows(results, 1);
+    if (!leases || !records) {
+        char *why = result_error(results);
+        *errorp = xasprintf("reading leases failed: %s",
+                            why ? why : "unexpected reply");
+        free(why);
+    }
+    for (size_t i = 0; leases && records && i < leases->n; i++) {
+        const struct shash *row = json_object(leases->elems[i]);
+        const struct json *address = shash_find_data(row, "address");
+        const struct json *state = shash_find_data(row, "state");
+        size_t n_expires;
+        int64_t expires = optional_integer(shash_find_data(row, "expires"),
+                                           &n_expires);
+        if (address && state && address->type == JSON_STRING
+            && state->type == JSON_STRING
+            && holds(json_string(state), &expires, n_expires, now)) {
+            add_text(used, json_string(address));
+        }
+    }
+    for (size_t i = 0; leases && records && i < records->n; i++) {
+        const struct json *ca = shash_find_data(
+            json_object(records->elems[i]), "ca");
+        if (ca && ca->type == JSON_STRING) {
+            add_text(used, json_string(ca));
+        }
+    }
+    json_destroy(results);
+    return !*errorp;
+}
+
+static struct json *
+empty_set(void)
+{
+    return json_array_create_2(json_string_create("set"),
+                               json_array_create_empty());
+}
+
+static struct json *
+optional_string(const char *s)
+{
+    return s ? json_string_create(s) : empty_set();
+}
+
+/* The columns a lease for 'req' sets besides its key. */
+static struct json *
+lease_row(const struct ipam_request *req, const char *mac)
+{
+    int64_t expires;
+    struct json *row = json_object_create();
+    json_object_put(row, "vm", optional_string(req->vm));
+    json_object_put(row, "mac", optional_string(mac));
+    json_object_put_string(row, "state", lease_state(req));
+    json_object_put(row, "owner", optional_string(req->owner));
+    json_object_put(row, "expires", (lease_expires(req, &expires)
+                                     ? json_integer_create(expires)
+                                     : empty_set()));
+    return row;
+}
+
+/* Adds to 'ops' a check that the row of 'table' keyed 'key' holds 'row'
+ * (of 'columns'), or does not exist if 'row' is null. */
+static void
+add_wait(struct json *ops, const char *table, const struct uuid *key,
+         struct json *columns_, const struct json *row)
+{
+    struct json *o = op_on("wait", table, where_uuid(key));
+    json_object_put(o, "columns", columns_);
+    json_object_put_string(o, "until", "==");
+    json_object_put(o, "rows", (row ? json_array_create_1(json_clone(row))
+                                : json_array_create_empty()));
+    json_object_put(o, "timeout", json_integer_create(0));
+    json_array_add(ops, o);
+}
+
+enum write_result { WRITTEN, RACED, FAILED };
+
+/* Writes a lease for 'req' at 'slot', unless the address was taken since
+ * 'slot' was read (RACED). */
+static enum write_result
+write_lease(struct policy_db *db, const struct ipam_request *req,
+            const char *mac, const struct slot *slot, char **errorp)
+{
+    struct json *ops = policy_db_ops_create();
+    add_wait(ops, "Lookup_Record", &slot->record_key, columns("vsid", NULL),
+             NULL);
+    struct json *row = lease_row(req, mac);
+    if (slot->lease) {
+        /* A released or expired lease: taken over unless someone else
+         * does first. */
+        add_wait(ops, "CA_Lease", &slot->lease_key,
+                 columns("state", "expires", NULL), slot->lease);
+        struct json *o = op_on("update", "CA_Lease",
+                               where_uuid(&slot->lease_key));
+        json_object_put(o, "row", row);
+        json_array_add(ops, o);
+    } else {
+        json_object_put(row, "vsid", json_integer_create(req->vsid));
+        json_object_put(row, "address",
+                               json_string_create_nocopy(
+                                   policy_addr_to_string(&slot->a)));
+        struct json *o = json_object_create();
+        json_object_put_string(o, "op", "insert");
+        json_object_put_string(o, "table", "CA_Lease");
+        json_object_put(o, "uuid", json_string_create_nocopy(
+                                   xasprintf(UUID_FMT,
+                                             UUID_ARGS(&slot->lease_key))));
+        json_object_put(o, "row", row);
+        json_array_add(ops, o);
+    }
+
+    struct json *results = policy_db_execute(db, ops, errorp);
+    if (!results) {
+        return FAILED;
+    }
+    char *error = result_error(results);
+    json_destroy(results);
+    if (!error) {
+        return WRITTEN;
+    }
+    /* A wait that failed, or another client's insert of the same key. */
+    if (!strncmp(error, "timed out", 9)
+        || !strncmp(error, "duplicate uuid", 14)) {
+        free(error);
+        return RACED;
+    }
+    *errorp = xasprintf("writing the lease failed: %s", error);
+    free(error);
+    return FAILED;
+}
+
+/* Finds the address 'req' asks for, or the next free one, in 'pool'
+ * (numbered by 'seq'), with what the database holds there, in '*slot'. */
+static enum ipam_error
+find_slot(struct policy_db *db, const struct ipam_request *req,
+          long long int now, const struct ipam_pool *pool,
+          const struct ipam_seq *seq, struct slot *slot, char **errorp)
+{
+    struct ipam_addr_set used;
+    ipam_addr_set_init(&used);
+    enum ipam_error result = IPAM_CONFLICT;
+    if (req->address) {
+        /* A static address: only its own slot counts. */
+        *errorp = policy_addr_parse(req->address, &slot->a);
+        if (*errorp) {
+            result = IPAM_BAD_INPUT;
+        } else if (read_slots(db, req->vsid, now, slot, 1, errorp)) {
+            if (slot->taken) {
+                ipam_addr_set_add(&used, &slot->a);
+            }
+            result = pick(pool, &used, req->address, &slot->a, errorp);
+        }
+    } else if (probe_pool(db, req->vsid, now, seq, slot, errorp)) {
+        result = IPAM_OK;
+    } else if (!*errorp && read_pool(db, req->vsid, now, &used, errorp)) {
+        result = pick(pool, &used, NULL, &slot->a, errorp);
+        if (result == IPAM_OK && !read_slots(db, req->vsid, now, slot, 1,
+                                             errorp)) {
+            result = IPAM_CONFLICT;
+        }
+    }
+    ipam_addr_set_destroy(&used);
+    return result;
+}
+
+/* Leases an address of VSID 'req->vsid' for 'req', in its own transaction
+ * on 'db' (whose IDL replicates the virtual subnets and CA pools).  The
+ * leases and lookup records are read by key, never whole unless the pool
+ * looks full.  On success stores the address in '*address' (malloc'd);
+ * otherwise the reason in '*errorp'. */
+enum ipam_error
+ipam_allocate_ca(struct policy_db *db, const struct ipam_request *req,
+                 long long int now, char **address, char **errorp)
+{
+    *address = *errorp = NULL;
+    const struct vmroamrec_virtual_subnet *vs = find_subnet(db->idl,
+                                                            req->vsid);
+    if (!vs) {
+        *errorp = xasprintf("VSID %"PRId64" is not declared in the policy",
+                            req->vsid);
+        return IPAM_BAD_INPUT;
+    }
+    /* As a policy file's MAC: unicast, and stored in canonical form. */
+    char *mac = nullable_xstrdup(req->mac);
+    struct eth_addr mac_e;
+    *errorp = mac ? policy_parse_mac(&mac, &mac_e) : NULL;
+    struct ipam_pool pool;
+    if (*errorp || (*errorp = ca_pool(db->idl, vs, &pool))) {
+        free(mac);
+        return IPAM_BAD_INPUT;
+    }
+
+    struct ipam_seq seq;
+    ipam_seq_init(&seq, &pool);
+    long long int deadline = time_msec() + db->timeout_ms;
+    enum ipam_error result;
+    for (;;) {
+        struct slot slot = { .lease = NULL };
+        result = find_slot(db, req, now, &pool, &seq, &slot, errorp);
+        enum write_result w = (result == IPAM_OK
+                               ? write_lease(db, req, mac, &slot, errorp)
+                               : FAILED);
+        if (w == WRITTEN) {
+            *address = policy_addr_to_string(&slot.a);
+        } else if (w == FAILED && result == IPAM_OK) {
+            result = IPAM_CONFLICT;
+        }
+        json_destroy(slot.lease);
+        if (w != RACED) {
+            break;
+        }
+        if (time_msec() >= deadline) {
+            /* Other clients kept taking the address found first. */
+            *errorp = xasprintf("%s: no address could be leased within "
+                                "%d ms: other clients took each one found",
+                                pool.name, db->timeout_ms);
+            result = IPAM_CONFLICT;
+            break;
+        }
+    }
+    ipam_seq_destroy(&seq);
+    ipam_pool_destroy(&pool);
+    free(mac);
+    return result;
 }
 
 /* Marks the lease of 'address' (in 'vsid', or a PA if 'vsid' is 0)

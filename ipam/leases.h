@@ -1,12 +1,17 @@
 /* Leases of customer (CA) and provider (PA) addresses in the vmroam
  * database.
  *
- * Each function adds its changes to a transaction built from the IDL's
- * current contents (run it under policy_db_transact()).  Two clients that
- * pick the same free address cannot both win: a new lease is an insert that
- * the (vsid, address) or (address) index lets only one transaction commit,
- * and reusing a released or expired lease verifies its state.  The loser
- * rebuilds from fresh contents and picks another address.
+ * A CA lease is allocated in transactions of its own, outside the IDL: a
+ * virtual subnet may hold millions of leases, so its leases and lookup
+ * records are read by key (policy/key.h), a few candidate addresses at a
+ * time (ipam/probe.h), and whole only when the pool looks full.  The other
+ * functions add their changes to a transaction built from the IDL's
+ * current contents (run it under policy_db_transact()).
+ *
+ * Two clients that pick the same free address cannot both win: a new lease
+ * is an insert that its key (a CA lease's UUID) or the (address) index lets
+ * only one transaction commit, and reusing a released or expired lease
+ * checks its state.  The loser picks another address.
  *
  * Addresses already used by lookup records count as taken, so IPAM never
  * hands out an address the policy gives to a VM. */
@@ -20,6 +25,7 @@
 
 struct ovsdb_idl;
 struct ovsdb_idl_txn;
+struct policy_db;
 struct svec;
 
 /* Which exit status an error deserves. */
@@ -40,9 +46,14 @@ struct ipam_request {
     long long int expires;      /* Reservation end, ms since the epoch. */
 };
 
-enum ipam_error ipam_allocate(struct ovsdb_idl *, struct ovsdb_idl_txn *,
-                              const struct ipam_request *, long long int now,
-                              char **address, char **errorp);
+enum ipam_error ipam_allocate_ca(struct policy_db *,
+                                 const struct ipam_request *,
+                                 long long int now, char **address,
+                                 char **errorp);
+enum ipam_error ipam_allocate_pa(struct ovsdb_idl *, struct ovsdb_idl_txn *,
+                                 const struct ipam_request *,
+                                 long long int now, char **address,
+                                 char **errorp);
 enum ipam_error ipam_release(struct ovsdb_idl *, struct ovsdb_idl_txn *,
                              int64_t vsid, const char *address,
                              char **errorp);

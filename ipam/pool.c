@@ -317,6 +317,148 @@ ranges_to_string(const struct ipam_pool *pool)
     return ds_steal_cstr(&s);
 }
 
+/* Addresses as 128-bit integers, for the arithmetic of indexes. */
+typedef unsigned __int128 addr_int;
+
+static addr_int
+addr_to_int(const struct in6_addr *a)
+{
+    addr_int n = 0;
+    for (int i = 0; i < 16; i++) {
+        n = n << 8 | a->s6_addr[i];
+    }
+    return n;
+}
+
+static struct in6_addr
+int_to_addr(addr_int n)
+{
+    struct in6_addr a;
+    for (int i = 15; i >= 0; i--) {
+        a.s6_addr[i] = n & 0xff;
+        n >>= 8;
+    }
+    return a;
+}
+
+static int
+range_cmp(const void *a_, const void *b_)
+{
+    const struct ipam_range *a = a_, *b = b_;
+    return policy_addr_cmp(&a->first, &b->first);
+}
+
+/* Sorts 'ranges' and merges those that overlap or touch. */
+static size_t
+normalize(struct ipam_range *ranges, size_t n)
+{
+    size_t m = 0;
+    qsort(ranges, n, sizeof *ranges, range_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if (m && addr_to_int(&ranges[i].first)
+                 <= addr_to_int(&ranges[m - 1].last) + 1) {
+            if (policy_addr_cmp(&ranges[i].last, &ranges[m - 1].last) > 0) {
+                ranges[m - 1].last = ranges[i].last;
+            }
+        } else {
+            ranges[m++] = ranges[i];
+        }
+    }
+    return m;
+}
+
+static bool
+collect_range(const struct ipam_range *r, void *seq_)
+{
+    struct ipam_seq *seq = seq_;
+    append_range(&seq->segments, &seq->n_segments, &seq->allocated_segments,
+                 r);
+    return false;
+}
+
+/* Appends to 'seq' what is left of 'r' without the sorted, disjoint
+ * 'holes'. */
+static void
+cut_holes(struct ipam_seq *seq, struct ipam_range r,
+          const struct ipam_range *holes, size_t n_holes)
+{
+    addr_int first = addr_to_int(&r.first), last = addr_to_int(&r.last);
+    for (size_t i = 0; i < n_holes && first <= last; i++) {
+        addr_int h0 = addr_to_int(&holes[i].first);
+        addr_int h1 = addr_to_int(&holes[i].last);
+        if (h1 < first || h0 > last) {
+            continue;
+        }
+        if (h0 > first) {
+            struct ipam_range part = { r.first, int_to_addr(h0 - 1) };
+            collect_range(&part, seq);
+        }
+        if (h1 >= last) {
+            return;
+        }
+        first = h1 + 1;
+        r.first = int_to_addr(first);
+    }
+    if (first <= last) {
+        collect_range(&r, seq);
+    }
+}
+
+/* Numbers the allocatable addresses of 'pool': its ranges without its
+ * exclusions (and, in an IPv6 pool, without the block where IPv4 addresses
+ * are kept). */
+void
+ipam_seq_init(struct ipam_seq *seq, const struct ipam_pool *pool)
+{
+    struct ipam_seq ranges = { .segments = NULL };
+    for_each_range(pool, collect_range, &ranges);
+    ranges.n_segments = normalize(ranges.segments, ranges.n_segments);
+
+    size_t n_holes = pool->n_excluded;
+    struct ipam_range *holes = xmalloc((n_holes + 1) * sizeof *holes);
+    memcpy(holes, pool->excluded, n_holes * sizeof *holes);
+    if (!policy_addr_is_ipv4(&pool->prefix.addr)) {
+        struct ipam_range *block = &holes[n_holes++];
+        in6_addr_set_mapped_ipv4(&block->first, 0);
+        block->last = ipv4_block_last();
+    }
+    n_holes = normalize(holes, n_holes);
+
+    *seq = (struct ipam_seq) { .segments = NULL };
+    for (size_t i = 0; i < ranges.n_segments; i++) {
+        cut_holes(seq, ranges.segments[i], holes, n_holes);
+    }
+    for (size_t i = 0; i < seq->n_segments; i++) {
+        const struct ipam_range *g = &seq->segments[i];
+        addr_int n = addr_to_int(&g->last) - addr_to_int(&g->first) + 1;
+        seq->size = (n == 0 || n > UINT64_MAX - seq->size
+                     ? UINT64_MAX : seq->size + (uint64_t) n);
+    }
+    free(holes);
+    free(ranges.segments);
+}
+
+void
+ipam_seq_destroy(struct ipam_seq *seq)
+{
+    free(seq->segments);
+}
+
+/* The address numbered 'k' (less than the size). */
+struct in6_addr
+ipam_seq_nth(const struct ipam_seq *seq, uint64_t k)
+{
+    for (size_t i = 0; i < seq->n_segments; i++) {
+        const struct ipam_range *g = &seq->segments[i];
+        addr_int n = addr_to_int(&g->last) - addr_to_int(&g->first) + 1;
+        if (n == 0 || k < n) {
+            return int_to_addr(addr_to_int(&g->first) + k);
+        }
+        k -= (uint64_t) n;
+    }
+    OVS_NOT_REACHED();
+}
+
 static size_t count_inside(const struct ipam_addr_set *,
                            const struct policy_prefix *);
 

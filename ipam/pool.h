@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "openvswitch/hmap.h"
 #include "policy/prefix.h"
@@ -29,6 +30,15 @@ struct ipam_pool {
     size_t n_ranges, allocated_ranges;
     struct ipam_range *excluded;
     size_t n_excluded, allocated_excluded;
+};
+
+/* The allocatable addresses of a pool, in order, numbered from 0: what lets
+ * a caller look at a few addresses spread over a large pool.  Addresses
+ * past UINT64_MAX (in a huge IPv6 pool) are out of reach. */
+struct ipam_seq {
+    struct ipam_range *segments;        /* Disjoint, in order. */
+    size_t n_segments, allocated_segments;
+    uint64_t size;                      /* Saturates at UINT64_MAX. */
 };
 
 /* A set of addresses in use. */
@@ -54,6 +64,10 @@ char *ipam_pool_next_free(const struct ipam_pool *,
 char *ipam_pool_check(const struct ipam_pool *,
                       const struct ipam_addr_set *used,
                       const struct in6_addr *) OVS_WARN_UNUSED_RESULT;
+
+void ipam_seq_init(struct ipam_seq *, const struct ipam_pool *);
+void ipam_seq_destroy(struct ipam_seq *);
+struct in6_addr ipam_seq_nth(const struct ipam_seq *, uint64_t);
 
 char *ipam_range_parse(const char *text, struct ipam_range *)
     OVS_WARN_UNUSED_RESULT;

@@ -6,19 +6,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonrpc.h"
 #include "openvswitch/json.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
+#include "ovsdb-session.h"
 #include "policy/diff.h"
+#include "policy/key.h"
 #include "policy/parse.h"
 #include "policy/policy.h"
 #include "policy/vmroam-idl.h"
 #include "sset.h"
+#include "svec.h"
 #include "stream-ssl.h"
 #include "timeval.h"
 #include "util.h"
+#include "uuid.h"
 
 VLOG_DEFINE_THIS_MODULE(policy_db);
 
@@ -116,6 +121,7 @@ policy_db_connect(const char *remote, int timeout_ms,
     }
     db->remote = xstrdup(remote);
     db->timeout_ms = timeout_ms;
+    db->rpc = NULL;
     policy_db_set_leader_only(db->idl, remote);
     if (!wait_for_change(db->idl, ovsdb_idl_get_seqno(db->idl),
                          time_msec() + timeout_ms, remote, errorp)) {
@@ -130,9 +136,77 @@ policy_db_close(struct policy_db *db)
 {
     if (db) {
         ovsdb_idl_destroy(db->idl);
+        jsonrpc_session_close(db->rpc);
         free(db->remote);
         free(db);
     }
+}
+
+/* An empty transaction for policy_db_execute(): the database's name, to
+ * which to append operations. */
+struct json *
+policy_db_ops_create(void)
+{
+    return json_array_create_1(json_string_create("vmroam"));
+}
+
+/* Runs 'ops' (from policy_db_ops_create(), which this takes) as one
+ * transaction on the vmroam database, outside the IDL: for the rows of
+ * tables too large to replicate, read and written by key (policy/key.h).
+ * Returns the operations' results (an operation that failed has its error
+ * there, as OVSDB reports it), or NULL with the reason in '*errorp'. */
+struct json *
+policy_db_execute(struct policy_db *db, struct json *ops, char **errorp)
+{
+    if (!db->rpc) {
+        struct svec remotes = SVEC_EMPTY_INITIALIZER;
+        struct uuid cid;        /* A cluster's id, which is not checked. */
+        ovsdb_session_parse_remote(db->remote, &remotes, &cid);
+        db->rpc = jsonrpc_session_open_multiple(&remotes, true);
+        svec_destroy(&remotes);
+    }
+
+    struct jsonrpc_msg *request = jsonrpc_create_request("transact", ops,
+                                                         NULL);
+    long long int deadline = time_msec() + db->timeout_ms;
+    unsigned int sent_seqno = 0;
+    struct json *result = NULL;
+    *errorp = NULL;
+    while (!result && !*errorp) {
+        jsonrpc_session_run(db->rpc);
+        unsigned int seqno = jsonrpc_session_get_seqno(db->rpc);
+        struct jsonrpc_msg *msg = NULL;
+        if (sent_seqno && seqno != sent_seqno) {
+            /* Not sent again: it may have been committed. */
+            *errorp = xasprintf("%s: the connection to the database broke "
+                                "during a transaction", db->remote);
+        } else if (!sent_seqno && jsonrpc_session_is_connected(db->rpc)) {
+            jsonrpc_session_send(db->rpc, jsonrpc_msg_clone(request));
+            sent_seqno = seqno;
+        } else if ((msg = jsonrpc_session_recv(db->rpc))
+                   && json_equal(msg->id, request->id)) {
+            if (msg->type == JSONRPC_REPLY) {
+                result = json_clone(msg->result);
+            } else {
+                char *why = (msg->error ? json_to_string(msg->error, 0)
+                             : xstrdup("no reason given"));
+                *errorp = xasprintf("%s: the database refused a "
+                                    "transaction: %s", db->remote, why);
+                free(why);
+            }
+        } else if (time_msec() >= deadline) {
+            *errorp = xasprintf("%s: no answer from the vmroam database "
+                                "within %d ms", db->remote, db->timeout_ms);
+        } else if (!msg) {
+            jsonrpc_session_wait(db->rpc);
+            jsonrpc_session_recv_wait(db->rpc);
+            poll_timer_wait_until(deadline);
+            poll_block();
+        }
+        jsonrpc_msg_destroy(msg);
+    }
+    jsonrpc_msg_destroy(request);
+    return result;
 }
 
 /* Makes ovsdb_idl_get_seqno() of 'idl' change only when the policy or the
@@ -462,6 +536,97 @@ policy_db_structure_seqno(const struct ovsdb_idl *idl)
     return seqno;
 }
 
+/* Inserts into 'txn' a row for 'item' of policy table 't': a lookup record
+ * keyed (policy/key.h). */
+static const struct ovsdb_idl_row *
+insert_row(struct ovsdb_idl_txn *txn, enum policy_table t, const void *item)
+{
+    if (t == POLICY_LOOKUP_RECORDS) {
+        const struct policy_lookup_record *r = item;
+        struct uuid key;
+        policy_key_record(r->vsid, &r->ca_a, &key);
+        return ovsdb_idl_txn_insert_persist_uuid(txn, db_tables[t].class,
+                                                 &key);
+    }
+    return ovsdb_idl_txn_insert(txn, db_tables[t].class, NULL);
+}
+
+/* The key of 'row' (of the lookup records or the CA leases) in '*key'. */
+static bool
+row_key(const struct ovsdb_idl_row *row, struct uuid *key)
+{
+    struct in6_addr a;
+    char *error;
+    if (row->table->class_ == &vmroamrec_table_lookup_record) {
+        const struct vmroamrec_lookup_record *r
+            = CONTAINER_OF(row, struct vmroamrec_lookup_record, header_);
+        error = policy_addr_parse(r->ca, &a);
+        if (!error) {
+            policy_key_record(r->vsid, &a, key);
+        }
+    } else {
+        const struct vmroamrec_ca_lease *l
+            = CONTAINER_OF(row, struct vmroamrec_ca_lease, header_);
+        error = policy_addr_parse(l->address, &a);
+        if (!error) {
+            policy_key_ca_lease(l->vsid, &a, key);
+        }
+    }
+    free(error);
+    return !error;
+}
+
+/* True if the database's lookup records and CA leases are keyed
+ * (policy/key.h): every database that vmroam 1.6 or later created or
+ * keyed. */
+bool
+policy_db_is_keyed(const struct ovsdb_idl *idl)
+{
+    const struct vmroamrec_vmroam_global *g
+        = vmroamrec_vmroam_global_first(idl);
+    return g && smap_get_bool(&g->external_ids, POLICY_DB_KEYED_ROWS, false);
+}
+
+/* Gives every lookup record and CA lease in 'idl' (which replicates them
+ * whole, with the global row) its keyed UUID (policy/key.h), as a copy
+ * under that UUID that replaces it in 'txn', and marks the database keyed:
+ * for a database written before rows were keyed.  Returns how many rows it
+ * replaces. */
+size_t
+policy_db_rekey(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn)
+{
+    static const struct ovsdb_idl_table_class *const keyed[] = {
+        &vmroamrec_table_lookup_record, &vmroamrec_table_ca_lease,
+    };
+    size_t n = 0;
+    for (size_t t = 0; t < ARRAY_SIZE(keyed); t++) {
+        const struct ovsdb_idl_row *row;
+        for (row = ovsdb_idl_first_row(idl, keyed[t]); row;
+             row = ovsdb_idl_next_row(row)) {
+            struct uuid key;
+            if (!row_key(row, &key) || uuid_equals(&key, &row->uuid)) {
+                continue;
+            }
+            const struct ovsdb_idl_row *copy
+                = ovsdb_idl_txn_insert_persist_uuid(txn, keyed[t], &key);
+            for (size_t c = 0; c < keyed[t]->n_columns; c++) {
+                const struct ovsdb_idl_column *column = &keyed[t]->columns[c];
+                ovsdb_idl_txn_write_clone(copy, column,
+                                          ovsdb_idl_read(row, column));
+            }
+            ovsdb_idl_txn_delete(row);
+            n++;
+        }
+    }
+    const struct vmroamrec_vmroam_global *g
+        = vmroamrec_vmroam_global_first(idl);
+    if (g) {
+        vmroamrec_vmroam_global_update_external_ids_setkey(
+            g, POLICY_DB_KEYED_ROWS, "true");
+    }
+    return n;
+}
+
 /* Adds every change of 'diff' to 'txn'.  The 'old' side of each change must
  * have been loaded from 'idl' by policy_db_load(). */
 void
@@ -477,7 +642,7 @@ policy_db_write_diff(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
                 = (old
                    ? ovsdb_idl_get_row_for_uuid(idl, db_tables[t].class,
                                                 &old->row)
-                   : ovsdb_idl_txn_insert(txn, db_tables[t].class, NULL));
+                   : insert_row(txn, t, ch->new));
             if (!ch->new) {
                 ovsdb_idl_txn_delete(row);
             } else {

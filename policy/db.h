@@ -27,6 +27,8 @@ struct vmroamrec_vm;
 struct policy;
 struct policy_lookup_record;
 struct policy_diff;
+struct json;
+struct jsonrpc_session;
 
 #define POLICY_DB_DEFAULT_TIMEOUT_MS 10000
 
@@ -36,6 +38,7 @@ struct policy_db {
     struct ovsdb_idl *idl;
     char *remote;
     int timeout_ms;
+    struct jsonrpc_session *rpc;    /* For policy_db_execute(), or NULL. */
 };
 
 struct policy_db *policy_db_connect(
@@ -43,6 +46,9 @@ struct policy_db *policy_db_connect(
     const struct ovsdb_idl_table_class *const *tables,
     const struct ovsdb_idl_condition *records, char **errorp);
 void policy_db_close(struct policy_db *);
+struct json *policy_db_ops_create(void);
+struct json *policy_db_execute(struct policy_db *, struct json *ops,
+                               char **errorp);
 void policy_db_set_leader_only(struct ovsdb_idl *, const char *remote);
 
 void policy_db_alert_policy_only(struct ovsdb_idl *);
@@ -64,6 +70,10 @@ int64_t policy_db_generation_applied(const struct ovsdb_idl *,
 
 void policy_db_write_diff(struct ovsdb_idl *, struct ovsdb_idl_txn *,
                           const struct policy_diff *);
+/* The key in Vmroam_Global's external_ids that says policy_db_is_keyed(). */
+#define POLICY_DB_KEYED_ROWS "vmroam-keyed-rows"
+bool policy_db_is_keyed(const struct ovsdb_idl *);
+size_t policy_db_rekey(struct ovsdb_idl *, struct ovsdb_idl_txn *);
 int64_t policy_db_bump_generation(struct ovsdb_idl *, struct ovsdb_idl_txn *);
 
 bool policy_db_wait_applied(struct policy_db *, int64_t generation,

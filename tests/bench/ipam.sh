@@ -54,18 +54,21 @@ allocated "4 clients" $((ALLOCS / 4 * 4)) $(( $(now_ms) - t0 )) \
 # JSON-RPC straight to the server (too big for an ovsdb-client argument).
 t0=$(now_ms)
 python3 - "$LEASES" "$T/db/db.sock" <<'PY' || { echo "  loading leases failed"; exit 1; }
-import json, socket, sys
+import json, socket, sys, uuid
 n, path = int(sys.argv[1]), sys.argv[2]
+# Keyed as vmroam keys them (policy/key.h).
+ns = uuid.UUID("aedadcd0-6fa6-433c-b456-4d1ca2637b9d")
 s = socket.socket(socket.AF_UNIX)
 s.connect(path)
 dec = json.JSONDecoder()
 for b in range(0, n, 100000):
     ops = ["vmroam"]
     for k in range(b + 1, min(n, b + 100000) + 1):
+        address = "172.%d.%d.%d" % (16 + (k >> 16), (k >> 8) & 255, k & 255)
         ops.append({"op": "insert", "table": "CA_Lease",
+                    "uuid": str(uuid.uuid5(ns, "CA_Lease 6001 " + address)),
                     "row": {"vsid": 6001, "state": "active",
-                            "address": "172.%d.%d.%d" % (16 + (k >> 16), (k >> 8) & 255, k & 255),
-                            "vm": "vm%d" % k}})
+                            "address": address, "vm": "vm%d" % k}})
     s.sendall(json.dumps({"method": "transact", "params": ops, "id": b}).encode())
     buf = ""
     while True:
@@ -88,9 +91,15 @@ t0=$(now_ms)
 /usr/bin/time -f "%M" -o "$T/rss" "$VMROAM" $S ipam check >/dev/null
 ms=$(( $(now_ms) - t0 ))
 printf '  vmroam ipam check over them: %d ms, peak RSS %d MB\n' "$ms" $(( $(tail -1 "$T/rss") / 1024 ))
-t0=$(now_ms)
-if vmroam ipam allocate --vsid 6001 >/dev/null 2>"$T/c5.err"; then
-    printf '  one allocation next to them: %d ms\n' $(( $(now_ms) - t0 ))
-else
-    echo "  one allocation next to them failed: $(head -1 "$T/c5.err")"
-fi
+# Five allocations one after the other, each a command of its own: the
+# first may meet the server still compacting its log after the load.
+for i in 1 2 3 4 5; do
+    t0=$(now_ms)
+    if ! vmroam ipam allocate --vsid 6001 >/dev/null 2>"$T/c5.err"; then
+        echo "  one allocation next to them failed: $(head -1 "$T/c5.err")"
+        exit 1
+    fi
+    echo $(( $(now_ms) - t0 ))
+done >"$T/one"
+printf '  one allocation next to them (a whole command): median %d ms of 5 (%s ms), target 50 ms\n' \
+    "$(sort -n "$T/one" | sed -n 3p)" "$(tr '\n' ' ' <"$T/one" | sed 's/ $//')"
