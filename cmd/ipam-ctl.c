@@ -129,6 +129,12 @@ reservation_opts(const struct vmroam_ctx *ctx, struct ipam_request *req)
     return true;
 }
 
+/* What a CA lease's change replicates: of the big tables, nothing, since it
+ * reads the rows it needs by key. */
+static const struct ovsdb_idl_table_class *const ca_tables[] = {
+    &vmroamrec_table_virtual_subnet, &vmroamrec_table_ca_pool, NULL,
+};
+
 /* Allocates a CA lease for 'c' and returns the exit status. */
 static int
 allocate_ca(struct policy_db *db, struct change *c)
@@ -158,10 +164,6 @@ allocate(const struct vmroam_ctx *ctx, struct change *c)
         return VMROAM_EXIT_BAD_INPUT;
     }
 
-    /* A CA lease reads, of the big tables, only what it needs by key. */
-    static const struct ovsdb_idl_table_class *const ca_tables[] = {
-        &vmroamrec_table_virtual_subnet, &vmroamrec_table_ca_pool, NULL,
-    };
     struct policy_db *db = (c->req.vsid ? vmroam_connect_tables(ctx,
                                                                 ca_tables)
                             : vmroam_connect(ctx));
@@ -224,7 +226,7 @@ static enum ipam_error
 build_release(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
               struct change *c)
 {
-    return ipam_release(idl, txn, c->req.vsid, c->arg, &c->error);
+    return ipam_release_pa(idl, txn, c->arg, &c->error);
 }
 
 static enum ipam_error
@@ -232,6 +234,23 @@ build_release_host(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
                    struct change *c)
 {
     return ipam_release_host(idl, txn, c->arg, &c->error);
+}
+
+/* Releases the CA lease that 'c' names and returns the exit status. */
+static int
+release_ca(const struct vmroam_ctx *ctx, struct change *c)
+{
+    struct policy_db *db = vmroam_connect_tables(ctx, ca_tables);
+    if (!db) {
+        return VMROAM_EXIT_FAILURE;
+    }
+    c->result = ipam_release_ca(db, c->req.vsid, c->arg, &c->error);
+    if (c->result != IPAM_OK) {
+        fprintf(stderr, "vmroam: %s; nothing was changed\n", c->error);
+    }
+    free(c->error);
+    policy_db_close(db);
+    return exit_status(c->result);
 }
 
 static int
@@ -251,7 +270,7 @@ ipam_release_cmd(const struct vmroam_ctx *ctx, int argc, char *argv[])
         .build = host ? build_release_host : build_release,
         .arg = host ? host : argv[0], .req = { .vsid = vsid },
     };
-    int status = run_one(ctx, &c);
+    int status = vsid ? release_ca(ctx, &c) : run_one(ctx, &c);
     if (!status) {
         printf(host ? "released the PA leases of %s\n" : "released %s\n",
                c.arg);

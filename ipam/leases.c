@@ -678,11 +678,60 @@ ipam_allocate_ca(struct policy_db *db, const struct ipam_request *req,
     return result;
 }
 
-/* Marks the lease of 'address' (in 'vsid', or a PA if 'vsid' is 0)
- * released. */
+/* Marks the CA lease of 'address' in 'vsid' released, by its key, in a
+ * transaction of its own on 'db'. */
 enum ipam_error
-ipam_release(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
-             int64_t vsid, const char *address, char **errorp)
+ipam_release_ca(struct policy_db *db, int64_t vsid, const char *address,
+                char **errorp)
+{
+    struct in6_addr a;
+    *errorp = policy_addr_parse(address, &a);
+    if (*errorp) {
+        return IPAM_BAD_INPUT;
+    }
+    struct uuid key;
+    policy_key_ca_lease(vsid, &a, &key);
+    struct json *where = where_uuid(&key);
+    json_array_add(where, json_array_create_3(
+                       json_string_create("state"), json_string_create("!="),
+                       json_string_create("released")));
+    struct json *o = op_on("update", "CA_Lease", where);
+    struct json *row = json_object_create();
+    json_object_put_string(row, "state", "released");
+    json_object_put(o, "row", row);
+    struct json *ops = policy_db_ops_create();
+    json_array_add(ops, o);
+
+    struct json *results = policy_db_execute(db, ops, errorp);
+    if (!results) {
+        return IPAM_CONFLICT;
+    }
+    const struct json *r = json_array(results)->elems[0];
+    const struct json *count = (r->type == JSON_OBJECT
+                                ? shash_find_data(json_object(r), "count")
+                                : NULL);
+    enum ipam_error result = IPAM_OK;
+    if (!count || count->type != JSON_INTEGER) {
+        char *why = result_error(results);
+        *errorp = xasprintf("releasing the lease failed: %s",
+                            why ? why : "unexpected reply");
+        free(why);
+        result = IPAM_CONFLICT;
+    } else if (!json_integer(count)) {
+        char *canonical = policy_addr_to_string(&a);
+        *errorp = xasprintf("%s is not leased in VSID %"PRId64, canonical,
+                            vsid);
+        free(canonical);
+        result = IPAM_BAD_INPUT;
+    }
+    json_destroy(results);
+    return result;
+}
+
+/* Marks the PA lease of 'address' released. */
+enum ipam_error
+ipam_release_pa(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn OVS_UNUSED,
+                const char *address, char **errorp)
 {
     struct in6_addr a;
     *errorp = policy_addr_parse(address, &a);
@@ -691,37 +740,19 @@ ipam_release(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     }
     char *canonical = policy_addr_to_string(&a);
     bool found = false;
-
-    if (vsid) {
-        const struct vmroamrec_ca_lease *l;
-        VMROAMREC_CA_LEASE_FOR_EACH (l, idl) {
-            if (l->vsid == vsid && !strcmp(l->address, canonical)
-                && strcmp(l->state, "released")) {
-                vmroamrec_ca_lease_verify_state(l);
-                vmroamrec_ca_lease_set_state(l, "released");
-                found = true;
-            }
-        }
-    } else {
-        const struct vmroamrec_pa_lease *l;
-        VMROAMREC_PA_LEASE_FOR_EACH (l, idl) {
-            if (!strcmp(l->address, canonical)
-                && strcmp(l->state, "released")) {
-                vmroamrec_pa_lease_verify_state(l);
-                vmroamrec_pa_lease_set_state(l, "released");
-                found = true;
-            }
+    const struct vmroamrec_pa_lease *l;
+    VMROAMREC_PA_LEASE_FOR_EACH (l, idl) {
+        if (!strcmp(l->address, canonical)
+            && strcmp(l->state, "released")) {
+            vmroamrec_pa_lease_verify_state(l);
+            vmroamrec_pa_lease_set_state(l, "released");
+            found = true;
         }
     }
     if (!found) {
-        if (vsid) {
-            *errorp = xasprintf("%s is not leased in VSID %"PRId64,
-                                canonical, vsid);
-        } else {
-            *errorp = xasprintf("%s is not leased as a provider address "
-                                "(use --vsid N for a customer address)",
-                                canonical);
-        }
+        *errorp = xasprintf("%s is not leased as a provider address "
+                            "(use --vsid N for a customer address)",
+                            canonical);
     }
     free(canonical);
     return found ? IPAM_OK : IPAM_BAD_INPUT;

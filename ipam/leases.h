@@ -1,7 +1,8 @@
 /* Leases of customer (CA) and provider (PA) addresses in the vmroam
  * database.
  *
- * A CA lease is allocated in transactions of its own, outside the IDL: a
+ * A CA lease is allocated and released in transactions of its own, outside
+ * the IDL: a
  * virtual subnet may hold millions of leases, so its leases and lookup
  * records are read by key (policy/key.h), a few candidate addresses at a
  * time (ipam/probe.h), and whole only when the pool looks full.  The other
@@ -54,9 +55,10 @@ enum ipam_error ipam_allocate_pa(struct ovsdb_idl *, struct ovsdb_idl_txn *,
                                  const struct ipam_request *,
                                  long long int now, char **address,
                                  char **errorp);
-enum ipam_error ipam_release(struct ovsdb_idl *, struct ovsdb_idl_txn *,
-                             int64_t vsid, const char *address,
-                             char **errorp);
+enum ipam_error ipam_release_ca(struct policy_db *, int64_t vsid,
+                                const char *address, char **errorp);
+enum ipam_error ipam_release_pa(struct ovsdb_idl *, struct ovsdb_idl_txn *,
+                                const char *address, char **errorp);
 enum ipam_error ipam_release_host(struct ovsdb_idl *, struct ovsdb_idl_txn *,
                                   const char *chassis, char **errorp);
 size_t ipam_check(struct ovsdb_idl *, long long int now,
