@@ -2,7 +2,6 @@
 
 #include "ipam/leases.h"
 
-#include <stdarg.h>
 #include <string.h>
 
 #include "ipam/pool.h"
@@ -13,6 +12,7 @@
 #include "ovsdb-idl.h"
 #include "policy/db.h"
 #include "policy/key.h"
+#include "policy/ops.h"
 #include "policy/parse.h"
 #include "policy/vmroam-idl.h"
 #include "sset.h"
@@ -255,74 +255,6 @@ struct slot {
                                  * lookup record. */
 };
 
-static struct json *
-where_uuid(const struct uuid *uuid)
-{
-    char *text = xasprintf(UUID_FMT, UUID_ARGS(uuid));
-    struct json *clause = json_array_create_3(
-        json_string_create("_uuid"), json_string_create("=="),
-        json_array_create_2(json_string_create("uuid"),
-                            json_string_create_nocopy(text)));
-    return json_array_create_1(clause);
-}
-
-/* A JSON array of the column names given, up to a null one. */
-static struct json *
-columns(const char *name, ...)
-{
-    struct json *c = json_array_create_empty();
-    va_list args;
-    va_start(args, name);
-    for (; name; name = va_arg(args, const char *)) {
-        json_array_add(c, json_string_create(name));
-    }
-    va_end(args);
-    return c;
-}
-
-static struct json *
-op_on(const char *op, const char *table, struct json *where)
-{
-    struct json *o = json_object_create();
-    json_object_put_string(o, "op", op);
-    json_object_put_string(o, "table", table);
-    json_object_put(o, "where", where);
-    return o;
-}
-
-/* The rows an operation's result holds, or NULL if it failed. */
-static const struct json_array *
-result_rows(const struct json *results, size_t i)
-{
-    const struct json *r = (results->type == JSON_ARRAY
-                            && i < json_array(results)->n
-                            ? json_array(results)->elems[i] : NULL);
-    const struct json *rows = (r && r->type == JSON_OBJECT
-                               ? shash_find_data(json_object(r), "rows")
-                               : NULL);
-    return rows && rows->type == JSON_ARRAY ? json_array(rows) : NULL;
-}
-
-/* The error an operation's result, or the transaction, reports. */
-static char *
-result_error(const struct json *results)
-{
-    for (size_t i = 0; i < json_array(results)->n; i++) {
-        const struct json *r = json_array(results)->elems[i];
-        const struct json *e = (r->type == JSON_OBJECT
-                                ? shash_find_data(json_object(r), "error")
-                                : NULL);
-        if (e) {
-            const struct json *d = shash_find_data(json_object(r),
-                                                   "details");
-            return xasprintf("%s%s%s", json_string(e), d ? ": " : "",
-                             d && d->type == JSON_STRING ? json_string(d)
-                             : "");
-        }
-    }
-    return NULL;
-}
-
 static int64_t
 optional_integer(const struct json *j, size_t *n)
 {
@@ -335,28 +267,28 @@ static bool
 read_slots(struct policy_db *db, int64_t vsid, long long int now,
            struct slot *slots, size_t n, char **errorp)
 {
-    struct json *ops = policy_db_ops_create();
+    struct json *ops = policy_ops_create();
     for (size_t i = 0; i < n; i++) {
         struct slot *sl = &slots[i];
         policy_key_ca_lease(vsid, &sl->a, &sl->lease_key);
         policy_key_record(vsid, &sl->a, &sl->record_key);
-        struct json *o = op_on("select", "CA_Lease",
-                               where_uuid(&sl->lease_key));
-        json_object_put(o, "columns", columns("state", "expires", NULL));
-        json_array_add(ops, o);
-        o = op_on("select", "Lookup_Record", where_uuid(&sl->record_key));
-        json_object_put(o, "columns", columns("vsid", NULL));
-        json_array_add(ops, o);
+        json_array_add(ops, policy_op_select(
+                           "CA_Lease", policy_op_where_uuid(&sl->lease_key),
+                           policy_op_columns("state", "expires", NULL)));
+        json_array_add(ops, policy_op_select(
+                           "Lookup_Record",
+                           policy_op_where_uuid(&sl->record_key),
+                           policy_op_columns("vsid", NULL)));
     }
     struct json *results = policy_db_execute(db, ops, errorp);
     if (!results) {
         return false;
     }
     for (size_t i = 0; i < n && !*errorp; i++) {
-        const struct json_array *lease = result_rows(results, 2 * i);
-        const struct json_array *record = result_rows(results, 2 * i + 1);
+        const struct json_array *lease = policy_op_rows(results, 2 * i);
+        const struct json_array *record = policy_op_rows(results, 2 * i + 1);
         if (!lease || !record) {
-            char *why = result_error(results);
+            char *why = policy_op_error(results);
             *errorp = xasprintf("reading leases failed: %s",
                                 why ? why : "unexpected reply");
             free(why);
@@ -437,24 +369,24 @@ read_pool(struct policy_db *db, int64_t vsid, long long int now,
     struct json *vsid_clause = json_array_create_3(
         json_string_create("vsid"), json_string_create("=="),
         json_integer_create(vsid));
-    struct json *ops = policy_db_ops_create();
-    struct json *o = op_on("select", "CA_Lease",
-                           json_array_create_1(json_clone(vsid_clause)));
-    json_object_put(o, "columns", columns("address", "state", "expires",
-                                          NULL));
-    json_array_add(ops, o);
-    o = op_on("select", "Lookup_Record", json_array_create_1(vsid_clause));
-    json_object_put(o, "columns", columns("ca", NULL));
-    json_array_add(ops, o);
+    struct json *ops = policy_ops_create();
+    json_array_add(ops, policy_op_select(
+                       "CA_Lease",
+                       json_array_create_1(json_clone(vsid_clause)),
+                       policy_op_columns("address", "state", "expires",
+                                         NULL)));
+    json_array_add(ops, policy_op_select(
+                       "Lookup_Record", json_array_create_1(vsid_clause),
+                       policy_op_columns("ca", NULL)));
 
     struct json *results = policy_db_execute(db, ops, errorp);
     if (!results) {
         return false;
     }
-    const struct json_array *leases = result_rows(results, 0);
-    const struct json_array *records = result_rows(results, 1);
+    const struct json_array *leases = policy_op_rows(results, 0);
+    const struct json_array *records = policy_op_rows(results, 1);
     if (!leases || !records) {
-        char *why = result_error(results);
+        char *why = policy_op_error(results);
         *errorp = xasprintf("reading leases failed: %s",
                             why ? why : "unexpected reply");
         free(why);
@@ -483,32 +415,19 @@ read_pool(struct policy_db *db, int64_t vsid, long long int now,
     return !*errorp;
 }
 
-static struct json *
-empty_set(void)
-{
-    return json_array_create_2(json_string_create("set"),
-                               json_array_create_empty());
-}
-
-static struct json *
-optional_string(const char *s)
-{
-    return s ? json_string_create(s) : empty_set();
-}
-
 /* The columns a lease for 'req' sets besides its key. */
 static struct json *
 lease_row(const struct ipam_request *req, const char *mac)
 {
     int64_t expires;
     struct json *row = json_object_create();
-    json_object_put(row, "vm", optional_string(req->vm));
-    json_object_put(row, "mac", optional_string(mac));
+    json_object_put(row, "vm", policy_op_optional_string(req->vm));
+    json_object_put(row, "mac", policy_op_optional_string(mac));
     json_object_put_string(row, "state", lease_state(req));
-    json_object_put(row, "owner", optional_string(req->owner));
+    json_object_put(row, "owner", policy_op_optional_string(req->owner));
     json_object_put(row, "expires", (lease_expires(req, &expires)
                                      ? json_integer_create(expires)
-                                     : empty_set()));
+                                     : policy_op_empty_set()));
     return row;
 }
 
@@ -516,15 +435,12 @@ lease_row(const struct ipam_request *req, const char *mac)
  * (of 'columns'), or does not exist if 'row' is null. */
 static void
 add_wait(struct json *ops, const char *table, const struct uuid *key,
-         struct json *columns_, const struct json *row)
+         struct json *columns, const struct json *row)
 {
-    struct json *o = op_on("wait", table, where_uuid(key));
-    json_object_put(o, "columns", columns_);
-    json_object_put_string(o, "until", "==");
-    json_object_put(o, "rows", (row ? json_array_create_1(json_clone(row))
-                                : json_array_create_empty()));
-    json_object_put(o, "timeout", json_integer_create(0));
-    json_array_add(ops, o);
+    json_array_add(ops, policy_op_wait(
+                       table, policy_op_where_uuid(key), columns,
+                       (row ? json_array_create_1(json_clone(row))
+                        : json_array_create_empty())));
 }
 
 enum write_result { WRITTEN, RACED, FAILED };
@@ -535,39 +451,32 @@ static enum write_result
 write_lease(struct policy_db *db, const struct ipam_request *req,
             const char *mac, const struct slot *slot, char **errorp)
 {
-    struct json *ops = policy_db_ops_create();
-    add_wait(ops, "Lookup_Record", &slot->record_key, columns("vsid", NULL),
-             NULL);
+    struct json *ops = policy_ops_create();
+    add_wait(ops, "Lookup_Record", &slot->record_key,
+             policy_op_columns("vsid", NULL), NULL);
     struct json *row = lease_row(req, mac);
     if (slot->lease) {
         /* A released or expired lease: taken over unless someone else
          * does first. */
         add_wait(ops, "CA_Lease", &slot->lease_key,
-                 columns("state", "expires", NULL), slot->lease);
-        struct json *o = op_on("update", "CA_Lease",
-                               where_uuid(&slot->lease_key));
+                 policy_op_columns("state", "expires", NULL), slot->lease);
+        struct json *o = policy_op("update", "CA_Lease",
+                                   policy_op_where_uuid(&slot->lease_key));
         json_object_put(o, "row", row);
         json_array_add(ops, o);
     } else {
         json_object_put(row, "vsid", json_integer_create(req->vsid));
-        json_object_put(row, "address",
-                               json_string_create_nocopy(
-                                   policy_addr_to_string(&slot->a)));
-        struct json *o = json_object_create();
-        json_object_put_string(o, "op", "insert");
-        json_object_put_string(o, "table", "CA_Lease");
-        json_object_put(o, "uuid", json_string_create_nocopy(
-                                   xasprintf(UUID_FMT,
-                                             UUID_ARGS(&slot->lease_key))));
-        json_object_put(o, "row", row);
-        json_array_add(ops, o);
+        json_object_put(row, "address", json_string_create_nocopy(
+                            policy_addr_to_string(&slot->a)));
+        json_array_add(ops, policy_op_insert("CA_Lease", &slot->lease_key,
+                                             row));
     }
 
     struct json *results = policy_db_execute(db, ops, errorp);
     if (!results) {
         return FAILED;
     }
-    char *error = result_error(results);
+    char *error = policy_op_error(results);
     json_destroy(results);
     if (!error) {
         return WRITTEN;
@@ -691,15 +600,15 @@ ipam_release_ca(struct policy_db *db, int64_t vsid, const char *address,
     }
     struct uuid key;
     policy_key_ca_lease(vsid, &a, &key);
-    struct json *where = where_uuid(&key);
+    struct json *where = policy_op_where_uuid(&key);
     json_array_add(where, json_array_create_3(
                        json_string_create("state"), json_string_create("!="),
                        json_string_create("released")));
-    struct json *o = op_on("update", "CA_Lease", where);
+    struct json *o = policy_op("update", "CA_Lease", where);
     struct json *row = json_object_create();
     json_object_put_string(row, "state", "released");
     json_object_put(o, "row", row);
-    struct json *ops = policy_db_ops_create();
+    struct json *ops = policy_ops_create();
     json_array_add(ops, o);
 
     struct json *results = policy_db_execute(db, ops, errorp);
@@ -712,7 +621,7 @@ ipam_release_ca(struct policy_db *db, int64_t vsid, const char *address,
                                 : NULL);
     enum ipam_error result = IPAM_OK;
     if (!count || count->type != JSON_INTEGER) {
-        char *why = result_error(results);
+        char *why = policy_op_error(results);
         *errorp = xasprintf("releasing the lease failed: %s",
                             why ? why : "unexpected reply");
         free(why);

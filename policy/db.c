@@ -142,15 +142,7 @@ policy_db_close(struct policy_db *db)
     }
 }
 
-/* An empty transaction for policy_db_execute(): the database's name, to
- * which to append operations. */
-struct json *
-policy_db_ops_create(void)
-{
-    return json_array_create_1(json_string_create("vmroam"));
-}
-
-/* Runs 'ops' (from policy_db_ops_create(), which this takes) as one
+/* Runs 'ops' (from policy_ops_create(), which this takes) as one
  * transaction on the vmroam database, outside the IDL: for the rows of
  * tables too large to replicate, read and written by key (policy/key.h).
  * Returns the operations' results (an operation that failed has its error

@@ -46,7 +46,6 @@ struct policy_db *policy_db_connect(
     const struct ovsdb_idl_table_class *const *tables,
     const struct ovsdb_idl_condition *records, char **errorp);
 void policy_db_close(struct policy_db *);
-struct json *policy_db_ops_create(void);
 struct json *policy_db_execute(struct policy_db *, struct json *ops,
                                char **errorp);
 void policy_db_set_leader_only(struct ovsdb_idl *, const char *remote);
