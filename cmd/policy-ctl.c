@@ -14,6 +14,7 @@
 #include "openvswitch/shash.h"
 #include "policy/db.h"
 #include "policy/diff.h"
+#include "policy/ops.h"
 #include "policy/parse.h"
 #include "policy/policy.h"
 #include "policy/validate.h"
@@ -76,24 +77,29 @@ policy_validate_cmd(const struct vmroam_ctx *ctx OVS_UNUSED,
 
 /* An apply, or a diff when 'commit' is false, built afresh on every attempt
  * from the database's current contents. */
+/* A change of the policy: what the database holds, what it should, and
+ * the operations that make it so. */
 struct apply {
     const struct policy *file;
     bool commit;
+    /* What to replicate to find the change: 'tables' (all if null), and of
+     * the lookup records those that meet 'records' (all if null). */
+    const struct ovsdb_idl_table_class *const *tables;
+    const struct ovsdb_idl_condition *records;
     struct ds report;           /* What the last attempt found. */
     size_t max_listed;
     int64_t generation;         /* Generation the last attempt would make. */
     bool changed;
     bool refused;               /* The change is not valid: nothing to say
                                  * here, the caller says why. */
+    struct json *ops;           /* The write, if any: policy_db_execute(). */
 };
 
-/* Writes, in 'txn', what it takes to make 'current' (the database's policy,
- * as 'idl' replicates it) 'desired', and says what that is.  Returns true
- * if there is something to commit. */
-static bool
-apply_policy(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
-             struct apply *apply, const struct policy *current,
-             const struct policy *desired)
+/* Finds what makes 'current' (read from 'idl') into 'desired', into
+ * 'apply''s report, and the operations that write it if it commits. */
+static void
+plan_policy(struct ovsdb_idl *idl, struct apply *apply,
+            const struct policy *current, const struct policy *desired)
 {
     struct policy_diff diff;
     policy_diff(current, desired, &diff);
@@ -102,26 +108,23 @@ apply_policy(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     apply->changed = !policy_diff_is_empty(&diff);
     apply->generation = policy_db_generation(idl) + apply->changed;
     if (apply->commit && apply->changed) {
-        policy_db_write_diff(idl, txn, &diff);
-        policy_db_bump_generation(idl, txn);
+        apply->ops = policy_ops_create();
+        policy_db_generation_ops(idl, apply->ops);
+        policy_db_diff_ops(&diff, apply->ops);
     }
     policy_diff_destroy(&diff);
-    return apply->commit && apply->changed;
 }
 
-static bool
-build_apply(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *apply_)
+static void
+plan_apply(struct ovsdb_idl *idl, struct apply *apply)
 {
-    struct apply *apply = apply_;
     struct policy current;
     policy_init(&current);
     policy_db_load(idl, &current);
-    bool commit = apply_policy(idl, txn, apply, &current, apply->file);
+    plan_policy(idl, apply, &current, apply->file);
     policy_destroy(&current);
-    return commit;
 }
 
-/* --wait: until every chassis that is up runs 'generation'. */
 static int
 wait_applied(struct policy_db *db, int64_t generation)
 {
@@ -139,22 +142,80 @@ wait_applied(struct policy_db *db, int64_t generation)
     return VMROAM_EXIT_OK;
 }
 
-/* Runs 'build' (which fills 'apply') in a transaction on 'db', says what
- * it did to 'what' and, with --wait, waits for the hosts' flows. */
+/* What a write replicates: the hosts, for --wait. */
+static const struct ovsdb_idl_table_class *const write_tables[] = {
+    &vmroamrec_table_vmroam_global, &vmroamrec_table_chassis,
+    &vmroamrec_table_chassis_private, NULL,
+};
+
+/* Runs 'apply->ops' on a connection that replicates only 'write_tables'
+ * (the one that read the policy is closed: the server does not send it back
+ * what is written).  Returns the connection, for --wait, or NULL with
+ * '*retry' true if another client changed the policy since it was read. */
+static struct policy_db *
+write_apply(const struct vmroam_ctx *ctx, struct apply *apply, bool *retry)
+{
+    *retry = false;
+    struct policy_db *db = vmroam_connect_tables(ctx, write_tables);
+    struct json *ops = apply->ops;
+    apply->ops = NULL;
+    if (!db) {
+        json_destroy(ops);
+        return NULL;
+    }
+    char *error = NULL;
+    struct json *results = policy_db_execute(db, ops, &error);
+    char *failed = results ? policy_op_error(results) : NULL;
+    json_destroy(results);
+    /* The generation's check is the first operation, and the only wait. */
+    *retry = failed && !strncmp(failed, "timed out", 9);
+    if (!error && failed && !*retry) {
+        error = policy_db_refused(db->remote,
+                                  !strncmp(failed, "permission error", 16),
+                                  failed);
+    }
+    bool written = !error && !failed;
+    if (error) {
+        fprintf(stderr, "vmroam: %s\n", error);
+    }
+    free(error);
+    free(failed);
+    if (!written) {
+        policy_db_close(db);
+        db = NULL;
+    }
+    return db;
+}
+
+/* Finds the change with 'plan' from what 'apply' replicates, and writes it
+ * in a transaction of its own, again from fresh contents as long as another
+ * client changes the policy in between. */
 static int
-transact_apply(const struct vmroam_ctx *ctx, struct policy_db *db,
-               policy_db_build_func *build, struct apply *apply,
+transact_apply(const struct vmroam_ctx *ctx, struct apply *apply,
+               void (*plan)(struct ovsdb_idl *, struct apply *),
                const char *what)
 {
-    char *error = NULL;
-    if (!policy_db_transact(db, build, apply, &error)) {
-        fprintf(stderr, "vmroam: %s\n", error);
-        free(error);
-        return VMROAM_EXIT_FAILURE;
+    struct policy_db *db = NULL;
+    for (bool retry = true; retry; ) {
+        db = vmroam_connect_where(ctx, apply->tables, apply->records);
+        if (!db) {
+            return VMROAM_EXIT_FAILURE;
+        }
+        plan(db->idl, apply);
+        policy_db_close(db);
+        db = NULL;
+        if (apply->refused) {
+            return VMROAM_EXIT_BAD_INPUT;
+        }
+        retry = false;
+        if (apply->ops) {
+            db = write_apply(ctx, apply, &retry);
+            if (!db && !retry) {
+                return VMROAM_EXIT_FAILURE;
+            }
+        }
     }
-    if (apply->refused) {
-        return VMROAM_EXIT_BAD_INPUT;
-    }
+
     fputs(ds_cstr(&apply->report), stdout);
     if (!apply->changed) {
         printf("no changes: the database already holds %s "
@@ -167,8 +228,10 @@ transact_apply(const struct vmroam_ctx *ctx, struct policy_db *db,
                apply->generation, ctx->dry_run ? " (dry run: nothing "
                "was changed)" : "");
     }
-    return (apply->commit && ctx->wait
-            ? wait_applied(db, apply->generation) : VMROAM_EXIT_OK);
+    int status = (db && ctx->wait
+                  ? wait_applied(db, apply->generation) : VMROAM_EXIT_OK);
+    policy_db_close(db);
+    return status;
 }
 
 static int
@@ -180,21 +243,14 @@ run_apply(const struct vmroam_ctx *ctx, const char *file, bool commit)
         return VMROAM_EXIT_BAD_INPUT;
     }
 
-    struct policy_db *db = vmroam_connect(ctx);
-    if (!db) {
-        policy_destroy(&policy);
-        return VMROAM_EXIT_FAILURE;
-    }
-
     struct apply apply = {
         .file = &policy,
         .commit = commit,
         .report = DS_EMPTY_INITIALIZER,
         .max_listed = ctx->verbose ? SIZE_MAX : MAX_LISTED_CHANGES,
     };
-    int status = transact_apply(ctx, db, build_apply, &apply, file);
+    int status = transact_apply(ctx, &apply, plan_apply, file);
     ds_destroy(&apply.report);
-    policy_db_close(db);
     policy_destroy(&policy);
     return status;
 }
@@ -414,9 +470,9 @@ name_records(struct svec *errors, const struct policy *p)
 /* Makes the database's policy, as far as 'idl' replicates it (every small
  * table, and the lookup records the change could collide with), what it
  * is with the record set or removed; checks the result as a policy file
- * is checked, and writes only what differs. */
-static bool
-build_record(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *apply)
+ * is checked, and plans to write only what differs. */
+static void
+plan_record(struct ovsdb_idl *idl, struct apply *apply)
 {
     struct record_change *rc = CONTAINER_OF(apply, struct record_change,
                                             apply);
@@ -453,20 +509,19 @@ build_record(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *apply)
     policy_validate(&desired, "the database with this change", &rc->errors);
     name_records(&rc->errors, &desired);
     rc->apply.refused = rc->errors.n > 0;
-    bool commit = (!rc->errors.n
-                   && apply_policy(idl, txn, &rc->apply, &current, &desired));
+    if (!rc->apply.refused) {
+        plan_policy(idl, &rc->apply, &current, &desired);
+    }
     policy_destroy(&desired);
     policy_destroy(&current);
-    return commit;
 }
 
-/* What a record change reads: the small tables, the hosts for --wait, and
- * of the lookup records only those sharing its CA, MAC or PA. */
+/* What a record change reads: the small tables, and of the lookup records
+ * only those sharing its CA, MAC or PA. */
 static const struct ovsdb_idl_table_class *const record_tables[] = {
     &vmroamrec_table_vmroam_global, &vmroamrec_table_routing_domain,
     &vmroamrec_table_virtual_subnet, &vmroamrec_table_provider_subnet,
-    &vmroamrec_table_customer_route, &vmroamrec_table_lookup_record,
-    &vmroamrec_table_chassis, &vmroamrec_table_chassis_private, NULL,
+    &vmroamrec_table_customer_route, &vmroamrec_table_lookup_record, NULL,
 };
 
 static int
@@ -479,19 +534,15 @@ change_record(const struct vmroam_ctx *ctx, struct record_change *rc,
         vmroamrec_lookup_record_add_clause_mac(&cond, OVSDB_F_EQ, r->mac);
         vmroamrec_lookup_record_add_clause_pa(&cond, OVSDB_F_EQ, r->pa);
     }
-    struct policy_db *db = vmroam_connect_where(ctx, record_tables, &cond);
-    ovsdb_idl_condition_destroy(&cond);
-    if (!db) {
-        return VMROAM_EXIT_FAILURE;
-    }
     rc->apply = (struct apply) {
         .commit = !ctx->dry_run, .report = DS_EMPTY_INITIALIZER,
-        .max_listed = SIZE_MAX,
+        .max_listed = SIZE_MAX, .tables = record_tables, .records = &cond,
     };
     svec_init(&rc->errors);
     char *what = xasprintf("the record of %s in VSID %"PRId64, rc->ca,
                            rc->vsid);
-    int status = transact_apply(ctx, db, build_record, &rc->apply, what);
+    int status = transact_apply(ctx, &rc->apply, plan_record, what);
+    ovsdb_idl_condition_destroy(&cond);
     if (rc->errors.n) {
         /* Many records may collide with one (all those on a PA given to
          * another host): the first few say enough. */
@@ -508,7 +559,6 @@ change_record(const struct vmroam_ctx *ctx, struct record_change *rc,
     free(what);
     svec_destroy(&rc->errors);
     ds_destroy(&rc->apply.report);
-    policy_db_close(db);
     return status;
 }
 

@@ -15,6 +15,7 @@
 #include "ovsdb-session.h"
 #include "policy/diff.h"
 #include "policy/key.h"
+#include "policy/ops.h"
 #include "policy/parse.h"
 #include "policy/policy.h"
 #include "policy/vmroam-idl.h"
@@ -432,84 +433,86 @@ policy_db_load(struct ovsdb_idl *idl, struct policy *p)
     policy_canonicalize(p);
 }
 
-static void
-write_routing_domain(const struct ovsdb_idl_row *row_, const void *item)
+/* The database row of each kind of policy item, as OVSDB JSON: every
+ * column the policy sets, so that an update clears what the item lacks. */
+static struct json *
+routing_domain_row(const void *item)
 {
-    const struct vmroamrec_routing_domain *row
-        = CONTAINER_OF(row_, struct vmroamrec_routing_domain, header_);
     const struct policy_routing_domain *rd = item;
-    vmroamrec_routing_domain_set_name(row, rd->name);
+    struct json *row = json_object_create();
+    json_object_put_string(row, "name", rd->name);
+    return row;
 }
 
-static void
-write_virtual_subnet(const struct ovsdb_idl_row *row_, const void *item)
+static struct json *
+virtual_subnet_row(const void *item)
 {
-    const struct vmroamrec_virtual_subnet *row
-        = CONTAINER_OF(row_, struct vmroamrec_virtual_subnet, header_);
     const struct policy_virtual_subnet *vs = item;
-    vmroamrec_virtual_subnet_set_vsid(row, vs->vsid);
-    vmroamrec_virtual_subnet_set_routing_domain(row, vs->routing_domain);
-    vmroamrec_virtual_subnet_set_prefix(row, vs->prefix);
-    vmroamrec_virtual_subnet_set_gateway(row, vs->gateway);
+    struct json *row = json_object_create();
+    json_object_put(row, "vsid", json_integer_create(vs->vsid));
+    json_object_put_string(row, "routing_domain", vs->routing_domain);
+    json_object_put_string(row, "prefix", vs->prefix);
+    json_object_put(row, "gateway", policy_op_optional_string(vs->gateway));
+    return row;
 }
 
-static void
-write_provider_subnet(const struct ovsdb_idl_row *row_, const void *item)
+static struct json *
+provider_subnet_row(const void *item)
 {
-    const struct vmroamrec_provider_subnet *row
-        = CONTAINER_OF(row_, struct vmroamrec_provider_subnet, header_);
     const struct policy_provider_subnet *ps = item;
-    vmroamrec_provider_subnet_set_prefix(row, ps->prefix);
-    vmroamrec_provider_subnet_set_footprint(row, ps->footprint);
-    vmroamrec_provider_subnet_set_gateway(row, ps->gateway);
+    struct json *row = json_object_create();
+    json_object_put_string(row, "prefix", ps->prefix);
+    json_object_put_string(row, "footprint", ps->footprint);
+    json_object_put(row, "gateway", policy_op_optional_string(ps->gateway));
+    return row;
 }
 
-static void
-write_lookup_record(const struct ovsdb_idl_row *row_, const void *item)
+static struct json *
+lookup_record_row(const void *item)
 {
-    const struct vmroamrec_lookup_record *row
-        = CONTAINER_OF(row_, struct vmroamrec_lookup_record, header_);
     const struct policy_lookup_record *r = item;
-    vmroamrec_lookup_record_set_vsid(row, r->vsid);
-    vmroamrec_lookup_record_set_ca(row, r->ca);
-    vmroamrec_lookup_record_set_mac(row, r->mac);
-    vmroamrec_lookup_record_set_pa(row, r->pa);
-    vmroamrec_lookup_record_set_chassis(row, r->host);
-    vmroamrec_lookup_record_set_vm(row, r->vm);
+    struct json *row = json_object_create();
+    json_object_put(row, "vsid", json_integer_create(r->vsid));
+    json_object_put_string(row, "ca", r->ca);
+    json_object_put_string(row, "mac", r->mac);
+    json_object_put_string(row, "pa", r->pa);
+    json_object_put_string(row, "chassis", r->host);
+    json_object_put(row, "vm", policy_op_optional_string(r->vm));
+    return row;
 }
 
-static void
-write_customer_route(const struct ovsdb_idl_row *row_, const void *item)
+static struct json *
+customer_route_row(const void *item)
 {
-    const struct vmroamrec_customer_route *row
-        = CONTAINER_OF(row_, struct vmroamrec_customer_route, header_);
     const struct policy_customer_route *cr = item;
-    vmroamrec_customer_route_set_routing_domain(row, cr->routing_domain);
-    vmroamrec_customer_route_set_prefix(row, cr->prefix);
-    vmroamrec_customer_route_set_next_hop(row, cr->next_hop);
-    vmroamrec_customer_route_set_metric(row, cr->metric);
+    struct json *row = json_object_create();
+    json_object_put_string(row, "routing_domain", cr->routing_domain);
+    json_object_put_string(row, "prefix", cr->prefix);
+    json_object_put_string(row, "next_hop", cr->next_hop);
+    json_object_put(row, "metric", json_integer_create(cr->metric));
+    return row;
 }
 
 /* The database table behind each policy table. */
 static const struct {
     const struct ovsdb_idl_table_class *class;
-    void (*write)(const struct ovsdb_idl_row *, const void *item);
+    struct json *(*row)(const void *item);
 } db_tables[POLICY_N_TABLES] = {
     [POLICY_ROUTING_DOMAINS] = {
         &vmroamrec_table_classes[VMROAMREC_TABLE_ROUTING_DOMAIN],
-        write_routing_domain },
+        routing_domain_row },
     [POLICY_VIRTUAL_SUBNETS] = {
         &vmroamrec_table_classes[VMROAMREC_TABLE_VIRTUAL_SUBNET],
-        write_virtual_subnet },
+        virtual_subnet_row },
     [POLICY_PROVIDER_SUBNETS] = {
         &vmroamrec_table_classes[VMROAMREC_TABLE_PROVIDER_SUBNET],
-        write_provider_subnet },
+        provider_subnet_row },
     [POLICY_LOOKUP_RECORDS] = {
         &vmroamrec_table_classes[VMROAMREC_TABLE_LOOKUP_RECORD],
-        write_lookup_record },
+        lookup_record_row },
     [POLICY_CUSTOMER_ROUTES] = {
         &vmroamrec_table_classes[VMROAMREC_TABLE_CUSTOMER_ROUTE],
-        write_customer_route },
+        customer_route_row },
 };
 
 /* Changes when a policy table other than the lookup records changes (the
@@ -526,21 +529,6 @@ policy_db_structure_seqno(const struct ovsdb_idl *idl)
         }
     }
     return seqno;
-}
-
-/* Inserts into 'txn' a row for 'item' of policy table 't': a lookup record
- * keyed (policy/key.h). */
-static const struct ovsdb_idl_row *
-insert_row(struct ovsdb_idl_txn *txn, enum policy_table t, const void *item)
-{
-    if (t == POLICY_LOOKUP_RECORDS) {
-        const struct policy_lookup_record *r = item;
-        struct uuid key;
-        policy_key_record(r->vsid, &r->ca_a, &key);
-        return ovsdb_idl_txn_insert_persist_uuid(txn, db_tables[t].class,
-                                                 &key);
-    }
-    return ovsdb_idl_txn_insert(txn, db_tables[t].class, NULL);
 }
 
 /* The key of 'row' (of the lookup records or the CA leases) in '*key'. */
@@ -619,29 +607,88 @@ policy_db_rekey(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn)
     return n;
 }
 
-/* Adds every change of 'diff' to 'txn'.  The 'old' side of each change must
- * have been loaded from 'idl' by policy_db_load(). */
+/* Returns 'row' without its empty columns: a new row has them empty
+ * anyway, and a million inserts parse faster without. */
+static struct json *
+without_empty(struct json *row)
+{
+    struct shash_node *node;
+    SHASH_FOR_EACH_SAFE (node, json_object(row)) {
+        const struct json *v = node->data;
+        const struct json *set = (v->type == JSON_ARRAY
+                                  && json_array(v)->n == 2
+                                  ? json_array(v)->elems[1] : NULL);
+        if (set && set->type == JSON_ARRAY && !json_array(set)->n) {
+            json_destroy(node->data);
+            shash_delete(json_object(row), node);
+        }
+    }
+    return row;
+}
+
+/* Appends to 'ops' (policy_ops_create()) every change of 'diff': an
+ * insert, update or delete of a row.  The 'old' side of each change must
+ * have been loaded by policy_db_load().  A new lookup record is keyed
+ * (policy/key.h). */
 void
-policy_db_write_diff(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
-                     const struct policy_diff *diff)
+policy_db_diff_ops(const struct policy_diff *diff, struct json *ops)
 {
     for (enum policy_table t = 0; t < POLICY_N_TABLES; t++) {
         const struct policy_diff_table *dt = &diff->tables[t];
+        const char *table = db_tables[t].class->name;
         for (size_t i = 0; i < dt->n; i++) {
             const struct policy_change *ch = &dt->changes[i];
+            /* Every item begins with its origin. */
             const struct policy_origin *old = ch->old;
-            const struct ovsdb_idl_row *row
-                = (old
-                   ? ovsdb_idl_get_row_for_uuid(idl, db_tables[t].class,
-                                                &old->row)
-                   : insert_row(txn, t, ch->new));
-            if (!ch->new) {
-                ovsdb_idl_txn_delete(row);
+            struct json *op;
+            if (!old) {
+                struct uuid key;
+                const struct policy_lookup_record *r = ch->new;
+                if (t == POLICY_LOOKUP_RECORDS) {
+                    policy_key_record(r->vsid, &r->ca_a, &key);
+                }
+                op = policy_op_insert(table, (t == POLICY_LOOKUP_RECORDS
+                                              ? &key : NULL),
+                                      without_empty(
+                                          db_tables[t].row(ch->new)));
+            } else if (!ch->new) {
+                op = policy_op("delete", table,
+                               policy_op_where_uuid(&old->row));
             } else {
-                db_tables[t].write(row, ch->new);
+                op = policy_op("update", table,
+                               policy_op_where_uuid(&old->row));
+                json_object_put(op, "row", db_tables[t].row(ch->new));
             }
+            json_array_add(ops, op);
         }
     }
+}
+
+/* Appends to 'ops' the increment of the policy generation that 'idl' read,
+ * first checking that it is still that one: the transaction fails ("timed
+ * out") if another client changed the policy since.  Returns the new
+ * generation. */
+int64_t
+policy_db_generation_ops(const struct ovsdb_idl *idl, struct json *ops)
+{
+    int64_t generation = policy_db_generation(idl);
+    struct json *row = json_object_create();
+    json_object_put(row, "generation", json_integer_create(generation + 1));
+    if (vmroamrec_vmroam_global_first(idl)) {
+        struct json *was = json_object_create();
+        json_object_put(was, "generation", json_integer_create(generation));
+        json_array_add(ops, policy_op_wait(
+                           "Vmroam_Global", json_array_create_empty(),
+                           policy_op_columns("generation", NULL),
+                           json_array_create_1(was)));
+        struct json *op = policy_op("update", "Vmroam_Global",
+                                    json_array_create_empty());
+        json_object_put(op, "row", row);
+        json_array_add(ops, op);
+    } else {
+        json_array_add(ops, policy_op_insert("Vmroam_Global", NULL, row));
+    }
+    return generation + 1;
 }
 
 /* Increments the policy generation in 'txn', and makes the commit fail
@@ -737,6 +784,19 @@ policy_db_commit_until(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
 
 /* Why the database refused 'txn', for a user: its own words, and who may
  * make the change when roles forbade it. */
+/* The message for a change that the database at 'remote' refused for
+ * 'why'; a 'permission' error says who may write what. */
+char *
+policy_db_refused(const char *remote, bool permission, const char *why)
+{
+    return xasprintf("%s: the database refused the change: %s%s", remote,
+                     why, (permission
+                           ? " (an agent's certificate writes only what its "
+                           "host reports; policy, IPAM, migrations and host "
+                           "settings come from an administrator, on the "
+                           "database's unix socket)" : ""));
+}
+
 static char *
 txn_error(const char *remote, struct ovsdb_idl_txn *txn,
           enum ovsdb_idl_txn_status status)
@@ -749,12 +809,8 @@ txn_error(const char *remote, struct ovsdb_idl_txn *txn,
                                   : NULL);
     char *msg;
     if (strstr(error, "permission error")) {
-        msg = xasprintf("%s: the database refused the change: %s (an "
-                        "agent's certificate writes only what its host "
-                        "reports; policy, IPAM, migrations and host "
-                        "settings come from an administrator, on the "
-                        "database's unix socket)",
-                        remote, (details && details->type == JSON_STRING
+        msg = policy_db_refused(remote, true,
+                                (details && details->type == JSON_STRING
                                  ? json_string(details) : error));
     } else {
         msg = xasprintf("%s: transaction failed: %s (%s)", remote,

@@ -2,10 +2,16 @@
  * tables into a struct policy, and writing a policy diff in one transaction
  * that bumps the policy generation.
  *
- * policy_db_transact() is the one way to change the database: it builds a
- * transaction from the current contents, verifies the generation it read,
- * and rebuilds from fresh contents when another client got there first, so
- * that concurrent writers never leave a mix of their changes. */
+ * Changes go through one of two doors, and either way a change is built
+ * from contents read at one generation and commits only if the generation
+ * is still that one, so that concurrent writers never leave a mix of their
+ * changes.  policy_db_transact() builds an IDL transaction from the current
+ * contents, verifies what it read, and rebuilds from fresh contents when
+ * another client got there first.  policy_db_execute() runs OVSDB
+ * operations (policy/ops.h) on a connection of their own: for writes too
+ * large for the IDL, such as a policy of a million lookup records, which
+ * the client that read the policy need not receive back, and for the rows
+ * read by key. */
 
 #ifndef POLICY_DB_H
 #define POLICY_DB_H 1
@@ -46,6 +52,8 @@ struct policy_db *policy_db_connect(
     const struct ovsdb_idl_table_class *const *tables,
     const struct ovsdb_idl_condition *records, char **errorp);
 void policy_db_close(struct policy_db *);
+char *policy_db_refused(const char *remote, bool permission,
+                        const char *why);
 struct json *policy_db_execute(struct policy_db *, struct json *ops,
                                char **errorp);
 void policy_db_set_leader_only(struct ovsdb_idl *, const char *remote);
@@ -67,8 +75,8 @@ int64_t policy_db_generation(const struct ovsdb_idl *);
 int64_t policy_db_generation_applied(const struct ovsdb_idl *,
                                      const char *chassis);
 
-void policy_db_write_diff(struct ovsdb_idl *, struct ovsdb_idl_txn *,
-                          const struct policy_diff *);
+void policy_db_diff_ops(const struct policy_diff *, struct json *ops);
+int64_t policy_db_generation_ops(const struct ovsdb_idl *, struct json *ops);
 /* The key in Vmroam_Global's external_ids that says policy_db_is_keyed(). */
 #define POLICY_DB_KEYED_ROWS "vmroam-keyed-rows"
 bool policy_db_is_keyed(const struct ovsdb_idl *);
