@@ -14,6 +14,7 @@
 #include "openvswitch/shash.h"
 #include "policy/db.h"
 #include "policy/diff.h"
+#include "policy/key.h"
 #include "policy/ops.h"
 #include "policy/parse.h"
 #include "policy/policy.h"
@@ -23,6 +24,7 @@
 #include "table.h"
 #include "timeval.h"
 #include "util.h"
+#include "uuidset.h"
 
 /* How many changes per table apply and diff list unless --verbose. */
 #define MAX_LISTED_CHANGES 20
@@ -92,6 +94,7 @@ struct apply {
     bool changed;
     bool refused;               /* The change is not valid: nothing to say
                                  * here, the caller says why. */
+    bool failed;                /* Reading failed, as said on stderr. */
     struct json *ops;           /* The write, if any: policy_db_execute(). */
 };
 
@@ -116,12 +119,12 @@ plan_policy(struct ovsdb_idl *idl, struct apply *apply,
 }
 
 static void
-plan_apply(struct ovsdb_idl *idl, struct apply *apply)
+plan_apply(struct policy_db *db, struct apply *apply)
 {
     struct policy current;
     policy_init(&current);
-    policy_db_load(idl, &current);
-    plan_policy(idl, apply, &current, apply->file);
+    policy_db_load(db->idl, &current);
+    plan_policy(db->idl, apply, &current, apply->file);
     policy_destroy(&current);
 }
 
@@ -192,7 +195,7 @@ write_apply(const struct vmroam_ctx *ctx, struct apply *apply, bool *retry)
  * client changes the policy in between. */
 static int
 transact_apply(const struct vmroam_ctx *ctx, struct apply *apply,
-               void (*plan)(struct ovsdb_idl *, struct apply *),
+               void (*plan)(struct policy_db *, struct apply *),
                const char *what)
 {
     struct policy_db *db = NULL;
@@ -201,11 +204,13 @@ transact_apply(const struct vmroam_ctx *ctx, struct apply *apply,
         if (!db) {
             return VMROAM_EXIT_FAILURE;
         }
-        plan(db->idl, apply);
+        plan(db, apply);
         policy_db_close(db);
         db = NULL;
-        if (apply->refused) {
-            return VMROAM_EXIT_BAD_INPUT;
+        if (apply->failed || apply->refused) {
+            json_destroy(apply->ops);
+            return (apply->failed ? VMROAM_EXIT_FAILURE
+                    : VMROAM_EXIT_BAD_INPUT);
         }
         retry = false;
         if (apply->ops) {
@@ -390,6 +395,7 @@ struct record_change {
     struct policy_lookup_record *record;    /* The new one, for set-record. */
     int64_t vsid;
     const char *ca;                         /* Canonical. */
+    struct in6_addr ca_a;
     struct svec errors;                     /* Why the last attempt could
                                              * not be made. */
 };
@@ -467,21 +473,146 @@ name_records(struct svec *errors, const struct policy *p)
     }
 }
 
-/* Makes the database's policy, as far as 'idl' replicates it (every small
- * table, and the lookup records the change could collide with), what it
- * is with the record set or removed; checks the result as a policy file
- * is checked, and plans to write only what differs. */
+/* Adds to 'p' a copy of 'r', from the same row. */
 static void
-plan_record(struct ovsdb_idl *idl, struct apply *apply)
+add_record_copy(struct policy *p, const struct policy_lookup_record *r)
+{
+    *policy_add_lookup_record(p) = (struct policy_lookup_record) {
+        .origin = { .row = r->origin.row },
+        .vsid = r->vsid, .ca = xstrdup(r->ca), .mac = xstrdup(r->mac),
+        .pa = xstrdup(r->pa), .host = xstrdup(r->host),
+        .vm = nullable_xstrdup(r->vm), .ca_a = r->ca_a, .mac_e = r->mac_e,
+        .pa_a = r->pa_a,
+    };
+}
+
+/* Adds to 'p' the lookup records of 'results' (of one or more selects of
+ * policy_db_record_columns()) that 'seen' does not hold yet. */
+static bool
+add_records(struct policy *p, const struct json *results, size_t n_ops,
+            struct uuidset *seen)
+{
+    for (size_t i = 0; i < n_ops; i++) {
+        const struct json_array *rows = policy_op_rows(results, i);
+        if (!rows) {
+            return false;
+        }
+        for (size_t j = 0; j < rows->n; j++) {
+            struct policy_lookup_record r;
+            if (!policy_db_record_from_json(rows->elems[j], &r)) {
+                return false;
+            }
+            if (uuidset_find(seen, &r.origin.row)) {
+                policy_tables[POLICY_LOOKUP_RECORDS].destroy(&r);
+            } else {
+                uuidset_insert(seen, &r.origin.row);
+                *policy_add_lookup_record(p) = r;
+            }
+        }
+    }
+    return true;
+}
+
+/* Runs the selects 'ops' and adds the records they find to 'p'. */
+static bool
+read_records(struct policy_db *db, struct json *ops, struct policy *p,
+             struct uuidset *seen)
+{
+    size_t n_ops = json_array(ops)->n - 1;
+    char *error = NULL;
+    struct json *results = policy_db_execute(db, ops, &error);
+    bool ok = results && add_records(p, results, n_ops, seen);
+    if (!ok) {
+        char *failed = results ? policy_op_error(results) : NULL;
+        fprintf(stderr, "vmroam: reading lookup records failed: %s\n",
+                error ? error : failed ? failed : "unexpected reply");
+        free(failed);
+    }
+    free(error);
+    json_destroy(results);
+    return ok;
+}
+
+static struct json *
+clause(const char *column, const char *function, struct json *arg)
+{
+    return json_array_create_3(json_string_create(column),
+                               json_string_create(function), arg);
+}
+
+/* Adds to 'ops' a select of the lookup records that meet 'a' and 'b'. */
+static void
+add_select(struct json *ops, struct json *a, struct json *b)
+{
+    json_array_add(ops, policy_op_select("Lookup_Record",
+                                         json_array_create_2(a, b),
+                                         policy_db_record_columns()));
+}
+
+/* Adds to 'p' the lookup records that setting or removing the record of
+ * 'rc' can collide with: that record itself, read by its key, and, if 'rc'
+ * gives it another MAC or another PA or host, those with its MAC in its
+ * VSID and those with its PA on another host, which only a scan of the
+ * table finds. */
+static bool
+read_colliding(struct policy_db *db, const struct record_change *rc,
+               struct policy *p)
+{
+    struct uuidset seen = UUIDSET_INITIALIZER(&seen);
+    struct uuid key;
+    policy_key_record(rc->vsid, &rc->ca_a, &key);
+    struct json *ops = policy_ops_create();
+    json_array_add(ops, policy_op_select("Lookup_Record",
+                                         policy_op_where_uuid(&key),
+                                         policy_db_record_columns()));
+    bool ok = read_records(db, ops, p, &seen);
+
+    const struct policy_lookup_record *r = rc->record;
+    const struct policy_lookup_record *old = (p->n_records
+                                              ? &p->records[0] : NULL);
+    if (ok && r) {
+        ops = policy_ops_create();
+        if (!old || strcmp(old->mac, r->mac)) {
+            add_select(ops, clause("vsid", "==",
+                                   json_integer_create(r->vsid)),
+                       clause("mac", "==", json_string_create(r->mac)));
+        }
+        if (!old || strcmp(old->pa, r->pa) || strcmp(old->host, r->host)) {
+            add_select(ops, clause("pa", "==", json_string_create(r->pa)),
+                       clause("chassis", "!=", json_string_create(r->host)));
+        }
+        ok = (json_array(ops)->n == 1 ? (json_destroy(ops), true)
+              : read_records(db, ops, p, &seen));
+    }
+    uuidset_destroy(&seen);
+    return ok;
+}
+
+/* Makes the database's policy, as far as 'db' replicates it (every small
+ * table) and read_colliding() reads it, what it is with the record set or
+ * removed; checks the result as a policy file is checked, and plans to
+ * write only what differs. */
+static void
+plan_record(struct policy_db *db, struct apply *apply)
 {
     struct record_change *rc = CONTAINER_OF(apply, struct record_change,
                                             apply);
     struct policy current, desired;
     policy_init(&current);
     policy_init(&desired);
-    policy_db_load(idl, &current);
-    policy_db_load(idl, &desired);
     svec_clear(&rc->errors);
+    policy_db_load(db->idl, &current);
+    if (!read_colliding(db, rc, &current)) {
+        rc->apply.failed = true;
+        policy_destroy(&current);
+        policy_destroy(&desired);
+        return;
+    }
+    policy_db_load(db->idl, &desired);
+    for (size_t j = 0; j < current.n_records; j++) {
+        add_record_copy(&desired, &current.records[j]);
+    }
+    policy_canonicalize(&current);
 
     size_t i = find_record(&desired, rc->vsid, rc->ca);
     if (i != SIZE_MAX) {
@@ -490,17 +621,9 @@ plan_record(struct ovsdb_idl *idl, struct apply *apply)
         svec_add_nocopy(&rc->errors, xasprintf(
                             "no lookup record for %s in VSID %"PRId64,
                             rc->ca, rc->vsid));
-        rc->apply.refused = true;
     }
     if (rc->record) {
-        const struct policy_lookup_record *r = rc->record;
-        struct policy_lookup_record *copy = policy_add_lookup_record(&desired);
-        *copy = (struct policy_lookup_record) {
-            .vsid = r->vsid, .ca = xstrdup(r->ca), .mac = xstrdup(r->mac),
-            .pa = xstrdup(r->pa), .host = xstrdup(r->host),
-            .vm = nullable_xstrdup(r->vm), .ca_a = r->ca_a,
-            .mac_e = r->mac_e, .pa_a = r->pa_a,
-        };
+        add_record_copy(&desired, rc->record);
     }
     policy_canonicalize(&desired);
     for (size_t j = 0; j < desired.n_records; j++) {
@@ -510,39 +633,31 @@ plan_record(struct ovsdb_idl *idl, struct apply *apply)
     name_records(&rc->errors, &desired);
     rc->apply.refused = rc->errors.n > 0;
     if (!rc->apply.refused) {
-        plan_policy(idl, &rc->apply, &current, &desired);
+        plan_policy(db->idl, &rc->apply, &current, &desired);
     }
     policy_destroy(&desired);
     policy_destroy(&current);
 }
 
-/* What a record change reads: the small tables, and of the lookup records
- * only those sharing its CA, MAC or PA. */
+/* What a record change replicates: the small tables (read_colliding()
+ * reads the lookup records). */
 static const struct ovsdb_idl_table_class *const record_tables[] = {
     &vmroamrec_table_vmroam_global, &vmroamrec_table_routing_domain,
     &vmroamrec_table_virtual_subnet, &vmroamrec_table_provider_subnet,
-    &vmroamrec_table_customer_route, &vmroamrec_table_lookup_record, NULL,
+    &vmroamrec_table_customer_route, NULL,
 };
 
 static int
-change_record(const struct vmroam_ctx *ctx, struct record_change *rc,
-              const struct policy_lookup_record *r)
+change_record(const struct vmroam_ctx *ctx, struct record_change *rc)
 {
-    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
-    vmroamrec_lookup_record_add_clause_ca(&cond, OVSDB_F_EQ, rc->ca);
-    if (r) {
-        vmroamrec_lookup_record_add_clause_mac(&cond, OVSDB_F_EQ, r->mac);
-        vmroamrec_lookup_record_add_clause_pa(&cond, OVSDB_F_EQ, r->pa);
-    }
     rc->apply = (struct apply) {
         .commit = !ctx->dry_run, .report = DS_EMPTY_INITIALIZER,
-        .max_listed = SIZE_MAX, .tables = record_tables, .records = &cond,
+        .max_listed = SIZE_MAX, .tables = record_tables,
     };
     svec_init(&rc->errors);
     char *what = xasprintf("the record of %s in VSID %"PRId64, rc->ca,
                            rc->vsid);
     int status = transact_apply(ctx, &rc->apply, plan_record, what);
-    ovsdb_idl_condition_destroy(&cond);
     if (rc->errors.n) {
         /* Many records may collide with one (all those on a PA given to
          * another host): the first few say enough. */
@@ -573,9 +688,9 @@ policy_set_record_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
     }
     struct record_change rc = {
         .record = &one.records[0], .vsid = one.records[0].vsid,
-        .ca = one.records[0].ca,
+        .ca = one.records[0].ca, .ca_a = one.records[0].ca_a,
     };
-    int status = change_record(ctx, &rc, rc.record);
+    int status = change_record(ctx, &rc);
     policy_destroy(&one);
     return status;
 }
@@ -597,8 +712,8 @@ policy_del_record_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
         free(ca);
         return VMROAM_EXIT_BAD_INPUT;
     }
-    struct record_change rc = { .vsid = vsid, .ca = ca };
-    int status = change_record(ctx, &rc, NULL);
+    struct record_change rc = { .vsid = vsid, .ca = ca, .ca_a = a };
+    int status = change_record(ctx, &rc);
     free(ca);
     return status;
 }

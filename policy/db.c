@@ -376,22 +376,73 @@ load_provider_subnets(struct ovsdb_idl *idl, struct policy *p)
 
 /* Reads lookup record 'row' into 'r', which the lookup records' class
  * destroys. */
+/* Fills 'r' from a lookup record's columns, read from row 'uuid'. */
+static void
+read_record(const struct uuid *uuid, int64_t vsid, const char *ca,
+            const char *mac, const char *pa, const char *chassis,
+            const char *vm, struct policy_lookup_record *r)
+{
+    /* A field that does not parse stays zero, as in a full load. */
+    memset(r, 0, sizeof *r);
+    r->origin.row = *uuid;
+    r->vsid = vsid;
+    r->ca = xstrdup(ca);
+    LOAD("Lookup_Record", "ca", policy_parse_addr, &r->ca, &r->ca_a);
+    r->mac = xstrdup(mac);
+    LOAD("Lookup_Record", "mac", policy_parse_mac, &r->mac, &r->mac_e);
+    r->pa = xstrdup(pa);
+    LOAD("Lookup_Record", "pa", policy_parse_addr, &r->pa, &r->pa_a);
+    r->host = xstrdup(chassis);
+    r->vm = nullable_xstrdup(vm);
+}
+
 void
 policy_db_read_record(const struct vmroamrec_lookup_record *row,
                       struct policy_lookup_record *r)
 {
-    /* A field that does not parse stays zero, as in a full load. */
-    memset(r, 0, sizeof *r);
-    set_origin(&r->origin, &row->header_);
-    r->vsid = row->vsid;
-    r->ca = xstrdup(row->ca);
-    LOAD("Lookup_Record", "ca", policy_parse_addr, &r->ca, &r->ca_a);
-    r->mac = xstrdup(row->mac);
-    LOAD("Lookup_Record", "mac", policy_parse_mac, &r->mac, &r->mac_e);
-    r->pa = xstrdup(row->pa);
-    LOAD("Lookup_Record", "pa", policy_parse_addr, &r->pa, &r->pa_a);
-    r->host = xstrdup(row->chassis);
-    r->vm = nullable_xstrdup(row->vm);
+    read_record(&row->header_.uuid, row->vsid, row->ca, row->mac, row->pa,
+                row->chassis, row->vm, r);
+}
+
+/* The columns of a lookup record that policy_db_record_from_json() reads,
+ * for a select. */
+struct json *
+policy_db_record_columns(void)
+{
+    return policy_op_columns("_uuid", "vsid", "ca", "mac", "pa", "chassis",
+                             "vm", NULL);
+}
+
+static const char *
+json_text(const struct shash *row, const char *column)
+{
+    const struct json *j = shash_find_data(row, column);
+    return j && j->type == JSON_STRING ? json_string(j) : NULL;
+}
+
+/* Fills 'r' from 'row', a lookup record as a select of
+ * policy_db_record_columns() returns it.  Returns false if 'row' is not
+ * one. */
+bool
+policy_db_record_from_json(const struct json *row,
+                           struct policy_lookup_record *r)
+{
+    const struct shash *o = json_object(row);
+    const struct json *uuid = shash_find_data(o, "_uuid");
+    const struct json *vsid = shash_find_data(o, "vsid");
+    struct uuid u;
+    const char *ca = json_text(o, "ca"), *mac = json_text(o, "mac");
+    const char *pa = json_text(o, "pa"), *chassis = json_text(o, "chassis");
+    if (!uuid || uuid->type != JSON_ARRAY || json_array(uuid)->n != 2
+        || json_array(uuid)->elems[1]->type != JSON_STRING
+        || !uuid_from_string(&u, json_string(json_array(uuid)->elems[1]))
+        || !vsid || vsid->type != JSON_INTEGER
+        || !ca || !mac || !pa || !chassis) {
+        return false;
+    }
+    read_record(&u, json_integer(vsid), ca, mac, pa, chassis,
+                json_text(o, "vm"), r);
+    return true;
 }
 
 static void

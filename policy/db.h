@@ -71,6 +71,9 @@ size_t policy_db_vm_records(struct ovsdb_idl_index *, const char *vm,
 void policy_db_load(struct ovsdb_idl *, struct policy *);
 void policy_db_read_record(const struct vmroamrec_lookup_record *,
                            struct policy_lookup_record *);
+struct json *policy_db_record_columns(void);
+bool policy_db_record_from_json(const struct json *,
+                                struct policy_lookup_record *);
 int64_t policy_db_generation(const struct ovsdb_idl *);
 int64_t policy_db_generation_applied(const struct ovsdb_idl *,
                                      const char *chassis);

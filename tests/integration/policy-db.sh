@@ -147,6 +147,10 @@ check_output "and the PA's, with the record that holds it" "$T/err" \
 check_status "set-record with a bad MAC: refused" 2 vmroam policy set-record \
     --vsid 5001 --ca 192.168.10.9 --mac zz --pa 10.0.2.11 --host hv3
 check_output "names the field" "$T/err" "mac: zz is not a MAC address"
+check_status "set-record with web-1's MAC: refused" 2 vmroam policy set-record \
+    --vsid 5001 --ca 192.168.10.9 --mac 02:00:c0:a8:0a:01 --pa 10.0.2.11 --host hv3
+check_output "names the record that has it" "$T/err" \
+    "02:00:c0:a8:0a:01 is already used in VSID 5001 by the record of 192.168.10.1"
 vmroam policy export -o "$T/two.json"
 check "nothing changed" cmp "$T/one.json" "$T/two.json"
 check "del-record removes web-2" vmroam policy del-record --vsid 5001 --ca 192.168.10.2
