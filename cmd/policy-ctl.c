@@ -79,15 +79,23 @@ policy_validate_cmd(const struct vmroam_ctx *ctx OVS_UNUSED,
 
 /* An apply, or a diff when 'commit' is false, built afresh on every attempt
  * from the database's current contents. */
+/* What a client of the policy replicates: its small tables and the
+ * generation.  The lookup records are read by select (all of them, or by
+ * key), never replicated. */
+static const struct ovsdb_idl_table_class *const small_tables[] = {
+    &vmroamrec_table_vmroam_global, &vmroamrec_table_routing_domain,
+    &vmroamrec_table_virtual_subnet, &vmroamrec_table_provider_subnet,
+    &vmroamrec_table_customer_route, NULL,
+};
+
 /* A change of the policy: what the database holds, what it should, and
  * the operations that make it so. */
 struct apply {
     const struct policy *file;
     bool commit;
-    /* What to replicate to find the change: 'tables' (all if null), and of
-     * the lookup records those that meet 'records' (all if null). */
+    /* What to replicate to find the change (the lookup records are read
+     * by select). */
     const struct ovsdb_idl_table_class *const *tables;
-    const struct ovsdb_idl_condition *records;
     struct ds report;           /* What the last attempt found. */
     size_t max_listed;
     int64_t generation;         /* Generation the last attempt would make. */
@@ -95,6 +103,8 @@ struct apply {
     bool refused;               /* The change is not valid: nothing to say
                                  * here, the caller says why. */
     bool failed;                /* Reading failed, as said on stderr. */
+    bool stale;                 /* The policy changed while it was read:
+                                 * plan again. */
     struct json *ops;           /* The write, if any: policy_db_execute(). */
 };
 
@@ -118,13 +128,30 @@ plan_policy(struct ovsdb_idl *idl, struct apply *apply,
     policy_diff_destroy(&diff);
 }
 
+/* Reads the whole policy into 'p' (initialized here).  Says why not on
+ * stderr, or sets '*changed' if it changed while it was read. */
+static bool
+read_policy(struct policy_db *db, struct policy *p, bool *changed)
+{
+    char *error = NULL;
+    policy_init(p);
+    policy_db_load(db->idl, p);
+    if (!policy_db_select_records(db, p, changed, &error) && error) {
+        fprintf(stderr, "vmroam: %s\n", error);
+        free(error);
+    }
+    return !error && !*changed;
+}
+
 static void
 plan_apply(struct policy_db *db, struct apply *apply)
 {
     struct policy current;
-    policy_init(&current);
-    policy_db_load(db->idl, &current);
-    plan_policy(db->idl, apply, &current, apply->file);
+    if (read_policy(db, &current, &apply->stale)) {
+        plan_policy(db->idl, apply, &current, apply->file);
+    } else {
+        apply->failed = !apply->stale;
+    }
     policy_destroy(&current);
 }
 
@@ -200,13 +227,17 @@ transact_apply(const struct vmroam_ctx *ctx, struct apply *apply,
 {
     struct policy_db *db = NULL;
     for (bool retry = true; retry; ) {
-        db = vmroam_connect_where(ctx, apply->tables, apply->records);
+        db = vmroam_connect_tables(ctx, apply->tables);
         if (!db) {
             return VMROAM_EXIT_FAILURE;
         }
+        apply->stale = false;
         plan(db, apply);
         policy_db_close(db);
         db = NULL;
+        if (apply->stale) {
+            continue;
+        }
         if (apply->failed || apply->refused) {
             json_destroy(apply->ops);
             return (apply->failed ? VMROAM_EXIT_FAILURE
@@ -251,6 +282,7 @@ run_apply(const struct vmroam_ctx *ctx, const char *file, bool commit)
     struct apply apply = {
         .file = &policy,
         .commit = commit,
+        .tables = small_tables,
         .report = DS_EMPTY_INITIALIZER,
         .max_listed = ctx->verbose ? SIZE_MAX : MAX_LISTED_CHANGES,
     };
@@ -279,14 +311,20 @@ policy_diff_cmd(const struct vmroam_ctx *ctx, int argc OVS_UNUSED,
 static int64_t
 load_db(const struct vmroam_ctx *ctx, struct policy *policy)
 {
-    struct policy_db *db = vmroam_connect(ctx);
-    policy_init(policy);
+    struct policy_db *db = vmroam_connect_tables(ctx, small_tables);
     if (!db) {
+        policy_init(policy);
         return -1;
     }
-    policy_db_load(db->idl, policy);
-    int64_t generation = policy_db_generation(db->idl);
+    bool changed;
+    int64_t generation = (read_policy(db, policy, &changed)
+                          ? policy_db_generation(db->idl) : -1);
     policy_db_close(db);
+    if (changed) {
+        /* Read again, at the generation it changed to. */
+        policy_destroy(policy);
+        return load_db(ctx, policy);
+    }
     return generation;
 }
 
@@ -486,18 +524,15 @@ add_record_copy(struct policy *p, const struct policy_lookup_record *r)
     };
 }
 
-/* Adds to 'p' the lookup records of 'results' (of one or more selects of
- * policy_db_record_columns()) that 'seen' does not hold yet. */
+/* Adds to 'p' the lookup records that the results from 'first' on hold
+ * (selects of policy_db_record_columns()), unless 'seen' holds them. */
 static bool
-add_records(struct policy *p, const struct json *results, size_t n_ops,
+add_records(struct policy *p, const struct json *results, size_t first,
             struct uuidset *seen)
 {
-    for (size_t i = 0; i < n_ops; i++) {
+    for (size_t i = first; i < json_array(results)->n; i++) {
         const struct json_array *rows = policy_op_rows(results, i);
-        if (!rows) {
-            return false;
-        }
-        for (size_t j = 0; j < rows->n; j++) {
+        for (size_t j = 0; rows && j < rows->n; j++) {
             struct policy_lookup_record r;
             if (!policy_db_record_from_json(rows->elems[j], &r)) {
                 return false;
@@ -509,25 +544,40 @@ add_records(struct policy *p, const struct json *results, size_t n_ops,
                 *policy_add_lookup_record(p) = r;
             }
         }
+        if (!rows) {
+            return false;
+        }
     }
     return true;
 }
 
-/* Runs the selects 'ops' and adds the records they find to 'p'. */
+/* Selects of lookup records, to which to append them, that read nothing if
+ * the policy changed since 'db''s IDL read it. */
+static struct json *
+record_ops(const struct policy_db *db)
+{
+    struct json *ops = policy_ops_create();
+    json_array_add(ops, policy_db_generation_wait(db->idl));
+    return ops;
+}
+
+/* Runs 'ops' (from record_ops()) and adds the records they find to 'p',
+ * unless 'seen' holds them.  Returns false if reading failed, saying why on
+ * stderr, or if the policy changed since 'db''s IDL read it ('*stale'). */
 static bool
 read_records(struct policy_db *db, struct json *ops, struct policy *p,
-             struct uuidset *seen)
+             struct uuidset *seen, bool *stale)
 {
-    size_t n_ops = json_array(ops)->n - 1;
     char *error = NULL;
     struct json *results = policy_db_execute(db, ops, &error);
-    bool ok = results && add_records(p, results, n_ops, seen);
-    if (!ok) {
-        char *failed = results ? policy_op_error(results) : NULL;
+    char *failed = results ? policy_op_error(results) : NULL;
+    *stale = failed && !strncmp(failed, "timed out", 9);
+    bool ok = results && !failed && add_records(p, results, 1, seen);
+    if (!ok && !*stale) {
         fprintf(stderr, "vmroam: reading lookup records failed: %s\n",
                 error ? error : failed ? failed : "unexpected reply");
-        free(failed);
     }
+    free(failed);
     free(error);
     json_destroy(results);
     return ok;
@@ -556,22 +606,23 @@ add_select(struct json *ops, struct json *a, struct json *b)
  * table finds. */
 static bool
 read_colliding(struct policy_db *db, const struct record_change *rc,
-               struct policy *p)
+               struct policy *p, bool *stale)
 {
     struct uuidset seen = UUIDSET_INITIALIZER(&seen);
     struct uuid key;
     policy_key_record(rc->vsid, &rc->ca_a, &key);
-    struct json *ops = policy_ops_create();
+    struct json *ops = record_ops(db);
     json_array_add(ops, policy_op_select("Lookup_Record",
                                          policy_op_where_uuid(&key),
                                          policy_db_record_columns()));
-    bool ok = read_records(db, ops, p, &seen);
+    size_t n = p->n_records;
+    bool ok = read_records(db, ops, p, &seen, stale);
 
     const struct policy_lookup_record *r = rc->record;
-    const struct policy_lookup_record *old = (p->n_records
-                                              ? &p->records[0] : NULL);
+    const struct policy_lookup_record *old = (ok && p->n_records > n
+                                              ? &p->records[n] : NULL);
     if (ok && r) {
-        ops = policy_ops_create();
+        ops = record_ops(db);
         if (!old || strcmp(old->mac, r->mac)) {
             add_select(ops, clause("vsid", "==",
                                    json_integer_create(r->vsid)),
@@ -581,8 +632,7 @@ read_colliding(struct policy_db *db, const struct record_change *rc,
             add_select(ops, clause("pa", "==", json_string_create(r->pa)),
                        clause("chassis", "!=", json_string_create(r->host)));
         }
-        ok = (json_array(ops)->n == 1 ? (json_destroy(ops), true)
-              : read_records(db, ops, p, &seen));
+        ok = read_records(db, ops, p, &seen, stale);
     }
     uuidset_destroy(&seen);
     return ok;
@@ -602,8 +652,8 @@ plan_record(struct policy_db *db, struct apply *apply)
     policy_init(&desired);
     svec_clear(&rc->errors);
     policy_db_load(db->idl, &current);
-    if (!read_colliding(db, rc, &current)) {
-        rc->apply.failed = true;
+    if (!read_colliding(db, rc, &current, &rc->apply.stale)) {
+        rc->apply.failed = !rc->apply.stale;
         policy_destroy(&current);
         policy_destroy(&desired);
         return;
@@ -639,20 +689,12 @@ plan_record(struct policy_db *db, struct apply *apply)
     policy_destroy(&current);
 }
 
-/* What a record change replicates: the small tables (read_colliding()
- * reads the lookup records). */
-static const struct ovsdb_idl_table_class *const record_tables[] = {
-    &vmroamrec_table_vmroam_global, &vmroamrec_table_routing_domain,
-    &vmroamrec_table_virtual_subnet, &vmroamrec_table_provider_subnet,
-    &vmroamrec_table_customer_route, NULL,
-};
-
 static int
 change_record(const struct vmroam_ctx *ctx, struct record_change *rc)
 {
     rc->apply = (struct apply) {
         .commit = !ctx->dry_run, .report = DS_EMPTY_INITIALIZER,
-        .max_listed = SIZE_MAX, .tables = record_tables,
+        .max_listed = SIZE_MAX, .tables = small_tables,
     };
     svec_init(&rc->errors);
     char *what = xasprintf("the record of %s in VSID %"PRId64, rc->ca,

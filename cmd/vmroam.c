@@ -61,7 +61,7 @@ vmroam_pki_dir(const struct vmroam_ctx *ctx)
 /* Connects to the database, replicating only 'tables' (a null-terminated
  * list) if nonnull, and of the lookup records only those that meet
  * 'records' if nonnull; says why on failure. */
-struct policy_db *
+static struct policy_db *
 vmroam_connect_where(const struct vmroam_ctx *ctx,
                      const struct ovsdb_idl_table_class *const *tables,
                      const struct ovsdb_idl_condition *records)

@@ -73,10 +73,6 @@ char *vmroam_short_id(const struct uuid *);
 bool vmroam_id_matches(const struct uuid *, const char *id);
 
 struct policy_db *vmroam_connect(const struct vmroam_ctx *);
-struct policy_db *vmroam_connect_where(
-    const struct vmroam_ctx *,
-    const struct ovsdb_idl_table_class *const *tables,
-    const struct ovsdb_idl_condition *records);
 struct policy_db *vmroam_connect_scoped(
     const struct vmroam_ctx *,
     const struct ovsdb_idl_table_class *const *tables,

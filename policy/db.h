@@ -72,6 +72,8 @@ void policy_db_load(struct ovsdb_idl *, struct policy *);
 void policy_db_read_record(const struct vmroamrec_lookup_record *,
                            struct policy_lookup_record *);
 struct json *policy_db_record_columns(void);
+bool policy_db_select_records(struct policy_db *, struct policy *,
+                              bool *changed, char **errorp);
 bool policy_db_record_from_json(const struct json *,
                                 struct policy_lookup_record *);
 int64_t policy_db_generation(const struct ovsdb_idl *);
@@ -79,6 +81,7 @@ int64_t policy_db_generation_applied(const struct ovsdb_idl *,
                                      const char *chassis);
 
 void policy_db_diff_ops(const struct policy_diff *, struct json *ops);
+struct json *policy_db_generation_wait(const struct ovsdb_idl *);
 int64_t policy_db_generation_ops(const struct ovsdb_idl *, struct json *ops);
 /* The key in Vmroam_Global's external_ids that says policy_db_is_keyed(). */
 #define POLICY_DB_KEYED_ROWS "vmroam-keyed-rows"
