@@ -416,7 +416,9 @@ ipam_seq_init(struct ipam_seq *seq, const struct ipam_pool *pool)
 
     size_t n_holes = pool->n_excluded;
     struct ipam_range *holes = xmalloc((n_holes + 1) * sizeof *holes);
-    memcpy(holes, pool->excluded, n_holes * sizeof *holes);
+    if (n_holes) {
+        memcpy(holes, pool->excluded, n_holes * sizeof *holes);
+    }
     if (!policy_addr_is_ipv4(&pool->prefix.addr)) {
         struct ipam_range *block = &holes[n_holes++];
         in6_addr_set_mapped_ipv4(&block->first, 0);
