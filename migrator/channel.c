@@ -442,6 +442,16 @@ take_frames(struct relay *r)
     return NULL;
 }
 
+/* Why the peer's channel connection ended before its END: 'error', or 0
+ * if it was closed.  Which side notices first, reading or writing, depends
+ * on timing, so both say the same. */
+static char *
+ended_early(int error)
+{
+    return xasprintf("the peer's channel connection ended early (%s)",
+                     error ? ovs_strerror(error) : "closed");
+}
+
 /* Reads frames from the peer, once QEMU has taken what came before. */
 static char *
 pump_down(struct relay *r)
@@ -456,9 +466,7 @@ pump_down(struct relay *r)
         return NULL;
     } else if (n <= 0) {
         r->remote_eof = true;
-        return (r->got_end ? NULL
-                : xasprintf("the peer's channel connection ended early (%s)",
-                            n ? ovs_strerror(-n) : "closed"));
+        return r->got_end ? NULL : ended_early(n ? -n : 0);
     }
     r->rx.size += n;
     return take_frames(r);
@@ -533,21 +541,27 @@ relay_pump(struct relay *r)
         char *error = pump_down(r);
         uint64_t unused = 0;
         bool waited = false;
-        int e = (error ? 0 : flush(r->remote, &r->up, &r->window_wire,
-                                   &r->window_backlogged));
-        if (!error && !e && r->local) {
-            e = flush(r->local, &r->down, &unused, &waited);
+        int e_remote = (error ? 0 : flush(r->remote, &r->up,
+                                          &r->window_wire,
+                                          &r->window_backlogged));
+        int e_local = 0;
+        if (!error && !e_remote && r->local) {
+            e_local = flush(r->local, &r->down, &unused, &waited);
         }
-        if (!error && !e) {
+        if (!error && !e_remote && !e_local) {
             pump_up(r);
-            e = flush(r->remote, &r->up, &r->window_wire,
-                      &r->window_backlogged);
+            e_remote = flush(r->remote, &r->up, &r->window_wire,
+                             &r->window_backlogged);
         }
         measure_link(r);
-        if (error || e) {
-            relay_fail(r, error ? error
-                       : xasprintf("%s stream: %s", kind_names[r->kind],
-                                   ovs_strerror(e)));
+        if (!error && e_remote) {
+            error = ended_early(e_remote);
+        } else if (!error && e_local) {
+            error = xasprintf("%s stream: %s", kind_names[r->kind],
+                              ovs_strerror(e_local));
+        }
+        if (error) {
+            relay_fail(r, error);
             return;
         }
         if (r->got_end && !r->down.size && r->local) {
