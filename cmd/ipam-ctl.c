@@ -70,6 +70,17 @@ build_change(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, void *c_)
     return c->result == IPAM_OK;
 }
 
+/* The exit status of change 'c', whose attempt is over, saying why it
+ * failed if it did. */
+static int
+change_status(const struct change *c)
+{
+    if (c->result != IPAM_OK) {
+        fprintf(stderr, "vmroam: %s; nothing was changed\n", c->error);
+    }
+    return exit_status(c->result);
+}
+
 /* Runs change 'c' as one transaction and returns the exit status. */
 static int
 run_change(struct policy_db *db, struct change *c)
@@ -80,11 +91,8 @@ run_change(struct policy_db *db, struct change *c)
         fprintf(stderr, "vmroam: %s\n", error);
         free(error);
         status = VMROAM_EXIT_FAILURE;
-    } else if (c->result != IPAM_OK) {
-        fprintf(stderr, "vmroam: %s; nothing was changed\n", c->error);
-        status = exit_status(c->result);
     } else {
-        status = VMROAM_EXIT_OK;
+        status = change_status(c);
     }
     return status;
 }
@@ -143,10 +151,7 @@ allocate_ca(struct policy_db *db, struct change *c)
     free(c->error);
     c->result = ipam_allocate_ca(db, &c->req, time_wall_msec(), &c->address,
                                  &c->error);
-    if (c->result != IPAM_OK) {
-        fprintf(stderr, "vmroam: %s; nothing was changed\n", c->error);
-    }
-    return exit_status(c->result);
+    return change_status(c);
 }
 
 /* Allocates, in separate transactions, --count addresses, printing each. */
@@ -245,12 +250,10 @@ release_ca(const struct vmroam_ctx *ctx, struct change *c)
         return VMROAM_EXIT_FAILURE;
     }
     c->result = ipam_release_ca(db, c->req.vsid, c->arg, &c->error);
-    if (c->result != IPAM_OK) {
-        fprintf(stderr, "vmroam: %s; nothing was changed\n", c->error);
-    }
+    int status = change_status(c);
     free(c->error);
     policy_db_close(db);
-    return exit_status(c->result);
+    return status;
 }
 
 static int

@@ -77,8 +77,6 @@ policy_validate_cmd(const struct vmroam_ctx *ctx OVS_UNUSED,
     return ok ? VMROAM_EXIT_OK : VMROAM_EXIT_BAD_INPUT;
 }
 
-/* An apply, or a diff when 'commit' is false, built afresh on every attempt
- * from the database's current contents. */
 /* What a client of the policy replicates: its small tables and the
  * generation.  The lookup records are read by select (all of them, or by
  * key), never replicated. */
@@ -88,8 +86,10 @@ static const struct ovsdb_idl_table_class *const small_tables[] = {
     &vmroamrec_table_customer_route, NULL,
 };
 
-/* A change of the policy: what the database holds, what it should, and
- * the operations that make it so. */
+/* A change of the policy (an apply, a record change, or a diff when
+ * 'commit' is false), built afresh on every attempt from the database's
+ * current contents: what the database holds, what it should, and the
+ * operations that make it so. */
 struct apply {
     const struct policy *file;
     bool commit;
@@ -155,6 +155,7 @@ plan_apply(struct policy_db *db, struct apply *apply)
     policy_destroy(&current);
 }
 
+/* --wait: until every chassis that is up runs 'generation'. */
 static int
 wait_applied(struct policy_db *db, int64_t generation)
 {
@@ -198,7 +199,7 @@ write_apply(const struct vmroam_ctx *ctx, struct apply *apply, bool *retry)
     char *failed = results ? policy_op_error(results) : NULL;
     json_destroy(results);
     /* The generation's check is the first operation, and the only wait. */
-    *retry = failed && !strncmp(failed, "timed out", 9);
+    *retry = policy_op_wait_failed(failed);
     if (!error && failed && !*retry) {
         error = policy_db_refused(db->remote,
                                   !strncmp(failed, "permission error", 16),
@@ -571,7 +572,7 @@ read_records(struct policy_db *db, struct json *ops, struct policy *p,
     char *error = NULL;
     struct json *results = policy_db_execute(db, ops, &error);
     char *failed = results ? policy_op_error(results) : NULL;
-    *stale = failed && !strncmp(failed, "timed out", 9);
+    *stale = policy_op_wait_failed(failed);
     bool ok = results && !failed && add_records(p, results, 1, seen);
     if (!ok && !*stale) {
         fprintf(stderr, "vmroam: reading lookup records failed: %s\n",
@@ -581,13 +582,6 @@ read_records(struct policy_db *db, struct json *ops, struct policy *p,
     free(error);
     json_destroy(results);
     return ok;
-}
-
-static struct json *
-clause(const char *column, const char *function, struct json *arg)
-{
-    return json_array_create_3(json_string_create(column),
-                               json_string_create(function), arg);
 }
 
 /* Adds to 'ops' a select of the lookup records that meet 'a' and 'b'. */
@@ -624,13 +618,13 @@ read_colliding(struct policy_db *db, const struct record_change *rc,
     if (ok && r) {
         ops = record_ops(db);
         if (!old || strcmp(old->mac, r->mac)) {
-            add_select(ops, clause("vsid", "==",
+            add_select(ops, policy_op_clause("vsid", "==",
                                    json_integer_create(r->vsid)),
-                       clause("mac", "==", json_string_create(r->mac)));
+                       policy_op_clause("mac", "==", json_string_create(r->mac)));
         }
         if (!old || strcmp(old->pa, r->pa) || strcmp(old->host, r->host)) {
-            add_select(ops, clause("pa", "==", json_string_create(r->pa)),
-                       clause("chassis", "!=", json_string_create(r->host)));
+            add_select(ops, policy_op_clause("pa", "==", json_string_create(r->pa)),
+                       policy_op_clause("chassis", "!=", json_string_create(r->host)));
         }
         ok = read_records(db, ops, p, &seen, stale);
     }

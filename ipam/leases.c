@@ -255,11 +255,17 @@ struct slot {
                                  * lookup record. */
 };
 
-static int64_t
-optional_integer(const struct json *j, size_t *n)
+/* True if 'lease', a CA_Lease row read with its state and expires, holds
+ * its address. */
+static bool
+lease_holds(const struct json *lease, long long int now)
 {
-    *n = j && j->type == JSON_INTEGER;
-    return *n ? json_integer(j) : 0;
+    const struct json *state = shash_find_data(json_object(lease), "state");
+    const struct json *e = shash_find_data(json_object(lease), "expires");
+    int64_t expires = e && e->type == JSON_INTEGER ? json_integer(e) : 0;
+    return (state && state->type == JSON_STRING
+            && holds(json_string(state), &expires,
+                     e && e->type == JSON_INTEGER, now));
 }
 
 /* Reads from the database what 'slots' hold, in one transaction. */
@@ -288,27 +294,14 @@ read_slots(struct policy_db *db, int64_t vsid, long long int now,
         const struct json_array *lease = policy_op_rows(results, 2 * i);
         const struct json_array *record = policy_op_rows(results, 2 * i + 1);
         if (!lease || !record) {
-            char *why = policy_op_error(results);
-            *errorp = xasprintf("reading leases failed: %s",
-                                why ? why : "unexpected reply");
-            free(why);
+            *errorp = policy_op_failure(results, "reading leases");
             break;
         }
         struct slot *sl = &slots[i];
         json_destroy(sl->lease);
         sl->lease = lease->n ? json_clone(lease->elems[0]) : NULL;
-        sl->taken = record->n > 0;
-        if (sl->lease) {
-            const struct json *state = shash_find_data(
-                json_object(sl->lease), "state");
-            size_t n_expires;
-            int64_t expires = optional_integer(
-                shash_find_data(json_object(sl->lease), "expires"),
-                &n_expires);
-            sl->taken |= (state && state->type == JSON_STRING
-                          && holds(json_string(state), &expires, n_expires,
-                                   now));
-        }
+        sl->taken = record->n > 0 || (sl->lease && lease_holds(sl->lease,
+                                                               now));
     }
     json_destroy(results);
     return !*errorp;
@@ -366,9 +359,8 @@ static bool
 read_pool(struct policy_db *db, int64_t vsid, long long int now,
           struct ipam_addr_set *used, char **errorp)
 {
-    struct json *vsid_clause = json_array_create_3(
-        json_string_create("vsid"), json_string_create("=="),
-        json_integer_create(vsid));
+    struct json *vsid_clause = policy_op_clause("vsid", "==",
+                                                json_integer_create(vsid));
     struct json *ops = policy_ops_create();
     json_array_add(ops, policy_op_select(
                        "CA_Lease",
@@ -386,21 +378,13 @@ read_pool(struct policy_db *db, int64_t vsid, long long int now,
     const struct json_array *leases = policy_op_rows(results, 0);
     const struct json_array *records = policy_op_rows(results, 1);
     if (!leases || !records) {
-        char *why = policy_op_error(results);
-        *errorp = xasprintf("reading leases failed: %s",
-                            why ? why : "unexpected reply");
-        free(why);
+        *errorp = policy_op_failure(results, "reading leases");
     }
     for (size_t i = 0; leases && records && i < leases->n; i++) {
-        const struct shash *row = json_object(leases->elems[i]);
-        const struct json *address = shash_find_data(row, "address");
-        const struct json *state = shash_find_data(row, "state");
-        size_t n_expires;
-        int64_t expires = optional_integer(shash_find_data(row, "expires"),
-                                           &n_expires);
-        if (address && state && address->type == JSON_STRING
-            && state->type == JSON_STRING
-            && holds(json_string(state), &expires, n_expires, now)) {
+        const struct json *address = shash_find_data(
+            json_object(leases->elems[i]), "address");
+        if (address && address->type == JSON_STRING
+            && lease_holds(leases->elems[i], now)) {
             add_text(used, json_string(address));
         }
     }
@@ -482,7 +466,7 @@ write_lease(struct policy_db *db, const struct ipam_request *req,
         return WRITTEN;
     }
     /* A wait that failed, or another client's insert of the same key. */
-    if (!strncmp(error, "timed out", 9)
+    if (policy_op_wait_failed(error)
         || !strncmp(error, "duplicate uuid", 14)) {
         free(error);
         return RACED;
@@ -601,9 +585,8 @@ ipam_release_ca(struct policy_db *db, int64_t vsid, const char *address,
     struct uuid key;
     policy_key_ca_lease(vsid, &a, &key);
     struct json *where = policy_op_where_uuid(&key);
-    json_array_add(where, json_array_create_3(
-                       json_string_create("state"), json_string_create("!="),
-                       json_string_create("released")));
+    json_array_add(where, policy_op_clause("state", "!=",
+                                           json_string_create("released")));
     struct json *o = policy_op("update", "CA_Lease", where);
     struct json *row = json_object_create();
     json_object_put_string(row, "state", "released");
@@ -621,10 +604,7 @@ ipam_release_ca(struct policy_db *db, int64_t vsid, const char *address,
                                 : NULL);
     enum ipam_error result = IPAM_OK;
     if (!count || count->type != JSON_INTEGER) {
-        char *why = policy_op_error(results);
-        *errorp = xasprintf("releasing the lease failed: %s",
-                            why ? why : "unexpected reply");
-        free(why);
+        *errorp = policy_op_failure(results, "releasing the lease");
         result = IPAM_CONFLICT;
     } else if (!json_integer(count)) {
         char *canonical = policy_addr_to_string(&a);

@@ -374,8 +374,6 @@ load_provider_subnets(struct ovsdb_idl *idl, struct policy *p)
     }
 }
 
-/* Reads lookup record 'row' into 'r', which the lookup records' class
- * destroys. */
 /* Fills 'r' from a lookup record's columns, read from row 'uuid'. */
 static void
 read_record(const struct uuid *uuid, int64_t vsid, const char *ca,
@@ -396,6 +394,8 @@ read_record(const struct uuid *uuid, int64_t vsid, const char *ca,
     r->vm = nullable_xstrdup(vm);
 }
 
+/* Reads lookup record 'row' into 'r', which the lookup records' class
+ * destroys. */
 void
 policy_db_read_record(const struct vmroamrec_lookup_record *row,
                       struct policy_lookup_record *r)
@@ -462,10 +462,9 @@ policy_db_select_records(struct policy_db *db, struct policy *p,
         }
     }
     char *failed = results && !rows ? policy_op_error(results) : NULL;
-    *changed = failed && !strncmp(failed, "timed out", 9);
+    *changed = policy_op_wait_failed(failed);
     if (results && !rows && !*changed) {
-        *errorp = xasprintf("reading the lookup records failed: %s",
-                            failed ? failed : "unexpected reply");
+        *errorp = policy_op_failure(results, "reading the lookup records");
     }
     free(failed);
     json_destroy(results);
@@ -881,8 +880,6 @@ policy_db_commit_until(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     return status;
 }
 
-/* Why the database refused 'txn', for a user: its own words, and who may
- * make the change when roles forbade it. */
 /* The message for a change that the database at 'remote' refused for
  * 'why'; a 'permission' error says who may write what. */
 char *
@@ -896,6 +893,8 @@ policy_db_refused(const char *remote, bool permission, const char *why)
                            "database's unix socket)" : ""));
 }
 
+/* Why the database refused 'txn', for a user: its own words, and who may
+ * make the change when roles forbade it. */
 static char *
 txn_error(const char *remote, struct ovsdb_idl_txn *txn,
           enum ovsdb_idl_txn_status status)

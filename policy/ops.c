@@ -3,6 +3,7 @@
 #include "policy/ops.h"
 
 #include <stdarg.h>
+#include <string.h>
 
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
@@ -67,16 +68,23 @@ policy_op_insert(const char *table, const struct uuid *uuid,
     return o;
 }
 
+/* The clause "'column' 'function' 'arg'" of a condition. */
+struct json *
+policy_op_clause(const char *column, const char *function, struct json *arg)
+{
+    return json_array_create_3(json_string_create(column),
+                               json_string_create(function), arg);
+}
+
 /* The condition that selects the row whose UUID is 'uuid'. */
 struct json *
 policy_op_where_uuid(const struct uuid *uuid)
 {
-    struct json *clause = json_array_create_3(
-        json_string_create("_uuid"), json_string_create("=="),
+    return json_array_create_1(policy_op_clause(
+        "_uuid", "==",
         json_array_create_2(json_string_create("uuid"),
                             json_string_create_nocopy(
-                                xasprintf(UUID_FMT, UUID_ARGS(uuid)))));
-    return json_array_create_1(clause);
+                                xasprintf(UUID_FMT, UUID_ARGS(uuid))))));
 }
 
 /* The column names given, up to a null one. */
@@ -142,4 +150,23 @@ policy_op_error(const struct json *results)
         }
     }
     return NULL;
+}
+
+/* True if 'error' (from policy_op_error()) is a wait operation's: the rows
+ * it checked changed since they were read. */
+bool
+policy_op_wait_failed(const char *error)
+{
+    return error && !strncmp(error, "timed out", 9);
+}
+
+/* "'what' failed: " and why, from 'results' (malloc'd). */
+char *
+policy_op_failure(const struct json *results, const char *what)
+{
+    char *why = policy_op_error(results);
+    char *msg = xasprintf("%s failed: %s", what,
+                          why ? why : "unexpected reply");
+    free(why);
+    return msg;
 }

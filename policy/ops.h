@@ -6,6 +6,7 @@
 #ifndef POLICY_OPS_H
 #define POLICY_OPS_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "openvswitch/compiler.h"
@@ -23,6 +24,8 @@ struct json *policy_op_wait(const char *table, struct json *where,
                             struct json *columns, struct json *rows);
 struct json *policy_op_insert(const char *table, const struct uuid *,
                               struct json *row);
+struct json *policy_op_clause(const char *column, const char *function,
+                              struct json *arg);
 struct json *policy_op_where_uuid(const struct uuid *);
 struct json *policy_op_columns(const char *name, ...)
     __attribute__((sentinel));
@@ -31,5 +34,7 @@ struct json *policy_op_optional_string(const char *);
 
 const struct json_array *policy_op_rows(const struct json *results, size_t);
 char *policy_op_error(const struct json *results);
+bool policy_op_wait_failed(const char *error);
+char *policy_op_failure(const struct json *results, const char *what);
 
 #endif /* policy/ops.h */
