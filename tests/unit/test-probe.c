@@ -137,6 +137,18 @@ test_probe_finds_the_front(void **state OVS_UNUSED)
 }
 
 static void
+test_probe_brackets_a_front_at_once(void **state OVS_UNUSED)
+{
+    /* The first round's powers of two bracket a front near the start of a
+     * huge pool (between 32 and 64 here), so the second round ends it. */
+    uint64_t front = 40;
+    int rounds;
+    assert_int_equal(run_probe(UINT64_C(1) << 40, below, &front, &rounds),
+                     40);
+    assert_int_equal(rounds, 2);
+}
+
+static void
 test_probe_random_fronts(void **state OVS_UNUSED)
 {
     random_set_seed(7);
@@ -223,6 +235,7 @@ main(void)
         cmocka_unit_test(test_seq_range_and_reserved_inside),
         cmocka_unit_test(test_seq_ipv6_skips_ipv4_block),
         cmocka_unit_test(test_probe_finds_the_front),
+        cmocka_unit_test(test_probe_brackets_a_front_at_once),
         cmocka_unit_test(test_probe_random_fronts),
         cmocka_unit_test(test_probe_reuses_a_low_hole),
         cmocka_unit_test(test_probe_gives_up_rather_than_guess),
