@@ -16,6 +16,7 @@
 #include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
+#include "openvswitch/poll-loop.h"
 #include "openvswitch/rconn.h"
 #include "openvswitch/vlog.h"
 #include "overlay/desired.h"
@@ -36,6 +37,7 @@ struct pending {
 
 struct overlay_ofctrl {
     struct rconn *rconn;
+    struct rconn_packet_counter *backlog;   /* Queued, not yet sent. */
     unsigned int conn_seqno;    /* rconn's connection seqno we synced to. */
     bool asked_packet_ins;      /* On this connection. */
     bool need_resync;
@@ -43,6 +45,14 @@ struct overlay_ofctrl {
 
     struct hmap installed;      /* What the switch holds, as we sent it. */
     uint32_t next_bundle_id;
+
+    /* A resync bundle on its way: 'resync[next_resync...]' (flows of
+     * 'installed') are still to be sent, then its commit, as request
+     * 'resync_req'. */
+    struct overlay_flow **resync;
+    size_t n_resync, next_resync;
+    uint32_t resync_id;
+    uint64_t resync_req;
 
     struct pending *pending;    /* Oldest first. */
     size_t n_pending, allocated_pending;
@@ -52,6 +62,11 @@ struct overlay_ofctrl {
     struct overlay_packet_in *packet_ins;   /* Not yet taken. */
     size_t n_packet_ins, allocated_packet_ins;
 };
+
+/* Bytes a resync queues at most before it waits for the socket to take
+ * them: the switch installs the first flows of a large set while the agent
+ * encodes the rest, and the agent's loop goes on between the pieces. */
+#define MAX_BACKLOG (1024 * 1024)
 
 /* Packet-ins kept at most between two takes: the pipeline sends only a
  * migrated VM's first announcements, a handful per migration. */
@@ -65,6 +80,7 @@ overlay_ofctrl_create(const char *target)
                              (1u << OFP13_VERSION) | (1u << OFP14_VERSION)
                              | (1u << OFP15_VERSION));
     rconn_connect(oc->rconn, target, target);
+    oc->backlog = rconn_packet_counter_create();
     hmap_init(&oc->installed);
     oc->need_resync = true;
     return oc;
@@ -75,8 +91,10 @@ overlay_ofctrl_destroy(struct overlay_ofctrl *oc)
 {
     if (oc) {
         rconn_destroy(oc->rconn);
+        rconn_packet_counter_destroy(oc->backlog);
         overlay_flows_clear(&oc->installed);
         hmap_destroy(&oc->installed);
+        free(oc->resync);
         free(oc->pending);
         free(oc->packet_ins);
         free(oc);
@@ -173,6 +191,9 @@ ask_packet_ins(struct overlay_ofctrl *oc)
     oc->asked_packet_ins = true;
 }
 
+static void send_more_resync(struct overlay_ofctrl *);
+static void stop_resync(struct overlay_ofctrl *);
+
 void
 overlay_ofctrl_run(struct overlay_ofctrl *oc)
 {
@@ -182,6 +203,7 @@ overlay_ofctrl_run(struct overlay_ofctrl *oc)
         oc->need_resync = true;
         oc->n_pending = 0;
         oc->asked_packet_ins = false;
+        stop_resync(oc);
     }
     if (!oc->asked_packet_ins && rconn_is_connected(oc->rconn)) {
         ask_packet_ins(oc);
@@ -193,6 +215,9 @@ overlay_ofctrl_run(struct overlay_ofctrl *oc)
         }
         handle_message(oc, msg);
         ofpbuf_delete(msg);
+    }
+    if (oc->resync) {
+        send_more_resync(oc);
     }
 }
 
@@ -238,6 +263,10 @@ overlay_ofctrl_wait(struct overlay_ofctrl *oc)
 {
     rconn_run_wait(oc->rconn);
     rconn_recv_wait(oc->rconn);
+    if (oc->resync
+        && rconn_packet_counter_n_bytes(oc->backlog) <= MAX_BACKLOG) {
+        poll_immediate_wake();
+    }
 }
 
 /* Sends 'msg' (which it takes) inside bundle 'id'. */
@@ -250,7 +279,8 @@ bundle_add(struct overlay_ofctrl *oc, uint32_t id, struct ofpbuf *msg)
         .msg = msg->data,
     };
     enum ofp_version version = rconn_get_version(oc->rconn);
-    rconn_send(oc->rconn, ofputil_encode_bundle_add(version, &bam), NULL);
+    rconn_send(oc->rconn, ofputil_encode_bundle_add(version, &bam),
+               oc->backlog);
     ofpbuf_delete(msg);
 }
 
@@ -293,22 +323,73 @@ bundle_flow_mod(struct overlay_ofctrl *oc, uint32_t id, int command,
 }
 
 static void
-send_resync(struct overlay_ofctrl *oc, uint32_t id, const struct hmap *desired)
+add_pending(struct overlay_ofctrl *oc, ovs_be32 commit_xid, uint64_t req)
+{
+    if (oc->n_pending >= oc->allocated_pending) {
+        oc->pending = x2nrealloc(oc->pending, &oc->allocated_pending,
+                                 sizeof *oc->pending);
+    }
+    oc->pending[oc->n_pending++] = (struct pending) {
+        .commit_xid = commit_xid,
+        .req = req,
+    };
+}
+
+/* Opens a bundle that deletes every flow and adds 'desired', as request
+ * 'req', and sends its first part: the rest follows from
+ * overlay_ofctrl_run(), as the switch takes it. */
+static void
+start_resync(struct overlay_ofctrl *oc, const struct hmap *desired,
+             uint64_t req)
 {
     const struct overlay_flow *f;
 
-    bundle_flow_mod(oc, id, OFPFC_DELETE, NULL);
     overlay_flows_clear(&oc->installed);
+    oc->resync = xmalloc(MAX(hmap_count(desired), 1) * sizeof *oc->resync);
+    oc->n_resync = oc->next_resync = 0;
     HMAP_FOR_EACH (f, node, desired) {
-        if (bundle_flow_mod(oc, id, OFPFC_ADD, f)) {
-            struct overlay_flow *copy = overlay_flow_clone(f);
-            hmap_insert(&oc->installed, &copy->node, f->node.hash);
-        }
+        struct overlay_flow *copy = overlay_flow_clone(f);
+        hmap_insert(&oc->installed, &copy->node, f->node.hash);
+        oc->resync[oc->n_resync++] = copy;
     }
+    oc->resync_id = ++oc->next_bundle_id;
+    oc->resync_req = req;
     oc->need_resync = false;
     oc->n_resyncs++;
     VLOG_INFO("replacing all flows with %"PRIuSIZE" in one bundle",
-              hmap_count(desired));
+              oc->n_resync);
+
+    bundle_ctrl(oc, oc->resync_id, OFPBCT_OPEN_REQUEST);
+    bundle_flow_mod(oc, oc->resync_id, OFPFC_DELETE, NULL);
+    send_more_resync(oc);
+}
+
+/* Sends the resync's next flows, as many as fit in MAX_BACKLOG, and its
+ * commit after the last. */
+static void
+send_more_resync(struct overlay_ofctrl *oc)
+{
+    while (oc->next_resync < oc->n_resync
+           && rconn_packet_counter_n_bytes(oc->backlog) <= MAX_BACKLOG
+           && rconn_is_connected(oc->rconn)) {
+        struct overlay_flow *f = oc->resync[oc->next_resync++];
+        if (!bundle_flow_mod(oc, oc->resync_id, OFPFC_ADD, f)) {
+            hmap_remove(&oc->installed, &f->node);
+            overlay_flow_destroy(f);
+        }
+    }
+    if (oc->next_resync == oc->n_resync) {
+        add_pending(oc, bundle_ctrl(oc, oc->resync_id, OFPBCT_COMMIT_REQUEST),
+                    oc->resync_req);
+        stop_resync(oc);
+    }
+}
+
+static void
+stop_resync(struct overlay_ofctrl *oc)
+{
+    free(oc->resync);
+    oc->resync = NULL;
 }
 
 /* Sends the changes of 'changes' and makes 'installed' follow them. */
@@ -339,17 +420,24 @@ overlay_ofctrl_put(struct overlay_ofctrl *oc, struct overlay_desired *desired,
     if (!rconn_is_connected(oc->rconn)) {
         return false;
     }
+    if (oc->resync) {
+        /* Once it is all sent, the next put sends what changed since. */
+        return true;
+    }
     if (req == oc->put_req && !oc->need_resync) {
         return true;
     }
     oc->put_req = req;
+    if (oc->need_resync) {
+        overlay_desired_clear_changed(desired);
+        start_resync(oc, &desired->flows, req);
+        return true;
+    }
 
-    struct overlay_flow_change *changes = NULL;
-    size_t n = oc->need_resync ? 0 : overlay_desired_diff(desired,
-                                                          &oc->installed,
-                                                          &changes);
+    struct overlay_flow_change *changes;
+    size_t n = overlay_desired_diff(desired, &oc->installed, &changes);
     overlay_desired_clear_changed(desired);
-    if (!oc->need_resync && !n) {
+    if (!n) {
         /* Nothing to send: 'req' is in once what is already on its way
          * is. */
         if (oc->n_pending) {
@@ -363,22 +451,10 @@ overlay_ofctrl_put(struct overlay_ofctrl *oc, struct overlay_desired *desired,
 
     uint32_t id = ++oc->next_bundle_id;
     bundle_ctrl(oc, id, OFPBCT_OPEN_REQUEST);
-    if (oc->need_resync) {
-        send_resync(oc, id, &desired->flows);
-    } else {
-        send_changes(oc, id, changes, n);
-        VLOG_DBG("sent %"PRIuSIZE" flow changes in bundle %"PRIu32, n, id);
-    }
+    send_changes(oc, id, changes, n);
+    VLOG_DBG("sent %"PRIuSIZE" flow changes in bundle %"PRIu32, n, id);
     free(changes);
-
-    if (oc->n_pending >= oc->allocated_pending) {
-        oc->pending = x2nrealloc(oc->pending, &oc->allocated_pending,
-                                 sizeof *oc->pending);
-    }
-    oc->pending[oc->n_pending++] = (struct pending) {
-        .commit_xid = bundle_ctrl(oc, id, OFPBCT_COMMIT_REQUEST),
-        .req = req,
-    };
+    add_pending(oc, bundle_ctrl(oc, id, OFPBCT_COMMIT_REQUEST), req);
     return true;
 }
 
@@ -404,6 +480,17 @@ unsigned int
 overlay_ofctrl_n_resyncs(const struct overlay_ofctrl *oc)
 {
     return oc->n_resyncs;
+}
+
+/* Whether a resync is on its way to the switch; if so, how many of its
+ * flows were sent, of how many. */
+bool
+overlay_ofctrl_resync_progress(const struct overlay_ofctrl *oc,
+                               size_t *sent, size_t *total)
+{
+    *sent = oc->next_resync;
+    *total = oc->n_resync;
+    return oc->resync != NULL;
 }
 
 void

@@ -5,6 +5,7 @@
 # ovs-vswitchd; only the packet I/O is simulated.
 #
 #   dummy_policy N FILE      one tenant, N hosts with 2 VMs each
+#   dummy_vswitchd_up I      (re)start host I's ovs-vswitchd
 #   dummy_hosts_up N         start the database and the N hosts, apply
 #                            $T/dummy-policy.json, plug every VM port and
 #                            wait until all are installed
@@ -46,6 +47,17 @@ json.dump({"routing_domains": [{"name": "t", "virtual_subnets": [
 PY
 }
 
+# Starts host I's ovs-vswitchd, on its ovsdb-server.
+dummy_vswitchd_up() {
+    local d="$T/h$1"
+    OVS_RUNDIR=$d OVS_LOGDIR=$d ovs-vswitchd "unix:$d/db.sock" \
+        --enable-dummy --disable-system --disable-system-route \
+        --pidfile="$d/ovs-vswitchd.pid" --unixctl="$d/ovs-vswitchd.ctl" \
+        -vconsole:off --log-file="$d/ovs-vswitchd.log" --detach --no-chdir \
+        || return 1
+    track_pidfile "$d/ovs-vswitchd.pid"
+}
+
 # Starts host I's ovsdb-server and ovs-vswitchd, and plugs its two VMs.
 dummy_switch_up() {
     local i=$1 d="$T/h$1"
@@ -57,12 +69,7 @@ dummy_switch_up() {
         --log-file="$d/ovsdb-server.log" --detach --no-chdir || return 1
     track_pidfile "$d/ovsdb-server.pid"
     ovs-vsctl --db="unix:$d/db.sock" --no-wait init
-    OVS_RUNDIR=$d OVS_LOGDIR=$d ovs-vswitchd "unix:$d/db.sock" \
-        --enable-dummy --disable-system --disable-system-route \
-        --pidfile="$d/ovs-vswitchd.pid" --unixctl="$d/ovs-vswitchd.ctl" \
-        -vconsole:off --log-file="$d/ovs-vswitchd.log" --detach --no-chdir \
-        || return 1
-    track_pidfile "$d/ovs-vswitchd.pid"
+    dummy_vswitchd_up "$i" || return 1
     ovs-vsctl --db="unix:$d/db.sock" \
         -- --may-exist add-br br-int \
         -- set Bridge br-int datapath_type=dummy fail_mode=secure \

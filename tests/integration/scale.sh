@@ -22,4 +22,49 @@ moved=$(dummy_following "$N" 2 3)
 # h3 now holds vm2-1 "locally" (no port there: no flow), the others tunnel.
 if [ $moved = $((N - 1)) ]; then pass "$moved hosts tunnel vm2-1's MAC to h3's PA"
 else fail "only $moved of $((N - 1)) hosts follow the moved record"; fi
+dummy_hosts_down
+
+# A full sync larger than what the agent queues for its switch (1 MiB)
+# goes out in pieces, as the switch takes them, in one bundle: with the
+# switch stopped, the agent's loop goes on and tells how far it got; a
+# switch restarted halfway gets the whole set.
+agent_status() { ovs-appctl -t "$T/h1/vmroamd.ctl" vmroamd/status; }
+# wait_flows N: until host 1's switch holds N flows and its agent is not
+# resyncing, for up to 30 s.
+wait_flows() {
+    for _ in $(seq 300); do
+        [ "$(dummy_flows 1)" = "$1" ] && ! agent_status | grep -q "on its way" \
+            && return 0
+        sleep 0.1
+    done
+    return 1
+}
+dummy_db_up
+dummy_policy 3000 "$T/big.json"
+check "apply 6000 records" "$VMROAM" --state-dir "$DUMMY_DB" policy apply "$T/big.json"
+dummy_host_up 1
+desired=
+for _ in $(seq 300); do
+    desired=$(agent_status | sed -n 's/^flows: [0-9]* installed, \([0-9]*\) desired$/\1/p')
+    [ "${desired:-0}" -gt 20000 ] && break
+    sleep 0.1
+done
+if wait_flows "$desired"; then pass "the switch holds the agent's $desired flows"
+else fail "the switch holds $(dummy_flows 1) flows, the agent wants ${desired:-none}"; fi
+vswitchd=$(cat "$T/h1/ovs-vswitchd.pid")
+kill -STOP "$vswitchd"
+ovs-appctl -t "$T/h1/vmroamd.ctl" vmroamd/recompute
+sleep 1
+if timeout 5 ovs-appctl -t "$T/h1/vmroamd.ctl" vmroamd/status >"$T/status" \
+   && sent=$(sed -n 's/^full resync on its way: \([0-9]*\) of '"$desired"' flows sent$/\1/p' "$T/status") \
+   && [ -n "$sent" ] && [ "$sent" -lt "$desired" ]; then
+    pass "with its switch stopped, the agent answers: $sent of $desired flows sent"
+else
+    fail "the agent's status during a stalled resync"
+    sed 's/^/    | /' "$T/status"
+fi
+kill -KILL "$vswitchd"
+check "ovs-vswitchd restarted" dummy_vswitchd_up 1
+if wait_flows "$desired"; then pass "the restarted switch holds all $desired flows again"
+else fail "the restarted switch holds $(dummy_flows 1) of $desired flows"; fi
 finish
