@@ -80,7 +80,7 @@ mark_changed(struct overlay_desired *d, const struct overlay_flow *f)
         struct overlay_flow *key = xzalloc(sizeof *key);
         key->table_id = f->table_id;
         key->priority = f->priority;
-        key->match = xstrdup(f->match);
+        key->match = overlay_text_ref(f->match);
         hmap_insert(&d->changed, &key->node, f->node.hash);
     }
 }
@@ -126,7 +126,7 @@ overlay_desired_add(struct overlay_desired *d, uint64_t owner,
         df = xzalloc(sizeof *df);
         df->flow.table_id = table_id;
         df->flow.priority = priority;
-        df->flow.match = xstrdup(match);
+        df->flow.match = overlay_text_new(match);
         ovs_list_init(&df->wants);
         hmap_insert(&d->flows, &df->flow.node, overlay_flow_hash(&key));
     }
@@ -134,7 +134,7 @@ overlay_desired_add(struct overlay_desired *d, uint64_t owner,
     struct want *w = xmalloc(sizeof *w);
     w->flow = df;
     w->cookie = cookie;
-    w->actions = xstrdup(actions);
+    w->actions = overlay_text_new(actions);
     ovs_list_push_back(&df->wants, &w->in_flow);
     ovs_list_push_back(&get_owner(d, owner)->wants, &w->in_owner);
     if (!df->best || want_less(w, df->best)) {
@@ -152,7 +152,7 @@ drop_want(struct overlay_desired *d, struct want *w)
     if (ovs_list_is_empty(&df->wants)) {
         mark_changed(d, &df->flow);
         hmap_remove(&d->flows, &df->flow.node);
-        free(df->flow.match);
+        overlay_text_unref(df->flow.match);
         free(df);
     } else if (df->best == w) {
         const struct want *best = NULL, *other;
@@ -163,7 +163,7 @@ drop_want(struct overlay_desired *d, struct want *w)
         }
         set_best(d, df, best);
     }
-    free(w->actions);
+    overlay_text_unref(w->actions);
     free(w);
 }
 

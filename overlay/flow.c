@@ -9,6 +9,49 @@
 #include "openvswitch/ofp-flow.h"
 #include "util.h"
 
+/* The text of a match or actions, shared by every set that holds the
+ * flow: the desired set, its changed keys and the installed set hold the
+ * same flows, and would otherwise keep three copies of each. */
+struct text {
+    unsigned int refcnt;
+    char s[];
+};
+
+static struct text *
+text_of(const char *s)
+{
+    return CONTAINER_OF(s, struct text, s);
+}
+
+char *
+overlay_text_new(const char *s)
+{
+    size_t len = strlen(s);
+    struct text *t = xmalloc(sizeof *t + len + 1);
+    t->refcnt = 1;
+    memcpy(t->s, s, len + 1);
+    return t->s;
+}
+
+char *
+overlay_text_ref(const char *s)
+{
+    struct text *t = text_of(s);
+    t->refcnt++;
+    return t->s;
+}
+
+void
+overlay_text_unref(char *s)
+{
+    if (s) {
+        struct text *t = text_of(s);
+        if (!--t->refcnt) {
+            free(t);
+        }
+    }
+}
+
 uint32_t
 overlay_flow_hash(const struct overlay_flow *f)
 {
@@ -39,8 +82,8 @@ struct overlay_flow *
 overlay_flow_clone(const struct overlay_flow *src)
 {
     struct overlay_flow *f = xmemdup(src, sizeof *src);
-    f->match = xstrdup(src->match);
-    f->actions = xstrdup(src->actions);
+    f->match = overlay_text_ref(src->match);
+    f->actions = overlay_text_ref(src->actions);
     return f;
 }
 
@@ -48,8 +91,8 @@ void
 overlay_flow_destroy(struct overlay_flow *f)
 {
     if (f) {
-        free(f->match);
-        free(f->actions);
+        overlay_text_unref(f->match);
+        overlay_text_unref(f->actions);
         free(f);
     }
 }

@@ -4,7 +4,8 @@
  * it for strict modify and delete; its actions and cookie are its value.
  * Matches and actions are kept in ovs-ofctl syntax, which keeps the
  * translation readable and testable, and is parsed with libopenvswitch's
- * own parser when a flow is sent.
+ * own parser when a flow is sent.  Their texts are reference counted
+ * (overlay_text_*()), so that the sets holding a flow share one copy.
  *
  * A flow set is an hmap of flows; overlay_flows_diff() lists what turns one
  * set into another.  overlay/desired.h keeps the set the switch should
@@ -29,6 +30,10 @@ struct overlay_flow {
     char *match;                /* ovs-ofctl syntax, "" for any. */
     char *actions;              /* ovs-ofctl syntax. */
 };
+
+char *overlay_text_new(const char *);
+char *overlay_text_ref(const char *);
+void overlay_text_unref(char *);
 
 uint32_t overlay_flow_hash(const struct overlay_flow *);
 struct overlay_flow *overlay_flows_find(const struct hmap *,
