@@ -112,6 +112,10 @@ struct agent {
     struct ipam_underlay *underlay;     /* The PA in force. */
 
     unsigned int vmroam_seqno, ovs_seqno;
+    char *switch_inputs;        /* switch_inputs() of the last full
+                                 * translation. */
+    bool vms_unreported;        /* It had no transaction to report the
+                                 * VMs bound here in. */
     unsigned int structure_seqno;   /* policy_db_structure_seqno(). */
     bool recompute;
     unsigned int n_full, n_incremental;     /* Translations made. */
@@ -563,6 +567,38 @@ translation_input(const struct agent *a)
     };
 }
 
+/* What a translation reads of the switch, as text: a change to the Open
+ * vSwitch database that leaves it the same (the agent's own marks on
+ * interfaces, a link's state) needs no new translation. */
+static char *
+switch_inputs(const struct overlay_iface *ifaces, size_t n,
+              int64_t gre_ofport)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_format(&s, "%"PRId64, gre_ofport);
+    for (size_t i = 0; i < n; i++) {
+        const struct overlay_iface *iface = &ifaces[i];
+        ds_put_format(&s, ";%s,%"PRId64",%s,%s", iface->name, iface->ofport,
+                      iface->vm_id ? iface->vm_id : "",
+                      iface->attached_mac ? iface->attached_mac : "");
+    }
+    return ds_steal_cstr(&s);
+}
+
+static bool
+switch_inputs_changed(const struct agent *a)
+{
+    struct overlay_iface *ifaces;
+    int64_t gre_ofport;
+    size_t n_ifaces = overlay_bridge_ifaces(a->ovs.idl, &a->cfg.bridge,
+                                            &ifaces, &gre_ofport);
+    char *now = switch_inputs(ifaces, n_ifaces, gre_ofport);
+    bool changed = !a->switch_inputs || strcmp(now, a->switch_inputs);
+    free(now);
+    free(ifaces);
+    return changed;
+}
+
 /* Recomputes the desired flows from the current contents of both
  * databases. */
 static void
@@ -572,6 +608,8 @@ translate_all(struct agent *a, struct ovsdb_idl_txn *vtxn)
     int64_t gre_ofport;
     size_t n_ifaces = overlay_bridge_ifaces(a->ovs.idl, &a->cfg.bridge,
                                             &ifaces, &gre_ofport);
+    free(a->switch_inputs);
+    a->switch_inputs = switch_inputs(ifaces, n_ifaces, gre_ofport);
 
     policy_destroy(&a->policy);
     policy_db_load(a->vmroam.idl, &a->policy);
@@ -611,6 +649,7 @@ translate_all(struct agent *a, struct ovsdb_idl_txn *vtxn)
         overlay_chassis_report_vms(a->vmroam.idl, vtxn, a->cfg.chassis,
                                    ports, n_ports);
     }
+    a->vms_unreported = !vtxn;
     a->n_full++;
     VLOG_DBG("full translation: %"PRIuSIZE" flows, %"PRIuSIZE" ports",
              hmap_count(&a->desired.flows), n_ports);
@@ -999,11 +1038,13 @@ run(struct agent *a)
         && replica_complete(a)) {
         unsigned int vseqno = ovsdb_idl_get_seqno(a->vmroam.idl);
         unsigned int oseqno = ovsdb_idl_get_seqno(a->ovs.idl);
-        bool full = (a->recompute || !a->n_full || oseqno != a->ovs_seqno
+        bool full = (a->recompute || !a->n_full
+                     || (a->vms_unreported && vtxn)
+                     || (oseqno != a->ovs_seqno && switch_inputs_changed(a))
                      || time_wall_msec() >= a->redirects_expire);
+        a->ovs_seqno = oseqno;
         if (full || vseqno != a->vmroam_seqno) {
             a->vmroam_seqno = vseqno;
-            a->ovs_seqno = oseqno;
             a->recompute = false;
             translate(a, vtxn, full);
             a->warm_due = true;
@@ -1277,6 +1318,7 @@ main(int argc, char *argv[])
     sset_destroy(&a.local_rds);
     overlay_inputs_destroy(&a.inputs);
     policy_destroy(&a.policy);
+    free(a.switch_inputs);
     smap_destroy(&a.held);
     sset_destroy(&a.bound);
     sset_destroy(&a.incoming_ports);

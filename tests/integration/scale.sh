@@ -51,6 +51,22 @@ for _ in $(seq 300); do
 done
 if wait_flows "$desired"; then pass "the switch holds the agent's $desired flows"
 else fail "the switch holds $(dummy_flows 1) flows, the agent wants ${desired:-none}"; fi
+# A change to the switch's database that no translation reads (the
+# agent's own marks on its ports, here another key, or a port of no VM)
+# costs no full translation; a VM's port that comes or goes does.
+full_translations() { agent_status | sed -n 's/^translations: \([0-9]*\) full.*/\1/p'; }
+full=$(full_translations)
+ovs-vsctl --db="unix:$T/h1/db.sock" set Interface vm1-1 external_ids:note=irrelevant \
+    -- add-port br-int other -- set Interface other type=dummy
+sleep 1
+if [ "$(full_translations)" = "$full" ]; then pass "an unread key and a port of no VM: no full translation ($full in all)"
+else fail "an unread key and a port of no VM: $(full_translations) full translations, $full before"; fi
+ovs-vsctl --db="unix:$T/h1/db.sock" add-port br-int vm9-1 \
+    -- set Interface vm9-1 type=dummy external_ids:vm-id=vm9-1
+sleep 1
+if [ "$(full_translations)" -gt "$full" ]; then pass "a VM's new port: a full translation"
+else fail "a VM's new port: still $full full translations"; fi
+ovs-vsctl --db="unix:$T/h1/db.sock" del-port br-int vm9-1 -- del-port br-int other
 vswitchd=$(cat "$T/h1/ovs-vswitchd.pid")
 kill -STOP "$vswitchd"
 ovs-appctl -t "$T/h1/vmroamd.ctl" vmroamd/recompute
@@ -64,6 +80,7 @@ else
     sed 's/^/    | /' "$T/status"
 fi
 kill -KILL "$vswitchd"
+while kill -0 "$vswitchd" 2>/dev/null; do sleep 0.1; done
 check "ovs-vswitchd restarted" dummy_vswitchd_up 1
 if wait_flows "$desired"; then pass "the restarted switch holds all $desired flows again"
 else fail "the restarted switch holds $(dummy_flows 1) of $desired flows"; fi
