@@ -214,7 +214,7 @@ ovs-vsctl --db="unix:$d/db.sock" add-br br-int \
 start=$(now_ms)
 ovs-ofctl -O OpenFlow15 --bundle add-flows "unix:$d/br-int.mgmt" "$T/flows.txt" 2>/dev/null
 ofctl_ms=$(( $(now_ms) - start ))
-ref_flows=$(ovs-ofctl -O OpenFlow15 dump-flows "unix:$d/br-int.mgmt" | grep -c "table=")
+ref_flows=$(ovs-ofctl -O OpenFlow15 dump-flows "unix:$d/br-int.mgmt" 2>/dev/null | grep -c "table=")
 printf '  ovs-ofctl --bundle add-flows of the same flows: %d ms (%d flows)\n' \
     "$ofctl_ms" "$ref_flows"
 printf '  ratio vmroamd full sync / ovs-ofctl: %s\n' \
