@@ -657,20 +657,54 @@ translate_all(struct agent *a, struct ovsdb_idl_txn *vtxn)
     free(ifaces);
 }
 
+/* Whether the VMs migrating to or from here, or the other chassis' PAs,
+ * are others than those of the last full translation. */
+static bool
+inputs_changed(const struct agent *a)
+{
+    struct sset incoming = SSET_INITIALIZER(&incoming);
+    struct sset outgoing = SSET_INITIALIZER(&outgoing);
+    struct sset peer_pas = SSET_INITIALIZER(&peer_pas);
+    migr_row_moving(a->vmroam.idl, a->cfg.chassis, &incoming, &outgoing);
+    overlay_inputs_peer_pas(a->vmroam.idl, a->cfg.chassis, &peer_pas);
+    bool changed = (!sset_equals(&incoming, &a->inputs.incoming)
+                    || !sset_equals(&outgoing, &a->inputs.outgoing)
+                    || !sset_equals(&peer_pas, &a->inputs.peer_pas));
+    sset_destroy(&incoming);
+    sset_destroy(&outgoing);
+    sset_destroy(&peer_pas);
+    return changed;
+}
+
+/* Whether 'row''s migration marks name this chassis as its source or
+ * destination. */
+static bool
+marks_name_me(const struct agent *a,
+              const struct vmroamrec_lookup_record *row)
+{
+    const char *source = smap_get(&row->moving, "source");
+    const char *destination = smap_get(&row->moving, "destination");
+    return ((source && !strcmp(source, a->cfg.chassis))
+            || (destination && !strcmp(destination, a->cfg.chassis)));
+}
+
 /* Applies the lookup records changed since the last translation to the
  * desired flows, record by record.  Returns false if only a full
  * translation can: other policy tables changed, redirects of departed VMs
- * are in force (they are read from records, and point into the IDL), too
- * many records did (a database reconnection may resend them all), a
- * record's migration marks or key changed, or
- * overlay_pipeline_update_record() says so.
+ * are in force (they are read from records, and point into the IDL), the
+ * VMs migrating here or away or the other chassis' PAs changed, too many
+ * records did (a database
+ * reconnection may resend them all), a record's key changed or its
+ * migration marks name this chassis, or overlay_pipeline_update_record()
+ * says so.  A record migrating between two other hosts is a remote record
+ * like any other here.
  * What it applied before that is replaced by the full translation. */
 static bool
 translate_changes(struct agent *a)
 {
     struct ovsdb_idl *idl = a->vmroam.idl;
     if (policy_db_structure_seqno(idl) != a->structure_seqno
-        || a->inputs.n_redirects) {
+        || a->inputs.n_redirects || inputs_changed(a)) {
         return false;
     }
 
@@ -686,11 +720,9 @@ translate_changes(struct agent *a)
     VMROAMREC_LOOKUP_RECORD_FOR_EACH_TRACKED (row, idl) {
         bool deleted = vmroamrec_lookup_record_is_deleted(row);
         if (!deleted
-            && (!smap_is_empty(&row->moving)
+            && (marks_name_me(a, row)
                 || (!vmroamrec_lookup_record_is_new(row)
                     && (vmroamrec_lookup_record_is_updated(
-                            row, VMROAMREC_LOOKUP_RECORD_COL_MOVING)
-                        || vmroamrec_lookup_record_is_updated(
                             row, VMROAMREC_LOOKUP_RECORD_COL_VSID)
                         || vmroamrec_lookup_record_is_updated(
                             row, VMROAMREC_LOOKUP_RECORD_COL_CA))))) {

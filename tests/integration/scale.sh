@@ -22,6 +22,33 @@ moved=$(dummy_following "$N" 2 3)
 # h3 now holds vm2-1 "locally" (no port there: no flow), the others tunnel.
 if [ $moved = $((N - 1)) ]; then pass "$moved hosts tunnel vm2-1's MAC to h3's PA"
 else fail "only $moved of $((N - 1)) hosts follow the moved record"; fi
+
+# A record migrating between two other hosts is a remote record like any
+# other: h1 follows its marks and its move, as the migration executor
+# writes them, without a full translation.
+h1_full() { ovs-appctl -t "$T/h1/vmroamd.ctl" vmroamd/status | sed -n 's/^translations: \([0-9]*\) full.*/\1/p'; }
+h1_changes() { ovs-appctl -t "$T/h1/vmroamd.ctl" vmroamd/status | sed -n 's/^translations: .* \([0-9]*\) of changes$/\1/p'; }
+set_vm41() {
+    ovsdb-client transact "unix:$DUMMY_DB/db.sock" \
+        '["vmroam", {"op": "update", "table": "Lookup_Record",
+                     "where": [["vm", "==", "vm4-1"]], "row": '"$1"'}]' >/dev/null
+}
+full=$(h1_full) changes=$(h1_changes)
+set_vm41 '{"moving": ["map", [["source", "h4"], ["destination", "h5"]]]}' &&
+set_vm41 '{"pa": "172.16.0.5", "chassis": "h5"}' &&
+set_vm41 '{"moving": ["map", []]}'
+for _ in $(seq 50); do
+    [ "$(dummy_following 1 4 5)" = 1 ] && break
+    sleep 0.1
+done
+if [ "$(dummy_following 1 4 5)" = 1 ]; then pass "h1 tunnels vm4-1's MAC to h5's PA once it moved"
+else fail "h1 does not follow vm4-1 to h5"; fi
+sleep 0.5
+if [ "$(h1_full)" = "$full" ] && [ "$(h1_changes)" -gt "$changes" ]; then
+    pass "h1 applied the migration's marks and move as changes, with no full translation"
+else
+    fail "h1: $(h1_full) full translations ($full before), $(h1_changes) of changes ($changes before)"
+fi
 dummy_hosts_down
 
 # A full sync larger than what the agent queues for its switch (1 MiB)
