@@ -49,6 +49,7 @@
 #include "policy/policy.h"
 #include "policy/vmroam-idl.h"
 #include "smap.h"
+#include "simap.h"
 #include "sset.h"
 #include "svec.h"
 #include "stream-ssl.h"
@@ -136,9 +137,12 @@ struct agent {
     long long int held_at;      /* When the switch acknowledged it (wall
                                  * clock, ms), or 0 if not yet. */
     struct sset bound;          /* Interfaces bound in it. */
-    struct sset incoming_ports; /* Those of VMs migrating here. */
-    struct sset deepened;       /* Those of them whose queue was made to
-                                 * hold OVERLAY_PORTQ_LEN packets. */
+    struct smap incoming_ports; /* Those of VMs migrating here -> VM. */
+    struct smap deepened;       /* Those of them whose queue was made to
+                                 * hold OVERLAY_PORTQ_LEN packets -> VM. */
+    struct simap held_dropped;  /* VMs arrived here -> how many packets
+                                 * their port's queue dropped meanwhile,
+                                 * not yet written to their migration. */
     long long int portq_retry;  /* When to try again to deepen the queue of
                                  * one of them (msec), or 0. */
     struct smap incoming_macs;  /* VMs migrating here whose ports are bound
@@ -509,45 +513,50 @@ hold(struct agent *a)
 /* Makes the ports of VMs migrating here ('a->incoming_ports', as of the
  * last full translation) hold what the switch sends them until the VM runs
  * (overlay/portq.h), trying again soon for one that could not be made to,
- * and says what those whose VM arrived had to drop. */
+ * and notes what those whose VM arrived had to drop. */
 static void
 follow_incoming_ports(struct agent *a)
 {
-    const struct sset *ports = &a->incoming_ports;
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 10);
-    struct sset followed = SSET_INITIALIZER(&followed);
-    const char *port;
+    struct smap followed = SMAP_INITIALIZER(&followed);
+    const struct smap_node *port;
     a->portq_retry = 0;
-    SSET_FOR_EACH (port, ports) {
-        if (sset_contains(&a->deepened, port)) {
-            sset_add(&followed, port);
+    SMAP_FOR_EACH (port, &a->incoming_ports) {
+        if (smap_get(&a->deepened, port->key)) {
+            smap_add(&followed, port->key, port->value);
             continue;
         }
-        char *error = overlay_portq_deepen(port);
+        char *error = overlay_portq_deepen(port->key);
         if (error) {
             VLOG_WARN_RL(&rl, "%s (trying again)", error);
             free(error);
             a->portq_retry = time_msec() + PORTQ_RETRY_MS;
         } else {
             VLOG_INFO("%s: its queue holds %d packets while its VM is on "
-                      "its way", port, OVERLAY_PORTQ_LEN);
-            sset_add(&followed, port);
+                      "its way", port->key, OVERLAY_PORTQ_LEN);
+            smap_add(&followed, port->key, port->value);
         }
     }
-    SSET_FOR_EACH (port, &a->deepened) {
+    SMAP_FOR_EACH (port, &a->deepened) {
         uint64_t dropped;
-        if (!sset_contains(ports, port)) {
-            char *error = overlay_portq_dropped(port, &dropped);
-            if (!error && dropped) {
-                VLOG_WARN("%s: its queue dropped %"PRIu64" packets while the "
-                          "VM was on its way (it holds %d)", port, dropped,
-                          OVERLAY_PORTQ_LEN);
+        if (!smap_get(&a->incoming_ports, port->key)) {
+            char *error = overlay_portq_dropped(port->key, &dropped);
+            if (error) {
+                free(error);
+                continue;
             }
-            free(error);
+            if (dropped) {
+                VLOG_WARN("%s: its queue dropped %"PRIu64" packets while the "
+                          "VM was on its way (it holds %d)", port->key,
+                          dropped, OVERLAY_PORTQ_LEN);
+            }
+            simap_put(&a->held_dropped, port->value,
+                      MIN(dropped, UINT_MAX));
         }
     }
-    sset_swap(&a->deepened, &followed);
-    sset_destroy(&followed);
+    smap_destroy(&a->deepened);
+    smap_clone(&a->deepened, &followed);
+    smap_destroy(&followed);
 }
 
 /* What the last full translation read, for a translation of changes (a
@@ -633,7 +642,7 @@ translate_all(struct agent *a, struct ovsdb_idl_txn *vtxn)
     }
     sset_clear(&a->bound);
     smap_clear(&a->incoming_macs);
-    sset_clear(&a->incoming_ports);
+    smap_clear(&a->incoming_ports);
     for (size_t i = 0; i < n_ports; i++) {
         const struct policy_lookup_record *r = ports[i].record;
         sset_add(&a->bound, ports[i].iface->name);
@@ -641,7 +650,7 @@ translate_all(struct agent *a, struct ovsdb_idl_txn *vtxn)
             smap_replace_nocopy(&a->incoming_macs,
                                 overlay_announce_key(r->vsid, r->mac_e),
                                 xstrdup(r->vm));
-            sset_add(&a->incoming_ports, ports[i].iface->name);
+            smap_replace(&a->incoming_ports, ports[i].iface->name, r->vm);
         }
     }
     follow_incoming_ports(a);
@@ -1101,6 +1110,12 @@ run(struct agent *a)
                                         vm);
             }
             sset_clear(&a->announced);
+            const struct simap_node *node;
+            SIMAP_FOR_EACH (node, &a->held_dropped) {
+                migr_executor_held_dropped(a->migrations, a->vmroam.idl,
+                                           node->name, node->data);
+            }
+            simap_clear(&a->held_dropped);
         }
         migr_executor_run(a->migrations, a->vmroam.idl, vtxn,
                           ipam_host_link_state(a->host));
@@ -1309,8 +1324,9 @@ main(int argc, char *argv[])
     overlay_desired_init(&a.desired);
     smap_init(&a.held);
     sset_init(&a.bound);
-    sset_init(&a.incoming_ports);
-    sset_init(&a.deepened);
+    smap_init(&a.incoming_ports);
+    smap_init(&a.deepened);
+    simap_init(&a.held_dropped);
     smap_init(&a.incoming_macs);
     sset_init(&a.installed);
     sset_init(&a.announced);
@@ -1353,8 +1369,9 @@ main(int argc, char *argv[])
     free(a.switch_inputs);
     smap_destroy(&a.held);
     sset_destroy(&a.bound);
-    sset_destroy(&a.incoming_ports);
-    sset_destroy(&a.deepened);
+    smap_destroy(&a.incoming_ports);
+    smap_destroy(&a.deepened);
+    simap_destroy(&a.held_dropped);
     smap_destroy(&a.incoming_macs);
     sset_destroy(&a.installed);
     sset_destroy(&a.announced);

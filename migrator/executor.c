@@ -1004,6 +1004,28 @@ migr_executor_activated(struct migr_executor *ex, struct ovsdb_idl *idl,
     activate(ex, idl, txn, vm, "announced");
 }
 
+/* Writes into the stats of the migration that last brought 'vm' here
+ * ('held_dropped') how many of the packets its port held for it the port's
+ * queue dropped: what the hold lost here. */
+void
+migr_executor_held_dropped(struct migr_executor *ex, struct ovsdb_idl *idl,
+                           const char *vm, unsigned int dropped)
+{
+    const struct vmroamrec_migration *m, *last = NULL;
+    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+        if (!strcmp(m->vm, vm) && m->destination
+            && !strcmp(m->destination, ex->chassis)
+            && (!last || (migr_row_timestamp(m, "queued")
+                          > migr_row_timestamp(last, "queued")))) {
+            last = m;
+        }
+    }
+    if (last) {
+        vmroamrec_migration_update_stats_setkey(last, "held_dropped",
+                                                dropped);
+    }
+}
+
 /* Reads what the hypervisor said of migrations' pauses and resumptions
  * since the last call: once at the start of each pass of the agent's main
  * loop, whether or not the database is there, so that what comes later

@@ -33,7 +33,7 @@ p, M, S = d["probe"], d["migrations"], d["summary"]
 if not eval(sys.argv[2]):
     keys = ("mode", "udp_lost", "lost_at_pause", "lost_after_hold", "udp_dup",
             "udp_reordered", "downtime_ms", "held", "paused", "records_moved",
-            "flows_ms")
+            "held_dropped", "flows_ms")
     sys.exit("false: %s\n" % sys.argv[2] + "\n".join(
         "migration %s: " % m.get("n") + ", ".join(
             "%s %s" % (k, m.get(k)) for k in keys) for m in M))
@@ -85,6 +85,10 @@ holds "completion: no port made ready in advance" \
 # a moment later ("paused").  The baseline holds nothing.
 holds "resume: the source held the guest's packets before its pause" \
     'all(m["held"] and m["paused"] and m["t0"] <= m["held"] <= m["paused"] <= m["records_moved"] for m in M if m["mode"] == "resume")'
+# The destination's port held what came for the guest until it ran, and
+# says in the row how much of it its queue dropped: none, at 1000/s.
+holds "resume: the destination's port queue dropped none of what it held" \
+    'all(m["held_dropped"] == 0 for m in M if m["mode"] == "resume")'
 holds "completion: nothing held" \
     'all(not m["held"] for m in M if m["mode"] == "completion")'
 # With the hold in place before the pause, nothing is on its way to the
