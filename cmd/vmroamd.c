@@ -1282,6 +1282,7 @@ main(int argc, char *argv[])
      * which checks their prerequisites).  A relay is never a leader, so
      * following the leader would turn every relay of a list away. */
     ovsdb_idl_set_leader_only(a.vmroam.idl, false);
+    policy_db_omit_for_agent(a.vmroam.idl);
     policy_db_alert_policy_only(a.vmroam.idl);
     policy_db_track_records(a.vmroam.idl);
     a.records = policy_db_index_records(a.vmroam.idl);

@@ -66,6 +66,17 @@ wait_for_change(struct ovsdb_idl *idl, unsigned int seqno,
     }
 }
 
+static void
+omit_tables(struct ovsdb_idl *idl,
+            const struct ovsdb_idl_table_class *const tables[], size_t n)
+{
+    for (size_t t = 0; t < n; t++) {
+        for (size_t i = 0; i < tables[t]->n_columns; i++) {
+            ovsdb_idl_omit(idl, &tables[t]->columns[i]);
+        }
+    }
+}
+
 /* Leaves out of 'idl' the tables that say who may write what: no client
  * but the one that writes them needs them, and the server updates the
  * listeners' status every few seconds. */
@@ -76,12 +87,24 @@ omit_access(struct ovsdb_idl *idl)
         &vmroamrec_table_connection, &vmroamrec_table_rbac_role,
         &vmroamrec_table_rbac_permission,
     };
-    for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
-        for (size_t i = 0; i < tables[t]->n_columns; i++) {
-            ovsdb_idl_omit(idl, &tables[t]->columns[i]);
-        }
-    }
+    omit_tables(idl, tables, ARRAY_SIZE(tables));
     ovsdb_idl_omit(idl, &vmroamrec_vmroam_global_col_connections);
+}
+
+/* Leaves out of an agent's 'idl' what only the command line reads: the CA
+ * pools and leases (a lease for each address given out, as many as the
+ * lookup records), the footprints and the plans, besides who may write
+ * what. */
+void
+policy_db_omit_for_agent(struct ovsdb_idl *idl)
+{
+    static const struct ovsdb_idl_table_class *const tables[] = {
+        &vmroamrec_table_ca_pool, &vmroamrec_table_ca_lease,
+        &vmroamrec_table_footprint, &vmroamrec_table_plan,
+        &vmroamrec_table_plan_item,
+    };
+    omit_access(idl);
+    omit_tables(idl, tables, ARRAY_SIZE(tables));
 }
 
 /* Makes 'idl', connected to 'remote', use only the leader of a clustered

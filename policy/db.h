@@ -58,6 +58,7 @@ struct json *policy_db_execute(struct policy_db *, struct json *ops,
                                char **errorp);
 void policy_db_set_leader_only(struct ovsdb_idl *, const char *remote);
 
+void policy_db_omit_for_agent(struct ovsdb_idl *);
 void policy_db_alert_policy_only(struct ovsdb_idl *);
 void policy_db_track_records(struct ovsdb_idl *);
 unsigned int policy_db_structure_seqno(const struct ovsdb_idl *);

@@ -123,7 +123,7 @@ dummy_agent_db() {
         "--certificate $pki/$name-cert.pem --ca-cert $pki/cacert.pem"
 }
 
-# Starts host I's vmroamd.
+# Starts host I's vmroamd, with DUMMY_AGENT_OPTS besides.
 dummy_agent_up() {
     local i=$1 d="$T/h$1" db
     db=$(dummy_agent_db "$i") || return 1
@@ -131,7 +131,8 @@ dummy_agent_up() {
     "$VMROAM_BIN/vmroamd" --chassis "h$i" $db \
         --ovs-db "unix:$d/db.sock" --datapath-type dummy \
         --pidfile="$d/vmroamd.pid" --unixctl="$d/vmroamd.ctl" \
-        -vconsole:off --log-file="$d/vmroamd.log" --detach || return 1
+        -vconsole:off --log-file="$d/vmroamd.log" ${DUMMY_AGENT_OPTS:-} \
+        --detach || return 1
     track_pidfile "$d/vmroamd.pid"
 }
 

@@ -69,7 +69,8 @@ wait_flows() {
 dummy_db_up
 dummy_policy 3000 "$T/big.json"
 check "apply 6000 records" "$VMROAM" --state-dir "$DUMMY_DB" policy apply "$T/big.json"
-dummy_host_up 1
+dummy_switch_up 1
+DUMMY_AGENT_OPTS=-vjsonrpc:file:dbg dummy_agent_up 1
 desired=
 for _ in $(seq 300); do
     desired=$(agent_status | sed -n 's/^flows: [0-9]* installed, \([0-9]*\) desired$/\1/p')
@@ -78,6 +79,17 @@ for _ in $(seq 300); do
 done
 if wait_flows "$desired"; then pass "the switch holds the agent's $desired flows"
 else fail "the switch holds $(dummy_flows 1) flows, the agent wants ${desired:-none}"; fi
+# An agent asks the server for what it reads, and not for the tables only
+# the command line reads, some as large as the lookup records.
+grep -m1 'method="monitor_cond_since", params=\["vmroam"' "$T/h1/vmroamd.log" \
+    >"$T/monitor" || true
+if grep -q '"Lookup_Record"' "$T/monitor" \
+   && ! grep -Eq '"(CA_Lease|CA_Pool|Footprint|Plan|Plan_Item|RBAC_Role|Connection)"' "$T/monitor"; then
+    pass "the agent monitors the lookup records, not the CA leases, pools, footprints, plans or roles"
+else
+    fail "the agent monitors: $(grep -Eo '"[A-Z][A-Za-z_]*":\[\{' "$T/monitor" | tr -d ':[{' | paste -sd' ')"
+fi
+
 # A change to the switch's database that no translation reads (the
 # agent's own marks on its ports, here another key, or a port of no VM)
 # costs no full translation; a VM's port that comes or goes does.
