@@ -4,9 +4,9 @@
 
 #include "ovsdb-idl.h"
 #include "policy/policy.h"
+#include "policy/vmroam-idl.h"
 #include "smap.h"
 #include "sset.h"
-#include "policy/vmroam-idl.h"
 
 static void
 add_moving_clause(struct ovsdb_idl_condition *cond, const char *key,
