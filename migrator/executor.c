@@ -1005,8 +1005,8 @@ migr_executor_activated(struct migr_executor *ex, struct ovsdb_idl *idl,
 }
 
 /* Writes into the stats of the migration that last brought 'vm' here
- * ('held_dropped') how many of the packets its port held for it the port's
- * queue dropped: what the hold lost here. */
+ * ('held_dropped') how many packets its port dropped while it held them
+ * for the VM: what the hold lost here. */
 void
 migr_executor_held_dropped(struct migr_executor *ex, struct ovsdb_idl *idl,
                            const char *vm, unsigned int dropped)

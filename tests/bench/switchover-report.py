@@ -357,7 +357,7 @@ FIGURES = [  # key, summary label
     ("udp_lost", "UDP datagrams lost"),
     ("beyond_pause", "UDP lost beyond the pause"),
     ("lost_after_hold", "UDP lost once held"),
-    ("held_dropped", "held packets the destination port's queue dropped"),
+    ("held_dropped", "held packets the destination's port dropped"),
     ("udp_dup", "UDP datagrams duplicated"),
     ("udp_reordered", "UDP datagrams reordered"),
     ("udp_gap_ms", "longest UDP reply gap, ms"),
