@@ -1194,9 +1194,9 @@ status_cmd(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&s, "full resyncs: %u\n",
                   overlay_ofctrl_n_resyncs(a->ofctrl));
     size_t sent, total;
-    if (overlay_ofctrl_resync_progress(a->ofctrl, &sent, &total)) {
-        ds_put_format(&s, "full resync on its way: %"PRIuSIZE" of %"PRIuSIZE
-                      " flows sent\n", sent, total);
+    if (overlay_ofctrl_sending(a->ofctrl, &sent, &total)) {
+        ds_put_format(&s, "bundle on its way: %"PRIuSIZE" of %"PRIuSIZE
+                      " flow changes sent\n", sent, total);
     }
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);

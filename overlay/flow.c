@@ -200,8 +200,9 @@ overlay_flows_diff(const struct hmap *installed, const struct hmap *desired,
 }
 
 /* Makes 'flows' follow change 'c', which overlay_flows_diff() computed
- * against it. */
-void
+ * against it.  Returns the flow it took out ('c->old', NULL if none), for
+ * the caller to destroy. */
+struct overlay_flow *
 overlay_flows_apply(struct hmap *flows, const struct overlay_flow_change *c)
 {
     struct overlay_flow *old = CONST_CAST(struct overlay_flow *, c->old);
@@ -216,5 +217,5 @@ overlay_flows_apply(struct hmap *flows, const struct overlay_flow_change *c)
             hmap_insert(flows, &copy->node, c->new->node.hash);
         }
     }
-    overlay_flow_destroy(old);
+    return old;
 }

@@ -58,6 +58,8 @@ struct overlay_flow_change {
 size_t overlay_flows_diff(const struct hmap *installed,
                           const struct hmap *desired, const struct hmap *keys,
                           struct overlay_flow_change **changes);
-void overlay_flows_apply(struct hmap *, const struct overlay_flow_change *);
+struct overlay_flow *overlay_flows_apply(struct hmap *,
+                                         const struct overlay_flow_change *)
+    OVS_WARN_UNUSED_RESULT;
 
 #endif /* overlay/flow.h */

@@ -29,6 +29,16 @@ VLOG_DEFINE_THIS_MODULE(ofctrl);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
 
+/* One flow_mod of a bundle on its way: adds (or modifies) 'new', a flow
+ * of 'installed', or, with 'new' NULL, deletes 'old'.  'old' is the flow
+ * that 'installed' held before, if any, kept until the flow_mod is sent
+ * (overlay_flows_apply()) so that one that cannot be encoded leaves
+ * 'installed' as the switch will be. */
+struct outgoing {
+    struct overlay_flow *new;
+    struct overlay_flow *old;
+};
+
 /* A bundle sent and not yet committed. */
 struct pending {
     ovs_be32 commit_xid;
@@ -46,13 +56,13 @@ struct overlay_ofctrl {
     struct hmap installed;      /* What the switch holds, as we sent it. */
     uint32_t next_bundle_id;
 
-    /* A resync bundle on its way: 'resync[next_resync...]' (flows of
-     * 'installed') are still to be sent, then its commit, as request
-     * 'resync_req'. */
-    struct overlay_flow **resync;
-    size_t n_resync, next_resync;
-    uint32_t resync_id;
-    uint64_t resync_req;
+    /* A bundle on its way: 'out[next_out...]' are still to be sent, then
+     * its commit, as request 'out_req'.  'installed' already holds what
+     * the switch will once it commits. */
+    struct outgoing *out;       /* NULL if none. */
+    size_t n_out, next_out, allocated_out;
+    uint32_t out_id;
+    uint64_t out_req;
 
     struct pending *pending;    /* Oldest first. */
     size_t n_pending, allocated_pending;
@@ -63,10 +73,13 @@ struct overlay_ofctrl {
     size_t n_packet_ins, allocated_packet_ins;
 };
 
-/* Bytes a resync queues at most before it waits for the socket to take
+/* Bytes a bundle queues at most before it waits for the socket to take
  * them: the switch installs the first flows of a large set while the agent
  * encodes the rest, and the agent's loop goes on between the pieces. */
 #define MAX_BACKLOG (1024 * 1024)
+
+static void send_more(struct overlay_ofctrl *);
+static void stop_sending(struct overlay_ofctrl *);
 
 /* Packet-ins kept at most between two takes: the pipeline sends only a
  * migrated VM's first announcements, a handful per migration. */
@@ -94,7 +107,7 @@ overlay_ofctrl_destroy(struct overlay_ofctrl *oc)
         rconn_packet_counter_destroy(oc->backlog);
         overlay_flows_clear(&oc->installed);
         hmap_destroy(&oc->installed);
-        free(oc->resync);
+        stop_sending(oc);
         free(oc->pending);
         free(oc->packet_ins);
         free(oc);
@@ -191,9 +204,6 @@ ask_packet_ins(struct overlay_ofctrl *oc)
     oc->asked_packet_ins = true;
 }
 
-static void send_more_resync(struct overlay_ofctrl *);
-static void stop_resync(struct overlay_ofctrl *);
-
 void
 overlay_ofctrl_run(struct overlay_ofctrl *oc)
 {
@@ -203,7 +213,7 @@ overlay_ofctrl_run(struct overlay_ofctrl *oc)
         oc->need_resync = true;
         oc->n_pending = 0;
         oc->asked_packet_ins = false;
-        stop_resync(oc);
+        stop_sending(oc);
     }
     if (!oc->asked_packet_ins && rconn_is_connected(oc->rconn)) {
         ask_packet_ins(oc);
@@ -216,8 +226,8 @@ overlay_ofctrl_run(struct overlay_ofctrl *oc)
         handle_message(oc, msg);
         ofpbuf_delete(msg);
     }
-    if (oc->resync) {
-        send_more_resync(oc);
+    if (oc->out) {
+        send_more(oc);
     }
 }
 
@@ -263,7 +273,7 @@ overlay_ofctrl_wait(struct overlay_ofctrl *oc)
 {
     rconn_run_wait(oc->rconn);
     rconn_recv_wait(oc->rconn);
-    if (oc->resync
+    if (oc->out
         && rconn_packet_counter_n_bytes(oc->backlog) <= MAX_BACKLOG) {
         poll_immediate_wake();
     }
@@ -335,78 +345,120 @@ add_pending(struct overlay_ofctrl *oc, ovs_be32 commit_xid, uint64_t req)
     };
 }
 
+/* Opens the bundle of request 'req', to which the caller adds 'n'
+ * flow_mods. */
+static void
+start_sending(struct overlay_ofctrl *oc, uint64_t req, size_t n)
+{
+    oc->allocated_out = MAX(n, 1);
+    oc->out = xmalloc(oc->allocated_out * sizeof *oc->out);
+    oc->n_out = oc->next_out = 0;
+    oc->out_id = ++oc->next_bundle_id;
+    oc->out_req = req;
+    bundle_ctrl(oc, oc->out_id, OFPBCT_OPEN_REQUEST);
+}
+
+static void
+add_outgoing(struct overlay_ofctrl *oc, struct overlay_flow *new,
+             struct overlay_flow *old)
+{
+    if (oc->n_out >= oc->allocated_out) {
+        oc->out = x2nrealloc(oc->out, &oc->allocated_out, sizeof *oc->out);
+    }
+    oc->out[oc->n_out++] = (struct outgoing) { new, old };
+}
+
 /* Opens a bundle that deletes every flow and adds 'desired', as request
- * 'req', and sends its first part: the rest follows from
- * overlay_ofctrl_run(), as the switch takes it. */
+ * 'req'. */
 static void
 start_resync(struct overlay_ofctrl *oc, const struct hmap *desired,
              uint64_t req)
 {
     const struct overlay_flow *f;
 
+    start_sending(oc, req, hmap_count(desired));
+    bundle_flow_mod(oc, oc->out_id, OFPFC_DELETE, NULL);
     overlay_flows_clear(&oc->installed);
-    oc->resync = xmalloc(MAX(hmap_count(desired), 1) * sizeof *oc->resync);
-    oc->n_resync = oc->next_resync = 0;
     HMAP_FOR_EACH (f, node, desired) {
         struct overlay_flow *copy = overlay_flow_clone(f);
         hmap_insert(&oc->installed, &copy->node, f->node.hash);
-        oc->resync[oc->n_resync++] = copy;
+        add_outgoing(oc, copy, NULL);
     }
-    oc->resync_id = ++oc->next_bundle_id;
-    oc->resync_req = req;
     oc->need_resync = false;
     oc->n_resyncs++;
     VLOG_INFO("replacing all flows with %"PRIuSIZE" in one bundle",
-              oc->n_resync);
-
-    bundle_ctrl(oc, oc->resync_id, OFPBCT_OPEN_REQUEST);
-    bundle_flow_mod(oc, oc->resync_id, OFPFC_DELETE, NULL);
-    send_more_resync(oc);
+              oc->n_out);
 }
 
-/* Sends the resync's next flows, as many as fit in MAX_BACKLOG, and its
- * commit after the last. */
+/* Opens a bundle of 'changes', as request 'req', and makes 'installed'
+ * follow them. */
 static void
-send_more_resync(struct overlay_ofctrl *oc)
+start_changes(struct overlay_ofctrl *oc,
+              const struct overlay_flow_change *changes, size_t n,
+              uint64_t req)
 {
-    while (oc->next_resync < oc->n_resync
-           && rconn_packet_counter_n_bytes(oc->backlog) <= MAX_BACKLOG
-           && rconn_is_connected(oc->rconn)) {
-        struct overlay_flow *f = oc->resync[oc->next_resync++];
-        if (!bundle_flow_mod(oc, oc->resync_id, OFPFC_ADD, f)) {
-            hmap_remove(&oc->installed, &f->node);
-            overlay_flow_destroy(f);
-        }
-    }
-    if (oc->next_resync == oc->n_resync) {
-        add_pending(oc, bundle_ctrl(oc, oc->resync_id, OFPBCT_COMMIT_REQUEST),
-                    oc->resync_req);
-        stop_resync(oc);
-    }
-}
-
-static void
-stop_resync(struct overlay_ofctrl *oc)
-{
-    free(oc->resync);
-    oc->resync = NULL;
-}
-
-/* Sends the changes of 'changes' and makes 'installed' follow them. */
-static void
-send_changes(struct overlay_ofctrl *oc, uint32_t id,
-             const struct overlay_flow_change *changes, size_t n)
-{
+    start_sending(oc, req, n);
     for (size_t i = 0; i < n; i++) {
         const struct overlay_flow_change *c = &changes[i];
-        /* An add replaces a flow with the same key in place.  A flow_mod
-         * that cannot be encoded leaves the switch, and so 'installed', as
-         * they were. */
-        if (bundle_flow_mod(oc, id, c->new ? OFPFC_ADD : OFPFC_DELETE_STRICT,
-                            c->new ? c->new : c->old)) {
-            overlay_flows_apply(&oc->installed, c);
-        }
+        struct overlay_flow *old = overlay_flows_apply(&oc->installed, c);
+        add_outgoing(oc, (c->new ? overlay_flows_find(&oc->installed, c->new)
+                          : NULL), old);
     }
+    VLOG_DBG("sending %"PRIuSIZE" flow changes in bundle %"PRIu32, n,
+             oc->out_id);
+}
+
+/* Makes 'installed' what it was before 'o', which the switch will not
+ * get. */
+static void
+undo_outgoing(struct overlay_ofctrl *oc, struct outgoing *o)
+{
+    if (o->new) {
+        hmap_remove(&oc->installed, &o->new->node);
+        overlay_flow_destroy(o->new);
+    }
+    if (o->old) {
+        hmap_insert(&oc->installed, &o->old->node, o->old->node.hash);
+        o->old = NULL;
+    }
+}
+
+/* Sends the bundle's next flow_mods, as many as fit in MAX_BACKLOG, and
+ * its commit after the last. */
+static void
+send_more(struct overlay_ofctrl *oc)
+{
+    while (oc->next_out < oc->n_out
+           && rconn_packet_counter_n_bytes(oc->backlog) <= MAX_BACKLOG
+           && rconn_is_connected(oc->rconn)) {
+        struct outgoing *o = &oc->out[oc->next_out++];
+        /* An add replaces a flow with the same key in place. */
+        if (!bundle_flow_mod(oc, oc->out_id,
+                             o->new ? OFPFC_ADD : OFPFC_DELETE_STRICT,
+                             o->new ? o->new : o->old)) {
+            undo_outgoing(oc, o);
+        }
+        overlay_flow_destroy(o->old);
+        o->old = NULL;
+    }
+    if (oc->next_out == oc->n_out) {
+        add_pending(oc, bundle_ctrl(oc, oc->out_id, OFPBCT_COMMIT_REQUEST),
+                    oc->out_req);
+        stop_sending(oc);
+    }
+}
+
+/* Drops what is left of the bundle on its way (the connection went: the
+ * next put resyncs). */
+static void
+stop_sending(struct overlay_ofctrl *oc)
+{
+    for (size_t i = oc->next_out; i < oc->n_out; i++) {
+        overlay_flow_destroy(oc->out[i].old);
+    }
+    free(oc->out);
+    oc->out = NULL;
+    oc->n_out = oc->next_out = oc->allocated_out = 0;
 }
 
 /* Makes the switch hold 'desired', as request number 'req', and clears
@@ -420,7 +472,7 @@ overlay_ofctrl_put(struct overlay_ofctrl *oc, struct overlay_desired *desired,
     if (!rconn_is_connected(oc->rconn)) {
         return false;
     }
-    if (oc->resync) {
+    if (oc->out) {
         /* Once it is all sent, the next put sends what changed since. */
         return true;
     }
@@ -431,6 +483,7 @@ overlay_ofctrl_put(struct overlay_ofctrl *oc, struct overlay_desired *desired,
     if (oc->need_resync) {
         overlay_desired_clear_changed(desired);
         start_resync(oc, &desired->flows, req);
+        send_more(oc);
         return true;
     }
 
@@ -449,12 +502,9 @@ overlay_ofctrl_put(struct overlay_ofctrl *oc, struct overlay_desired *desired,
         return true;
     }
 
-    uint32_t id = ++oc->next_bundle_id;
-    bundle_ctrl(oc, id, OFPBCT_OPEN_REQUEST);
-    send_changes(oc, id, changes, n);
-    VLOG_DBG("sent %"PRIuSIZE" flow changes in bundle %"PRIu32, n, id);
+    start_changes(oc, changes, n, req);
     free(changes);
-    add_pending(oc, bundle_ctrl(oc, id, OFPBCT_COMMIT_REQUEST), req);
+    send_more(oc);
     return true;
 }
 
@@ -482,15 +532,15 @@ overlay_ofctrl_n_resyncs(const struct overlay_ofctrl *oc)
     return oc->n_resyncs;
 }
 
-/* Whether a resync is on its way to the switch; if so, how many of its
- * flows were sent, of how many. */
+/* Whether a bundle is on its way to the switch; if so, how many of its
+ * flow_mods were sent, of how many. */
 bool
-overlay_ofctrl_resync_progress(const struct overlay_ofctrl *oc,
-                               size_t *sent, size_t *total)
+overlay_ofctrl_sending(const struct overlay_ofctrl *oc, size_t *sent,
+                       size_t *total)
 {
-    *sent = oc->next_resync;
-    *total = oc->n_resync;
-    return oc->resync != NULL;
+    *sent = oc->next_out;
+    *total = oc->n_out;
+    return oc->out != NULL;
 }
 
 void

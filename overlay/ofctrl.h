@@ -6,7 +6,7 @@
  * or none.  After every (re)connection, including a restart of
  * ovs-vswitchd, the first bundle deletes all flows and adds the desired
  * set, still atomically, so the switch never forwards on half a table.
- * Such a bundle goes out in pieces from overlay_ofctrl_run(), as the
+ * A large bundle goes out in pieces from overlay_ofctrl_run(), as the
  * switch takes them: a bounded queue, and the caller's loop goes on
  * meanwhile; puts wait until it is all sent.
  *
@@ -41,8 +41,8 @@ uint64_t overlay_ofctrl_acked(const struct overlay_ofctrl *);
 bool overlay_ofctrl_is_connected(const struct overlay_ofctrl *);
 size_t overlay_ofctrl_n_flows(const struct overlay_ofctrl *);
 unsigned int overlay_ofctrl_n_resyncs(const struct overlay_ofctrl *);
-bool overlay_ofctrl_resync_progress(const struct overlay_ofctrl *,
-                                    size_t *sent, size_t *total);
+bool overlay_ofctrl_sending(const struct overlay_ofctrl *, size_t *sent,
+                           size_t *total);
 void overlay_ofctrl_force_resync(struct overlay_ofctrl *);
 
 bool overlay_ofctrl_packet_out(struct overlay_ofctrl *, const char *);

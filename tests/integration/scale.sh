@@ -106,21 +106,44 @@ sleep 1
 if [ "$(full_translations)" -gt "$full" ]; then pass "a VM's new port: a full translation"
 else fail "a VM's new port: still $full full translations"; fi
 ovs-vsctl --db="unix:$T/h1/db.sock" del-port br-int vm9-1 -- del-port br-int other
+# stalled DESCRIPTION: the agent answers while its switch is stopped, and
+# says it has sent part of a bundle.
+stalled() {
+    if timeout 5 ovs-appctl -t "$T/h1/vmroamd.ctl" vmroamd/status >"$T/status" \
+       && sed -n 's/^bundle on its way: \([0-9]*\) of \([0-9]*\) flow changes sent$/\1 \2/p' \
+              "$T/status" >"$T/sent" \
+       && read -r sent total <"$T/sent" && [ "$sent" -lt "$total" ]; then
+        pass "$1: the agent answers, $sent of $total flow changes sent"
+    else
+        fail "$1: the agent's status"
+        sed 's/^/    | /' "$T/status"
+    fi
+}
 vswitchd=$(cat "$T/h1/ovs-vswitchd.pid")
 kill -STOP "$vswitchd"
 ovs-appctl -t "$T/h1/vmroamd.ctl" vmroamd/recompute
 sleep 1
-if timeout 5 ovs-appctl -t "$T/h1/vmroamd.ctl" vmroamd/status >"$T/status" \
-   && sent=$(sed -n 's/^full resync on its way: \([0-9]*\) of '"$desired"' flows sent$/\1/p' "$T/status") \
-   && [ -n "$sent" ] && [ "$sent" -lt "$desired" ]; then
-    pass "with its switch stopped, the agent answers: $sent of $desired flows sent"
-else
-    fail "the agent's status during a stalled resync"
-    sed 's/^/    | /' "$T/status"
-fi
+stalled "a resync, its switch stopped"
 kill -KILL "$vswitchd"
 while kill -0 "$vswitchd" 2>/dev/null; do sleep 0.1; done
 check "ovs-vswitchd restarted" dummy_vswitchd_up 1
 if wait_flows "$desired"; then pass "the restarted switch holds all $desired flows again"
 else fail "the restarted switch holds $(dummy_flows 1) of $desired flows"; fi
+
+# A change of every record's PA goes out in pieces as well, and lands
+# whole.
+sed -e 's|"prefix": "172.16.0.0/16"|"prefix": "172.16.0.0/15"|' \
+    -e 's|"pa": "172.16.|"pa": "172.17.|g' "$T/big.json" >"$T/new-pas.json"
+vswitchd=$(cat "$T/h1/ovs-vswitchd.pid")
+kill -STOP "$vswitchd"
+check "every record at a new PA" "$VMROAM" --state-dir "$DUMMY_DB" policy apply "$T/new-pas.json"
+sleep 1
+stalled "a change of every PA, its switch stopped"
+kill -CONT "$vswitchd"
+if wait_flows "$desired" \
+   && ! ovs-ofctl -O OpenFlow15 dump-flows "unix:$T/h1/br-int.mgmt" | grep -q '172\.16\.'; then
+    pass "the switch holds the $desired flows, none to or from an old PA"
+else
+    fail "after the change of every PA: $(dummy_flows 1) flows, $(ovs-ofctl -O OpenFlow15 dump-flows "unix:$T/h1/br-int.mgmt" | grep -c '172\.16\.') with an old PA"
+fi
 finish

@@ -951,7 +951,7 @@ test_record_changes_equal_full_translation(void **state)
         struct overlay_flow_change *changes;
         size_t n = overlay_desired_diff(&f->desired, &installed, &changes);
         for (size_t i = 0; i < n; i++) {
-            overlay_flows_apply(&installed, &changes[i]);
+            overlay_flow_destroy(overlay_flows_apply(&installed, &changes[i]));
         }
         free(changes);
         overlay_desired_clear_changed(&f->desired);
