@@ -141,7 +141,7 @@ struct agent {
     struct smap deepened;       /* Those of them whose queue was made to
                                  * hold OVERLAY_PORTQ_LEN packets -> VM. */
     struct simap held_dropped;  /* VMs arrived here -> how many packets
-                                 * their port's queue dropped meanwhile,
+                                 * their port dropped while it held them,
                                  * not yet written to their migration. */
     long long int portq_retry;  /* When to try again to deepen the queue of
                                  * one of them (msec), or 0. */
@@ -702,10 +702,9 @@ marks_name_me(const struct agent *a,
  * translation can: other policy tables changed, redirects of departed VMs
  * are in force (they are read from records, and point into the IDL), the
  * VMs migrating here or away or the other chassis' PAs changed, too many
- * records did (a database
- * reconnection may resend them all), a record's key changed or its
- * migration marks name this chassis, or overlay_pipeline_update_record()
- * says so.  A record migrating between two other hosts is a remote record
+ * records did (a database reconnection may resend them all), a record's
+ * key changed or its migration marks name this chassis, or
+ * overlay_pipeline_update_record() says so.  A record migrating between two other hosts is a remote record
  * like any other here.
  * What it applied before that is replaced by the full translation. */
 static bool
