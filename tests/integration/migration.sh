@@ -37,6 +37,18 @@ check "lab up: 3 hosts with libvirtd, QEMU guests a1 (hv1) and a3 (hv2)" \
 A1=$(ca_of a1)
 A3=$(ca_of a3)
 
+# reaped_at_once HOST VM: VM's QEMU on HOST is a child of the lab's reaper
+# (labs/libvirt/reaper), which collects it the moment it exits: libvirt
+# ends a migration only once the source QEMU is gone, zombie or not.
+reaped_at_once() {
+    local qemu parent
+    qemu=$(cat "/run/vmroam-lab/vmmt/$1/libvirt/run/qemu/$2.pid") || return 1
+    parent=$(ps -o ppid= -p "$qemu" | tr -d ' ')
+    echo "QEMU $qemu, its parent $parent: $(tr '\0' ' ' </proc/"$parent"/cmdline)"
+    tr '\0' '\n' </proc/"$parent"/cmdline | grep -q '/labs/libvirt/reaper$'
+}
+check "a1's QEMU has a parent that reaps it at once, as a host's init does" \
+    reaped_at_once hv1 a1
 check "hosts report their libvirt and QEMU versions" vmroam host list
 check_output "qemu version in the Chassis row" "$T/out" "qemu="
 check "a2 (netns, hv3) reaches a1 (QEMU, hv1)" reachable a2 "$A1"
