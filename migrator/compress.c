@@ -6,11 +6,14 @@
 
 #include "util.h"
 
-/* "auto" compresses only if lz4 saves a tenth of the bytes and compresses a
- * tenth faster than the link drains: below that, the gain is within the
- * noise of the measurements and not worth the CPU. */
-#define MAX_RATIO 0.9
+/* "auto" compresses only if lz4 compresses a tenth faster than the link
+ * drains: below that, the gain is within the noise of the measurements and
+ * not worth the CPU. */
 #define MARGIN 1.1
+
+/* The share of a link report's time that lz4 must have taken, while the
+ * link had room, for lz4 to be what may hold the stream back. */
+#define LZ4_BUSY 0.5
 
 /* How many bytes of lz4 attempts make the figures it decides on: a few
  * dozen blocks, so that the mean of mixed memory decides, not a run of
@@ -77,20 +80,16 @@ migr_compress_lz4_bps(const struct migr_compress *c)
     return c->lz4_ns ? c->lz4_in * 1e9 / c->lz4_ns : 0;
 }
 
-/* Whether compressing makes the transfer faster, on what is known.  With
+/* Whether compressing cannot slow the transfer, on what is known.  With
  * lz4 the stream moves at min(lz4_bps, link_bps / ratio) bytes a second
  * (the next block is compressed while the last one drains), raw at
- * link_bps; with ratio <= MAX_RATIO, link_bps / ratio already beats
- * link_bps by more than MARGIN, so lz4's speed decides.  What is not
- * measured yet counts in favour. */
+ * link_bps: so lz4's speed decides, and the ratio only how much it gains.
+ * What is not measured yet counts in favour. */
 static bool
 compress_pays(const struct migr_compress *c)
 {
     double lz4_bps = migr_compress_lz4_bps(c);
 
-    if (migr_compress_ratio(c) > MAX_RATIO) {
-        return false;
-    }
     return !c->link_bps || !lz4_bps || lz4_bps > c->link_bps * MARGIN;
 }
 
@@ -114,16 +113,16 @@ migr_compress_want(struct migr_compress *c, long long int now)
         c->next_probe = now + (pays ? MIGR_COMPRESS_PROBE_NS
                                : MIGR_COMPRESS_RETRY_NS);
         if (!pays) {
-            /* The memory being sent may have become compressible, or the
-             * cores less busy: what lz4 did before says nothing of
+            /* The cores may be less busy, or the memory being sent
+             * quicker to compress: what lz4 did before says nothing of
              * that, so a few blocks measure it afresh. */
             c->lz4_in = c->lz4_out = c->lz4_ns = 0;
             c->probe_left = MIGR_COMPRESS_PROBE_BYTES;
             return true;
         } else if (c->cpu_bound) {
-            /* While compressing with the link idle at times, only sending
-             * raw for a while tells whether the link is now faster than
-             * lz4: its drain rate is otherwise just a lower bound. */
+            /* While lz4 keeps the link idle at times, only sending raw
+             * for a while tells whether the link is now faster than lz4:
+             * its drain rate is otherwise just a lower bound. */
             c->raw_until = now + MIGR_COMPRESS_RAW_WINDOW_NS;
             return false;
         }
@@ -144,6 +143,7 @@ migr_compress_note_block(struct migr_compress *c, size_t in, size_t out,
     c->lz4_in = c->lz4_in * keep + in;
     c->lz4_out = c->lz4_out * keep + out;
     c->lz4_ns = c->lz4_ns * keep + MAX(elapsed_ns, 0);
+    c->window_lz4_ns += MAX(elapsed_ns, 0);
     c->probe_left -= MIN(c->probe_left, in);
 }
 
@@ -151,7 +151,8 @@ migr_compress_note_block(struct migr_compress *c, size_t in, size_t out,
  * 'backlogged' says whether output was waiting on the link all along (a
  * write would have blocked): only then is the rate the link's; otherwise
  * the link could have taken more, so the rate is a lower bound and the
- * sender (its cores, or QEMU) was the bottleneck. */
+ * sender was the bottleneck: its cores, if lz4 took most of the time,
+ * else what feeds it (QEMU) or drains it (the peer). */
 void
 migr_compress_note_link(struct migr_compress *c, uint64_t wire_bytes,
                         long long int elapsed_ns, bool backlogged)
@@ -162,5 +163,6 @@ migr_compress_note_link(struct migr_compress *c, uint64_t wire_bytes,
     double rate = wire_bytes * 1e9 / elapsed_ns;
     c->link_bps = backlogged ? smooth(c->link_bps, rate)
                              : MAX(c->link_bps, rate);
-    c->cpu_bound = !backlogged;
+    c->cpu_bound = !backlogged && c->window_lz4_ns > LZ4_BUSY * elapsed_ns;
+    c->window_lz4_ns = 0;
 }

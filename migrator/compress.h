@@ -1,12 +1,17 @@
 /* Whether a migration stream's next block is worth compressing.
  *
- * "lz4" always tries, "none" never does.  "auto" compresses only while
- * that makes the transfer faster: while lz4 saves at least a tenth of the
- * bytes and the core compresses faster than the connection drains, with a
- * margin, since compressing spends CPU that the rest of the host may want.
- * So it stops when the data does not compress (random, already compressed)
- * or when the cores, not the link, are the bottleneck; and it retries
- * periodically, because memory and links change during a migration.
+ * "lz4" always tries, "none" never does.  "auto" compresses while that
+ * cannot make the transfer slower: while the core compresses faster than
+ * the connection drains, with a margin.  Data that does not compress
+ * (random, already compressed) does not stop it: lz4 gives up on such a
+ * block at several GB/s, so trying costs a few per cent of a core and
+ * never time, while stopping would send raw the compressible blocks that
+ * follow until the next look.  It stops when the cores, not the link, are
+ * the bottleneck, and looks again periodically, because memory, cores and
+ * links change during a migration.  While it compresses without filling
+ * the link, it sends raw for a moment only if lz4 took most of that time:
+ * otherwise what held the stream back was not lz4 (QEMU, the peer), and
+ * raw would only send more bytes.
  *
  * Pure: the caller reports what it measured (each lz4 attempt's sizes and
  * time, and how fast the connection drained) together with the time, from
@@ -31,11 +36,11 @@ const char *migr_compress_mode_name(enum migr_compress_mode);
 
 /* How soon after a try of lz4 "auto" judges again (and so retries lz4
  * while not compressing), and how many bytes a try compresses (enough
- * blocks that one odd block does not decide): a try on data that does not
- * compress costs lz4 a millisecond or two, and waiting long costs all the
- * data sent raw meanwhile.  How often, while compressing with the link
- * idle at times, it tries raw, and for how long (long enough for a few
- * link measurements): that costs the compression of the window. */
+ * blocks that one odd block does not decide): a try while lz4 is slower
+ * than the link costs a few milliseconds of the link, and waiting long
+ * costs all the data sent raw meanwhile.  How often, while lz4 keeps the
+ * link idle at times, it tries raw, and for how long (long enough for a
+ * few link measurements): that costs the compression of the window. */
 #define MIGR_COMPRESS_RETRY_NS (250LL * 1000 * 1000)
 #define MIGR_COMPRESS_PROBE_BYTES (1024 * 1024)
 #define MIGR_COMPRESS_PROBE_NS (1000LL * 1000 * 1000)
@@ -53,8 +58,11 @@ struct migr_compress {
     double lz4_ns;              /* Time compressing them. */
     size_t probe_left;          /* Bytes lz4 still tries in this retry. */
 
+    double window_lz4_ns;       /* Time in lz4 since the last link report. */
+
     double link_bps;            /* Wire bytes per second the link drains. */
-    bool cpu_bound;             /* The last link report was not backlogged. */
+    bool cpu_bound;             /* At the last link report, the link had
+                                 * room and lz4 took most of the time. */
 
     long long int next_probe;   /* When to judge again, in ns. */
     long long int raw_until;    /* End of a raw probe window, in ns. */
