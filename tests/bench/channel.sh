@@ -34,7 +34,10 @@
 # migration (/proc/PID/stat; QEMU's include the guest's own vCPU, which
 # TCG runs on the host); every figure with its n, every failed migration
 # named.  Then the ratio lines (mean total time of channel auto divided by
-# plain's).  A figure, not a test: nothing fails on a number.
+# plain's), and the least ratio there could be were the link all that
+# limits both paths: auto's wire bytes over QEMU's (QEMU already skips
+# zero pages itself, so only the rest of memory is lz4's to shrink).  A
+# figure, not a test: nothing fails on a number.
 #
 # Environment: ROUNDS (5), MODES ("plain none auto"; "lz4" adds the channel
 # with --compression lz4), CHANNEL_STREAMS (--streams for the channel's
