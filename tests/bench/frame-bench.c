@@ -9,7 +9,9 @@
  * them over loopback, unix sockets standing in for the two QEMUs, all
  * pinned to one core, so that stream bytes per second are bytes per core.
  *
- *   frame-bench [-m MB] [-r ROUNDS] FILE...
+ *   frame-bench [-m MB] [-p] [-r ROUNDS] FILE...
+ *
+ * -p measures the whole path alone.
  *
  * The text and code come from the FILEs, 64 kB of each in turn.  Each
  * figure is the best of ROUNDS, since other work shares the cores. */
@@ -198,6 +200,35 @@ bench_crc(const uint8_t *data, size_t n, int rounds)
     }
     printf("  lib/crc32c.c's crc32c() alone: %.0f MB/s (%08"PRIx32")\n",
            n / 1e6 / best, sum);
+}
+
+/* Memory of one kind, named. */
+struct kind {
+    const char *name;
+    const uint8_t *data;
+};
+
+/* The framing alone: with and without lz4 per kind of memory ('kinds[0]'
+ * is the mixed one), the checksum, then lz4 per block size. */
+static void
+bench_framing(const struct kind kinds[], size_t n_kinds, size_t n,
+              size_t mb, int rounds)
+{
+    printf("framing and lz4 on one core, %zu MiB of each kind, best of %d "
+           "(MB/s of stream bytes; ratio = wire bytes / stream bytes):\n",
+           mb, rounds);
+    size_t bs = MIGR_FRAME_DEFAULT_BLOCK;
+    for (size_t i = 0; i < n_kinds; i++) {
+        bench(kinds[i].name, kinds[i].data, n, MIGR_COMPRESS_LZ4, bs, rounds);
+        bench(kinds[i].name, kinds[i].data, n, MIGR_COMPRESS_NONE, bs,
+              rounds);
+    }
+    bench_crc(kinds[0].data, n, rounds);
+
+    printf("block size, mixed memory:\n");
+    for (size_t b = 16 * 1024; b <= MIGR_FRAME_MAX_BLOCK; b *= 2) {
+        bench(kinds[0].name, kinds[0].data, n, MIGR_COMPRESS_LZ4, b, rounds);
+    }
 }
 
 /* The whole path: what one migration stream costs the two channels. */
@@ -406,17 +437,21 @@ main(int argc, char *argv[])
     int c;
 
     set_program_name(argv[0]);
-    while ((c = getopt(argc, argv, "m:r:")) != -1) {
+    bool path_only = false;
+    while ((c = getopt(argc, argv, "m:pr:")) != -1) {
         if (c == 'm') {
             mb = atoi(optarg);
+        } else if (c == 'p') {
+            path_only = true;
         } else if (c == 'r') {
             rounds = atoi(optarg);
         } else {
-            ovs_fatal(0, "usage: %s [-m MB] [-r ROUNDS] FILE...", argv[0]);
+            ovs_fatal(0, "usage: %s [-m MB] [-p] [-r ROUNDS] FILE...",
+                      argv[0]);
         }
     }
     if (optind >= argc || !mb || rounds < 1) {
-        ovs_fatal(0, "usage: %s [-m MB] [-r ROUNDS] FILE...", argv[0]);
+        ovs_fatal(0, "usage: %s [-m MB] [-p] [-r ROUNDS] FILE...", argv[0]);
     }
 
     size_t n = mb * 1024 * 1024;
@@ -428,24 +463,12 @@ main(int argc, char *argv[])
     random_bytes(rnd, n);
     uint8_t *mixed = make_mixed(text, rnd, n);
 
-    printf("framing and lz4 on one core, %zu MiB of each kind, best of %d "
-           "(MB/s of stream bytes; ratio = wire bytes / stream bytes):\n",
-           mb, rounds);
-    size_t bs = MIGR_FRAME_DEFAULT_BLOCK;
-    const struct { const char *name; const uint8_t *data; } kinds[] = {
+    const struct kind kinds[] = {
         { "mixed", mixed }, { "zeros", zeros }, { "text", text },
         { "random", rnd },
     };
-    for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-        bench(kinds[i].name, kinds[i].data, n, MIGR_COMPRESS_LZ4, bs, rounds);
-        bench(kinds[i].name, kinds[i].data, n, MIGR_COMPRESS_NONE, bs,
-              rounds);
-    }
-    bench_crc(mixed, n, rounds);
-
-    printf("block size, mixed memory:\n");
-    for (size_t b = 16 * 1024; b <= MIGR_FRAME_MAX_BLOCK; b *= 2) {
-        bench("mixed", mixed, n, MIGR_COMPRESS_LZ4, b, rounds);
+    if (!path_only) {
+        bench_framing(kinds, ARRAY_SIZE(kinds), n, mb, rounds);
     }
 
     printf("the channel's whole path, both hosts' ends on one core (QEMU's "
