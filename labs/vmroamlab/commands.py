@@ -16,7 +16,7 @@ from .common import (
     run, say, stop_pidfile, table, tail, UNDERLAY_MTU, VMROAM, VMROAMD,
     VSWITCH_SCHEMA, wait_for, warn)
 from .hosts import (
-    build_host, build_router, deepen_uplink, make_pki, ping, put_underlay, start_agent,
+    build_host, build_router, deepen_sockets, make_pki, ping, put_underlay, start_agent,
     start_ovsdb_server, start_vswitchd, underlay_state, vsctl, wait_underlay,
     warm_tunnel_neighbours)
 from .ipam import (
@@ -497,7 +497,7 @@ def start_daemon(lab, host, prog):
         raise LabError("%s: ovs-vswitchd did not open %s\n  %s" % (
             host.name, ", ".join("%s:%s" % bp for bp in sorted(want - vswitchd_ports(host))),
             tail(os.path.join(host.run, "ovs-vswitchd.log"))))
-    deepen_uplink(host)
+    deepen_sockets(host)
     run(["ip", "-n", host.ns, "link", "set", "br-phy", "mtu", UNDERLAY_MTU, "up"])
     if pidfile_process(host.pidfile("vmroamd")) is not None:
         wait_underlay(host)

@@ -67,6 +67,7 @@ BIN_DIR = os.environ.get("VMROAM_BIN") or os.path.join(os.path.dirname(HERE), "b
 VMROAM = os.path.join(BIN_DIR, "vmroam")
 VMROAMD = os.path.join(BIN_DIR, "vmroamd")
 LIBVIRTD_NS = os.path.join(HERE, "libvirt", "libvirtd-ns")
+QEMU_HOOK = os.path.join(HERE, "libvirt", "qemu-hook")
 GUEST_BUILD = os.path.join(HERE, "guest", "build")
 VERBOSE = False
 

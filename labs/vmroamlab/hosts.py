@@ -165,7 +165,7 @@ def build_host(lab, host):
           "--", "set", "Interface", "br-phy", "mtu_request=%d" % UNDERLAY_MTU,
           "--", "add-port", "br-phy", "eth0")
     wait_br_phy(host)
-    deepen_uplink(host)
+    deepen_sockets(host)
     # Only the link: the PA and the default route are vmroamd's to put on.
     run(["ip", "-n", ns, "link", "set", "br-phy", "mtu", UNDERLAY_MTU, "up"])
 
@@ -180,26 +180,34 @@ def start_vswitchd(host):
     start_ovs_daemon(host, "ovs-vswitchd", [host.db])
 
 
-# The receive buffer of ovs-vswitchd's packet sockets (see deepen_uplink).
+# The receive buffer of ovs-vswitchd's packet sockets (see deepen_sockets).
 UPLINK_RCVBUF = 8 << 20
 SYS_PIDFD_GETFD = 438
 SO_RCVBUFFORCE = 33     # asm-generic/socket.h; Python's socket lacks it
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def deepen_uplink(host):
-    """Gives the packet sockets through which host's ovs-vswitchd reads its
-    ports (eth0 above all) an 8 MiB receive buffer (which the kernel doubles
-    for its overhead, as for any SO_RCVBUF) instead of the system's
+def deepen_sockets(host):
+    """deepen_vswitchd_sockets() of host's ovs-vswitchd."""
+    deepen_vswitchd_sockets(host.pidfile("ovs-vswitchd"), host.name)
+
+
+def deepen_vswitchd_sockets(pidfile, name):
+    """Gives the packet sockets through which the ovs-vswitchd of pidfile
+    (host name) reads its ports an 8 MiB receive buffer (which the kernel
+    doubles for its overhead, as for any SO_RCVBUF) instead of the system's
     default (net.core.rmem_default, 208 KiB here, for the whole machine).
-    The userspace datapath reads eth0 through such a socket, and a
-    migration's final burst overflows 208 KiB: the socket then drops what
-    the burst carries, TCP segments, which TCP sends again, and the tunnel
-    packets of the VMs, which nothing sends again (the datagrams held for a
-    migrating VM among them).  ovs-vswitchd has no setting for it, so the
-    lab takes a copy of each socket (pidfd_getfd) and sets it there; a
+    The userspace datapath reads every port through such a socket: eth0,
+    where a migration's final burst overflows 208 KiB, and a VM's tap,
+    where the guest's answers to the packets held for it while it moved
+    come at once when it resumes.  An overflowing socket drops what the
+    burst carries: TCP segments, which TCP sends again, and the VMs'
+    packets, which nothing sends again.  ovs-vswitchd has no setting for
+    it, so the lab takes a copy of each socket (pidfd_getfd) and sets it
+    there: when the lab (re)starts ovs-vswitchd, and when libvirt starts a
+    QEMU, whose tap is then a new port (labs/libvirt/qemu-hook).  A
     hypervisor's kernel datapath or NIC has no such socket."""
-    pid = pidfile_process(host.pidfile("ovs-vswitchd"))
+    pid = pidfile_process(pidfile)
     if pid is None:
         return
     try:
@@ -222,7 +230,7 @@ def deepen_uplink(host):
                 if ctypes.get_errno() in (errno.EBADF, errno.ESRCH):
                     continue    # closed meanwhile, or it exited
                 raise LabError("%s: cannot take ovs-vswitchd's socket %s: %s" % (
-                    host.name, fd, os.strerror(ctypes.get_errno())))
+                    name, fd, os.strerror(ctypes.get_errno())))
             try:
                 sock = socket.socket(fileno=copy)
             except OSError:

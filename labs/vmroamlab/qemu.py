@@ -4,6 +4,7 @@ migrated), and stopping all of it."""
 
 import os
 import re
+import shlex
 import time
 import uuid
 from xml.sax.saxutils import escape, quoteattr
@@ -11,7 +12,7 @@ from xml.sax.saxutils import escape, quoteattr
 from . import common
 from .common import (
     CAPS_CACHE, GUEST_BUILD, GUEST_DISK_MB, GUEST_MEMORY_MIB, LabError, LIBVIRTD_NS,
-    MIGRATION_PORTS, pidfile_process, proc_alive, QEMU_EMULATOR, read_pid, run, say,
+    MIGRATION_PORTS, pidfile_process, proc_alive, QEMU_EMULATOR, QEMU_HOOK, read_pid, run, say,
     stop_pid, stop_pidfile, tail, warn)
 from .hosts import vsctl
 from .vms import br_int_args, wait_port
@@ -49,6 +50,7 @@ def start_libvirtd(lab, host):
         host.name, host.migration_port, host.migration_port + MIGRATION_PORTS - 1))
     caps = os.path.join(host.libvirt, "cache", "qemu", "capabilities")
     copy_caps(CAPS_CACHE, caps)
+    write_qemu_hook(host)
     t = time.monotonic()
     p = run([LIBVIRTD_NS, "start", "%s-%s" % (host.lab.name, host.name), host.ns,
              host.libvirt, host.migration_port], env=host.env(), check=False,
@@ -65,6 +67,29 @@ def start_libvirtd(lab, host):
             host.name, lines[-1] if lines else "", host.libvirt_uri))
     say("  %s (answered after %.1f s)" % (host.libvirt_uri, took))
     copy_caps(caps, CAPS_CACHE)
+
+
+def write_qemu_hook(host):
+    """host's /etc/libvirt/hooks/qemu (libvirtd looks for it when it
+    starts).  libvirt calls it, with the domain's XML on its standard
+    input, at every step of a domain's life, a migration's included, and
+    waits for it: so it reads the XML, and only once a QEMU has started
+    runs labs/libvirt/qemu-hook, in the background, which deepens the
+    packet socket of the QEMU's tap in host's ovs-vswitchd.  It prints
+    nothing: libvirt keeps the domain's XML as it is."""
+    hooks = os.path.join(host.libvirt, "etc", "hooks")
+    os.makedirs(hooks, exist_ok=True)
+    path = os.path.join(hooks, "qemu")
+    with open(path + ".tmp", "w") as f:
+        f.write("#!/bin/sh\n"
+                "# libvirt's QEMU hook on lab host %s, written by the lab\n"
+                "cat >/dev/null\n"
+                "[ \"$2\" = started ] || exit 0\n"
+                "setsid %s %s %s </dev/null >>/var/log/libvirt/qemu-hook.log 2>&1 &\n" % (
+                    host.name, shlex.quote(QEMU_HOOK),
+                    shlex.quote(host.pidfile("ovs-vswitchd")), shlex.quote(host.name)))
+    os.chmod(path + ".tmp", 0o755)
+    os.replace(path + ".tmp", path)
 
 
 def copy_caps(src, dst):

@@ -120,6 +120,17 @@ check "a1's heartbeat goes on" heart_goes_on a1 "$hb0"
 check "a1's checkers clean" checkers_ok a1
 check "a1 reachable from a5 on a third host" reachable a5 "$A1"
 check "a1's lookup record moved to hv3's PA" record_on a1 hv3
+# deep_tap_socket HOST VM: HOST's ovs-vswitchd reads VM's tap through a
+# packet socket with the lab's 8 MiB receive buffer (16 MiB as the kernel
+# counts it), which the lab's libvirt hook gave it once QEMU started there.
+deep_tap_socket() {
+    local rb
+    rb=$(ip netns exec "vmmt-$1" ss -0 -m -p | grep -A1 "\*:v-$2 " \
+         | grep -o 'rb[0-9]*' | head -1)
+    echo "v-$2's packet socket on $1: ${rb:-not found}"
+    [ -n "$rb" ] && [ "${rb#rb}" -ge $((16 << 20)) ]
+}
+check "hv3's switch reads a1's new tap through a deep socket" deep_tap_socket hv3 a1
 
 # For comparison, the hypervisor's own path (--plain), one stream: the
 # capture shows the guest's memory stream in clear, as the checks above
