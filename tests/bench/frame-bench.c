@@ -283,6 +283,17 @@ path_destroy(struct path *p)
     free(cmd);
 }
 
+/* CPU seconds of this process or thread ('who': RUSAGE_SELF or
+ * RUSAGE_THREAD). */
+static double
+cpu_sec(int who)
+{
+    struct rusage ru;
+    getrusage(who, &ru);
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec
+            + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+}
+
 /* The source's QEMU: writes 'total' bytes of 'data' (of 'n', over again),
  * then hangs up. */
 struct feeder {
@@ -291,8 +302,6 @@ struct feeder {
     size_t n, total;
     double cpu;                 /* Its thread's CPU seconds. */
 };
-
-static double cpu_sec(int who);
 
 static void *
 feeder_main(void *f_)
@@ -335,17 +344,6 @@ drain_main(void *d_)
     close(conn);
     d->cpu = cpu_sec(RUSAGE_THREAD);
     return NULL;
-}
-
-/* CPU seconds of this process or thread ('who': RUSAGE_SELF or
- * RUSAGE_THREAD). */
-static double
-cpu_sec(int who)
-{
-    struct rusage ru;
-    getrusage(who, &ru);
-    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec
-            + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 }
 
 struct path_result {

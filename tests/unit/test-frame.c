@@ -448,13 +448,16 @@ test_lz4_garbage(void **state)
 #define PROBE MIGR_COMPRESS_PROBE_NS
 #define LINK_25G (25 * LINK_1G)
 
-/* Reports one lz4 attempt on a 128 kB block that shrank to 'ratio' at
+/* The size of the blocks the policy tests report. */
+#define POLICY_BLOCK (128 * 1024)
+
+/* Reports one lz4 attempt on a POLICY_BLOCK that shrank to 'ratio' at
  * 'bps' input bytes per second. */
 static void
 note_block(struct migr_compress *c, double ratio, double bps)
 {
-    size_t in = 128 * 1024;
-    migr_compress_note_block(c, in, in * ratio, in * 1e9 / bps);
+    migr_compress_note_block(c, POLICY_BLOCK, POLICY_BLOCK * ratio,
+                             POLICY_BLOCK * 1e9 / bps);
 }
 
 /* Reports 100 ms of a link that took 'bps' wire bytes a second. */
@@ -471,7 +474,7 @@ try_lz4(struct migr_compress *c, long long int now, double ratio,
         double bps)
 {
     for (size_t done = 0; done < MIGR_COMPRESS_PROBE_BYTES;
-         done += 128 * 1024) {
+         done += POLICY_BLOCK) {
         assert_true(migr_compress_want(c, now));
         note_block(c, ratio, bps);
     }
@@ -585,7 +588,7 @@ test_auto_resumes_when_the_link_slows(void **state OVS_UNUSED)
 static void
 busy_lz4(struct migr_compress *c, double ratio, double bps, double share)
 {
-    double block_ns = 128 * 1024 * 1e9 / bps;
+    double block_ns = POLICY_BLOCK * 1e9 / bps;
     for (double ns = 0; ns < share * 100 * MS; ns += block_ns) {
         note_block(c, ratio, bps);
     }
