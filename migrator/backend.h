@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "sset.h"
 
@@ -121,6 +122,11 @@ struct migr_backend_class {
      * host to 'paths' (network disks are shared by nature); returns an
      * error or NULL.  May block on the hypervisor, briefly. */
     char *(*disks)(void *backend, const char *vm, struct sset *paths);
+    /* The user and group the hypervisor runs 'vm''s QEMU as or, with 'vm'
+     * NULL, the QEMU it starts next (an incoming migration's): whom the
+     * migration channel gives its sockets.  Returns an error or NULL.  May
+     * be NULL: QEMU runs as the agent does. */
+    char *(*guest_user)(void *backend, const char *vm, uid_t *, gid_t *);
     /* Adds the names of the VMs running on this host to 'running'; returns
      * an error (and adds nothing) if the hypervisor cannot say. */
     char *(*list_running)(void *backend, struct sset *running);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hash.h"
@@ -176,6 +177,80 @@ route_count(struct migr_channel *ch, struct route *r, unsigned int streams,
     ovs_mutex_unlock(&ch->mutex);
 }
 
+
+/* Makes the directory of a migration's sockets 'paths', owned by QEMU's
+ * user 'uid' and group 'gid' (who may create sockets there; nobody else but
+ * root may look in).  Returns an error or NULL. */
+static char *
+make_socket_dir(const char *paths[MIGR_N_STREAM_KINDS], uid_t uid,
+                gid_t gid)
+{
+    char *dir = dir_name(paths[MIGR_STREAM_MEMORY]);
+    char *error = NULL;
+    struct stat st;
+    if (mkdir(dir, 0700) && errno != EEXIST) {
+        error = xasprintf("cannot create %s (%s)", dir, ovs_strerror(errno));
+    } else if (lstat(dir, &st) || !S_ISDIR(st.st_mode)) {
+        error = xasprintf("%s is not a directory", dir);
+    } else if (chown(dir, uid, gid)) {
+        error = xasprintf("cannot give %s to QEMU's user %lu:%lu (%s)", dir,
+                          (unsigned long) uid, (unsigned long) gid,
+                          ovs_strerror(errno));
+        rmdir(dir);
+    }
+    free(dir);
+    return error;
+}
+
+static struct route *
+add_route(struct migr_channel *ch, const char *id, bool source,
+          const char *host, const char *paths[MIGR_N_STREAM_KINDS])
+    OVS_REQUIRES(ch->mutex)
+{
+    struct route *r = xzalloc(sizeof *r);
+    ovs_refcount_init(&r->ref);
+    r->id = xstrdup(id);
+    r->source = source;
+    r->host = xstrdup(host);
+    for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
+        r->paths[k] = nullable_xstrdup(paths[k]);
+    }
+    atomic_init(&r->closed, false);
+    atomic_init(&r->failed, false);
+    hmap_insert(&ch->routes, &r->node, hash_string(id, 0));
+    return r;
+}
+
+/* Removes the sockets 'paths' of a migration, ours or QEMU's, and their
+ * directory. */
+static void
+remove_socket_dir(const char *paths[MIGR_N_STREAM_KINDS])
+{
+    for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
+        if (paths[k]) {
+            unlink(paths[k]);
+        }
+    }
+    char *dir = dir_name(paths[MIGR_STREAM_MEMORY]);
+    rmdir(dir);
+    free(dir);
+}
+
+/* Removes closed route 'r' from 'ch': its QEMU sockets, ours and the
+ * destination QEMU's, go now with their directory; its relays end on
+ * their own. */
+static void
+route_remove(struct migr_channel *ch, struct route *r)
+    OVS_REQUIRES(ch->mutex)
+{
+    for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
+        pstream_close(r->listeners[k]);
+        r->listeners[k] = NULL;
+    }
+    remove_socket_dir((const char **) r->paths);
+    hmap_remove(&ch->routes, &r->node);
+    route_unref(r);
+}
 
 /* ---------------------------------------------------------------- frames */
 
@@ -722,6 +797,33 @@ wait_turn(struct relay *r)
     }
 }
 
+/* Opens 'r''s connection to the destination QEMU's socket '*name'
+ * ("unix:PATH").  A source older than the migrations' own socket
+ * directories gave its QEMU, and so libvirt gave this one, the path of
+ * that time, DIR/vmroam-ID-KIND.sock: that is where QEMU listens if not at
+ * PATH ('*name' then says so).  Returns 0 or an errno value. */
+static int
+open_qemu_socket(struct relay *r, char **name)
+{
+    int error = stream_open(*name, &r->local, DSCP_DEFAULT);
+    if (error == ENOENT) {
+        char *dir = dir_name(*name);
+        char *base = dir_name(dir);
+        char *old = xasprintf("%s/vmroam-%s-%s.sock", base, r->route->id,
+                              kind_names[r->kind]);
+        if (!stream_open(old, &r->local, DSCP_DEFAULT)) {
+            free(*name);
+            *name = old;
+            old = NULL;
+            error = 0;
+        }
+        free(old);
+        free(base);
+        free(dir);
+    }
+    return error;
+}
+
 /* A destination's connection from a source's channel: TLS, a greeting
  * naming a migration this host expects from that very host, then QEMU's
  * incoming socket. */
@@ -748,7 +850,7 @@ destination_relay_main(void *r_)
         char *name = xasprintf("unix:%s", path ? path : "");
         error = !path ? EPROTO : wait_turn(r);
         if (!error) {
-            error = stream_open(name, &r->local, DSCP_DEFAULT);
+            error = open_qemu_socket(r, &name);
         }
         if (!error) {
             error = connect_stream(r, r->local);
@@ -812,13 +914,7 @@ accept_all(struct migr_channel *ch) OVS_REQUIRES(ch->mutex)
     struct route *r;
     HMAP_FOR_EACH_SAFE (r, node, &ch->routes) {
         if (route_closed(r)) {
-            /* Its QEMU sockets go now; its relays end on their own. */
-            for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
-                pstream_close(r->listeners[k]);
-                r->listeners[k] = NULL;
-            }
-            hmap_remove(&ch->routes, &r->node);
-            route_unref(r);
+            route_remove(ch, r);
             continue;
         }
         for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
@@ -957,8 +1053,8 @@ migr_channel_destroy(struct migr_channel *ch)
     while (atomic_count_get(&ch->n_relays)) {
         xnanosleep(10 * 1000 * 1000);
     }
-    HMAP_FOR_EACH_POP (r, node, &ch->routes) {
-        route_unref(r);
+    HMAP_FOR_EACH_SAFE (r, node, &ch->routes) {
+        route_remove(ch, r);
     }
     hmap_destroy(&ch->routes);
     pstream_close(ch->listener);
@@ -1005,43 +1101,31 @@ migr_channel_address(const struct migr_channel *ch, const char *pa)
 }
 
 /* The unix socket of stream 'kind' of migration 'id', in 'dir': the path
- * the source's QEMU connects to and the destination's QEMU listens on. */
+ * the source's QEMU connects to and the destination's QEMU listens on.
+ * A migration's sockets have a directory of their own, which the channel
+ * makes and gives to QEMU's user. */
 char *
 migr_channel_socket(const char *dir, const char *id,
                     enum migr_stream_kind kind)
 {
-    return xasprintf("%s/vmroam-%s-%s.sock", dir, id, kind_names[kind]);
-}
-
-static struct route *
-add_route(struct migr_channel *ch, const char *id, bool source,
-          const char *host, const char *paths[MIGR_N_STREAM_KINDS])
-    OVS_REQUIRES(ch->mutex)
-{
-    struct route *r = xzalloc(sizeof *r);
-    ovs_refcount_init(&r->ref);
-    r->id = xstrdup(id);
-    r->source = source;
-    r->host = xstrdup(host);
-    for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
-        r->paths[k] = nullable_xstrdup(paths[k]);
-    }
-    atomic_init(&r->closed, false);
-    atomic_init(&r->failed, false);
-    hmap_insert(&ch->routes, &r->node, hash_string(id, 0));
-    return r;
+    return xasprintf("%s/vmroam-%s/%s.sock", dir, id, kind_names[kind]);
 }
 
 /* The source's part: serves the unix sockets 'paths' (NULL for a stream
- * this migration does not have) for migration 'id', carrying what QEMU
- * sends there to the channel at 'peer', which must be 'destination''s,
- * compressed as 'compression' says.  Returns an error or NULL. */
+ * this migration does not have) for migration 'id' to QEMU, which runs as
+ * 'uid' and 'gid', carrying what QEMU sends there to the channel at
+ * 'peer', which must be 'destination''s, compressed as 'compression' says.
+ * Returns an error or NULL. */
 char *
 migr_channel_serve(struct migr_channel *ch, const char *id,
                    const char *peer, const char *destination,
-                   const char *paths[MIGR_N_STREAM_KINDS],
-                   enum migr_compress_mode compression)
+                   const char *paths[MIGR_N_STREAM_KINDS], uid_t uid,
+                   gid_t gid, enum migr_compress_mode compression)
 {
+    char *why = make_socket_dir(paths, uid, gid);
+    if (why) {
+        return why;
+    }
     struct pstream *listeners[MIGR_N_STREAM_KINDS] = { NULL };
     for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
         if (!paths[k]) {
@@ -1050,11 +1134,15 @@ migr_channel_serve(struct migr_channel *ch, const char *id,
         char *name = xasprintf("punix:%s", paths[k]);
         unlink(paths[k]);
         int error = pstream_open(name, &listeners[k], DSCP_DEFAULT);
+        if (!error && chown(paths[k], uid, gid)) {
+            error = errno;
+        }
         free(name);
         if (error) {
-            for (int j = 0; j < k; j++) {
+            for (int j = 0; j <= k; j++) {
                 pstream_close(listeners[j]);
             }
+            remove_socket_dir(paths);
             return xasprintf("cannot serve %s (%s)", paths[k],
                              ovs_strerror(error));
         }
@@ -1071,17 +1159,24 @@ migr_channel_serve(struct migr_channel *ch, const char *id,
 
 /* The destination's part: accepts, for migration 'id', channel connections
  * from host 'source' only, and delivers each stream into the unix socket
- * of 'paths' where the destination's QEMU listens. */
-void
+ * of 'paths' where the destination's QEMU, which runs as 'uid' and 'gid',
+ * listens.  Returns an error or NULL. */
+char *
 migr_channel_expect(struct migr_channel *ch, const char *id,
                     const char *source,
-                    const char *paths[MIGR_N_STREAM_KINDS])
+                    const char *paths[MIGR_N_STREAM_KINDS], uid_t uid,
+                    gid_t gid)
 {
+    char *why = make_socket_dir(paths, uid, gid);
+    if (why) {
+        return why;
+    }
     ovs_mutex_lock(&ch->mutex);
     if (!find_route(ch, id)) {
         add_route(ch, id, false, source, paths);
     }
     ovs_mutex_unlock(&ch->mutex);
+    return NULL;
 }
 
 /* Stores the statistics of migration 'id' so far, and the first failure

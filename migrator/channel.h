@@ -13,6 +13,10 @@
  * incoming unix socket at the same path.  Any other peer gets nothing, and
  * the migration learns why.
  *
+ * A migration's sockets, on both hosts, are in a directory of their own
+ * that belongs to the user and group QEMU runs as there, so that a QEMU
+ * that is not root can create and reach them, and no other user can.
+ *
  * Every connection is relayed by a thread of its own, so that the streams
  * of one migration use several cores and the agent's main loop never waits
  * on them.  Closing a migration's channel cuts its connections at once,
@@ -22,6 +26,7 @@
 #define MIGRATOR_CHANNEL_H 1
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "migrator/compress.h"
 #include "openvswitch/compiler.h"
@@ -59,13 +64,15 @@ char *migr_channel_socket(const char *dir, const char *id,
 char *migr_channel_serve(struct migr_channel *, const char *id,
                          const char *peer, const char *destination,
                          const char *paths[MIGR_N_STREAM_KINDS],
-                         enum migr_compress_mode)
+                         uid_t, gid_t, enum migr_compress_mode)
     OVS_WARN_UNUSED_RESULT;
 
 /* Destination. */
-void migr_channel_expect(struct migr_channel *, const char *id,
-                         const char *source,
-                         const char *paths[MIGR_N_STREAM_KINDS]);
+char *migr_channel_expect(struct migr_channel *, const char *id,
+                          const char *source,
+                          const char *paths[MIGR_N_STREAM_KINDS], uid_t,
+                          gid_t)
+    OVS_WARN_UNUSED_RESULT;
 
 /* Both. */
 void migr_channel_get(struct migr_channel *, const char *id,

@@ -3,6 +3,7 @@
 #include "migrator/executor.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "migrator/backend.h"
 #include "migrator/channel.h"
@@ -350,6 +351,32 @@ free_paths(char *paths[MIGR_N_STREAM_KINDS])
     }
 }
 
+/* Serves or expects (as 'source' says) the channel's sockets 'paths' of
+ * migration 'id' for the QEMU of 'vm' (NULL: the one the hypervisor starts
+ * next), as the user it runs as.  Returns an error or NULL. */
+static char *
+open_channel(struct migr_executor *ex, const struct vmroamrec_migration *m,
+             const char *id, const char *vm, char *paths[MIGR_N_STREAM_KINDS],
+             const char *peer, enum migr_compress_mode compression)
+{
+    const struct migr_backend_class *class = ex->backend->class;
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    char *error = (class->guest_user
+                   ? class->guest_user(ex->backend->data, vm, &uid, &gid)
+                   : NULL);
+    if (error) {
+        char *why = xasprintf("which user QEMU runs as: %s", error);
+        free(error);
+        return why;
+    }
+    const char **p = (const char **) paths;
+    return (peer
+            ? migr_channel_serve(ex->channel, id, peer, m->destination, p,
+                                 uid, gid, compression)
+            : migr_channel_expect(ex->channel, id, m->source, p, uid, gid));
+}
+
 /* The source's part of the channel: serves QEMU's sockets for 'm' and
  * stores in 'uris' where QEMU sends its data (all NULL for the
  * hypervisor's own path).  A host with a channel never falls back to an
@@ -384,8 +411,7 @@ use_channel(struct migr_executor *ex, const struct vmroamrec_migration *m,
     enum migr_compress_mode compression = ex->compression;
     migr_compress_mode_parse(smap_get_def(&m->options, "compression", ""),
                              &compression);
-    char *error = migr_channel_serve(ex->channel, id, peer, m->destination,
-                                     (const char **) paths, compression);
+    char *error = open_channel(ex, m, id, m->vm, paths, peer, compression);
     if (error) {
         char *why = xasprintf("migration channel: %s", error);
         fail(m, why);
@@ -403,16 +429,17 @@ use_channel(struct migr_executor *ex, const struct vmroamrec_migration *m,
 }
 
 /* The destination's part of the channel: takes 'm''s streams from its
- * source only, into QEMU's sockets here. */
-static void
+ * source only, into QEMU's sockets here.  Returns an error or NULL. */
+static char *
 expect_channel(struct migr_executor *ex, const struct vmroamrec_migration *m)
 {
     char *id = row_id(m);
     char *paths[MIGR_N_STREAM_KINDS];
     channel_paths(ex->socket_dir, id, true, paths);
-    migr_channel_expect(ex->channel, id, m->source, (const char **) paths);
+    char *error = open_channel(ex, m, id, NULL, paths, NULL, 0);
     free_paths(paths);
     sset_add_and_free(&ex->expected, id);
+    return error;
 }
 
 /* Ends the channel of incoming migrations that ended, and tells the
@@ -578,11 +605,13 @@ prepare_incoming(struct migr_executor *ex, struct ovsdb_idl *idl,
             }
             check_probe(m);
         }
-        if (!strcmp(verdict, "yes") && ex->channel) {
-            expect_channel(ex, m);
-        }
+        char *error = (!strcmp(verdict, "yes") && ex->channel
+                       ? expect_channel(ex, m) : NULL);
+        char *why = error ? xasprintf("migration channel: %s", error) : NULL;
         vmroamrec_migration_update_external_ids_setkey(
-            m, "destination-ready", verdict);
+            m, "destination-ready", why ? why : verdict);
+        free(why);
+        free(error);
     }
 }
 

@@ -10,6 +10,7 @@
 
 #include "latch.h"
 #include "migrator/pause.h"
+#include "migrator/seclabel.h"
 #include "migrator/sockets.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/thread.h"
@@ -986,6 +987,37 @@ lv_disks(void *lv_, const char *vm, struct sset *paths)
     return NULL;
 }
 
+/* What 'vm''s QEMU runs as: its DAC label; with 'vm' NULL, what this host
+ * starts a QEMU as (an incoming migration's). */
+static char *
+lv_guest_user(void *lv_, const char *vm, uid_t *uid, gid_t *gid)
+{
+    struct libvirt *lv = lv_;
+    virDomainPtr dom = vm ? virDomainLookupByName(lv->conn, vm) : NULL;
+    char *xml = (!vm ? virConnectGetCapabilities(lv->conn)
+                 : dom ? virDomainGetXMLDesc(dom, 0) : NULL);
+    if (dom) {
+        virDomainFree(dom);
+    }
+    if (!xml) {
+        return last_error(vm ? vm : "this host's capabilities");
+    }
+    char *label = (vm ? migr_seclabel_of_domain(xml)
+                   : migr_seclabel_of_host(xml));
+    free(xml);
+    char *error;
+    if (!label) {
+        /* No DAC driver: libvirt runs QEMU as itself, as the agent. */
+        *uid = getuid();
+        *gid = getgid();
+        error = NULL;
+    } else {
+        error = migr_seclabel_parse(label, uid, gid);
+        free(label);
+    }
+    return error;
+}
+
 
 
 /* Adds the VMs that run on 'conn' to 'running'.  Returns an error or
@@ -1140,6 +1172,7 @@ static const struct migr_backend_class libvirt_class = {
     .disks = lv_disks,
     .list_running = lv_list_running,
     .sizes = lv_sizes,
+    .guest_user = lv_guest_user,
     .lifecycle = lv_lifecycle,
     .lifecycle_wait = lv_lifecycle_wait,
 };

@@ -2,11 +2,10 @@
 
 #include "migrator/moveplan.h"
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "migrator/xml.h"
 #include "openvswitch/dynamic-string.h"
 #include "util.h"
 
@@ -62,37 +61,6 @@ join(const char *dir, const char *name)
     return xasprintf("%s%s%s", dir, strcmp(dir, "/") ? "/" : "", name);
 }
 
-/* The first element child of 'node' called 'name', or NULL. */
-static xmlNode *
-child(const xmlNode *node, const char *name)
-{
-    for (xmlNode *c = node ? node->children : NULL; c; c = c->next) {
-        if (c->type == XML_ELEMENT_NODE
-            && !strcmp((const char *) c->name, name)) {
-            return c;
-        }
-    }
-    return NULL;
-}
-
-/* A copy of attribute 'name' of 'node' (malloc'd), or NULL. */
-static char *
-attr(const xmlNode *node, const char *name)
-{
-    xmlChar *v = node ? xmlGetProp(node, (const xmlChar *) name) : NULL;
-    char *s = v ? xstrdup((const char *) v) : NULL;
-    xmlFree(v);
-    return s;
-}
-
-static xmlDoc *
-parse(const char *xml)
-{
-    return xmlReadMemory(xml, strlen(xml), "domain.xml", NULL,
-                         XML_PARSE_NONET | XML_PARSE_NOERROR
-                         | XML_PARSE_NOWARNING);
-}
-
 /* Calls 'cb' for each <disk> of the domain in 'doc' until it returns
  * false. */
 static void
@@ -100,7 +68,7 @@ for_each_disk(xmlDoc *doc, bool (*cb)(xmlNode *disk, void *aux), void *aux)
 {
     xmlNode *root = xmlDocGetRootElement(doc);
     xmlNode *devices = (root && !strcmp((const char *) root->name, "domain")
-                        ? child(root, "devices") : NULL);
+                        ? migr_xml_child(root, "devices") : NULL);
     for (xmlNode *d = devices ? devices->children : NULL; d; d = d->next) {
         if (d->type == XML_ELEMENT_NODE
             && !strcmp((const char *) d->name, "disk") && !cb(d, aux)) {
@@ -127,10 +95,10 @@ why_not(const xmlNode *disk, const char *type, const char *device,
                 : !strcmp(type, "volume") ? "a storage pool's volume"
                 : "not a file");
     }
-    if (child(disk, "readonly")) {
+    if (migr_xml_child(disk, "readonly")) {
         return "read-only";
     }
-    if (child(disk, "shareable")) {
+    if (migr_xml_child(disk, "shareable")) {
         return "shareable: other VMs may use it";
     }
     if (!file || !file[0]) {
@@ -149,14 +117,14 @@ static bool
 add_disk(xmlNode *disk, void *b_)
 {
     struct build *b = b_;
-    char *type = attr(disk, "type");
-    char *device = attr(disk, "device");
-    char *file = attr(child(disk, "source"), "file");
-    char *target = attr(child(disk, "target"), "dev");
+    char *type = migr_xml_attr(disk, "type");
+    char *device = migr_xml_attr(disk, "device");
+    char *file = migr_xml_attr(migr_xml_child(disk, "source"), "file");
+    char *target = migr_xml_attr(migr_xml_child(disk, "target"), "dev");
     const char *name = target ? target : "?";
     const char *why = why_not(disk, type, device, file);
 
-    if (!why && child(disk, "mirror")) {
+    if (!why && migr_xml_child(disk, "mirror")) {
         b->error = xasprintf("disk %s has a block job running already "
                              "(virsh blockjob shows it)", name);
     } else if (why) {
@@ -175,7 +143,8 @@ add_disk(xmlNode *disk, void *b_)
             p->disks[p->n_disks++] = (struct migr_move_disk) {
                 .target = xstrdup(name),
                 .source = xstrdup(file),
-                .format = attr(child(disk, "driver"), "type"),
+                .format = migr_xml_attr(migr_xml_child(disk, "driver"),
+                                        "type"),
                 .dest = join(b->dir, migr_moveplan_basename(file)),
             };
         }
@@ -219,7 +188,7 @@ migr_moveplan_build(const char *domain_xml, const char *dir,
     if (error) {
         return error;
     }
-    xmlDoc *doc = parse(domain_xml);
+    xmlDoc *doc = migr_xml_parse(domain_xml);
     if (!doc) {
         return xstrdup("libvirt's description of the domain is not XML");
     }
@@ -345,11 +314,11 @@ static bool
 find_source(xmlNode *disk, void *s_)
 {
     struct source_of *s = s_;
-    char *target = attr(child(disk, "target"), "dev");
+    char *target = migr_xml_attr(migr_xml_child(disk, "target"), "dev");
     bool found = target && !strcmp(target, s->target);
     free(target);
     if (found) {
-        s->file = attr(child(disk, "source"), "file");
+        s->file = migr_xml_attr(migr_xml_child(disk, "source"), "file");
     }
     return !found;
 }
@@ -359,7 +328,7 @@ find_source(xmlNode *disk, void *s_)
 char *
 migr_moveplan_source_of(const char *domain_xml, const char *target)
 {
-    xmlDoc *doc = parse(domain_xml);
+    xmlDoc *doc = migr_xml_parse(domain_xml);
     struct source_of s = { .target = target };
     if (doc) {
         for_each_disk(doc, find_source, &s);

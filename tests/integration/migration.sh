@@ -49,6 +49,15 @@ reaped_at_once() {
 }
 check "a1's QEMU has a parent that reaps it at once, as a host's init does" \
     reaped_at_once hv1 a1
+# not_root HOST VM: VM's QEMU on HOST runs as a user of its own, as
+# libvirt runs it on a Debian host: the channel's sockets must be its.
+not_root() {
+    local qemu
+    qemu=$(cat "/run/vmroam-lab/vmmt/$1/libvirt/run/qemu/$2.pid") || return 1
+    ps -o user=,group= -p "$qemu"
+    [ "$(ps -o uid= -p "$qemu" | tr -d ' ')" -ne 0 ]
+}
+check "a1's QEMU runs as libvirt-qemu, not root" not_root hv1 a1
 check "hosts report their libvirt and QEMU versions" vmroam host list
 check_output "qemu version in the Chassis row" "$T/out" "qemu="
 check "a2 (netns, hv3) reaches a1 (QEMU, hv1)" reachable a2 "$A1"
@@ -120,6 +129,23 @@ check "a1's heartbeat goes on" heart_goes_on a1 "$hb0"
 check "a1's checkers clean" checkers_ok a1
 check "a1 reachable from a5 on a third host" reachable a5 "$A1"
 check "a1's lookup record moved to hv3's PA" record_on a1 hv3
+# no_channel_dirs HOST...: no migration's socket directory is left on the
+# HOSTs once their migrations ended (within 5 s: the agents close their
+# channel on their next pass).
+no_channel_dirs() {
+    local h i left
+    for i in $(seq 50); do
+        left=$(for h in "$@"; do
+                   ls -d /run/vmroam-lab/vmmt/"$h"/libvirt/run/qemu/vmroam-* 2>/dev/null
+               done)
+        [ -z "$left" ] && return 0
+        sleep 0.1
+    done
+    echo "left: $left"
+    return 1
+}
+check "no channel socket directory left on hv1 or hv3" \
+    no_channel_dirs hv1 hv3
 # deep_tap_socket HOST VM: HOST's ovs-vswitchd reads VM's tap through a
 # packet socket with the lab's 8 MiB receive buffer (16 MiB as the kernel
 # counts it), which the lab's libvirt hook gave it once QEMU started there.

@@ -16,8 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -37,6 +40,8 @@ struct world {
     const char *src_paths[MIGR_N_STREAM_KINDS];
     const char *dst_paths[MIGR_N_STREAM_KINDS];
     char *paths[4];
+    uid_t uid;                  /* QEMU's user, on both hosts. */
+    gid_t gid;
 };
 
 /* A unix socket listening at 'path'. */
@@ -102,6 +107,8 @@ static int
 setup(void **state)
 {
     struct world *w = xzalloc(sizeof *w);
+    w->uid = getuid();
+    w->gid = getgid();
     strcpy(w->dir, "/tmp/vmroam-channel.XXXXXX");
     assert_non_null(mkdtemp(w->dir));
     char *pki = xasprintf("%s/pki", w->dir);
@@ -153,6 +160,22 @@ teardown(void **state)
     return 0;
 }
 
+/* The destination expects migration ID from 'source'. */
+static void
+expect(struct world *w, const char *source)
+{
+    assert_null(migr_channel_expect(w->dst, ID, source, w->dst_paths,
+                                    w->uid, w->gid));
+}
+
+/* The source serves migration ID to the channel of host 'destination'. */
+static char *
+serve(struct world *w, const char *destination, enum migr_compress_mode mode)
+{
+    return migr_channel_serve(w->src, ID, w->address, destination,
+                              w->src_paths, w->uid, w->gid, mode);
+}
+
 /* Sends 'n' bytes of a mix of zeros and random data on 'fd' and adds their
  * sum to '*sum'. */
 static void
@@ -202,13 +225,12 @@ streams_cross_intact(struct world *w, enum migr_compress_mode mode)
 {
     struct sink sinks[MIGR_N_STREAM_KINDS];
     pthread_t threads[MIGR_N_STREAM_KINDS];
+    expect(w, "hv1");
     for (int k = 0; k < MIGR_N_STREAM_KINDS; k++) {
         sinks[k] = (struct sink) { .fd = listen_unix(w->dst_paths[k]) };
         threads[k] = ovs_thread_create("sink", sink_main, &sinks[k]);
     }
-    migr_channel_expect(w->dst, ID, "hv1", w->dst_paths);
-    assert_null(migr_channel_serve(w->src, ID, w->address, "hv1",
-                                   w->src_paths, mode));
+    assert_null(serve(w, "hv1", mode));
 
     uint64_t sums[MIGR_N_STREAM_KINDS] = { 0 };
     size_t sizes[MIGR_N_STREAM_KINDS] = { 20 * 1000 * 1000, 3 * 1000 * 1000 };
@@ -286,10 +308,9 @@ static void
 test_wrong_source_gets_nothing(void **state)
 {
     struct world *w = *state;
+    expect(w, "hv9");
     int fd = listen_unix(w->dst_paths[MIGR_STREAM_MEMORY]);
-    migr_channel_expect(w->dst, ID, "hv9", w->dst_paths);
-    assert_null(migr_channel_serve(w->src, ID, w->address, "hv1",
-                                   w->src_paths, MIGR_COMPRESS_LZ4));
+    assert_null(serve(w, "hv1", MIGR_COMPRESS_LZ4));
     assert_refused(w);
     close(fd);
 
@@ -305,8 +326,7 @@ static void
 test_unknown_migration_gets_nothing(void **state)
 {
     struct world *w = *state;
-    assert_null(migr_channel_serve(w->src, ID, w->address, "hv1",
-                                   w->src_paths, MIGR_COMPRESS_LZ4));
+    assert_null(serve(w, "hv1", MIGR_COMPRESS_LZ4));
     assert_refused(w);
 
     struct migr_channel_stats st;
@@ -319,9 +339,8 @@ static void
 test_wrong_destination_certificate(void **state)
 {
     struct world *w = *state;
-    migr_channel_expect(w->dst, ID, "hv1", w->dst_paths);
-    assert_null(migr_channel_serve(w->src, ID, w->address, "hv3",
-                                   w->src_paths, MIGR_COMPRESS_LZ4));
+    expect(w, "hv1");
+    assert_null(serve(w, "hv3", MIGR_COMPRESS_LZ4));
     assert_refused(w);
 
     struct migr_channel_stats st;
@@ -337,11 +356,10 @@ static void
 test_close_cuts_the_connections(void **state)
 {
     struct world *w = *state;
+    expect(w, "hv1");
     struct sink sink = { .fd = listen_unix(w->dst_paths[0]) };
     pthread_t thread = ovs_thread_create("sink", sink_main, &sink);
-    migr_channel_expect(w->dst, ID, "hv1", w->dst_paths);
-    assert_null(migr_channel_serve(w->src, ID, w->address, "hv1",
-                                   w->src_paths, MIGR_COMPRESS_LZ4));
+    assert_null(serve(w, "hv1", MIGR_COMPRESS_LZ4));
     int conn = connect_unix(w->src_paths[0]);
     uint64_t sum = 0;
     char answer[64];
@@ -363,6 +381,104 @@ test_close_cuts_the_connections(void **state)
     assert_true(access(w->src_paths[0], F_OK) < 0);
 }
 
+/* A source older than the migrations' own socket directories gave its
+ * QEMU, and so libvirt gave the destination's, the path of that time: the
+ * destination delivers there when its QEMU does not listen at the new one. */
+static void
+test_older_source_path(void **state)
+{
+    struct world *w = *state;
+    expect(w, "hv1");
+    char *old = xasprintf("%s/dst/vmroam-%s-memory.sock", w->dir, ID);
+    struct sink sink = { .fd = listen_unix(old) };
+    pthread_t thread = ovs_thread_create("sink", sink_main, &sink);
+    assert_null(serve(w, "hv1", MIGR_COMPRESS_LZ4));
+    int conn = connect_unix(w->src_paths[MIGR_STREAM_MEMORY]);
+    char answer[64];
+    read_answer(conn, answer, sizeof answer);
+    assert_string_equal(answer, "hello");
+    uint64_t sum = 0;
+    send_data(conn, 100000, &sum);
+    close(conn);
+    xpthread_join(thread, NULL);
+    close(sink.fd);
+    assert_int_equal(sink.bytes, 100000);
+    assert_int_equal(sink.sum, sum);
+    free(old);
+}
+
+/* Runs 'fn' on 'path' in a child process that has dropped root for 'w''s
+ * QEMU user; returns its errno value, 0 if it succeeded. */
+static int
+as_qemu(const struct world *w, int (*fn)(int, const struct sockaddr *,
+                                          socklen_t), const char *path)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (!pid) {
+        struct sockaddr_un sun = { .sun_family = AF_UNIX };
+        ovs_strlcpy(sun.sun_path, path, sizeof sun.sun_path);
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        int error = (setgroups(0, NULL) || setgid(w->gid) || setuid(w->uid)
+                     || fn(fd, (struct sockaddr *) &sun, sizeof sun)
+                     ? errno : 0);
+        _exit(error);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/* Waits (1 s at most) for 'path' to be gone; returns true if it is. */
+static bool
+gone(const char *path)
+{
+    for (int i = 0; i < 100 && !access(path, F_OK); i++) {
+        xnanosleep(10 * 1000 * 1000);
+    }
+    return access(path, F_OK) && errno == ENOENT;
+}
+
+/* A QEMU that is not root may create its incoming socket on the
+ * destination and connect to the source's, and no other user may; both
+ * go, with their directory, when the migration's channel closes. */
+static void
+test_sockets_belong_to_qemus_user(void **state)
+{
+    struct world *w = *state;
+    if (getuid()) {
+        skip();                 /* Giving files away needs root. */
+    }
+    w->uid = 64055;
+    w->gid = 64056;
+    /* As /run/libvirt/qemu: anyone may look up names in it. */
+    assert_int_equal(chmod(w->dir, 0755), 0);
+    expect(w, "hv1");
+    assert_null(serve(w, "hv1", MIGR_COMPRESS_LZ4));
+    char *dirs[2] = { dir_name(w->src_paths[0]), dir_name(w->dst_paths[0]) };
+    for (int i = 0; i < 2; i++) {
+        struct stat st;
+        assert_int_equal(stat(dirs[i], &st), 0);
+        assert_int_equal(st.st_uid, w->uid);
+        assert_int_equal(st.st_gid, w->gid);
+        assert_int_equal(st.st_mode & 07777, 0700);
+    }
+    assert_int_equal(as_qemu(w, bind, w->dst_paths[0]), 0);
+    assert_int_equal(as_qemu(w, connect, w->src_paths[0]), 0);
+
+    struct world other = *w;
+    other.uid = w->uid + 1;
+    assert_int_equal(as_qemu(&other, connect, w->src_paths[0]), EACCES);
+
+    migr_channel_close(w->src, ID);
+    migr_channel_close(w->dst, ID);
+    for (int i = 0; i < 2; i++) {
+        assert_true(gone(dirs[i]));
+        free(dirs[i]);
+    }
+}
+
 int
 main(void)
 {
@@ -379,6 +495,10 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_cuts_the_connections,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sockets_belong_to_qemus_user,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_older_source_path, setup,
+                                        teardown),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, NULL, NULL);
