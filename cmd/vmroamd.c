@@ -1192,6 +1192,10 @@ status_cmd(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   : "the routing domains here");
     ds_put_format(&s, "full resyncs: %u\n",
                   overlay_ofctrl_n_resyncs(a->ofctrl));
+    unsigned int probing, waiting;
+    migr_executor_probing(a->migrations, &probing, &waiting);
+    ds_put_format(&s, "storage probes: %u in progress, %u threads waiting "
+                  "on the file system\n", probing, waiting);
     size_t sent, total;
     if (overlay_ofctrl_sending(a->ofctrl, &sent, &total)) {
         ds_put_format(&s, "bundle on its way: %"PRIuSIZE" of %"PRIuSIZE

@@ -8,6 +8,7 @@
 #include "migrator/backend.h"
 #include "migrator/channel.h"
 #include "migrator/fsm.h"
+#include "migrator/probeio.h"
 #include "migrator/records.h"
 #include "migrator/row.h"
 #include "migrator/schedule.h"
@@ -31,6 +32,9 @@ VLOG_DEFINE_THIS_MODULE(migr_executor);
 
 /* How long a source waits for its destination to get ready. */
 #define PREPARE_TIMEOUT_MS 30000
+/* How long the file system beside a VM's disks may take to answer the
+ * storage probe (well within PREPARE_TIMEOUT_MS). */
+#define PROBE_TIMEOUT_MS 10000
 /* How often progress is written to the database while a job runs. */
 #define PROGRESS_INTERVAL_MS 250
 /* How often a running job is polled: the lookup records move as soon as
@@ -47,9 +51,10 @@ struct job {
     bool resumed;               /* The VM ran on the destination. */
     bool held;                  /* The row has a "held" stamp of ours. */
     long long int next_progress;
-    struct sset probed;         /* Disks with our storage probe beside
-                                 * (an agent that restarts in between
-                                 * leaves these small files behind). */
+    char *probe_token;          /* Of the storage probe we started (it
+                                 * removes its files when forgotten; an
+                                 * agent that restarts in between leaves
+                                 * these small files behind), or NULL. */
     char *channel_id;           /* Through the channel: the id it serves,
                                  * or NULL. */
 };
@@ -70,6 +75,7 @@ struct migr_executor {
                                  * switchover, as the hypervisor said. */
     struct sset resumed;        /* VMs a migration resumed here, not yet
                                  * acted on. */
+    struct migr_probe_io *probes;   /* Storage probes' file I/O. */
 };
 
 struct migr_executor *
@@ -85,6 +91,7 @@ migr_executor_create(const char *chassis, struct migr_backend *backend,
     sset_init(&ex->expected);
     sset_init(&ex->paused);
     sset_init(&ex->resumed);
+    ex->probes = migr_probe_io_create(PROBE_TIMEOUT_MS);
     return ex;
 }
 
@@ -114,6 +121,25 @@ migr_executor_set_channel(struct migr_executor *ex,
     ex->socket_dir = nullable_xstrdup(socket_dir);
 }
 
+static char *
+uuid_id(const struct uuid *uuid)
+{
+    return xasprintf(UUID_FMT, UUID_ARGS(uuid));
+}
+
+/* Forgets 'j''s storage probe, which removes its files. */
+static void
+forget_probe(struct migr_executor *ex, struct job *j)
+{
+    if (j->probe_token) {
+        char *id = uuid_id(&j->row);
+        migr_probe_io_forget(ex->probes, MIGR_PROBE_WRITE, id);
+        free(id);
+        free(j->probe_token);
+        j->probe_token = NULL;
+    }
+}
+
 static void
 job_destroy(struct migr_executor *ex, struct job *j)
 {
@@ -121,8 +147,7 @@ job_destroy(struct migr_executor *ex, struct job *j)
     if (j->job) {
         ex->backend->class->destroy(j->job);
     }
-    migr_storage_probe_remove(&j->probed);
-    sset_destroy(&j->probed);
+    forget_probe(ex, j);
     if (j->channel_id) {
         migr_channel_close(ex->channel, j->channel_id);
         free(j->channel_id);
@@ -144,6 +169,7 @@ migr_executor_destroy(struct migr_executor *ex)
         sset_destroy(&ex->expected);
         sset_destroy(&ex->paused);
         sset_destroy(&ex->resumed);
+        migr_probe_io_destroy(ex->probes);
         free(ex->socket_dir);
         free(ex->chassis);
         free(ex);
@@ -169,7 +195,6 @@ get_job(struct migr_executor *ex, const struct uuid *row)
     if (!j) {
         j = xzalloc(sizeof *j);
         j->row = *row;
-        sset_init(&j->probed);
         hmap_insert(&ex->jobs, &j->node, uuid_hash(row));
     }
     return j;
@@ -327,7 +352,7 @@ schedule(struct migr_executor *ex, struct ovsdb_idl *idl,
 static char *
 row_id(const struct vmroamrec_migration *m)
 {
-    return xasprintf(UUID_FMT, UUID_ARGS(&m->header_.uuid));
+    return uuid_id(&m->header_.uuid);
 }
 
 /* The channel's sockets for migration 'id' in 'dir' (the disks' only if
@@ -495,47 +520,71 @@ channel_failure(struct migr_executor *ex,
 }
 
 /* The destination's part of the storage proof: does this host see the
- * disks the source probed? */
-static void
-check_probe(const struct vmroamrec_migration *m)
+ * disks the source probed?  Returns true once the verdict is in the row,
+ * false while the probe files are being read. */
+static bool
+check_probe(struct migr_executor *ex, const struct vmroamrec_migration *m)
 {
     struct sset disks = SSET_INITIALIZER(&disks);
     char *token;
     char *why = migr_storage_probe_decode(m->storage_probe, &token, &disks);
+    char *id = row_id(m);
+    bool over = true;
     if (!why) {
-        why = migr_storage_probe_check(&disks, token);
+        migr_probe_io_start(ex->probes, MIGR_PROBE_CHECK, id, &disks, token);
+        over = migr_probe_io_poll(ex->probes, MIGR_PROBE_CHECK, id, NULL,
+                                  &why);
         free(token);
     }
-    VLOG_INFO("migration of %s: storage %sshared with %s%s%s", m->vm,
-              why ? "not " : "", m->source, why ? ": " : "", why ? why : "");
-    vmroamrec_migration_set_storage_verdict(
-        m, why ? why : MIGR_STORAGE_SHARED_YES);
+    if (over) {
+        migr_probe_io_forget(ex->probes, MIGR_PROBE_CHECK, id);
+        VLOG_INFO("migration of %s: storage %sshared with %s%s%s", m->vm,
+                  why ? "not " : "", m->source, why ? ": " : "",
+                  why ? why : "");
+        vmroamrec_migration_set_storage_verdict(
+            m, why ? why : MIGR_STORAGE_SHARED_YES);
+    }
     free(why);
+    free(id);
     sset_destroy(&disks);
+    return over;
 }
 
 /* The source's part of the storage proof: a fresh token beside each of the
  * VM's disks, published in the row for the destination to look for.
- * Returns false if the migration failed. */
+ * Returns false if the migration failed or the probe files are still
+ * being written. */
 static bool
 publish_probe(struct migr_executor *ex, const struct vmroamrec_migration *m,
               struct job *j)
 {
-    struct sset disks = SSET_INITIALIZER(&disks);
-    char *error = ex->backend->class->disks(ex->backend->data, m->vm,
-                                            &disks);
-    struct uuid token;
-    uuid_generate(&token);
-    char *token_s = xasprintf(UUID_FMT, UUID_ARGS(&token));
-    if (!error) {
-        migr_storage_resolve(&disks);
-        error = migr_storage_probe_write(&disks, token_s);
+    char *id = row_id(m);
+    char *error = NULL;
+    if (!j->probe_token) {
+        struct sset disks = SSET_INITIALIZER(&disks);
+        error = ex->backend->class->disks(ex->backend->data, m->vm, &disks);
+        if (!error) {
+            struct uuid token;
+            uuid_generate(&token);
+            j->probe_token = uuid_id(&token);
+            migr_probe_io_start(ex->probes, MIGR_PROBE_WRITE, id, &disks,
+                                j->probe_token);
+        }
+        sset_destroy(&disks);
+    }
+    struct sset probed = SSET_INITIALIZER(&probed);
+    bool over = (error
+                 || migr_probe_io_poll(ex->probes, MIGR_PROBE_WRITE, id,
+                                       &probed, &error));
+    free(id);
+    if (!over) {
+        sset_destroy(&probed);
+        return false;
     }
     if (!error) {
-        char *probe = migr_storage_probe_encode(token_s, &disks);
+        char *probe = migr_storage_probe_encode(j->probe_token, &probed);
         vmroamrec_migration_set_storage_probe(m, probe);
         free(probe);
-        sset_swap(&j->probed, &disks);
     } else if (storage_mode(m) == MIGR_STORAGE_SHARED) {
         char *why = xasprintf("cannot prove the storage of %s shared: %s",
                               m->vm, error);
@@ -548,15 +597,15 @@ publish_probe(struct migr_executor *ex, const struct vmroamrec_migration *m,
     }
     bool ok = !error || storage_mode(m) != MIGR_STORAGE_SHARED;
     free(error);
-    free(token_s);
-    sset_destroy(&disks);
+    sset_destroy(&probed);
     return ok;
 }
 
 /* Settles how the disks travel, from the destination's verdict; returns
  * false if the migration failed. */
 static bool
-decide_storage(const struct vmroamrec_migration *m, struct job *j)
+decide_storage(struct migr_executor *ex, const struct vmroamrec_migration *m,
+               struct job *j)
 {
     if (m->storage) {
         return true;
@@ -564,8 +613,7 @@ decide_storage(const struct vmroamrec_migration *m, struct job *j)
     bool copy;
     char *why = migr_storage_decide(storage_mode(m), m->vm, m->destination,
                                     m->storage_verdict, &copy);
-    migr_storage_probe_remove(&j->probed);
-    sset_clear(&j->probed);
+    forget_probe(ex, j);
     if (!why && copy && is_quick(m)) {
         why = xasprintf("quick migration of %s moves its saved state "
                         "through storage both hosts see, but %s does not "
@@ -600,10 +648,10 @@ prepare_incoming(struct migr_executor *ex, struct ovsdb_idl *idl,
                                                           "down")
                                ? "underlay link down" : "yes");
         if (!strcmp(verdict, "yes") && !m->storage) {
-            if (!m->storage_probe) {
-                continue;       /* The source has yet to publish it. */
+            if (!m->storage_probe || !check_probe(ex, m)) {
+                /* The source has yet to publish it, or we to read it. */
+                continue;
             }
-            check_probe(m);
         }
         char *error = (!strcmp(verdict, "yes") && ex->channel
                        ? expect_channel(ex, m) : NULL);
@@ -670,7 +718,7 @@ run_preparing(struct migr_executor *ex, struct ovsdb_idl *idl,
         free(why);
         return;
     }
-    if (!decide_storage(m, j)) {
+    if (!decide_storage(ex, m, j)) {
         return;
     }
 
@@ -1200,6 +1248,17 @@ migr_executor_run(struct migr_executor *ex, struct ovsdb_idl *idl,
     }
 }
 
+/* How many storage probes of migrations here are in progress (started and
+ * not yet decided), and how many of their threads, those of probes that
+ * timed out included, wait on the file system. */
+void
+migr_executor_probing(const struct migr_executor *ex,
+                      unsigned int *in_progress, unsigned int *waiting)
+{
+    *in_progress = migr_probe_io_n_pending(ex->probes);
+    *waiting = migr_probe_io_n_running(ex->probes);
+}
+
 void
 migr_executor_wait(struct migr_executor *ex)
 {
@@ -1209,6 +1268,7 @@ migr_executor_wait(struct migr_executor *ex)
     if (ex->recovering) {
         poll_timer_wait(100);
     }
+    migr_probe_io_wait(ex->probes);
     struct job *j;
     HMAP_FOR_EACH (j, node, &ex->jobs) {
         if (j->job) {

@@ -54,6 +54,8 @@ void migr_executor_activated(struct migr_executor *, struct ovsdb_idl *,
 void migr_executor_held_dropped(struct migr_executor *, struct ovsdb_idl *,
                                 const char *vm, unsigned int dropped);
 void migr_executor_read_lifecycle(struct migr_executor *);
+void migr_executor_probing(const struct migr_executor *,
+                           unsigned int *in_progress, unsigned int *waiting);
 void migr_executor_holding(const struct migr_executor *, struct ovsdb_idl *,
                            struct smap *held);
 void migr_executor_held(struct migr_executor *, struct ovsdb_idl *,

@@ -57,6 +57,16 @@ migr_storage_probe_encode(const char *token, const struct sset *disks)
     return s;
 }
 
+/* A token goes into file names: letters, digits and '-' only. */
+static bool
+is_token(const char *token)
+{
+    size_t len = strlen(token);
+    return (len > 0 && len <= 64
+            && strspn(token, "abcdefghijklmnopqrstuvwxyz"
+                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == len);
+}
+
 /* Parses a probe published by a source; returns an error or NULL. */
 char *
 migr_storage_probe_decode(const char *s, char **token, struct sset *disks)
@@ -73,6 +83,9 @@ migr_storage_probe_decode(const char *s, char **token, struct sset *disks)
     if (!t || t->type != JSON_STRING || !d || d->type != JSON_ARRAY) {
         error = xasprintf("storage probe is not {\"token\": STRING, "
                           "\"disks\": [PATH...]}: %s", s);
+    } else if (!is_token(json_string(t))) {
+        error = xasprintf("storage probe: token \"%s\" is not 1 to 64 "
+                          "letters, digits and '-'", json_string(t));
     } else {
         const struct json_array *a = json_array(d);
         for (size_t i = 0; !error && i < a->n; i++) {
@@ -89,17 +102,22 @@ migr_storage_probe_decode(const char *s, char **token, struct sset *disks)
     return error;
 }
 
-/* Where the probe of 'disk' lives: beside it, hidden. */
+/* Where the probe of 'disk' with 'token' lives: beside it, hidden, named
+ * for its token, so that removing one migration's probe never removes the
+ * next one's.  With 'token' NULL: where vmroam put it before, which a
+ * destination still reads for an older source. */
 static char *
-probe_path(const char *disk)
+probe_path(const char *disk, const char *token)
 {
     char *dir = dir_name(disk);
     char *base = base_name(disk);
-    char *path = xasprintf("%s/.%s.vmroam-probe", dir, base);
+    char *path = xasprintf("%s/.%s.vmroam-probe%s%s", dir, base,
+                           token ? "-" : "", token ? token : "");
     free(dir);
     free(base);
     return path;
 }
+
 
 /* Writes 'token' into the probe file beside every disk.  Returns an error
  * (and leaves no probe behind) or NULL. */
@@ -108,7 +126,7 @@ migr_storage_probe_write(const struct sset *disks, const char *token)
 {
     const char *disk;
     SSET_FOR_EACH (disk, disks) {
-        char *path = probe_path(disk);
+        char *path = probe_path(disk, token);
         /* A new regular file, never through a link planted there: the
          * directory may be writable by others (shared storage). */
         unlink(path);
@@ -126,7 +144,7 @@ migr_storage_probe_write(const struct sset *disks, const char *token)
                                   "disk %s: %s", path, disk,
                                   ovs_strerror(error));
             free(path);
-            migr_storage_probe_remove(disks);
+            migr_storage_probe_remove(disks, token);
             return msg;
         }
         free(path);
@@ -150,6 +168,26 @@ migr_storage_resolve(struct sset *disks)
     sset_destroy(&real);
 }
 
+/* Reads into 'buf' the probe beside 'disk' named for 'token' (as
+ * probe_path() says), a regular file of less than 'size' bytes.  Returns
+ * its length, or -1 with '*error' an errno value. */
+static ssize_t
+read_probe(const char *disk, const char *token, char *buf, size_t size,
+           int *error)
+{
+    char *path = probe_path(disk, token);
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    bool regular = fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode);
+    ssize_t n = regular ? read(fd, buf, size - 1) : -1;
+    *error = fd < 0 ? errno : !regular ? EINVAL : errno;
+    if (fd >= 0) {
+        close(fd);
+    }
+    free(path);
+    return n;
+}
+
 /* Returns NULL if the probe beside 'disk' holds 'token', else why not. */
 static char *
 check_disk(const char *disk, const char *token)
@@ -166,17 +204,12 @@ check_disk(const char *disk, const char *token)
     }
     free(real);
 
-    char *path = probe_path(disk);
     char buf[128];
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    bool regular = fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode);
-    ssize_t n = regular ? read(fd, buf, sizeof buf - 1) : -1;
-    int error = fd < 0 ? errno : !regular ? EINVAL : errno;
-    if (fd >= 0) {
-        close(fd);
+    int error = 0;
+    ssize_t n = read_probe(disk, token, buf, sizeof buf, &error);
+    if (n < 0 && error == ENOENT) {
+        n = read_probe(disk, NULL, buf, sizeof buf, &error);
     }
-    free(path);
     if (n < 0) {
         return (error == ENOENT
                 ? xasprintf("disk %s: not the source's file (the probe the "
@@ -206,11 +239,11 @@ migr_storage_probe_check(const struct sset *disks, const char *token)
 }
 
 void
-migr_storage_probe_remove(const struct sset *disks)
+migr_storage_probe_remove(const struct sset *disks, const char *token)
 {
     const char *disk;
     SSET_FOR_EACH (disk, disks) {
-        char *path = probe_path(disk);
+        char *path = probe_path(disk, token);
         if (unlink(path) && errno != ENOENT) {
             VLOG_WARN("%s: %s", path, ovs_strerror(errno));
         }

@@ -36,7 +36,7 @@ char *migr_storage_probe_decode(const char *, char **token,
 void migr_storage_resolve(struct sset *disks);
 char *migr_storage_probe_write(const struct sset *disks, const char *token);
 char *migr_storage_probe_check(const struct sset *disks, const char *token);
-void migr_storage_probe_remove(const struct sset *disks);
+void migr_storage_probe_remove(const struct sset *disks, const char *token);
 
 /* The destination's verdict on a probe: "yes", or why not. */
 #define MIGR_STORAGE_SHARED_YES "yes"

@@ -36,6 +36,7 @@
 #include "migrator/executor.h"
 #include "migrator/records.h"
 #include "migrator/row.h"
+#include "migrator/storage.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
@@ -44,6 +45,7 @@
 #include "policy/vmroam-idl.h"
 #include "smap.h"
 #include "sset.h"
+#include "tests/unit/shell.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -56,21 +58,6 @@ extern const char policy_schema_json[];
 static char *server_dir;
 static char *server_remote;
 static pid_t server_pid;
-
-static int
-run_shell(const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    char *cmd = xvasprintf(format, args);
-    va_end(args);
-    int status = system(cmd);
-    if (status) {
-        fprintf(stderr, "%s: exit status %d\n", cmd, status);
-    }
-    free(cmd);
-    return status;
-}
 
 static int
 start_server(void **state OVS_UNUSED)
@@ -502,17 +489,36 @@ env_teardown(void **state)
     return 0;
 }
 
-/* One pass of the main loop of each running agent, source first. */
+static void
+run_agent(struct env *e, struct agent *a)
+{
+    ovsdb_idl_run(e->idl);
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(e->idl);
+    migr_executor_run(a->ex, e->idl, txn, a->link);
+    commit(e, txn);
+}
+
+/* One pass of the main loop of each running agent, source first.  An
+ * agent that started a storage probe runs again once the probe's thread
+ * is done (5 s at most), as its poll loop would wake then. */
 static void
 pass(struct env *e)
 {
     struct agent *agents[] = { &e->src, &e->dst };
     for (size_t i = 0; i < ARRAY_SIZE(agents); i++) {
-        if (agents[i]->running) {
-            ovsdb_idl_run(e->idl);
-            struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(e->idl);
-            migr_executor_run(agents[i]->ex, e->idl, txn, agents[i]->link);
-            commit(e, txn);
+        struct agent *a = agents[i];
+        if (a->running) {
+            run_agent(e, a);
+            unsigned int probing, waiting;
+            migr_executor_probing(a->ex, &probing, &waiting);
+            if (probing) {
+                long long int deadline = time_msec() + 5000;
+                while (waiting && time_msec() < deadline) {
+                    xnanosleep(1000 * 1000);
+                    migr_executor_probing(a->ex, &probing, &waiting);
+                }
+                run_agent(e, a);
+            }
         }
     }
 }
@@ -850,12 +856,18 @@ unproven(struct env *e, const char *mode, bool listed)
     assert_non_null(migration(e)->storage_probe);
 
     /* The destination sees another file at that path: no probe there. */
+    struct sset disks = SSET_INITIALIZER(&disks);
+    char *token;
+    assert_null(migr_storage_probe_decode(migration(e)->storage_probe,
+                                          &token, &disks));
     char *disk = disk_path();
     char *dir = dir_name(disk);
     char *base = base_name(disk);
-    char *probe = xasprintf("%s/.%s.vmroam-probe", dir, base);
+    char *probe = xasprintf("%s/.%s.vmroam-probe-%s", dir, base, token);
     assert_int_equal(unlink(probe), 0);
     free(probe);
+    free(token);
+    sset_destroy(&disks);
     free(base);
     free(dir);
     free(disk);

@@ -74,22 +74,77 @@ test_probe_seen_with_its_token(void **state)
     assert_null(migr_storage_probe_write(&s->disks, "token-1"));
     assert_int_equal(count_probes(s->dir), 2);
     assert_null(migr_storage_probe_check(&s->disks, "token-1"));
-    migr_storage_probe_remove(&s->disks);
+    migr_storage_probe_remove(&s->disks, "token-1");
     assert_int_equal(count_probes(s->dir), 0);
 }
 
+/* Writes 'token' into the probe file of a vmroam before probes were named
+ * for their token, beside each of 's''s disks. */
+static void
+write_old_probes(const struct scratch *s, const char *token)
+{
+    const char *disk;
+    SSET_FOR_EACH (disk, &s->disks) {
+        char *dir = dir_name(disk), *base = base_name(disk);
+        char *probe = xasprintf("%s/.%s.vmroam-probe", dir, base);
+        FILE *f = fopen(probe, "w");
+        assert_non_null(f);
+        fputs(token, f);
+        fclose(f);
+        free(probe);
+        free(base);
+        free(dir);
+    }
+}
+
+/* Another migration's probe is not this one's, whatever its name: the
+ * disk is another file, or the probe went astray. */
 static void
 test_probe_with_another_token_is_another_disk(void **state)
 {
     struct scratch *s = *state;
     assert_null(migr_storage_probe_write(&s->disks, "token-1"));
     char *why = migr_storage_probe_check(&s->disks, "token-2");
-    char *want = xasprintf("disk %s/vm-0.qcow2: a different file at the "
-                           "same path", s->dir);
+    char *want = xasprintf("disk %s/vm-0.qcow2: not the source's file (the "
+                           "probe the source wrote beside it is missing "
+                           "here)", s->dir);
     assert_string_equal(why, want);
     free(want);
     free(why);
-    migr_storage_probe_remove(&s->disks);
+    migr_storage_probe_remove(&s->disks, "token-1");
+
+    write_old_probes(s, "token-1");
+    why = migr_storage_probe_check(&s->disks, "token-2");
+    want = xasprintf("disk %s/vm-0.qcow2: a different file at the same "
+                     "path", s->dir);
+    assert_string_equal(why, want);
+    free(want);
+    free(why);
+}
+
+/* A source of an older vmroam names its probe files without the token: a
+ * destination still finds them. */
+static void
+test_probe_of_an_older_source_is_seen(void **state)
+{
+    struct scratch *s = *state;
+    write_old_probes(s, "token-1");
+    assert_null(migr_storage_probe_check(&s->disks, "token-1"));
+}
+
+/* Removing one migration's probes leaves the next one's: a removal that
+ * comes late (from a thread) cannot make shared disks look unshared. */
+static void
+test_removal_leaves_the_next_probe(void **state)
+{
+    struct scratch *s = *state;
+    assert_null(migr_storage_probe_write(&s->disks, "token-1"));
+    assert_null(migr_storage_probe_write(&s->disks, "token-2"));
+    migr_storage_probe_remove(&s->disks, "token-1");
+    assert_int_equal(count_probes(s->dir), 2);
+    assert_null(migr_storage_probe_check(&s->disks, "token-2"));
+    migr_storage_probe_remove(&s->disks, "token-2");
+    assert_int_equal(count_probes(s->dir), 0);
 }
 
 static void
@@ -141,7 +196,7 @@ test_probe_never_follows_a_link(void **state)
     fclose(f);
     const char *disk = SSET_FIRST(&s->disks);
     char *dir = dir_name(disk), *base = base_name(disk);
-    char *probe = xasprintf("%s/.%s.vmroam-probe", dir, base);
+    char *probe = xasprintf("%s/.%s.vmroam-probe-token-1", dir, base);
     assert_int_equal(symlink(target, probe), 0);
     assert_null(migr_storage_probe_write(&s->disks, "token-1"));
     f = fopen(target, "r");
@@ -150,7 +205,7 @@ test_probe_never_follows_a_link(void **state)
     fclose(f);
     assert_string_equal(buf, "precious");
     assert_null(migr_storage_probe_check(&s->disks, "token-1"));
-    migr_storage_probe_remove(&s->disks);
+    migr_storage_probe_remove(&s->disks, "token-1");
     free(probe);
     free(dir);
     free(base);
@@ -194,6 +249,8 @@ test_bad_probe_is_an_error(void **state OVS_UNUSED)
     static const char *const bad[] = {
         "not json", "[]", "{\"token\": 1, \"disks\": []}",
         "{\"token\": \"t\"}", "{\"token\": \"t\", \"disks\": [1]}",
+        "{\"token\": \"\", \"disks\": []}",
+        "{\"token\": \"../../etc/passwd\", \"disks\": []}",
     };
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         struct sset disks = SSET_INITIALIZER(&disks);
@@ -270,6 +327,10 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_probe_with_another_token_is_another_disk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_probe_of_an_older_source_is_seen,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_removal_leaves_the_next_probe,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_probe_names_the_disk,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_probe_leaves_nothing,
