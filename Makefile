@@ -108,12 +108,14 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(B)/libvmroam.a
 
 # "make check" runs every test on the normal build, then again on an
 # AddressSanitizer + UBSan build (the second half alone: "make check
-# SANITIZE=1"), then the fuzzers for CHECK_FUZZ_TIME seconds each.
+# SANITIZE=1"), then the fuzzers for CHECK_FUZZ_TIME seconds each.  It
+# builds the benchmark's program too, so that a change of the API it uses
+# cannot leave "make bench" broken.
 ifeq ($(SANITIZE),1)
-check: deps all
+check: deps all $(B)/bench/frame-bench
 	@VMROAM_BIN=$(abspath $(BIN)) tests/run-all $(UNIT_BINS)
 else
-check: deps all
+check: deps all $(B)/bench/frame-bench
 	@VMROAM_BIN=$(abspath $(BIN)) tests/run-all $(UNIT_BINS)
 	@echo "=== the same tests under AddressSanitizer and UBSan"
 	@$(MAKE) --no-print-directory check SANITIZE=1

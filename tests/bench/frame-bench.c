@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -237,6 +238,7 @@ bench_framing(const struct kind kinds[], size_t n_kinds, size_t n,
 
 struct path {
     char dir[64];
+    char *src_dir, *dst_dir;    /* The two ends' socket directories. */
     struct migr_channel *src, *dst;
     char *address;
     int n_runs;
@@ -250,6 +252,11 @@ path_init(struct path *p)
     ovs_strlcpy(p->dir, "/tmp/vmroam-frame-bench.XXXXXX", sizeof p->dir);
     if (!mkdtemp(p->dir)) {
         ovs_fatal(errno, "mkdtemp");
+    }
+    p->src_dir = xasprintf("%s/src", p->dir);
+    p->dst_dir = xasprintf("%s/dst", p->dir);
+    if (mkdir(p->src_dir, 0755) || mkdir(p->dst_dir, 0755)) {
+        ovs_fatal(errno, "mkdir");
     }
     char *pki = xasprintf("%s/pki", p->dir);
     char *error = migr_pki_init(pki, 1);
@@ -278,6 +285,8 @@ path_destroy(struct path *p)
     migr_channel_destroy(p->src);
     migr_channel_destroy(p->dst);
     free(p->address);
+    free(p->src_dir);
+    free(p->dst_dir);
     char *cmd = xasprintf("rm -rf %s", p->dir);
     ignore(system(cmd));
     free(cmd);
@@ -360,23 +369,27 @@ path_run(struct path *p, const uint8_t *data, size_t n, size_t total,
     char *id = xasprintf("6a1b5f3e-0d3c-4f5e-9a7b-%012d", p->n_runs++);
     const char *src_paths[MIGR_N_STREAM_KINDS] = { NULL };
     const char *dst_paths[MIGR_N_STREAM_KINDS] = { NULL };
-    char *src_path = xasprintf("%s/src-%s", p->dir, id);
-    char *dst_path = xasprintf("%s/dst-%s", p->dir, id);
+    /* Each end's sockets in a directory of its own, as on two hosts. */
+    char *src_path = migr_channel_socket(p->src_dir, id, MIGR_STREAM_MEMORY);
+    char *dst_path = migr_channel_socket(p->dst_dir, id, MIGR_STREAM_MEMORY);
     src_paths[MIGR_STREAM_MEMORY] = src_path;
     dst_paths[MIGR_STREAM_MEMORY] = dst_path;
 
+    char *error = migr_channel_expect(p->dst, id, "hv1", dst_paths, getuid(),
+                                      getgid());
+    if (!error) {
+        error = migr_channel_serve(p->src, id, p->address, "hv1", src_paths,
+                                   getuid(), getgid(), mode);
+    }
+    if (error) {
+        ovs_fatal(0, "%s", error);
+    }
     struct drain d = { .fd = make_unix_socket(SOCK_STREAM, false, dst_path,
                                               NULL) };
     if (d.fd < 0 || listen(d.fd, 1)) {
         ovs_fatal(0, "%s: cannot listen", dst_path);
     }
     pthread_t drainer = ovs_thread_create("drain", drain_main, &d);
-    migr_channel_expect(p->dst, id, "hv1", dst_paths);
-    char *error = migr_channel_serve(p->src, id, p->address, "hv1",
-                                     src_paths, mode);
-    if (error) {
-        ovs_fatal(0, "%s", error);
-    }
 
     double start = now_sec(), cpu = cpu_sec(RUSAGE_SELF);
     struct feeder f = { .data = data, .n = n, .total = total,
