@@ -19,8 +19,9 @@
   --dir DIR          chassis-N.json, private-N.json: the Chassis and
                      Chassis_Private tables read after migration N;
                      console-N.txt: the end of the guest's console then;
-                     drops-N.json: the kernel's drops per namespace before
-                     migration N (drops-end.json after the last)
+                     drops-N.json: the kernel's and ovs-vswitchd's drops
+                     per namespace before migration N (drops-end.json
+                     after the last)
 
 Each migration owns the time from its start to the next one's start (its
 pre-copy, its pause, and the settle time after it); a datagram or ping
@@ -197,8 +198,9 @@ def socket_drops(notes):
 
 
 def read_drops(path):
-    """{namespace/where: count} from a drops file: the packet sockets and
-    each interface, or {} if there is none."""
+    """{namespace/where: count} from a drops file: the packet sockets, each
+    interface and ovs-vswitchd's drop counters ("ovs:NAME"), or {} if there
+    is none."""
     if not os.path.exists(path):
         return {}
     out = {}
@@ -206,16 +208,20 @@ def read_drops(path):
         out["%s/packet-sockets" % ns] = d["packet_sockets"]
         for iface, n in d["ifaces"].items():
             out["%s/%s" % (ns, iface)] = n
+        for counter, n in d.get("ovs", {}).items():
+            out["%s/ovs:%s" % (ns, counter)] = n
     return out
 
 
 def drops_between(before, after):
     """What was dropped between two read_drops(), where it was: the packet
-    sockets' total, the interfaces' total, and each place with a drop."""
+    sockets' total, the interfaces' total, ovs-vswitchd's total, and each
+    place with a drop."""
     delta = {k: after[k] - before.get(k, 0) for k in after
              if after[k] > before.get(k, 0)}
     sockets = sum(n for k, n in delta.items() if k.endswith("/packet-sockets"))
-    return sockets, sum(delta.values()) - sockets, delta
+    ovs = sum(n for k, n in delta.items() if "/ovs:" in k)
+    return sockets, sum(delta.values()) - sockets - ovs, ovs, delta
 
 
 def send_gap(inside):
@@ -337,10 +343,12 @@ def analyse(args):
         before = read_drops(os.path.join(args.dir, "drops-%d.json" % r["n"]))
         after = read_drops(os.path.join(args.dir, drops_next))
         if before and after:
-            r["drops_sockets"], r["drops_ifaces"], r["drops_where"] = drops_between(
+            (r["drops_sockets"], r["drops_ifaces"], r["drops_ovs"],
+             r["drops_where"]) = drops_between(
                 before, after)
         else:
-            r["drops_sockets"] = r["drops_ifaces"] = r["drops_where"] = None
+            r["drops_sockets"] = r["drops_ifaces"] = r["drops_ovs"] = None
+            r["drops_where"] = None
         r["passes"] = stats.get("iteration")
         r["guest_ran_on"] = 0 < r["hb_before"] < r["hb_after"] < r["hb_later"]
         r["checkers_ok"] = r["guest_ran_on"] and checkers_clean(r["status_line"])
@@ -368,6 +376,7 @@ FIGURES = [  # key, summary label
     ("ping_gap_ms", "longest ping reply gap, ms"),
     ("drops_sockets", "kernel drops: packet sockets"),
     ("drops_ifaces", "kernel drops: interfaces"),
+    ("drops_ovs", "ovs-vswitchd drops (pipeline, datapath)"),
     ("flows_ms", "records moved -> all flows installed, ms"),
     ("ready_ahead_ms", "destination port ready before that, ms"),
 ]
@@ -390,6 +399,7 @@ COLUMNS = [  # key, two header lines
     ("tcp_stall_ms", "tcp", "stall"), ("tcp_retrans", "tcp", "retx"),
     ("ping_lost", "ping", "lost"), ("ping_gap_ms", "ping", "gap ms"),
     ("drops_sockets", "sock", "drops"), ("drops_ifaces", "iface", "drops"),
+    ("drops_ovs", "ovs", "drops"),
     ("flows_ms", "flows", "ms"),
 ]
 

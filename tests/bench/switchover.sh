@@ -70,25 +70,33 @@ select_all() {  # select_all TABLE: the whole table, as ovsdb-client prints it
     ovsdb-client -f json transact "unix:$STATE/db/db.sock" \
         "[\"vmroam\", {\"op\": \"select\", \"table\": \"$1\", \"where\": []}]"
 }
-# drops FILE: what the kernel has dropped so far in each host's namespace
-# and in a2's, as JSON: the packet sockets there (ovs-vswitchd reads eth0
-# and the veths through such sockets) and each interface's rx and tx drops
-# (the VMs' taps and veths among them); the report tells per migration
-# where datagrams were lost.
+# drops FILE: what was dropped so far in each host's namespace and in a2's,
+# as JSON: by the kernel, at the packet sockets there (ovs-vswitchd reads
+# eth0 and the veths through such sockets) and at each interface, rx and
+# tx (the VMs' taps and veths among them); and by each host's
+# ovs-vswitchd, as its coverage counters of drops say (its OpenFlow
+# pipeline's drops and misses, its datapath's).  The report tells per
+# migration where datagrams were lost.
 drops() {
-    python3 - "$NAME" hv1 hv2 hv3 a2 >"$1" <<'PY'
-import json, re, subprocess, sys
+    python3 - "$NAME" "$STATE" hv1 hv2 hv3 a2 >"$1" <<'PY'
+import json, os, re, subprocess, sys
 out = {}
-for h in sys.argv[2:]:
+for h in sys.argv[3:]:
     ns = "%s-%s" % (sys.argv[1], h)
     ss = subprocess.run(["ip", "netns", "exec", ns, "ss", "-0", "-m", "-n"],
                         capture_output=True, text=True).stdout
     links = subprocess.run(["ip", "-n", ns, "-s", "-j", "link"],
                            capture_output=True, text=True).stdout
+    ctl = os.path.join(sys.argv[2], h, "ovs-vswitchd.ctl")
+    coverage = (subprocess.run(["ovs-appctl", "-t", ctl, "coverage/show"],
+                               capture_output=True, text=True).stdout
+                if os.path.exists(ctl) else "")
     out[h] = dict(
         packet_sockets=sum(int(d) for d in re.findall(r",d(\d+)\)", ss)),
         ifaces={l["ifname"]: l["stats64"]["rx"]["dropped"] + l["stats64"]["tx"]["dropped"]
-                for l in json.loads(links or "[]") if "stats64" in l})
+                for l in json.loads(links or "[]") if "stats64" in l},
+        ovs={m.group(1): int(m.group(2)) for m in re.finditer(
+            r"^(\S*drop\S*)\s.*total: (\d+)$", coverage, re.M)})
 json.dump(out, sys.stdout)
 PY
 }
