@@ -1120,7 +1120,11 @@ migr_executor_read_lifecycle(struct migr_executor *ex)
 
 /* Whether the packets for the VM that 'j' migrates by 'm' are held: its
  * guest is about to make its last pause here (the job lets it pause once
- * they are), or has made it, and has not run anywhere since.  The naive
+ * they are), or has made it, and has not run anywhere since; or it runs on
+ * the destination, its records have moved there, and the job has yet to
+ * end.  That last part bridges the hold to the redirects that begin with
+ * the records' move (overlay/inputs.h): the guest's stop here ends its
+ * pause before a full translation may have put them in place.  The naive
  * switchover ("completion", the benchmark's baseline) holds nothing, nor
  * does a migration being aborted, whose guest stays here. */
 static bool
@@ -1130,7 +1134,8 @@ is_held(const struct migr_executor *ex, const struct vmroamrec_migration *m,
     return (m && m->destination && j->job && !j->abort_reason
             && j->status.result == MIGR_JOB_RUNNING
             && migr_row_switchover_on_resume(m)
-            && (j->status.pausing || sset_contains(&ex->paused, m->vm)));
+            && (j->status.pausing || sset_contains(&ex->paused, m->vm)
+                || migr_row_timestamp(m, "records-moved")));
 }
 
 /* Stamps when the guest of 'm' made its last pause here, and takes back

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "migrator/fsm.h"
 #include "migrator/row.h"
 #include "openvswitch/util.h"
 #include "ovsdb-idl.h"
@@ -13,8 +14,26 @@
 #include "policy/vmroam-idl.h"
 #include "util.h"
 
-/* Adds the redirects of the VMs that migrated away from 'chassis' within
- * the grace period to 'in', noting when the first of them ends. */
+/* When the redirects of 'm', a migration from here, end (wall clock ms):
+ * never while it may still succeed, the grace period after it did, and at
+ * once (0) if it failed or its records have not moved yet.  They begin
+ * with the records' move, before the source's hold of the guest's packets
+ * ends, so that nothing the other hosts still tunnel here falls between
+ * the two while their flows follow the move. */
+static long long int
+redirects_end(const struct vmroamrec_migration *m)
+{
+    enum migr_state s = migr_row_state(m);
+    return (!migr_row_timestamp(m, "records-moved") ? 0
+            : s == MIGR_DONE ? (migr_row_timestamp(m, "finished")
+                                + OVERLAY_REDIRECT_GRACE_MS)
+            : migr_state_is_final(s) || s == MIGR_ROLLING_BACK ? 0
+            : LLONG_MAX);
+}
+
+/* Adds the redirects of the VMs that migrate or migrated away from
+ * 'chassis' (as redirects_end() says) to 'in', noting when the first of
+ * them ends. */
 static void
 gather_departures(struct ovsdb_idl *idl, struct ovsdb_idl_index *index,
                   const char *chassis, long long int now,
@@ -23,10 +42,8 @@ gather_departures(struct ovsdb_idl *idl, struct ovsdb_idl_index *index,
     size_t allocated = 0;
     const struct vmroamrec_migration *m;
     VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
-        long long int expires = (migr_row_timestamp(m, "finished")
-                                 + OVERLAY_REDIRECT_GRACE_MS);
-        if (strcmp(m->state, "done") || strcmp(m->source, chassis)
-            || expires <= now) {
+        long long int expires = redirects_end(m);
+        if (strcmp(m->source, chassis) || expires <= now) {
             continue;
         }
         in->redirects_expire = MIN(in->redirects_expire, expires);

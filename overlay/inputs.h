@@ -1,6 +1,7 @@
 /* What a translation needs from the vmroam database besides the policy:
- * the VMs that left this chassis within the redirect grace period (and the
- * new PAs to tunnel their late packets to), the VMs migrating in and out,
+ * the VMs that left this chassis, from their records' move to the end of
+ * the redirect grace period (and the new PAs to tunnel their late packets
+ * to), the VMs migrating in and out,
  * and the other chassis' PAs.  Read from the IDL; the pipeline
  * (overlay/pipeline.h) turns them into flows. */
 

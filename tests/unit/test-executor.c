@@ -38,6 +38,8 @@
 #include "migrator/row.h"
 #include "migrator/storage.h"
 #include "openvswitch/dynamic-string.h"
+#include "overlay/inputs.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
@@ -566,6 +568,29 @@ expect_error(const struct env *e, const char *error)
 
 /* Every lookup record of vm1 points at 'chassis' and its 'pa', and so
  * does vm1's VM row; vm2's record never moves. */
+/* The PAs that the source, hv1, tunnels late packets for vm1 on to, as a
+ * translation there would read them (overlay/inputs.h): "" for none. */
+static char *
+redirects(const struct env *e)
+{
+    struct overlay_inputs in;
+    overlay_inputs_gather(e->idl, e->records, "hv1", time_wall_msec(), &in);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < in.n_redirects; i++) {
+        ds_put_format(&s, "%s%s", i ? " " : "", in.redirects[i].pa);
+    }
+    overlay_inputs_destroy(&in);
+    return ds_steal_cstr(&s);
+}
+
+static void
+expect_redirects(const struct env *e, const char *pas)
+{
+    char *actual = redirects(e);
+    assert_string_equal(actual, pas);
+    free(actual);
+}
+
 static void
 expect_records_on(const struct env *e, const char *chassis, const char *pa)
 {
@@ -739,9 +764,12 @@ test_shared_storage_every_phase(void **state)
     assert_int_equal(migration(e)->progress, 50);
     expect_records_on(e, "hv1", HV1_PA);
     assert_int_equal(generation(e), gen0);
+    expect_redirects(e, "");
 
     /* The VM resumes on the destination: switchover, and its records
-     * follow at once, with a new generation. */
+     * follow at once, with a new generation.  From then on the source
+     * tunnels on what still comes for it, before its hold of the guest's
+     * packets ends with the job, and after. */
     e->src.fake.status.resumed_on_destination = true;
     pass(e);
     expect_state(e, "switchover");
@@ -749,6 +777,7 @@ test_shared_storage_every_phase(void **state)
     assert_int_equal(generation(e), gen0 + 1);
     assert_int_equal(migr_row_stat(migration(e), "generation"), gen0 + 1);
     assert_true(migr_row_timestamp(migration(e), "records-moved") > 0);
+    expect_redirects(e, HV2_PA " " HV2_PA);   /* Its two records. */
 
     /* The job ends: cleanup and done, with libvirt's downtime. */
     e->src.fake.status.result = MIGR_JOB_SUCCEEDED;
@@ -765,6 +794,7 @@ test_shared_storage_every_phase(void **state)
     assert_int_equal(generation(e), gen0 + 1);
     assert_int_equal(e->src.fake.n_aborts, 0);
     assert_int_equal(e->src.fake.n_destroys, 1);
+    expect_redirects(e, HV2_PA " " HV2_PA);   /* Its two records. */
 
     /* Nothing more happens, but the source takes the marks off: neither
      * host may move vm1's records any more. */
@@ -930,10 +960,21 @@ test_hold_before_the_last_pause(void **state)
     assert_int_equal(e->src.fake.n_held, 2);
     assert_int_equal(migr_row_timestamp(migration(e), "held"), 1234567);
 
+    /* The guest runs on the destination and its records moved there: it
+     * is no longer paused here, but the hold lasts until the job ends, by
+     * when the redirects that began with the move are in place. */
+    announce(e);
+    e->src.fake.status.pausing = false;
+    pass(e);
+    expect_records_on(e, "hv2", HV2_PA);
+    expect_holding(e, "vm1 " HV2_PA);
+    expect_redirects(e, HV2_PA " " HV2_PA);
+
     e->src.fake.status.result = MIGR_JOB_SUCCEEDED;
     pass(e);
     expect_state(e, "done");
     expect_holding(e, "");
+    expect_redirects(e, HV2_PA " " HV2_PA);
     assert_int_equal(migr_row_timestamp(migration(e), "held"), 1234567);
 }
 
@@ -1426,6 +1467,7 @@ test_records_move_back_when_the_last_step_fails(void **state)
     expect_records_on(e, "hv2", HV2_PA);
     assert_int_equal(generation(e), gen0 + 1);
     assert_true(migr_row_timestamp(migration(e), "activated") > 0);
+    expect_redirects(e, HV2_PA " " HV2_PA);   /* Its two records. */
 
     /* Announced again: nothing moves twice. */
     announce(e);
@@ -1441,6 +1483,7 @@ test_records_move_back_when_the_last_step_fails(void **state)
     assert_true(migr_row_timestamp(migration(e), "records-restored") > 0);
     expect_failed(e, "operation failed: job 'migration out' failed in "
                   "post-copy phase");
+    expect_redirects(e, "");
 }
 
 /* A job that fails after the VM resumed on the destination is done: the
