@@ -50,6 +50,7 @@ struct job {
     char *abort_reason;         /* Why we aborted it, or NULL. */
     bool resumed;               /* The VM ran on the destination. */
     bool held;                  /* The row has a "held" stamp of ours. */
+    bool paused_here;           /* The guest made its last pause here. */
     long long int next_progress;
     char *probe_token;          /* Of the storage probe we started (it
                                  * removes its files when forgotten; an
@@ -1120,10 +1121,10 @@ migr_executor_read_lifecycle(struct migr_executor *ex)
 
 /* Whether the packets for the VM that 'j' migrates by 'm' are held: its
  * guest is about to make its last pause here (the job lets it pause once
- * they are), or has made it, and has not run anywhere since; or it runs on
- * the destination, its records have moved there, and the job has yet to
- * end.  That last part bridges the hold to the redirects that begin with
- * the records' move (overlay/inputs.h): the guest's stop here ends its
+ * they are), or has made it, or its records have moved to the
+ * destination, and the job has yet to end.  So the hold outlasts the
+ * guest's stop here and meets the redirects that begin with the records'
+ * move (overlay/inputs.h), whichever comes first: a stop here ends the
  * pause before a full translation may have put them in place.  The naive
  * switchover ("completion", the benchmark's baseline) holds nothing, nor
  * does a migration being aborted, whose guest stays here. */
@@ -1134,7 +1135,8 @@ is_held(const struct migr_executor *ex, const struct vmroamrec_migration *m,
     return (m && m->destination && j->job && !j->abort_reason
             && j->status.result == MIGR_JOB_RUNNING
             && migr_row_switchover_on_resume(m)
-            && (j->status.pausing || sset_contains(&ex->paused, m->vm)
+            && (j->status.pausing || j->paused_here
+                || sset_contains(&ex->paused, m->vm)
                 || migr_row_timestamp(m, "records-moved")));
 }
 
@@ -1151,6 +1153,7 @@ stamp_pause(const struct migr_executor *ex,
     }
     if (sset_contains(&ex->paused, m->vm)) {
         stamp_once(m, "paused");
+        j->paused_here = true;
     } else if (j->held && !is_held(ex, m, j)) {
         vmroamrec_migration_update_timestamps_delkey(m, "held");
         j->held = false;

@@ -125,6 +125,8 @@ struct fake {
     int n_pending;              /* ...after saying "pending" this often. */
     char *disks_error;          /* disks() fails with this; otherwise the
                                  * VM has one disk, disk_path(). */
+    const char *paused;         /* The VM whose guest the hypervisor says
+                                 * paused for its switchover, or NULL. */
 
     /* What the executor asked of it. */
     int n_starts, n_aborts, n_destroys, n_recovers, n_held;
@@ -257,6 +259,16 @@ fake_disks(void *fake_, const char *vm OVS_UNUSED, struct sset *paths)
     return NULL;
 }
 
+static void
+fake_lifecycle(void *fake_, struct sset *paused,
+               struct sset *resumed OVS_UNUSED)
+{
+    struct fake *f = fake_;
+    if (f->paused) {
+        sset_add(paused, f->paused);
+    }
+}
+
 static const struct migr_backend_class fake_class = {
     .name = "fake",
     .start = fake_start,
@@ -270,6 +282,7 @@ static const struct migr_backend_class fake_class = {
     .disks = fake_disks,
     .list_running = fake_list_running,
     .versions = fake_versions,
+    .lifecycle = fake_lifecycle,
 };
 
 static void
@@ -960,11 +973,23 @@ test_hold_before_the_last_pause(void **state)
     assert_int_equal(e->src.fake.n_held, 2);
     assert_int_equal(migr_row_timestamp(migration(e), "held"), 1234567);
 
-    /* The guest runs on the destination and its records moved there: it
-     * is no longer paused here, but the hold lasts until the job ends, by
-     * when the redirects that began with the move are in place. */
-    announce(e);
+    /* The guest pauses here, as the hypervisor says, then stops: the hold
+     * lasts, though its records have not moved yet. */
+    e->src.fake.paused = "vm1";
+    migr_executor_read_lifecycle(e->src.ex);
+    pass(e);
+    assert_true(migr_row_timestamp(migration(e), "paused") > 0);
+    e->src.fake.paused = NULL;
     e->src.fake.status.pausing = false;
+    migr_executor_read_lifecycle(e->src.ex);
+    pass(e);
+    expect_records_on(e, "hv1", HV1_PA);
+    expect_holding(e, "vm1 " HV2_PA);
+
+    /* The guest runs on the destination and its records moved there: the
+     * hold lasts until the job ends, by when the redirects that began
+     * with the move are in place. */
+    announce(e);
     pass(e);
     expect_records_on(e, "hv2", HV2_PA);
     expect_holding(e, "vm1 " HV2_PA);
