@@ -377,30 +377,22 @@ free_paths(char *paths[MIGR_N_STREAM_KINDS])
     }
 }
 
-/* Serves or expects (as 'source' says) the channel's sockets 'paths' of
- * migration 'id' for the QEMU of 'vm' (NULL: the one the hypervisor starts
- * next), as the user it runs as.  Returns an error or NULL. */
+/* Stores in '*uid' and '*gid' the user and group QEMU runs as for 'vm'
+ * (NULL: the QEMU the hypervisor starts next), to whom the channel gives
+ * its sockets.  Returns an error or NULL. */
 static char *
-open_channel(struct migr_executor *ex, const struct vmroamrec_migration *m,
-             const char *id, const char *vm, char *paths[MIGR_N_STREAM_KINDS],
-             const char *peer, enum migr_compress_mode compression)
+qemu_user(const struct migr_executor *ex, const char *vm, uid_t *uid,
+          gid_t *gid)
 {
     const struct migr_backend_class *class = ex->backend->class;
-    uid_t uid = getuid();
-    gid_t gid = getgid();
+    *uid = getuid();
+    *gid = getgid();
     char *error = (class->guest_user
-                   ? class->guest_user(ex->backend->data, vm, &uid, &gid)
+                   ? class->guest_user(ex->backend->data, vm, uid, gid)
                    : NULL);
-    if (error) {
-        char *why = xasprintf("which user QEMU runs as: %s", error);
-        free(error);
-        return why;
-    }
-    const char **p = (const char **) paths;
-    return (peer
-            ? migr_channel_serve(ex->channel, id, peer, m->destination, p,
-                                 uid, gid, compression)
-            : migr_channel_expect(ex->channel, id, m->source, p, uid, gid));
+    char *why = error ? xasprintf("which user QEMU runs as: %s", error) : NULL;
+    free(error);
+    return why;
 }
 
 /* The source's part of the channel: serves QEMU's sockets for 'm' and
@@ -437,7 +429,14 @@ use_channel(struct migr_executor *ex, const struct vmroamrec_migration *m,
     enum migr_compress_mode compression = ex->compression;
     migr_compress_mode_parse(smap_get_def(&m->options, "compression", ""),
                              &compression);
-    char *error = open_channel(ex, m, id, m->vm, paths, peer, compression);
+    uid_t uid;
+    gid_t gid;
+    char *error = qemu_user(ex, m->vm, &uid, &gid);
+    if (!error) {
+        error = migr_channel_serve(ex->channel, id, peer, m->destination,
+                                   (const char **) paths, uid, gid,
+                                   compression);
+    }
     if (error) {
         char *why = xasprintf("migration channel: %s", error);
         fail(m, why);
@@ -462,7 +461,13 @@ expect_channel(struct migr_executor *ex, const struct vmroamrec_migration *m)
     char *id = row_id(m);
     char *paths[MIGR_N_STREAM_KINDS];
     channel_paths(ex->socket_dir, id, true, paths);
-    char *error = open_channel(ex, m, id, NULL, paths, NULL, 0);
+    uid_t uid;
+    gid_t gid;
+    char *error = qemu_user(ex, NULL, &uid, &gid);
+    if (!error) {
+        error = migr_channel_expect(ex->channel, id, m->source,
+                                    (const char **) paths, uid, gid);
+    }
     free_paths(paths);
     sset_add_and_free(&ex->expected, id);
     return error;

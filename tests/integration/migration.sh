@@ -37,12 +37,14 @@ check "lab up: 3 hosts with libvirtd, QEMU guests a1 (hv1) and a3 (hv2)" \
 A1=$(ca_of a1)
 A3=$(ca_of a3)
 
+# qemu_pid HOST VM: the pid of VM's QEMU on HOST.
+qemu_pid() { cat "/run/vmroam-lab/vmmt/$1/libvirt/run/qemu/$2.pid"; }
 # reaped_at_once HOST VM: VM's QEMU on HOST is a child of the lab's reaper
 # (labs/libvirt/reaper), which collects it the moment it exits: libvirt
 # ends a migration only once the source QEMU is gone, zombie or not.
 reaped_at_once() {
     local qemu parent
-    qemu=$(cat "/run/vmroam-lab/vmmt/$1/libvirt/run/qemu/$2.pid") || return 1
+    qemu=$(qemu_pid "$1" "$2") || return 1
     parent=$(ps -o ppid= -p "$qemu" | tr -d ' ')
     echo "QEMU $qemu, its parent $parent: $(tr '\0' ' ' </proc/"$parent"/cmdline)"
     tr '\0' '\n' </proc/"$parent"/cmdline | grep -q '/labs/libvirt/reaper$'
@@ -53,7 +55,7 @@ check "a1's QEMU has a parent that reaps it at once, as a host's init does" \
 # libvirt runs it on a Debian host: the channel's sockets must be its.
 not_root() {
     local qemu
-    qemu=$(cat "/run/vmroam-lab/vmmt/$1/libvirt/run/qemu/$2.pid") || return 1
+    qemu=$(qemu_pid "$1" "$2") || return 1
     ps -o user=,group= -p "$qemu"
     [ "$(ps -o uid= -p "$qemu" | tr -d ' ')" -ne 0 ]
 }

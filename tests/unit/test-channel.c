@@ -28,6 +28,7 @@
 #include "migrator/pki.h"
 #include "ovs-thread.h"
 #include "random.h"
+#include "tests/unit/helpers.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -430,16 +431,6 @@ as_qemu(const struct world *w, int (*fn)(int, const struct sockaddr *,
     return WEXITSTATUS(status);
 }
 
-/* Waits (1 s at most) for 'path' to be gone; returns true if it is. */
-static bool
-gone(const char *path)
-{
-    for (int i = 0; i < 100 && !access(path, F_OK); i++) {
-        xnanosleep(10 * 1000 * 1000);
-    }
-    return access(path, F_OK) && errno == ENOENT;
-}
-
 /* A QEMU that is not root may create its incoming socket on the
  * destination and connect to the source's, and no other user may; both
  * go, with their directory, when the migration's channel closes. */
@@ -474,7 +465,7 @@ test_sockets_belong_to_qemus_user(void **state)
     migr_channel_close(w->src, ID);
     migr_channel_close(w->dst, ID);
     for (int i = 0; i < 2; i++) {
-        assert_true(gone(dirs[i]));
+        assert_true(file_gone(dirs[i], 1000));
         free(dirs[i]);
     }
 }

@@ -47,7 +47,7 @@
 #include "policy/vmroam-idl.h"
 #include "smap.h"
 #include "sset.h"
-#include "tests/unit/shell.h"
+#include "tests/unit/helpers.h"
 #include "timeval.h"
 #include "util.h"
 

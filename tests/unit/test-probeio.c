@@ -20,7 +20,7 @@
 
 #include "migrator/probeio.h"
 #include "sset.h"
-#include "tests/unit/shell.h"
+#include "tests/unit/helpers.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -108,16 +108,6 @@ probe_events(int fd)
     return seen;
 }
 
-/* Waits (2 s at most) for 'path' to be gone; returns true if it is. */
-static bool
-gone(const char *path)
-{
-    for (int i = 0; i < 200 && !access(path, F_OK); i++) {
-        xnanosleep(10 * 1000 * 1000);
-    }
-    return access(path, F_OK) && errno == ENOENT;
-}
-
 static void
 test_write_check_forget(void **state)
 {
@@ -152,7 +142,7 @@ test_write_check_forget(void **state)
     migr_probe_io_forget(io, MIGR_PROBE_CHECK, "m1");
 
     migr_probe_io_forget(io, MIGR_PROBE_WRITE, "m1");
-    assert_true(gone(probe));
+    assert_true(file_gone(probe, 2000));
     migr_probe_io_destroy(io);
     sset_destroy(&resolved);
     sset_destroy(&disks);
