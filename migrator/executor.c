@@ -51,6 +51,9 @@ struct job {
     bool resumed;               /* The VM ran on the destination. */
     bool held;                  /* The row has a "held" stamp of ours. */
     bool paused_here;           /* The guest made its last pause here. */
+    bool ended;                 /* Its row was final at the end of a pass:
+                                 * forgotten at the next pass that reads
+                                 * the row from the server. */
     long long int next_progress;
     char *probe_token;          /* Of the storage probe we started (it
                                  * removes its files when forgotten; an
@@ -1127,22 +1130,26 @@ migr_executor_read_lifecycle(struct migr_executor *ex)
 /* Whether the packets for the VM that 'j' migrates by 'm' are held: its
  * guest is about to make its last pause here (the job lets it pause once
  * they are), or has made it, or its records have moved to the
- * destination, and the job has yet to end.  So the hold outlasts the
- * guest's stop here and meets the redirects that begin with the records'
- * move (overlay/inputs.h), whichever comes first: a stop here ends the
- * pause before a full translation may have put them in place.  The naive
- * switchover ("completion", the benchmark's baseline) holds nothing, nor
- * does a migration being aborted, whose guest stays here. */
+ * destination; or its job ended with the VM on the destination and is not
+ * forgotten yet.  So the hold outlasts the guest's stop here and meets the
+ * redirects that begin with the records' move (overlay/inputs.h): a job
+ * that ends here moves the records itself if the destination has not, and
+ * until the server has the move, no translation here can put the
+ * redirects in place.  The naive switchover ("completion", the
+ * benchmark's baseline) holds nothing, nor does a migration being aborted
+ * or failed, whose guest stays here. */
 static bool
 is_held(const struct migr_executor *ex, const struct vmroamrec_migration *m,
         const struct job *j)
 {
-    return (m && m->destination && j->job && !j->abort_reason
-            && j->status.result == MIGR_JOB_RUNNING
-            && migr_row_switchover_on_resume(m)
-            && (j->status.pausing || j->paused_here
-                || sset_contains(&ex->paused, m->vm)
-                || migr_row_timestamp(m, "records-moved")));
+    if (!m || !m->destination || !j->job || j->abort_reason
+        || !migr_row_switchover_on_resume(m)) {
+        return false;
+    }
+    return (j->status.result != MIGR_JOB_RUNNING ? j->resumed
+            : (j->status.pausing || j->paused_here
+               || sset_contains(&ex->paused, m->vm)
+               || migr_row_timestamp(m, "records-moved")));
 }
 
 /* Stamps when the guest of 'm' made its last pause here, and takes back
@@ -1250,13 +1257,19 @@ migr_executor_run(struct migr_executor *ex, struct ovsdb_idl *idl,
         }
     }
 
-    /* Forget jobs whose migration ended or vanished. */
+    /* Forget jobs whose migration vanished, or ended as the server says:
+     * the pass that ends one reads its own writes, and its hold lasts
+     * until the records' move it wrote comes back from the server. */
     HMAP_FOR_EACH_SAFE (j, node, &ex->jobs) {
         const struct vmroamrec_migration *row
             = vmroamrec_migration_get_for_uuid(idl, &j->row);
-        if (!row || (migr_state_is_final(migr_row_state(row))
-                     && (!j->job || j->status.result != MIGR_JOB_RUNNING))) {
+        if (row && (!migr_state_is_final(migr_row_state(row))
+                    || (j->job && j->status.result == MIGR_JOB_RUNNING))) {
+            j->ended = false;
+        } else if (!row || j->ended) {
             job_destroy(ex, j);
+        } else {
+            j->ended = true;
         }
     }
 }

@@ -806,14 +806,16 @@ test_shared_storage_every_phase(void **state)
     expect_records_on(e, "hv2", HV2_PA);
     assert_int_equal(generation(e), gen0 + 1);
     assert_int_equal(e->src.fake.n_aborts, 0);
-    assert_int_equal(e->src.fake.n_destroys, 1);
+    assert_int_equal(e->src.fake.n_destroys, 0);
     expect_redirects(e, HV2_PA " " HV2_PA);   /* Its two records. */
 
     /* Nothing more happens, but the source takes the marks off: neither
-     * host may move vm1's records any more. */
+     * host may move vm1's records any more.  The job is forgotten once
+     * the server has said it ended. */
     pass(e);
     expect_state(e, "done");
     assert_int_equal(e->src.fake.n_starts, 1);
+    assert_int_equal(e->src.fake.n_destroys, 1);
     expect_marked(e, false);
 }
 
@@ -987,8 +989,8 @@ test_hold_before_the_last_pause(void **state)
     expect_holding(e, "vm1 " HV2_PA);
 
     /* The guest runs on the destination and its records moved there: the
-     * hold lasts until the job ends, by when the redirects that began
-     * with the move are in place. */
+     * hold lasts until the job ends and the server has said so, by when
+     * the redirects that began with the move are in place. */
     announce(e);
     pass(e);
     expect_records_on(e, "hv2", HV2_PA);
@@ -998,9 +1000,45 @@ test_hold_before_the_last_pause(void **state)
     e->src.fake.status.result = MIGR_JOB_SUCCEEDED;
     pass(e);
     expect_state(e, "done");
-    expect_holding(e, "");
+    expect_holding(e, "vm1 " HV2_PA);
     expect_redirects(e, HV2_PA " " HV2_PA);
+    pass(e);
+    expect_holding(e, "");
     assert_int_equal(migr_row_timestamp(migration(e), "held"), 1234567);
+}
+
+/* The job ends on the source before the destination's agent has moved the
+ * records: the source moves them, and holds the packets until it reads
+ * the move back from the server, when a translation there can redirect
+ * what still comes to it.  Released before, they would go to the local
+ * port of a VM that is gone. */
+static void
+test_hold_until_the_move_is_read_back(void **state)
+{
+    struct env *e = *state;
+    setup_lab(e, NULL);
+    to_memory(e, false);
+    e->src.fake.status.pausing = true;
+    pass(e);
+    expect_holding(e, "vm1 " HV2_PA);
+    e->src.fake.status.pausing = false;
+    e->src.fake.status.result = MIGR_JOB_SUCCEEDED;
+
+    /* The pass that ends the job, its writes not yet committed. */
+    ovsdb_idl_run(e->idl);
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(e->idl);
+    migr_executor_run(e->src.ex, e->idl, txn, e->src.link);
+    char *during = holding(e);
+    commit(e, txn);
+    assert_string_equal(during, "vm1 " HV2_PA);
+    free(during);
+    expect_records_on(e, "hv2", HV2_PA);
+    expect_redirects(e, HV2_PA " " HV2_PA);
+    expect_holding(e, "vm1 " HV2_PA);
+
+    pass(e);
+    expect_holding(e, "");
+    assert_int_equal(e->src.fake.n_destroys, 1);
 }
 
 /* QEMU went on to another pass: the job lets the packets go to the guest
@@ -1181,6 +1219,7 @@ cancel_running(struct env *e, bool storage, const char *phase)
     int64_t gen0 = generation(e);
     interrupt(e, storage, phase, request_cancel, false);
     expect_cancelled(e, gen0);
+    pass(e);
     assert_int_equal(e->src.fake.n_aborts, 1);
     assert_int_equal(e->src.fake.n_destroys, 1);
 }
@@ -1557,6 +1596,7 @@ main(void)
         TEST(test_storage_copy_every_phase),
         TEST(test_switchover_on_completion),
         TEST(test_hold_before_the_last_pause),
+        TEST(test_hold_until_the_move_is_read_back),
         TEST(test_hold_released_while_the_guest_runs),
         TEST(test_completion_holds_nothing),
 
