@@ -150,6 +150,12 @@ rd_index(const struct policy *p, const char *name)
     return rd ? rd - p->rds : -1;
 }
 
+static bool
+rd_is_local(const struct xlate *x, const char *routing_domain)
+{
+    return sset_contains(x->local_rds, routing_domain);
+}
+
 static int
 record_rd_index(const struct policy *p, const struct policy_lookup_record *r)
 {
@@ -476,6 +482,20 @@ xlate_gateway_echo(struct xlate *x, const struct policy_virtual_subnet *vs,
              ipv4 ? 0 : 129, ipv4 ? "icmp_type" : "icmpv6_type");
 }
 
+/* Table 1: accept the GRE key of 'vs'. */
+static void
+xlate_tunnel_key(struct xlate *x, const struct policy_virtual_subnet *vs)
+{
+    if (x->in->gre_ofport > 0) {
+        add_flow(x, OVERLAY_T_TUNNEL_KEY, 100, cookie_of(&vs->origin),
+                 "tun_id=%#"PRIx32"/%#x actions=set_field:%"PRId64
+                 "->metadata,set_field:%d->reg1,set_field:1->reg0,"
+                 "goto_table:%d", overlay_gre_key(vs->vsid), GRE_KEY_MASK,
+                 vs->vsid, rd_index(x->in->policy, vs->routing_domain) + 1,
+                 OVERLAY_T_FORWARD);
+    }
+}
+
 /* Flows of a virtual subnet of a routing domain present here: accept its
  * GRE key, answer for its gateway. */
 static void
@@ -484,13 +504,7 @@ xlate_subnet(struct xlate *x, const struct policy_virtual_subnet *vs)
     uint64_t cookie = cookie_of(&vs->origin);
     int rd = rd_index(x->in->policy, vs->routing_domain);
 
-    if (x->in->gre_ofport > 0) {
-        add_flow(x, OVERLAY_T_TUNNEL_KEY, 100, cookie,
-                 "tun_id=%#"PRIx32"/%#x actions=set_field:%"PRId64
-                 "->metadata,set_field:%d->reg1,set_field:1->reg0,"
-                 "goto_table:%d", overlay_gre_key(vs->vsid), GRE_KEY_MASK,
-                 vs->vsid, rd + 1, OVERLAY_T_FORWARD);
-    }
+    xlate_tunnel_key(x, vs);
     if (vs->gateway) {
         xlate_responder(x, cookie, vs->vsid, vs->gateway, &vs->gateway_a,
                         overlay_router_mac(vs->routing_domain));
@@ -620,12 +634,23 @@ xlate_tunnel_on(struct xlate *x, uint16_t priority, const char *match,
              x->in->gre_ofport);
 }
 
-/* Late packets for a VM that migrated away, still tunnelled here. */
+/* Late packets for a VM that migrated away, still tunnelled here.  The
+ * VM may have been the last of its routing domain here, whose flows went
+ * with it: its GRE key is still accepted, or those packets would be
+ * dropped before they meet their redirect. */
 static void
 xlate_redirects(struct xlate *x)
 {
     for (size_t i = 0; i < x->in->n_redirects; i++) {
-        xlate_tunnel_on(x, 110, "reg0=1,", &x->in->redirects[i]);
+        const struct overlay_redirect *r = &x->in->redirects[i];
+        const struct policy_virtual_subnet *vs = find_subnet(x->in->policy,
+                                                             r->vsid);
+        if (vs && !rd_is_local(x, vs->routing_domain)) {
+            x->owner = cookie_of(&vs->origin);
+            xlate_tunnel_key(x, vs);
+            x->owner = 0;
+        }
+        xlate_tunnel_on(x, 110, "reg0=1,", r);
     }
 }
 
@@ -715,12 +740,6 @@ xlate_defaults(struct xlate *x)
              "icmp6,icmp_type=135 actions=drop");
     add_flow(x, OVERLAY_T_RESPONDER, 40, 0,
              "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00 actions=drop");
-}
-
-static bool
-rd_is_local(const struct xlate *x, const char *routing_domain)
-{
-    return sset_contains(x->local_rds, routing_domain);
 }
 
 /* All the flows of lookup record 'r', remote or local, but for those of a

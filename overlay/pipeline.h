@@ -28,7 +28,9 @@
  *
  * Only routing domains that have a VM on this chassis get flows here: a
  * host needs to know where its own tenants' addresses live, and nothing
- * else.
+ * else.  A VM that just migrated away keeps its subnet's GRE key accepted
+ * while its redirects last, whether or not it was the last of its domain
+ * here.
  *
  * A full translation fills a desired set (overlay/desired.h) whose flows
  * are owned by the row each comes from; the change of one remote lookup

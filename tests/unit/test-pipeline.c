@@ -622,6 +622,35 @@ test_redirect_after_departure(void **state)
         "load:0->NXM_OF_IN_PORT[],output:1");
 }
 
+/* A VM that migrated away was the last of its routing domain here: the
+ * domain's flows went with it, but its GRE key is still accepted, so that
+ * what is still tunnelled here meets the redirect. */
+static void
+test_redirect_of_the_last_vm_of_a_domain(void **state)
+{
+    struct fixture *f = *state;
+    const char *key = "tun_id=0x177100/0xffffff00";   /* VSID 6001. */
+    assert_null(actions_of(f, OVERLAY_T_TUNNEL_KEY, 100, key));
+
+    const struct overlay_redirect r = { 6001, "02:00:00:00:60:01",
+                                        "10.0.2.11" };
+    f->in.redirects = &r;
+    f->in.n_redirects = 1;
+    translate(f);
+    assert_false(sset_contains(&f->local_rds, "tenant-b"));
+    const char *accept = actions_of(f, OVERLAY_T_TUNNEL_KEY, 100, key);
+    assert_non_null(accept);
+    assert_string_equal(accept, "set_field:6001->metadata,set_field:2->reg1,"
+                        "set_field:1->reg0,goto_table:5");
+    assert_non_null(actions_of(f, OVERLAY_T_FORWARD, 110,
+                               "reg0=1,metadata=6001,"
+                               "dl_dst=02:00:00:00:60:01"));
+    /* Nothing else of the domain is here. */
+    assert_null(actions_of(f, OVERLAY_T_RESPONDER, 100,
+                           "metadata=6001,arp,arp_op=1,"
+                           "arp_tpa=192.168.10.2"));
+}
+
 static void
 test_flows_per_remote_record(void **state)
 {
@@ -1034,6 +1063,7 @@ main(void)
         T(test_readme_example_route),
         T(test_translation_is_stable_and_diffs_are_small),
         T(test_redirect_after_departure),
+        T(test_redirect_of_the_last_vm_of_a_domain),
         T(test_flows_per_remote_record),
         T(test_tunnel_accepts_peer_chassis),
         T(test_incoming_port_activates_on_announcement),
