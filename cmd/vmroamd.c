@@ -121,10 +121,12 @@ struct agent {
     bool recompute;
     unsigned int n_full, n_incremental;     /* Translations made. */
 
-    /* The last full translation's policy, whose lookup records only it
-     * reads (changes to them since are applied to 'desired' alone), and
-     * the inputs and routing domains of it that record changes need. */
+    /* The last full translation's policy, without its lookup records:
+     * only that translation reads them, and changes to them since are
+     * applied to 'desired' alone.  Kept are how many there were, and the
+     * inputs and routing domains of it that record changes need. */
     struct policy policy;
+    size_t n_records;
     struct overlay_inputs inputs;
     struct sset local_rds;
     struct overlay_desired desired;
@@ -664,6 +666,8 @@ translate_all(struct agent *a, struct ovsdb_idl_txn *vtxn)
              hmap_count(&a->desired.flows), n_ports);
     free(ports);
     free(ifaces);
+    a->n_records = a->policy.n_records;
+    policy_clear(&a->policy, POLICY_LOOKUP_RECORDS);
 }
 
 /* Whether the VMs migrating to or from here, or the other chassis' PAs,
@@ -719,7 +723,7 @@ translate_changes(struct agent *a)
     const struct vmroamrec_lookup_record *row;
     size_t n = 0;
     VMROAMREC_LOOKUP_RECORD_FOR_EACH_TRACKED (row, idl) {
-        if (++n > MAX(100, a->policy.n_records / 4)) {
+        if (++n > MAX(100, a->n_records / 4)) {
             return false;
         }
     }

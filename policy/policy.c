@@ -293,25 +293,26 @@ static const char *const customer_route_fields[] = {
     "routing_domain", "prefix", "next_hop", "metric", NULL
 };
 
-#define POLICY_TABLE(NAME, ARRAY, N, PREFIX)                            \
+#define POLICY_TABLE(NAME, ARRAY, PREFIX)                               \
     {                                                                   \
         NAME, sizeof *((struct policy *) NULL)->ARRAY,                  \
-        offsetof(struct policy, ARRAY), offsetof(struct policy, N),     \
+        offsetof(struct policy, ARRAY), offsetof(struct policy, n_##ARRAY), \
+        offsetof(struct policy, allocated_##ARRAY),                     \
         PREFIX##_cmp, PREFIX##_equal, PREFIX##_destroy, PREFIX##_format, \
         PREFIX##_to_json, PREFIX##_fields                               \
     }
 
 const struct policy_table_class policy_tables[POLICY_N_TABLES] = {
-    [POLICY_ROUTING_DOMAINS] = POLICY_TABLE("Routing_Domain", rds, n_rds,
+    [POLICY_ROUTING_DOMAINS] = POLICY_TABLE("Routing_Domain", rds,
                                             routing_domain),
     [POLICY_VIRTUAL_SUBNETS] = POLICY_TABLE("Virtual_Subnet", vsubnets,
-                                            n_vsubnets, virtual_subnet),
+                                            virtual_subnet),
     [POLICY_PROVIDER_SUBNETS] = POLICY_TABLE("Provider_Subnet", psubnets,
-                                             n_psubnets, provider_subnet),
+                                             provider_subnet),
     [POLICY_LOOKUP_RECORDS] = POLICY_TABLE("Lookup_Record", records,
-                                           n_records, lookup_record),
+                                           lookup_record),
     [POLICY_CUSTOMER_ROUTES] = POLICY_TABLE("Customer_Route", routes,
-                                            n_routes, customer_route),
+                                            customer_route),
 };
 
 size_t
@@ -357,16 +358,27 @@ policy_init(struct policy *p)
     memset(p, 0, sizeof *p);
 }
 
+/* Frees every item of table 't' and its array, leaving it empty. */
+void
+policy_clear(struct policy *p, enum policy_table t)
+{
+    const struct policy_table_class *c = &policy_tables[t];
+    for (size_t i = 0; i < policy_n_items(p, t); i++) {
+        c->destroy(policy_item(p, t, i));
+    }
+    void **items = (void **) ((char *) p + c->items_offset);
+    free(*items);
+    *items = NULL;
+    *(size_t *) ((char *) p + c->n_offset) = 0;
+    *(size_t *) ((char *) p + c->allocated_offset) = 0;
+}
+
 void
 policy_destroy(struct policy *p)
 {
     for (enum policy_table t = 0; t < POLICY_N_TABLES; t++) {
-        for (size_t i = 0; i < policy_n_items(p, t); i++) {
-            policy_tables[t].destroy(policy_item(p, t, i));
-        }
-        free(*(void **) ((char *) p + policy_tables[t].items_offset));
+        policy_clear(p, t);
     }
-    policy_init(p);
 }
 
 /* Appends a zeroed element of 'size' bytes to '*array' and returns it. */

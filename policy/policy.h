@@ -117,6 +117,8 @@ struct policy_table_class {
     size_t item_size;
     size_t items_offset;        /* offsetof(struct policy, <array>). */
     size_t n_offset;            /* offsetof(struct policy, n_<array>). */
+    size_t allocated_offset;    /* offsetof(struct policy,
+                                 * allocated_<array>). */
     int (*cmp)(const void *, const void *);     /* By key. */
     bool (*equal)(const void *, const void *);  /* Same key and value. */
     void (*destroy)(void *);
@@ -133,6 +135,7 @@ void policy_drop_last(struct policy *, enum policy_table);
 void policy_remove(struct policy *, enum policy_table, size_t i);
 
 void policy_init(struct policy *);
+void policy_clear(struct policy *, enum policy_table);
 void policy_destroy(struct policy *);
 
 struct policy_routing_domain *policy_add_routing_domain(struct policy *);
