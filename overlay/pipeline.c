@@ -40,6 +40,15 @@
  * at 0 for every packet the switch receives). */
 #define ND_ANSWER_REG "reg2"
 
+/* The MAC that answers an ARP or ND question, in its low 48 bits, which
+ * the flow for the address asked about writes with ANSWER_FLAG set and
+ * the answer's flow common to all addresses reads (registers xreg2 =
+ * reg4:reg5, and reg6 to swap ARP's addresses). */
+#define ANSWER_REG "xreg2"
+#define ANSWER_MAC "OXM_OF_PKT_REG2[0..47]"
+#define ANSWER_FLAG (UINT64_C(1) << 48)
+#define ANSWER_SWAP_REG "NXM_NX_REG6[]"
+
 uint32_t
 overlay_gre_key(int64_t vsid)
 {
@@ -388,40 +397,57 @@ xlate_port(struct xlate *x, const struct overlay_port *port)
     }
 }
 
-/* Table 3: answers "who has ADDR" for 'addr' with 'mac' in 'vsid'. */
+/* Table 3: answers "who has ADDR" for 'addr' with 'mac' in 'vsid'.  The
+ * flow names the MAC alone; the answer is made by the flows of
+ * xlate_answers(), the same for every address, so that each record's
+ * flow is a few bytes in the switch and in the agent. */
 static void
 xlate_responder(struct xlate *x, uint64_t cookie, int64_t vsid,
                 const char *addr, const struct in6_addr *addr_a,
                 const struct eth_addr mac)
 {
-    if (policy_addr_is_ipv4(addr_a)) {
-        add_flow(x, OVERLAY_T_RESPONDER, 100, cookie,
-                 "metadata=%"PRId64",arp,arp_op=1,arp_tpa=%s "
-                 "actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
-                 "set_field:"ETH_ADDR_FMT"->eth_src,set_field:2->arp_op,"
-                 "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
-                 "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
-                 "set_field:"ETH_ADDR_FMT"->arp_sha,set_field:%s->arp_spa,"
-                 "in_port", vsid, addr, ETH_ADDR_ARGS(mac),
-                 ETH_ADDR_ARGS(mac), addr);
-    } else {
-        /* A neighbor advertisement made from the solicitation (S and O
-         * flags set, the option now a target link-layer address).  OVS
-         * checks set_field prerequisites against the flow's match, so the
-         * option's address is set by the flow that the advertisement
-         * meets when resubmitted (see xlate_defaults()). */
-        add_flow(x, OVERLAY_T_RESPONDER, 100, cookie,
-                 "metadata=%"PRId64",icmp6,icmp_type=135,nd_target=%s "
-                 "actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
-                 "set_field:"ETH_ADDR_FMT"->eth_src,"
-                 "move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],"
-                 "set_field:%s->ipv6_src,"
-                 "set_field:136->icmpv6_type,"
-                 "set_field:0x60000000->nd_reserved,"
-                 "set_field:2->nd_options_type,"
-                 "set_field:1->"ND_ANSWER_REG",resubmit(,%d)",
-                 vsid, addr, ETH_ADDR_ARGS(mac), addr, OVERLAY_T_RESPONDER);
-    }
+    bool ipv4 = policy_addr_is_ipv4(addr_a);
+    add_flow(x, OVERLAY_T_RESPONDER, 100, cookie,
+             "metadata=%"PRId64",%s=%s actions=set_field:%#"PRIx64"->"
+             ANSWER_REG",resubmit(,%d)", vsid,
+             ipv4 ? "arp,arp_op=1,arp_tpa" : "icmp6,icmp_type=135,nd_target",
+             addr, ANSWER_FLAG | eth_addr_to_uint64(mac),
+             OVERLAY_T_RESPONDER);
+}
+
+/* Table 3: the answers to the questions xlate_responder() takes, from the
+ * MAC it gives. */
+static void
+xlate_answers(struct xlate *x)
+{
+    /* ARP: the reply comes from the MAC asked about, for the address asked
+     * about, to the asker. */
+    add_flow(x, OVERLAY_T_RESPONDER, 130, 0,
+             ANSWER_REG"=%#"PRIx64"/%#"PRIx64",arp,arp_op=1 "
+             "actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+             "move:"ANSWER_MAC"->NXM_OF_ETH_SRC[],set_field:2->arp_op,"
+             "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
+             "move:"ANSWER_MAC"->NXM_NX_ARP_SHA[],"
+             "move:NXM_OF_ARP_TPA[]->"ANSWER_SWAP_REG","
+             "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
+             "move:"ANSWER_SWAP_REG"->NXM_OF_ARP_SPA[],in_port",
+             ANSWER_FLAG, ANSWER_FLAG);
+    /* ND: a neighbor advertisement made from the solicitation (S and O
+     * flags set, the option now a target link-layer address).  OVS checks
+     * set_field prerequisites against the flow's match, so the option's
+     * address is set by the flow that the advertisement meets when
+     * resubmitted (see xlate_defaults()). */
+    add_flow(x, OVERLAY_T_RESPONDER, 130, 0,
+             ANSWER_REG"=%#"PRIx64"/%#"PRIx64",icmp6,icmp_type=135 "
+             "actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+             "move:"ANSWER_MAC"->NXM_OF_ETH_SRC[],"
+             "move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],"
+             "move:NXM_NX_ND_TARGET[]->NXM_NX_IPV6_SRC[],"
+             "set_field:136->icmpv6_type,"
+             "set_field:0x60000000->nd_reserved,"
+             "set_field:2->nd_options_type,"
+             "set_field:1->"ND_ANSWER_REG",resubmit(,%d)",
+             ANSWER_FLAG, ANSWER_FLAG, OVERLAY_T_RESPONDER);
 }
 
 /* Flows for one lookup record of a routing domain present on this chassis:
@@ -720,6 +746,7 @@ xlate_defaults(struct xlate *x)
              "icmp6,icmp_type=136 actions=drop");
     add_flow(x, OVERLAY_T_PORT_SECURITY, 105, 0,
              "icmp6,icmp_type=137 actions=drop");
+    xlate_answers(x);
     /* The second half of an ND answer: its target link-layer address is
      * the MAC it comes from.  (Setting the option while the packet is a
      * solicitation writes the source option, which the datapath then

@@ -15,8 +15,9 @@
  *     link-local address, never router advertisements or redirects; the
  *     next hop of a customer route also from the route's prefix
  *   3 ARP and ND responder from the lookup records (duplicate address
- *     detection is never answered); other ARP, ND, broadcast and
- *     multicast go no further
+ *     detection is never answered): a flow per address gives the MAC,
+ *     one flow per protocol makes the answer; other ARP, ND, broadcast
+ *     and multicast go no further
  *   4 distributed router: to the routing domain's router MAC -> TTL-1,
  *     MACs rewritten, destination VSID in metadata; a ping to one of its
  *     gateway addresses is answered

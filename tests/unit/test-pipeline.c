@@ -277,27 +277,49 @@ test_tunnel_accepts_known_pas_only(void **state)
     assert_string_equal(actions_of(f, OVERLAY_T_TUNNEL_KEY, 0, ""), "drop");
 }
 
+/* The actions that make the answer to a question about an address come
+ * from 'mac'. */
+static char *
+answer_from(struct eth_addr mac)
+{
+    return xasprintf("set_field:%#"PRIx64"->xreg2,resubmit(,3)",
+                     (UINT64_C(1) << 48) | eth_addr_to_uint64(mac));
+}
+
 static void
 test_arp_responder(void **state)
 {
     struct fixture *f = *state;
+    struct eth_addr web2;
+    assert_true(eth_addr_from_string("02:00:00:00:50:02", &web2));
+    char *want = answer_from(web2);
     const char *a = actions_of(f, OVERLAY_T_RESPONDER, 100,
                                "metadata=5001,arp,arp_op=1,"
                                "arp_tpa=192.168.10.2");
     assert_non_null(a);
-    assert_non_null(strstr(a, "set_field:02:00:00:00:50:02->arp_sha"));
-    assert_non_null(strstr(a, "set_field:192.168.10.2->arp_spa"));
-    assert_non_null(strstr(a, "in_port"));
+    assert_string_equal(a, want);
+    free(want);
 
     /* The gateway is answered with the routing domain's router MAC. */
-    struct eth_addr rmac = overlay_router_mac("tenant-a");
-    char *want = xasprintf("set_field:"ETH_ADDR_FMT"->arp_sha",
-                           ETH_ADDR_ARGS(rmac));
+    want = answer_from(overlay_router_mac("tenant-a"));
     a = actions_of(f, OVERLAY_T_RESPONDER, 100,
                    "metadata=5001,arp,arp_op=1,arp_tpa=192.168.10.254");
     assert_non_null(a);
-    assert_non_null(strstr(a, want));
+    assert_string_equal(a, want);
     free(want);
+
+    /* One flow answers for all: from that MAC, for the address asked
+     * about, to the asker, out of the port it asked on. */
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_RESPONDER, 130,
+                   "xreg2=0x1000000000000/0x1000000000000,arp,arp_op=1"),
+        "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+        "move:OXM_OF_PKT_REG2[0..47]->NXM_OF_ETH_SRC[],set_field:2->arp_op,"
+        "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
+        "move:OXM_OF_PKT_REG2[0..47]->NXM_NX_ARP_SHA[],"
+        "move:NXM_OF_ARP_TPA[]->NXM_NX_REG6[],"
+        "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
+        "move:NXM_NX_REG6[]->NXM_OF_ARP_SPA[],in_port");
 
     /* Unanswered ARP and any broadcast stop here. */
     assert_string_equal(actions_of(f, OVERLAY_T_RESPONDER, 50, "arp"),
@@ -356,17 +378,28 @@ test_ipv6_port_and_nd_responder(void **state)
         actions_of(f, OVERLAY_T_PORT_SECURITY, 100,
                    "in_port=5,dl_src=02:00:00:00:70:01,ipv6,"
                    "ipv6_src=fd00:10::1"), "goto_table:3");
+    struct eth_addr web2;
+    assert_true(eth_addr_from_string("02:00:00:00:70:02", &web2));
+    char *want = answer_from(web2);
     const char *a = actions_of(f, OVERLAY_T_RESPONDER, 100,
                                "metadata=7001,icmp6,icmp_type=135,"
                                "nd_target=fd00:10::2");
-    assert_string_equal(a, "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
-                        "set_field:02:00:00:00:70:02->eth_src,"
-                        "move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],"
-                        "set_field:fd00:10::2->ipv6_src,"
-                        "set_field:136->icmpv6_type,"
-                        "set_field:0x60000000->nd_reserved,"
-                        "set_field:2->nd_options_type,"
-                        "set_field:1->reg2,resubmit(,3)");
+    assert_non_null(a);
+    assert_string_equal(a, want);
+    free(want);
+    /* The flow common to all answers makes the advertisement... */
+    assert_string_equal(
+        actions_of(f, OVERLAY_T_RESPONDER, 130,
+                   "xreg2=0x1000000000000/0x1000000000000,icmp6,"
+                   "icmp_type=135"),
+        "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+        "move:OXM_OF_PKT_REG2[0..47]->NXM_OF_ETH_SRC[],"
+        "move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],"
+        "move:NXM_NX_ND_TARGET[]->NXM_NX_IPV6_SRC[],"
+        "set_field:136->icmpv6_type,"
+        "set_field:0x60000000->nd_reserved,"
+        "set_field:2->nd_options_type,"
+        "set_field:1->reg2,resubmit(,3)");
     /* ... and, resubmitted as an advertisement, gets web-2's MAC (its
      * source by now) as its target link-layer address. */
     assert_string_equal(
@@ -655,8 +688,10 @@ static void
 test_flows_per_remote_record(void **state)
 {
     struct fixture *f = *state;
-    /* ARP answer, route, tunnel: three flows for web-2. */
-    assert_int_equal(count_matching(f, "02:00:00:00:50:02"), 3);
+    /* ARP answer (which names its MAC as a number), route, tunnel: three
+     * flows for web-2. */
+    assert_int_equal(count_matching(f, "02:00:00:00:50:02")
+                     + count_matching(f, "0x1020000005002->xreg2"), 3);
 }
 
 /* Another chassis's PA is accepted even if it hosts no VM yet: a VM's
