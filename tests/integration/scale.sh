@@ -49,6 +49,45 @@ if [ "$(h1_full)" = "$full" ] && [ "$(h1_changes)" -gt "$changes" ]; then
 else
     fail "h1: $(h1_full) full translations ($full before), $(h1_changes) of changes ($changes before)"
 fi
+
+# A VM that migrated away was the last of its routing domain on its host:
+# the domain's flows go with its records' move, but while the migration's
+# redirects last (until 5 s after it is done) the host still accepts the
+# domain's GRE key, or what others still tunnel there would be dropped
+# before it meets the redirect.  vm1-2 leaves h1 first, as a plain
+# change; then vm1-1's records move, its migration row already there.
+h1_flows() { ovs-ofctl -O OpenFlow15 dump-flows "unix:$T/h1/br-int.mgmt" "$@"; }
+h1_accepts_key() { h1_flows table=1 | grep -q "tun_id=0x138900/0xffffff00"; }
+h1_redirects() { h1_flows table=5 | grep "priority=110" | grep -q "dl_dst=02:00:00:00:00:01"; }
+# wait_for SECONDS CONDITION...: until CONDITION holds.
+wait_for() {
+    local n=$(($1 * 10)); shift
+    for _ in $(seq $n); do "$@" && return 0; sleep 0.1; done
+    return 1
+}
+db_transact() {
+    ovsdb-client transact "unix:$DUMMY_DB/db.sock" "[\"vmroam\", $1]" >/dev/null
+}
+move_to_h2() {
+    db_transact '{"op": "update", "table": "Lookup_Record",
+                  "where": [["vm", "==", "'"$1"'"]],
+                  "row": {"pa": "172.16.0.2", "chassis": "h2"}}'
+}
+move_to_h2 vm1-2
+now=$(date +%s%3N)
+db_transact '{"op": "insert", "table": "Migration",
+              "row": {"vm": "vm1-1", "source": "h1", "destination": "h2",
+                      "state": "done",
+                      "timestamps": ["map", [["records-moved", '"$now"'],
+                                             ["finished", '"$now"']]]}}'
+check "h1 accepts tenant t's GRE key while vm1-1 is there" h1_accepts_key
+move_to_h2 vm1-1
+check "h1 redirects to h2 what is tunnelled to it for vm1-1, once it left" \
+    wait_for 3 h1_redirects
+check "h1, left with no VM of tenant t, still accepts its key meanwhile" \
+    h1_accepts_key
+check "no longer once the redirects end, 5 s after the migration" \
+    wait_for 10 eval '! h1_accepts_key && ! h1_redirects'
 dummy_hosts_down
 
 # A full sync larger than what the agent queues for its switch (1 MiB)
