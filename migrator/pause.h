@@ -19,7 +19,7 @@
  * rate.  From the second pass on, it is asked for once what a pause would
  * leave (what is left, and what the guest dirtied since QEMU last took the
  * dirty pages) fits the target.  Either way the switch's datapath is given
- * 20 ms to take its new flows up before QEMU may pause.
+ * 80 ms to take its new flows up before QEMU may pause.
  *
  * If QEMU goes on to another pass instead of pausing (seen for 100 ms,
  * since QEMU counts a pass as it takes the dirty pages for its last look,
@@ -82,8 +82,10 @@ enum migr_pause_action {
  * switch or a database that does not answer), unless the pass ends
  * first. */
 #define MIGR_PAUSE_HOLD_TIMEOUT_MS 300
-/* How long the switch's datapath is given to take the hold up. */
-#define MIGR_PAUSE_SETTLE_MS 20
+/* How long the switch's datapath is given to take the hold up: the
+ * switch acknowledges new flows before its datapath stops using the
+ * ones it cached, which took up to 40 ms on a busy 2-core host. */
+#define MIGR_PAUSE_SETTLE_MS 80
 /* How long QEMU may take to come to a new target. */
 #define MIGR_PAUSE_QEMU_LAG_MS 150
 /* How long the hold stays on, once QEMU may pause, if it does not. */

@@ -43,15 +43,20 @@ start_holding(struct migr_pause *p)
     assert_int_equal(migr_pause_qemu_target_ms(p), 1);
 }
 
+/* When let_pause() gives QEMU the real target. */
+#define OPEN_AT (30 + MIGR_PAUSE_SETTLE_MS)
+
 /* That, then the switch has the hold at 30 ms, and QEMU gets the real
- * target at 50. */
+ * target once the datapath has had the time to take it up. */
 static void
 let_pause(struct migr_pause *p)
 {
     start_holding(p);
     assert_int_equal(migr_pause_run(p, NULL, true, true, 30),
                      MIGR_PAUSE_NONE);
-    assert_int_equal(migr_pause_run(p, NULL, true, true, 50),
+    assert_int_equal(migr_pause_run(p, NULL, true, true, OPEN_AT - 1),
+                     MIGR_PAUSE_NONE);
+    assert_int_equal(migr_pause_run(p, NULL, true, true, OPEN_AT),
                      MIGR_PAUSE_LET_PAUSE);
     assert_int_equal(migr_pause_qemu_target_ms(p), TARGET_MS);
 }
@@ -114,21 +119,21 @@ test_another_pass_leaves_it_to_qemu(void **state OVS_UNUSED)
 
     /* QEMU may end the first pass before it takes the new target up. */
     struct migr_pass second = pass(2, 60, 40);
-    assert_int_equal(migr_pause_run(&p, &second, true, true, 100),
+    assert_int_equal(migr_pause_run(&p, &second, true, true, OPEN_AT + 50),
                      MIGR_PAUSE_NONE);
     struct migr_pass later = pass(2, 50, 40);
-    assert_int_equal(migr_pause_run(&p, &later, true, true, 250),
+    assert_int_equal(migr_pause_run(&p, &later, true, true, OPEN_AT + 200),
                      MIGR_PAUSE_NONE);
     assert_true(migr_pause_holding(&p));
 
     /* With it, QEMU found too much and went on: the guest still runs in
      * the next pass 100 ms later. */
     struct migr_pass third = pass(3, 40, 40);
-    assert_int_equal(migr_pause_run(&p, &third, true, true, 300),
+    assert_int_equal(migr_pause_run(&p, &third, true, true, OPEN_AT + 250),
                      MIGR_PAUSE_NONE);
-    assert_int_equal(migr_pause_run(&p, NULL, true, true, 399),
+    assert_int_equal(migr_pause_run(&p, NULL, true, true, OPEN_AT + 349),
                      MIGR_PAUSE_NONE);
-    assert_int_equal(migr_pause_run(&p, NULL, true, true, 400),
+    assert_int_equal(migr_pause_run(&p, NULL, true, true, OPEN_AT + 350),
                      MIGR_PAUSE_RELEASE);
     assert_false(migr_pause_holding(&p));
     assert_int_equal(migr_pause_qemu_target_ms(&p), TARGET_MS);
@@ -148,11 +153,11 @@ test_a_pass_counted_at_the_pause_keeps_the_hold(void **state OVS_UNUSED)
     struct migr_pause p;
     let_pause(&p);
     struct migr_pass last = pass(2, 1, 4);
-    assert_int_equal(migr_pause_run(&p, &last, true, true, 300),
+    assert_int_equal(migr_pause_run(&p, &last, true, true, OPEN_AT + 250),
                      MIGR_PAUSE_NONE);
-    assert_int_equal(migr_pause_run(&p, NULL, true, false, 320),
+    assert_int_equal(migr_pause_run(&p, NULL, true, false, OPEN_AT + 270),
                      MIGR_PAUSE_NONE);
-    assert_int_equal(migr_pause_run(&p, NULL, true, false, 500),
+    assert_int_equal(migr_pause_run(&p, NULL, true, false, OPEN_AT + 450),
                      MIGR_PAUSE_NONE);
     assert_true(migr_pause_holding(&p));
 }
@@ -163,10 +168,10 @@ test_no_pause_in_time_releases_the_hold(void **state OVS_UNUSED)
     struct migr_pause p;
     let_pause(&p);
     assert_int_equal(migr_pause_run(&p, NULL, true, true,
-                                    50 + MIGR_PAUSE_OPEN_TIMEOUT_MS - 1),
+                                    OPEN_AT + MIGR_PAUSE_OPEN_TIMEOUT_MS - 1),
                      MIGR_PAUSE_NONE);
     assert_int_equal(migr_pause_run(&p, NULL, true, true,
-                                    50 + MIGR_PAUSE_OPEN_TIMEOUT_MS),
+                                    OPEN_AT + MIGR_PAUSE_OPEN_TIMEOUT_MS),
                      MIGR_PAUSE_RELEASE);
     assert_false(migr_pause_holding(&p));
 }
