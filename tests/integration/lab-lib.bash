@@ -74,7 +74,13 @@ virsh_on() {
 # checkers_ok VM: the guest's memory and disk checkers found no corruption.
 checkers_ok() {
     local last
-    last=$(status_line "$1")
+    # A guest that has just arrived has a new serial log, where its first
+    # status line comes within a second or so.
+    for _ in $(seq 25); do
+        last=$(status_line "$1")
+        [ -n "$last" ] && break
+        sleep 0.2
+    done
     case "$last" in *"memcheck ok"*"diskcheck ok"*) return 0 ;; esac
     echo "last status line of $1: $last"
     return 1
