@@ -44,6 +44,7 @@
 #include "overlay/ofctrl.h"
 #include "overlay/pipeline.h"
 #include "overlay/portq.h"
+#include "overlay/routectl.h"
 #include "ovsdb-idl.h"
 #include "policy/db.h"
 #include "policy/policy.h"
@@ -74,6 +75,7 @@ struct config {
     char *db;
     char *ovs_db;
     char *ofctl_target;
+    char *switch_ctl;           /* ovs-vswitchd's control socket, or NULL. */
     char *pa;                   /* Static PA, or NULL to take it from IPAM. */
     char *underlay_dev;
     char *uplink;
@@ -100,6 +102,7 @@ struct agent {
     struct ovsdb_idl_index *records;    /* vmroam's lookup records by VM. */
     struct ovsdb_idl_loop ovs;
     struct overlay_ofctrl *ofctrl;
+    struct overlay_routectl *routectl;  /* The switch's tunnel routes. */
     struct ipam_host *host;     /* Netlink: PA and underlay link. */
     struct migr_backend *hypervisor;    /* NULL without --libvirt. */
     struct migr_executor *migrations;
@@ -195,6 +198,9 @@ usage(void)
 "                         it, the PA is this chassis's IPAM lease, which\n"
 "                         vmroamd puts on the underlay device itself\n"
 "  --underlay-dev DEV     device holding the PA (default br-phy)\n"
+"  --switch-ctl SOCKET    ovs-vswitchd's control socket, to give it the\n"
+"                         routes of a leased PA (default: the one its\n"
+"                         pidfile names, in DIR of --ovs-db)\n"
 "  --uplink DEV           physical port whose carrier is the underlay link\n"
 "                         (default: the underlay device)\n"
 "  --bridge NAME          integration bridge (default br-int)\n"
@@ -223,18 +229,28 @@ usage(void)
     exit(EXIT_SUCCESS);
 }
 
+/* The directory of the local switch's sockets: that of the database
+ * socket given, or OVS's run directory. */
 static char *
-default_ofctl_target(const char *ovs_db, const char *bridge)
+switch_rundir(const char *ovs_db)
 {
     if (!strncmp(ovs_db, "unix:", 5)) {
         const char *path = ovs_db + 5;
         const char *slash = strrchr(path, '/');
         if (slash) {
-            return xasprintf("unix:%.*s/%s.mgmt", (int) (slash - path), path,
-                             bridge);
+            return xmemdup0(path, slash - path);
         }
     }
-    return xasprintf("unix:%s/%s.mgmt", ovs_rundir(), bridge);
+    return xstrdup(ovs_rundir());
+}
+
+static char *
+default_ofctl_target(const char *ovs_db, const char *bridge)
+{
+    char *dir = switch_rundir(ovs_db);
+    char *target = xasprintf("unix:%s/%s.mgmt", dir, bridge);
+    free(dir);
+    return target;
 }
 
 /* The database and the channel know an agent by its certificate's common
@@ -264,7 +280,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
 {
     enum {
         OPT_CHASSIS = UCHAR_MAX + 1, OPT_DB, OPT_OVS_DB, OPT_OFCTL, OPT_PA,
-        OPT_UNDERLAY_DEV, OPT_UPLINK, OPT_BRIDGE, OPT_DATAPATH_TYPE,
+        OPT_UNDERLAY_DEV, OPT_UPLINK, OPT_SWITCH_CTL, OPT_BRIDGE, OPT_DATAPATH_TYPE,
         OPT_UNIXCTL, OPT_LIBVIRT, OPT_LIBVIRT_PEER_URI, OPT_MIGRATION_PORTS,
         OPT_MIGRATION_LISTEN, OPT_MIGRATION_SOCKET_DIR, OPT_COMPRESSION,
         OPT_MIGRATION_NETWORK,
@@ -280,6 +296,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         {"ofctl", required_argument, NULL, OPT_OFCTL},
         {"pa", required_argument, NULL, OPT_PA},
         {"underlay-dev", required_argument, NULL, OPT_UNDERLAY_DEV},
+        {"switch-ctl", required_argument, NULL, OPT_SWITCH_CTL},
         {"uplink", required_argument, NULL, OPT_UPLINK},
         {"bridge", required_argument, NULL, OPT_BRIDGE},
         {"datapath-type", required_argument, NULL, OPT_DATAPATH_TYPE},
@@ -327,6 +344,7 @@ parse_options(int argc, char *argv[], struct config *cfg)
         case OPT_IMAGES_DIR: cfg->images_dir = optarg; break;
         case OPT_MONITOR_ALL: cfg->monitor_all = true; break;
         case OPT_UNDERLAY_DEV: cfg->underlay_dev = xstrdup(optarg); break;
+        case OPT_SWITCH_CTL: cfg->switch_ctl = xstrdup(optarg); break;
         case OPT_UPLINK: cfg->uplink = xstrdup(optarg); break;
         case OPT_BRIDGE: cfg->bridge.bridge = optarg; break;
         case OPT_DATAPATH_TYPE:
@@ -1066,7 +1084,17 @@ run(struct agent *a)
     ipam_underlay_run(a->underlay, a->vmroam.idl, a->cfg.chassis);
     keep_channel_listening(a);
 
-    a->cfg.bridge.local_ip = ipam_underlay_pa(a->underlay);
+    /* A leased PA is the source of the switch's routes, which vmroamd
+     * keeps; a static one, the GRE port's. */
+    if (a->cfg.pa) {
+        a->cfg.bridge.local_ip = a->cfg.pa;
+    } else {
+        overlay_routectl_set(a->routectl,
+                             ipam_underlay_programmed(a->underlay),
+                             ipam_underlay_gateway(a->underlay),
+                             a->cfg.underlay_dev);
+        overlay_routectl_run(a->routectl);
+    }
     if (otxn) {
         overlay_bridge_ensure(a->ovs.idl, otxn, &a->cfg.bridge);
     }
@@ -1134,6 +1162,7 @@ static void
 wait_(struct agent *a)
 {
     overlay_ofctrl_wait(a->ofctrl);
+    overlay_routectl_wait(a->routectl);
     ipam_host_wait(a->host);
     migr_executor_wait(a->migrations);
     if (a->hypervisor) {
@@ -1173,6 +1202,7 @@ status_cmd(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&s, "openflow: %s (%s)\n", a->cfg.ofctl_target,
                   overlay_ofctrl_is_connected(a->ofctrl)
                   ? "connected" : "not connected");
+    overlay_routectl_describe(a->routectl, &s);
     ds_put_format(&s, "generation applied: %"PRId64" (database: %"PRId64")\n",
                   a->generation_applied,
                   policy_db_generation(a->vmroam.idl));
@@ -1297,6 +1327,9 @@ main(int argc, char *argv[])
         ovsdb_idl_create(a.cfg.ovs_db, &ovsrec_idl_class, true, true));
     overlay_bridge_register_columns(a.ovs.idl);
     a.ofctrl = overlay_ofctrl_create(a.cfg.ofctl_target);
+    char *rundir = switch_rundir(a.cfg.ovs_db);
+    a.routectl = overlay_routectl_create(a.cfg.switch_ctl, rundir);
+    free(rundir);
     char *error_msg = NULL;
     a.host = ipam_host_create(a.cfg.underlay_dev, a.cfg.uplink, &error_msg);
     if (!a.host) {
@@ -1362,6 +1395,7 @@ main(int argc, char *argv[])
     the_agent = NULL;
     unixctl_server_destroy(unixctl);
     overlay_ofctrl_destroy(a.ofctrl);
+    overlay_routectl_destroy(a.routectl);
     ipam_host_destroy(a.host);
     migr_executor_destroy(a.migrations);
     migr_channel_destroy(a.channel);

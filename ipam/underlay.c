@@ -18,6 +18,7 @@ struct ipam_underlay {
     char *pa;                   /* The PA in use now, or NULL. */
     char *subnet;               /* Its provider subnet, or NULL. */
     char *programmed;           /* ADDRESS/LEN put on the device. */
+    char *gateway;              /* The default route put with it, or NULL. */
 };
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
@@ -43,6 +44,7 @@ ipam_underlay_destroy(struct ipam_underlay *u)
         free(u->pa);
         free(u->subnet);
         free(u->programmed);
+        free(u->gateway);
         free(u);
     }
 }
@@ -69,6 +71,7 @@ clear(struct ipam_underlay *u)
             free(error);
         }
         set_string(&u->programmed, NULL);
+        set_string(&u->gateway, NULL);
     }
 }
 
@@ -86,6 +89,7 @@ program(struct ipam_underlay *u, const struct ipam_pa *lease)
             free(error);
         } else {
             set_string(&u->programmed, cidr);
+            set_string(&u->gateway, lease->gateway);
         }
     }
     free(cidr);
@@ -114,6 +118,21 @@ const char *
 ipam_underlay_pa(const struct ipam_underlay *u)
 {
     return u->pa;
+}
+
+/* The leased PA as put on the underlay device ("ADDRESS/LENGTH") and the
+ * gateway of the default route put with it (or NULL): NULL for a static
+ * PA, which vmroamd leaves to the host's configuration. */
+const char *
+ipam_underlay_programmed(const struct ipam_underlay *u)
+{
+    return u->programmed;
+}
+
+const char *
+ipam_underlay_gateway(const struct ipam_underlay *u)
+{
+    return u->programmed ? u->gateway : NULL;
 }
 
 /* The provider subnet of the PA in use, or NULL (also for a static PA). */

@@ -21,5 +21,7 @@ void ipam_underlay_run(struct ipam_underlay *, struct ovsdb_idl *,
 
 const char *ipam_underlay_pa(const struct ipam_underlay *);
 const char *ipam_underlay_subnet(const struct ipam_underlay *);
+const char *ipam_underlay_programmed(const struct ipam_underlay *);
+const char *ipam_underlay_gateway(const struct ipam_underlay *);
 
 #endif /* ipam/underlay.h */

@@ -82,9 +82,8 @@ gre_options_ok(const struct ovsrec_interface *iface,
             && smap_get(o, "remote_ip") && !strcmp(smap_get(o, "remote_ip"),
                                                    "flow")
             && smap_get(o, "key") && !strcmp(smap_get(o, "key"), "flow")
-            && (!cfg->local_ip
-                || (smap_get(o, "local_ip")
-                    && !strcmp(smap_get(o, "local_ip"), cfg->local_ip))));
+            && nullable_string_is_equal(smap_get(o, "local_ip"),
+                                        cfg->local_ip));
 }
 
 static void

@@ -2,10 +2,11 @@
  *
  * vmroamd keeps br-int in shape (its datapath type, fail-mode secure so the
  * switch never floods while the agent is away, OpenFlow 1.3-1.5) with one
- * flow-based GRE port (remote_ip=flow, key=flow, local_ip=PA), reads the VM
- * interfaces on it, and marks an interface external_ids:vmroam-installed
- * once its flows are in the switch, as ovn-controller does with
- * ovn-installed. */
+ * flow-based GRE port (remote_ip=flow, key=flow, and local_ip=PA if the PA
+ * is static: a leased one is the source of the switch's routes, see
+ * overlay/routes.h), reads the VM interfaces on it, and marks an interface
+ * external_ids:vmroam-installed once its flows are in the switch, as
+ * ovn-controller does with ovn-installed. */
 
 #ifndef OVERLAY_BRIDGE_H
 #define OVERLAY_BRIDGE_H 1

@@ -177,7 +177,17 @@ def start_ovsdb_server(host):
 
 
 def start_vswitchd(host):
-    start_ovs_daemon(host, "ovs-vswitchd", [host.db])
+    # Only the routes it is given (vmroamd gives it those of the PA): with
+    # the kernel's, which it reloads at any link change of the host (a VM's
+    # tap made, deleted, or given offloads as the VM resumes), it ends and
+    # sends no tunnel packet for those milliseconds (see overlay/routes.h).
+    start_ovs_daemon(host, "ovs-vswitchd", [host.db, "--disable-system-route"])
+
+
+def switch_routes(host):
+    """ovs-vswitchd's own routes on host, as ovs/route/show lists them."""
+    return run(["ovs-appctl", "-t", os.path.join(host.run, "ovs-vswitchd.ctl"),
+                "ovs/route/show"], check=False).stdout
 
 
 # The receive buffer of ovs-vswitchd's packet sockets (see deepen_sockets).
@@ -258,11 +268,17 @@ def wait_br_phy(host):
 
 
 def underlay_state(host):
-    """(has the PA, has the default route) on host's br-phy."""
+    """(has the PA, has the default route, the switch has both routes) on
+    host's br-phy."""
     r = run(["ip", "-n", host.ns, "-4", "route", "show", "default"], check=False).stdout
+    sw = switch_routes(host)
     return (has_addr(host.ns, "br-phy", host.cidr),
             re.search(r"^default via %s dev br-phy\b" % re.escape(host.subnet.gateway),
-                      r, re.M) is not None)
+                      r, re.M) is not None,
+            re.search(r"^User: %s dev br-phy " % re.escape(str(host.subnet.net)), sw, re.M)
+            is not None
+            and re.search(r"^User: 0\.0\.0\.0/0 dev br-phy GW %s "
+                          % re.escape(host.subnet.gateway), sw, re.M) is not None)
 
 
 def wait_underlay(host, timeout=10):
@@ -278,9 +294,10 @@ def wait_underlay(host, timeout=10):
             return all(underlay_state(host))
         wait_for("the PA on br-phy", done, timeout)
     except LabError:
-        pa, route = underlay_state(host)
+        pa, route, switch = underlay_state(host)
         missing = (["its leased PA %s" % host.cidr] if not pa else []) + \
-            (["the default route via %s" % host.subnet.gateway] if not route else [])
+            (["the default route via %s" % host.subnet.gateway] if not route else []) + \
+            (["the switch's routes (ovs/route/show)"] if not switch else [])
         if missing:
             why = ("vmroamd died" if pidfile_process(host.pidfile("vmroamd")) is None
                    else "waited %d s" % timeout)
@@ -299,6 +316,10 @@ def put_underlay(host):
     run(["ip", "-n", host.ns, "addr", "replace", host.cidr, "dev", "br-phy"])
     run(["ip", "-n", host.ns, "route", "replace", "default", "via",
          host.subnet.gateway, "dev", "br-phy"])
+    ctl = os.path.join(host.run, "ovs-vswitchd.ctl")
+    run(["ovs-appctl", "-t", ctl, "ovs/route/add", str(host.subnet.net), "br-phy"])
+    run(["ovs-appctl", "-t", ctl, "ovs/route/add", "0.0.0.0/0", "br-phy",
+         host.subnet.gateway])
     ping(host, host.subnet.gateway, "its gateway")
 
 

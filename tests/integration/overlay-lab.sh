@@ -92,6 +92,63 @@ rm -f "$T/blob" "$T"/rx-*
 X a1 ip link show eth0 >"$T/link"
 check_output "VM MTU stays 1500 over the MTU-9000 underlay" "$T/link" "mtu 1500"
 
+# The switch routes only along what vmroamd gave it, the PA's subnet and
+# gateway (overlay/routes.h): its own copy of the kernel's routes, which it
+# drops and reloads at every link change of the host, would stop its
+# tunnels for those milliseconds.  So a1's 1000 datagrams/s to an echo in
+# a2 lose nothing while hv3's links change 100-250 times a second and flows
+# come and go on its br-int (that makes the switch revalidate its flows,
+# as a switchover does while a VM's tap is given offloads).
+X hv3 ovs-appctl ovs/route/show >"$T/routes"
+if [ "$(grep -c '^User: ' "$T/routes")" = 2 ] && ! grep -q '^Cached: ' "$T/routes" \
+   && grep -q "^User: 0\.0\.0\.0/0 dev br-phy GW 10\.0\.2\.1 SRC $PA_HV3$" "$T/routes"; then
+    pass "hv3's switch routes along the 2 routes vmroamd gave it, none of the kernel's"
+else
+    fail "hv3's switch routes: $(cat "$T/routes")"
+fi
+X hv3 ovs-vsctl get Interface vmroam-gre options >"$T/gre-options"
+if grep -q local_ip "$T/gre-options"; then
+    fail "the GRE port has a local_ip, which no route of the switch makes local: $(cat "$T/gre-options")"
+else
+    pass "the GRE port takes its source from the switch's route"
+fi
+X a2 python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 7))
+while True:
+    d, a = s.recvfrom(2048)
+    s.sendto(d, a)' &
+echo_pid=$!
+on_exit "kill $echo_pid 2>/dev/null"
+ip -n vmrt-hv3 link add churn0 type veth peer name churn1
+churn() {  # churn SECONDS: link changes on hv3, flows in and out of br-int
+    local end=$((SECONDS + $1)) i=0 br=unix:/run/vmroam-lab/vmrt/hv3/br-int.mgmt
+    while [ $SECONDS -lt "$end" ]; do
+        i=$((i + 1))
+        ip -n vmrt-hv3 link set churn0 txqueuelen $((1000 + i % 2))
+        case $((i % 10)) in
+        0) ovs-ofctl -O OpenFlow15 add-flow $br "table=200,cookie=0x77,actions=drop" ;;
+        5) ovs-ofctl -O OpenFlow15 del-flows $br "table=200,cookie=0x77/-1" ;;
+        esac
+    done
+    ovs-ofctl -O OpenFlow15 del-flows $br "table=200,cookie=0x77/-1"
+    echo "$i" >"$T/churned"
+}
+X a1 "$LABS/probe" --rate 1000 --duration 9 --linger 1 -o "$T/churn.probe" 192.168.10.2 \
+    2>"$T/churn.err" &
+probe=$!
+sleep 0.5
+churn 8
+wait $probe
+ip -n vmrt-hv3 link del churn0
+summary=$(grep '^# sent' "$T/churn.probe")
+if [ "$(cat "$T/churned")" -ge 800 ] && echo "$summary" | grep -q "echoed 9000, lost 0,"; then
+    pass "hv3's links changed $(cat "$T/churned") times in 8 s: a1's datagrams to a2 all came back"
+else
+    fail "hv3's links changed $(cat "$T/churned") times: ${summary:-no probe summary: $(cat "$T/churn.err")}"
+fi
+
 # Port security.
 before=$(rx a2)
 X a1 ip addr add 192.168.10.77/24 dev eth0
