@@ -4,7 +4,7 @@
 # then again with --switchover completion) under a 1000 datagrams/s probe,
 # and what must hold of the figures it writes.  The thresholds come from
 # runs on a 2-core machine with TCG guests at the lab's max downtime (pause
-# 450-800 ms; "resume" held the packets from before it and lost none;
+# 450-800 ms; "resume" held the packets from before it and lost none at all;
 # "completion" 1300-2100 beyond it, since libvirt reports completion 1.5 s
 # after the guest resumed; flows on every host 5-20 ms after the records
 # moved) and leave room for a busy machine; each one fails when what it
@@ -94,23 +94,20 @@ holds "resume: the destination reports what the VM's port dropped while it held"
 holds "completion: nothing held" \
     'all(not m["held"] for m in M if m["mode"] == "completion")'
 # With the hold in place before the pause, nothing is on its way to the
-# source when the guest stops there: not one datagram sent from the hold
-# until 100 ms after libvirt reported the pause is lost.  At
-# the resume, two things this machine does now and then still lose some
-# (README: the switchover): 2-13 datagrams around the records' move, a
-# fault not found yet, and, when the destination's ovs-vswitchd is
-# starved of CPU as the guest arrives, what the kernel drops at its
-# packet sockets (93 in one run here).  The benchmark reports both; this bounds them to less
-# than half the guest's pause, which a broken hold loses all of.  The
-# naive switchover loses the whole pause and more, some 2,500.
+# source when the guest stops there, and with the switch routing along
+# vmroamd's routes, no link change at the resume (QEMU giving the tap its
+# offloads) stops the tunnels that bring the held datagrams: none is lost
+# (README: the switchover; 0 in 38 of 38 bench migrations the guest
+# survived, at 3000 and 300 ms).  The naive switchover loses the whole
+# pause and more, some 1,000.
 holds "resume: no datagram sent from the hold to the pause was lost, in any migration" \
     'all(m["lost_at_pause"] == 0 for m in M if m["mode"] == "resume" and m["in_summary"])'
-holds "resume: less than half the guest's pause lost in all, per migration" \
-    'all(m["udp_lost"] < m["downtime_ms"] * p["rate"] / 1000 / 2 for m in M if m["mode"] == "resume" and m["in_summary"])'
-# Pings, about 85 a second: the fault at the resume may take one; a
-# broken hold loses the whole pause, 40 and more.
-holds "resume: at most 2 pings lost, per migration" \
-    'all(m["ping_lost"] <= 2 for m in M if m["mode"] == "resume" and m["in_summary"])'
+holds "resume: no datagram lost at all, in any migration" \
+    'all(m["udp_lost"] == 0 for m in M if m["mode"] == "resume" and m["in_summary"])'
+# Pings, about 85 a second: a broken hold loses the whole pause, 40 and
+# more.
+holds "resume: no ping lost, in any migration" \
+    'all(m["ping_lost"] == 0 for m in M if m["mode"] == "resume" and m["in_summary"])'
 holds "completion loses more than the guest's pause" \
     'all(m["beyond_pause"] is not None and m["beyond_pause"] > 0 for m in M if m["mode"] == "completion" and m["in_summary"])'
 
