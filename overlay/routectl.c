@@ -179,6 +179,26 @@ reconcile(struct overlay_routectl *rc, struct jsonrpc *client)
     return error;
 }
 
+/* Connects to the switch at 'target' (NULL: none runs) and makes its
+ * routes the desired ones.  Returns an error message on failure. */
+static char *
+check(struct overlay_routectl *rc, const char *target)
+{
+    if (!target) {
+        return xasprintf("no ovs-vswitchd runs (no ovs-vswitchd.pid in %s)",
+                         rc->rundir);
+    }
+
+    struct jsonrpc *client;
+    int retval = unixctl_client_create(target, &client);
+    if (retval) {
+        return xasprintf("%s: %s", target, ovs_strerror(retval));
+    }
+    char *error = reconcile(rc, client);
+    jsonrpc_close(client);
+    return error;
+}
+
 void
 overlay_routectl_run(struct overlay_routectl *rc)
 {
@@ -191,27 +211,16 @@ overlay_routectl_run(struct overlay_routectl *rc)
         rc->target = nullable_xstrdup(target);
         rc->next_check = 0;
     }
-    if (!target || time_msec() < rc->next_check) {
-        free(target);
-        return;
+    if (time_msec() >= rc->next_check) {
+        char *error = check(rc, target);
+        if (error) {
+            VLOG_WARN_RL(&rl, "switch routes: %s", error);
+        }
+        free(rc->error);
+        rc->error = error;
+        rc->converged = !error;
+        rc->next_check = time_msec() + (error ? RETRY_MS : CHECK_INTERVAL_MS);
     }
-
-    struct jsonrpc *client;
-    char *error = NULL;
-    int retval = unixctl_client_create(target, &client);
-    if (retval) {
-        error = xasprintf("%s: %s", target, ovs_strerror(retval));
-    } else {
-        error = reconcile(rc, client);
-        jsonrpc_close(client);
-    }
-    if (error) {
-        VLOG_WARN_RL(&rl, "switch routes: %s", error);
-    }
-    free(rc->error);
-    rc->error = error;
-    rc->converged = !error;
-    rc->next_check = time_msec() + (error ? RETRY_MS : CHECK_INTERVAL_MS);
     free(target);
 }
 

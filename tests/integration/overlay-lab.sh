@@ -249,7 +249,19 @@ check_output "vmroamd killed and restarted under 1000 pings/s: 0 lost" "$T/ping"
 # ovs-vswitchd restarted: vmroamd restores every flow.
 flows() { X "$1" ovs-ofctl -O OpenFlow15 dump-flows br-int | grep -c "table="; }
 n_before=$(flows hv3)
-check "restart ovs-vswitchd on hv3" "$LABS/lab" restart "$LAB" hv3 ovs-vswitchd
+check "stop ovs-vswitchd on hv3" "$LABS/lab" stop "$LAB" hv3 ovs-vswitchd
+# Without a switch, vmroamd waits for one, idle, and says so.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$(cat /run/vmroam-lab/vmrt/hv3/vmroamd.pid)/stat"; }
+t0=$(cpu_ticks); sleep 2; t1=$(cpu_ticks)
+if [ $((t1 - t0)) -lt 40 ]; then pass "hv3's vmroamd idles while no switch runs ($((t1 - t0)) ticks in 2 s)"
+else fail "hv3's vmroamd used $((t1 - t0)) CPU ticks in 2 s without a switch"; fi
+agent_status hv3 >"$T/status"
+check_output "its status says the switch's routes wait for one" "$T/status" \
+    "not in place: no ovs-vswitchd runs"
+check "start ovs-vswitchd on hv3 again" "$LABS/lab" start "$LAB" hv3 ovs-vswitchd
+X hv3 ovs-appctl ovs/route/show >"$T/routes"
+check_output "the new switch has vmroamd's routes" "$T/routes" \
+    "User: 0.0.0.0/0 dev br-phy GW 10.0.2.1"
 ok=0
 for _ in $(seq 100); do
     X b1 ping -c 1 -W 1 192.168.10.2 >/dev/null && { ok=1; break; }
