@@ -23,7 +23,7 @@ VLOG_DEFINE_THIS_MODULE(overlay_routectl);
 struct overlay_routectl {
     char *ctl_path;             /* Given, or NULL to follow the pidfile. */
     char *rundir;
-    char *dev;                  /* The underlay device, once set. */
+    char *pa_cidr, *gateway, *dev;  /* What 'desired' was made from. */
     struct overlay_routes desired;
     char *target;               /* The socket last talked to. */
     long long int next_check;   /* 0: check at once. */
@@ -50,6 +50,8 @@ overlay_routectl_destroy(struct overlay_routectl *rc)
     if (rc) {
         free(rc->ctl_path);
         free(rc->rundir);
+        free(rc->pa_cidr);
+        free(rc->gateway);
         free(rc->dev);
         overlay_routes_destroy(&rc->desired);
         free(rc->target);
@@ -59,7 +61,8 @@ overlay_routectl_destroy(struct overlay_routectl *rc)
 }
 
 /* Makes the routes that 'pa_cidr' (NULL: none) out of 'dev' via 'gateway'
- * call for the ones the switch should hold. */
+ * call for the ones the switch should hold.  Called on every pass of the
+ * agent: works only when one of them changed. */
 void
 overlay_routectl_set(struct overlay_routectl *rc, const char *pa_cidr,
                      const char *gateway, const char *dev)
@@ -67,30 +70,27 @@ overlay_routectl_set(struct overlay_routectl *rc, const char *pa_cidr,
     if (!pa_cidr && !rc->dev) {
         return;                 /* No PA yet: routes to keep come with one. */
     }
+    if (nullable_string_is_equal(pa_cidr, rc->pa_cidr)
+        && nullable_string_is_equal(gateway, rc->gateway)
+        && nullable_string_is_equal(dev, rc->dev)) {
+        return;
+    }
+    free(rc->pa_cidr);
+    free(rc->gateway);
+    free(rc->dev);
+    rc->pa_cidr = nullable_xstrdup(pa_cidr);
+    rc->gateway = nullable_xstrdup(gateway);
+    rc->dev = nullable_xstrdup(dev);
 
-    struct overlay_routes desired;
-    overlay_routes_init(&desired);
+    overlay_routes_destroy(&rc->desired);
     if (pa_cidr) {
-        char *error = overlay_routes_for_pa(pa_cidr, gateway, dev, &desired);
+        char *error = overlay_routes_for_pa(pa_cidr, gateway, dev,
+                                            &rc->desired);
         if (error) {
-            VLOG_WARN_RL(&rl, "%s", error);
+            VLOG_WARN("%s", error);
             free(error);
         }
     }
-
-    bool same = desired.n == rc->desired.n
-                && nullable_string_is_equal(rc->dev, dev);
-    for (size_t i = 0; same && i < desired.n; i++) {
-        same = overlay_routes_contain(&rc->desired, &desired.routes[i]);
-    }
-    if (same) {
-        overlay_routes_destroy(&desired);
-        return;
-    }
-    overlay_routes_destroy(&rc->desired);
-    rc->desired = desired;
-    free(rc->dev);
-    rc->dev = nullable_xstrdup(dev);
     rc->next_check = 0;
 }
 

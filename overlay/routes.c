@@ -27,9 +27,9 @@ overlay_routes_destroy(struct overlay_routes *rs)
     overlay_routes_init(rs);
 }
 
-void
-overlay_routes_add(struct overlay_routes *rs, const char *prefix,
-                   const char *dev, const char *gw)
+static void
+routes_add(struct overlay_routes *rs, const char *prefix, const char *dev,
+           const char *gw)
 {
     rs->routes = xrealloc(rs->routes, (rs->n + 1) * sizeof *rs->routes);
     rs->routes[rs->n++] = (struct overlay_route) {
@@ -46,9 +46,8 @@ route_equals(const struct overlay_route *a, const struct overlay_route *b)
            && nullable_string_is_equal(a->gw, b->gw);
 }
 
-bool
-overlay_routes_contain(const struct overlay_routes *rs,
-                       const struct overlay_route *r)
+static bool
+routes_contain(const struct overlay_routes *rs, const struct overlay_route *r)
 {
     for (size_t i = 0; i < rs->n; i++) {
         if (route_equals(&rs->routes[i], r)) {
@@ -105,10 +104,10 @@ overlay_routes_for_pa(const char *pa_cidr, const char *gateway,
     } else {
         struct ds prefix = DS_EMPTY_INITIALIZER;
         format_network(af, addr, len, plen, &prefix);
-        overlay_routes_add(rs, ds_cstr(&prefix), dev, NULL);
+        routes_add(rs, ds_cstr(&prefix), dev, NULL);
         if (gateway) {
-            overlay_routes_add(rs, af == AF_INET ? "0.0.0.0/0" : "::/0", dev,
-                               gateway);
+            routes_add(rs, af == AF_INET ? "0.0.0.0/0" : "::/0", dev,
+                       gateway);
         }
         ds_destroy(&prefix);
     }
@@ -140,7 +139,7 @@ parse_user_route(char *line, struct overlay_routes *rs)
         }
     }
     if (prefix && dev && !marked) {
-        overlay_routes_add(rs, prefix, dev, gw);
+        routes_add(rs, prefix, dev, gw);
     }
 }
 
@@ -178,14 +177,14 @@ overlay_routes_plan(const struct overlay_routes *installed,
     overlay_routes_init(add);
     for (size_t i = 0; i < installed->n; i++) {
         const struct overlay_route *r = &installed->routes[i];
-        if (!strcmp(r->dev, dev) && !overlay_routes_contain(desired, r)) {
-            overlay_routes_add(del, r->prefix, r->dev, r->gw);
+        if (!strcmp(r->dev, dev) && !routes_contain(desired, r)) {
+            routes_add(del, r->prefix, r->dev, r->gw);
         }
     }
     for (size_t i = 0; i < desired->n; i++) {
         const struct overlay_route *r = &desired->routes[i];
-        if (del->n || !overlay_routes_contain(installed, r)) {
-            overlay_routes_add(add, r->prefix, r->dev, r->gw);
+        if (del->n || !routes_contain(installed, r)) {
+            routes_add(add, r->prefix, r->dev, r->gw);
         }
     }
 }

@@ -39,10 +39,6 @@ struct overlay_routes {
 
 void overlay_routes_init(struct overlay_routes *);
 void overlay_routes_destroy(struct overlay_routes *);
-void overlay_routes_add(struct overlay_routes *, const char *prefix,
-                        const char *dev, const char *gw);
-bool overlay_routes_contain(const struct overlay_routes *,
-                            const struct overlay_route *);
 
 char *overlay_routes_for_pa(const char *pa_cidr, const char *gateway,
                             const char *dev, struct overlay_routes *)
