@@ -15,7 +15,7 @@ struct want {
     struct ovs_list in_owner;   /* In struct owner's 'wants'. */
     struct desired_flow *flow;
     uint64_t cookie;
-    char *actions;
+    const struct overlay_shared *actions;
 };
 
 /* A flow of the set.  'flow.cookie' and 'flow.actions' are those of
@@ -80,7 +80,7 @@ mark_changed(struct overlay_desired *d, const struct overlay_flow *f)
         struct overlay_flow *key = xzalloc(sizeof *key);
         key->table_id = f->table_id;
         key->priority = f->priority;
-        key->match = overlay_text_ref(f->match);
+        key->match = overlay_match_ref(f->match);
         hmap_insert(&d->changed, &key->node, f->node.hash);
     }
 }
@@ -89,7 +89,7 @@ static bool
 want_less(const struct want *a, const struct want *b)
 {
     return (a->cookie != b->cookie ? a->cookie < b->cookie
-            : strcmp(a->actions, b->actions) < 0);
+            : overlay_shared_compare(a->actions, b->actions) < 0);
 }
 
 /* Makes 'df' hold the value of 'best', noting a change. */
@@ -98,7 +98,7 @@ set_best(struct overlay_desired *d, struct desired_flow *df,
          const struct want *best)
 {
     if (df->best && df->best->cookie == best->cookie
-        && !strcmp(df->best->actions, best->actions)) {
+        && df->best->actions == best->actions) {
         df->best = best;
         df->flow.actions = best->actions;
         return;
@@ -109,24 +109,28 @@ set_best(struct overlay_desired *d, struct desired_flow *df,
     mark_changed(d, &df->flow);
 }
 
+/* Adds a want of 'owner' for the flow (table_id, priority, match) with
+ * 'cookie' and the 'ofpacts_len' bytes of 'ofpacts'. */
 void
 overlay_desired_add(struct overlay_desired *d, uint64_t owner,
                     uint8_t table_id, uint16_t priority, uint64_t cookie,
-                    const char *match, const char *actions)
+                    const struct match *match, const struct ofpact *ofpacts,
+                    size_t ofpacts_len)
 {
     struct overlay_flow key = {
         .table_id = table_id, .priority = priority,
-        .match = CONST_CAST(char *, match),
+        .match = overlay_match_new(match),
     };
     struct overlay_flow *f = overlay_flows_find(&d->flows, &key);
     struct desired_flow *df;
     if (f) {
         df = CONTAINER_OF(f, struct desired_flow, flow);
+        overlay_match_unref(key.match);
     } else {
         df = xzalloc(sizeof *df);
         df->flow.table_id = table_id;
         df->flow.priority = priority;
-        df->flow.match = overlay_text_new(match);
+        df->flow.match = key.match;
         ovs_list_init(&df->wants);
         hmap_insert(&d->flows, &df->flow.node, overlay_flow_hash(&key));
     }
@@ -134,7 +138,7 @@ overlay_desired_add(struct overlay_desired *d, uint64_t owner,
     struct want *w = xmalloc(sizeof *w);
     w->flow = df;
     w->cookie = cookie;
-    w->actions = overlay_text_new(actions);
+    w->actions = overlay_shared_get(ofpacts, ofpacts_len);
     ovs_list_push_back(&df->wants, &w->in_flow);
     ovs_list_push_back(&get_owner(d, owner)->wants, &w->in_owner);
     if (!df->best || want_less(w, df->best)) {
@@ -152,7 +156,7 @@ drop_want(struct overlay_desired *d, struct want *w)
     if (ovs_list_is_empty(&df->wants)) {
         mark_changed(d, &df->flow);
         hmap_remove(&d->flows, &df->flow.node);
-        overlay_text_unref(df->flow.match);
+        overlay_match_unref(df->flow.match);
         free(df);
     } else if (df->best == w) {
         const struct want *best = NULL, *other;
@@ -163,7 +167,7 @@ drop_want(struct overlay_desired *d, struct want *w)
         }
         set_best(d, df, best);
     }
-    overlay_text_unref(w->actions);
+    overlay_shared_unref(w->actions);
     free(w);
 }
 

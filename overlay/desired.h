@@ -28,6 +28,8 @@
 
 #include "openvswitch/hmap.h"
 
+struct match;
+struct ofpact;
 struct overlay_flow_change;
 
 struct overlay_desired {
@@ -43,7 +45,8 @@ void overlay_desired_clear(struct overlay_desired *);
 
 void overlay_desired_add(struct overlay_desired *, uint64_t owner,
                          uint8_t table_id, uint16_t priority, uint64_t cookie,
-                         const char *match, const char *actions);
+                         const struct match *, const struct ofpact *,
+                         size_t ofpacts_len);
 void overlay_desired_remove_owner(struct overlay_desired *, uint64_t owner);
 void overlay_desired_pin(struct overlay_desired *, uint64_t owner);
 bool overlay_desired_is_pinned(const struct overlay_desired *,

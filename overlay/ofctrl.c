@@ -31,9 +31,8 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
 
 /* One flow_mod of a bundle on its way: adds (or modifies) 'new', a flow
  * of 'installed', or, with 'new' NULL, deletes 'old'.  'old' is the flow
- * that 'installed' held before, if any, kept until the flow_mod is sent
- * (overlay_flows_apply()) so that one that cannot be encoded leaves
- * 'installed' as the switch will be. */
+ * that 'installed' held before, if any (overlay_flows_apply()), kept until
+ * the flow_mod that names it is sent. */
 struct outgoing {
     struct overlay_flow *new;
     struct overlay_flow *old;
@@ -309,27 +308,16 @@ bundle_ctrl(struct overlay_ofctrl *oc, uint32_t id, uint16_t type)
     return xid;
 }
 
-/* Adds to bundle 'id' a flow_mod 'command' for 'f' (NULL: every flow).
- * Returns false if 'f' cannot be encoded, so that the switch will not hold
- * it and it must not count as installed. */
-static bool
+/* Adds to bundle 'id' a flow_mod 'command' for 'f' (NULL: every flow). */
+static void
 bundle_flow_mod(struct overlay_ofctrl *oc, uint32_t id, int command,
                 const struct overlay_flow *f)
 {
     struct ofputil_flow_mod fm;
-    char *error = overlay_flow_parse(f, command, &fm);
-    if (error) {
-        /* A translation bug: skip the flow rather than the whole set. */
-        VLOG_ERR_RL(&rl, "%s", error);
-        free(error);
-        return false;
-    }
+    overlay_flow_mod(f, command, &fm);
     enum ofputil_protocol protocol = ofputil_protocol_from_ofp_version(
         rconn_get_version(oc->rconn));
     bundle_add(oc, id, ofputil_encode_flow_mod(&fm, protocol));
-    minimatch_destroy(&fm.match);
-    free(CONST_CAST(struct ofpact *, fm.ofpacts));
-    return true;
 }
 
 static void
@@ -408,21 +396,6 @@ start_changes(struct overlay_ofctrl *oc,
              oc->out_id);
 }
 
-/* Makes 'installed' what it was before 'o', which the switch will not
- * get. */
-static void
-undo_outgoing(struct overlay_ofctrl *oc, struct outgoing *o)
-{
-    if (o->new) {
-        hmap_remove(&oc->installed, &o->new->node);
-        overlay_flow_destroy(o->new);
-    }
-    if (o->old) {
-        hmap_insert(&oc->installed, &o->old->node, o->old->node.hash);
-        o->old = NULL;
-    }
-}
-
 /* Sends the bundle's next flow_mods, as many as fit in MAX_BACKLOG, and
  * its commit after the last. */
 static void
@@ -433,11 +406,9 @@ send_more(struct overlay_ofctrl *oc)
            && rconn_is_connected(oc->rconn)) {
         struct outgoing *o = &oc->out[oc->next_out++];
         /* An add replaces a flow with the same key in place. */
-        if (!bundle_flow_mod(oc, oc->out_id,
-                             o->new ? OFPFC_ADD : OFPFC_DELETE_STRICT,
-                             o->new ? o->new : o->old)) {
-            undo_outgoing(oc, o);
-        }
+        bundle_flow_mod(oc, oc->out_id,
+                        o->new ? OFPFC_ADD : OFPFC_DELETE_STRICT,
+                        o->new ? o->new : o->old);
         overlay_flow_destroy(o->old);
         o->old = NULL;
     }

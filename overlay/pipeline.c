@@ -3,13 +3,16 @@
 #include "overlay/pipeline.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
+#include <netinet/icmp6.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hash.h"
-#include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
+#include "openvswitch/match.h"
+#include "openvswitch/meta-flow.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofpbuf.h"
 #include "overlay/desired.h"
 #include "policy/policy.h"
 #include "sset.h"
@@ -38,16 +41,16 @@
 
 /* Marks a neighbour advertisement that the responder made (registers start
  * at 0 for every packet the switch receives). */
-#define ND_ANSWER_REG "reg2"
+#define ND_ANSWER_REG 2
 
 /* The MAC that answers an ARP or ND question, in its low 48 bits, which
  * the flow for the address asked about writes with ANSWER_FLAG set and
  * the answer's flow common to all addresses reads (registers xreg2 =
  * reg4:reg5, and reg6 to swap ARP's addresses). */
-#define ANSWER_REG "xreg2"
-#define ANSWER_MAC "OXM_OF_PKT_REG2[0..47]"
+#define ANSWER_XREG 2
+#define ANSWER_REG (MFF_XREG0 + ANSWER_XREG)
 #define ANSWER_FLAG (UINT64_C(1) << 48)
-#define ANSWER_SWAP_REG "NXM_NX_REG6[]"
+#define ANSWER_SWAP_REG MFF_REG6
 
 uint32_t
 overlay_gre_key(int64_t vsid)
@@ -73,8 +76,250 @@ struct xlate {
     struct overlay_desired *desired;
     uint64_t owner;             /* Of the flows added now. */
     const struct sset *local_rds;
-    struct ds match;
+
+    /* The flow being built: flow_start(), then its match and actions,
+     * then flow_add(). */
+    struct match match;
+    struct ofpbuf ofpacts;
+    uint64_t ofpacts_stub[64];
 };
+
+static void
+xlate_init(struct xlate *x, const struct overlay_input *in,
+           struct overlay_desired *desired, const struct sset *local_rds)
+{
+    *x = (struct xlate) {
+        .in = in,
+        .desired = desired,
+        .local_rds = local_rds,
+    };
+    ofpbuf_use_stub(&x->ofpacts, x->ofpacts_stub, sizeof x->ofpacts_stub);
+}
+
+static void
+xlate_destroy(struct xlate *x)
+{
+    ofpbuf_uninit(&x->ofpacts);
+}
+
+/* Starts a new flow, matching everything, with no actions (a drop); returns
+ * its match. */
+static struct match *
+flow_start(struct xlate *x)
+{
+    match_init_catchall(&x->match);
+    ofpbuf_clear(&x->ofpacts);
+    return &x->match;
+}
+
+/* Adds the flow built since flow_start(). */
+static void
+flow_add(struct xlate *x, enum overlay_table table, uint16_t priority,
+         uint64_t cookie)
+{
+    /* A match on any field of an Ethernet frame matches Ethernet frames
+     * only, as the switch reads it (and as ovs-ofctl writes it). */
+    const struct flow_wildcards *wc = &x->match.wc;
+    if (wc->masks.dl_type || !eth_addr_is_zero(wc->masks.dl_src)
+        || !eth_addr_is_zero(wc->masks.dl_dst)) {
+        match_set_default_packet_type(&x->match);
+    }
+    overlay_desired_add(x->desired, x->owner, table, priority, cookie,
+                        &x->match, x->ofpacts.data, x->ofpacts.size);
+}
+
+/* Matches: each also matches the protocol its field needs. */
+
+static ovs_be32
+ipv4_of(const struct in6_addr *a)
+{
+    return in6_addr_get_mapped_ipv4(a);
+}
+
+/* 'a'/'plen' as a packet's source or destination IP address. */
+static void
+match_ip(struct match *m, bool src, const struct in6_addr *a,
+         unsigned int plen)
+{
+    if (policy_addr_is_ipv4(a)) {
+        ovs_be32 mask = be32_prefix_mask(plen - 96);
+        match_set_dl_type(m, htons(ETH_TYPE_IP));
+        (src ? match_set_nw_src_masked
+             : match_set_nw_dst_masked)(m, ipv4_of(a), mask);
+    } else {
+        struct in6_addr mask = ipv6_create_mask(plen);
+        match_set_dl_type(m, htons(ETH_TYPE_IPV6));
+        (src ? match_set_ipv6_src_masked
+             : match_set_ipv6_dst_masked)(m, a, &mask);
+    }
+}
+
+static void
+match_icmp(struct match *m, bool ipv6, uint8_t type)
+{
+    match_set_dl_type(m, htons(ipv6 ? ETH_TYPE_IPV6 : ETH_TYPE_IP));
+    match_set_nw_proto(m, ipv6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+    match_set_icmp_type(m, type);
+}
+
+/* An ARP packet whose sender (or target) address is in 'a'/'plen', an
+ * IPv4 address (96..128). */
+static void
+match_arp(struct match *m, bool sender, const struct in6_addr *a,
+          unsigned int plen)
+{
+    ovs_be32 mask = be32_prefix_mask(plen - 96);
+    match_set_dl_type(m, htons(ETH_TYPE_ARP));
+    (sender ? match_set_nw_src_masked
+            : match_set_nw_dst_masked)(m, ipv4_of(a), mask);
+}
+
+static void
+match_metadata(struct match *m, int64_t vsid)
+{
+    match_set_metadata(m, htonll(vsid));
+}
+
+static void
+match_port(struct match *m, int64_t ofport)
+{
+    match_set_in_port(m, OFP_PORT_C(ofport));
+}
+
+/* Actions. */
+
+/* Sets 'id' to the field-sized 'value', as a load if 'reg_load' (the
+ * switch encodes it as NXAST_REG_LOAD, not OFPAT_SET_FIELD).  The value
+ * and mask are written into zeroed space, so that the bytes that pad them
+ * are zeros: equal actions are then equal bytes, shared as one copy
+ * (overlay_shared_get()). */
+static void
+put_set(struct ofpbuf *ofpacts, enum mf_field_id id, const void *value,
+        bool reg_load)
+{
+    const struct mf_field *field = mf_from_id(id);
+    struct ofpact_set_field *sf
+        = (reg_load ? ofpact_put_reg_load : ofpact_put_set_field)(
+            ofpacts, field, NULL, NULL);
+    memcpy(sf->value, value, field->n_bytes);
+    memset(ofpact_set_field_mask(sf), 0xff, field->n_bytes);
+}
+
+/* Sets 'id' to 'value', given as an integer of the field's width. */
+static void
+put_set_int(struct ofpbuf *ofpacts, enum mf_field_id id, uint64_t value)
+{
+    union mf_value v;
+    switch (mf_from_id(id)->n_bytes) {
+    case 1:
+        v.u8 = value;
+        break;
+    case 2:
+        v.be16 = htons(value);
+        break;
+    case 4:
+        v.be32 = htonl(value);
+        break;
+    case 8:
+        v.be64 = htonll(value);
+        break;
+    default:
+        OVS_NOT_REACHED();
+    }
+    put_set(ofpacts, id, &v, false);
+}
+
+static void
+put_set_eth(struct ofpbuf *ofpacts, enum mf_field_id id, struct eth_addr e)
+{
+    put_set(ofpacts, id, &e, false);
+}
+
+/* Sets the IPv4 field 'id4' or the IPv6 field 'id6' to 'a', by its
+ * family. */
+static void
+put_set_ip(struct ofpbuf *ofpacts, enum mf_field_id id4,
+           enum mf_field_id id6, const struct in6_addr *a)
+{
+    if (policy_addr_is_ipv4(a)) {
+        ovs_be32 ip = ipv4_of(a);
+        put_set(ofpacts, id4, &ip, false);
+    } else {
+        put_set(ofpacts, id6, a, false);
+    }
+}
+
+/* Copies bits 'src_ofs'... of field 'src' to 'dst', 'n_bits' of them
+ * (0: the whole of 'src'). */
+static void
+put_move_bits(struct ofpbuf *ofpacts, enum mf_field_id src, int src_ofs,
+              enum mf_field_id dst, int n_bits)
+{
+    struct ofpact_reg_move *move = ofpact_put_REG_MOVE(ofpacts);
+    move->src.field = mf_from_id(src);
+    move->src.ofs = src_ofs;
+    move->src.n_bits = n_bits ? n_bits : move->src.field->n_bits;
+    move->dst.field = mf_from_id(dst);
+    move->dst.ofs = 0;
+    move->dst.n_bits = move->src.n_bits;
+}
+
+static void
+put_move(struct ofpbuf *ofpacts, enum mf_field_id src, enum mf_field_id dst)
+{
+    put_move_bits(ofpacts, src, 0, dst, 0);
+}
+
+static void
+put_output(struct ofpbuf *ofpacts, ofp_port_t port)
+{
+    struct ofpact_output *output = ofpact_put_OUTPUT(ofpacts);
+    output->port = port;
+    output->max_len = port == OFPP_CONTROLLER ? UINT16_MAX : 0;
+}
+
+static void
+put_goto(struct ofpbuf *ofpacts, enum overlay_table table)
+{
+    ofpact_put_GOTO_TABLE(ofpacts)->table_id = table;
+}
+
+static void
+put_resubmit(struct ofpbuf *ofpacts, enum overlay_table table)
+{
+    struct ofpact_resubmit *resubmit = ofpact_put_RESUBMIT(ofpacts);
+    resubmit->in_port = OFPP_IN_PORT;
+    resubmit->table_id = table;
+}
+
+/* Decrements the TTL, and sends a packet whose TTL runs out to controller
+ * 0 (no controller listens for it: the packet is dropped). */
+static void
+put_dec_ttl(struct ofpbuf *ofpacts)
+{
+    static const uint16_t controller_id = 0;
+    ofpact_put_DEC_TTL(ofpacts);
+    ofpbuf_put(ofpacts, &controller_id, sizeof controller_id);
+    struct ofpact_cnt_ids *ids = ofpacts->header;
+    ids->n_controllers = 1;
+    ofpact_finish_DEC_TTL(ofpacts, &ids);
+}
+
+/* Sends by tunnel to 'pa', with the GRE key of 'vsid', out of 'gre_ofport';
+ * 'from_tunnel' clears in_port first, since OpenFlow never outputs to the
+ * port a packet came in on. */
+static void
+put_tunnel(struct ofpbuf *ofpacts, const struct in6_addr *pa, int64_t vsid,
+           int64_t gre_ofport, bool from_tunnel)
+{
+    put_set_ip(ofpacts, MFF_TUN_DST, MFF_TUN_IPV6_DST, pa);
+    put_set_int(ofpacts, MFF_TUN_ID, overlay_gre_key(vsid));
+    if (from_tunnel) {
+        static const ovs_be16 none = 0;
+        put_set(ofpacts, MFF_IN_PORT, &none, true);
+    }
+    put_output(ofpacts, OFP_PORT_C(gre_ofport));
+}
 
 /* A flow's cookie, and the owner of its flows in a desired set, is the
  * first half of the row it is translated from. */
@@ -88,43 +333,6 @@ static uint64_t
 cookie_of(const struct policy_origin *o)
 {
     return cookie_of_row(&o->row);
-}
-
-/* Adds a flow written as "MATCH actions=ACTIONS" (MATCH may be empty). */
-static void OVS_PRINTF_FORMAT(5, 6)
-add_flow(struct xlate *x, enum overlay_table table, uint16_t priority,
-         uint64_t cookie, const char *format, ...)
-{
-    va_list args;
-
-    ds_clear(&x->match);
-    va_start(args, format);
-    ds_put_format_valist(&x->match, format, args);
-    va_end(args);
-
-    char *s = ds_cstr(&x->match);
-    char *actions = strstr(s, "actions=");
-    ovs_assert(actions);
-    char *end = actions;
-    while (end > s && end[-1] == ' ') {
-        end--;
-    }
-    *end = '\0';
-    overlay_desired_add(x->desired, x->owner, table, priority, cookie, s,
-                        actions + strlen("actions="));
-}
-
-/* The field of a tunnel's remote or local end at 'pa', by its family. */
-static const char *
-tun_dst_field(const char *pa)
-{
-    return strchr(pa, ':') ? "tun_ipv6_dst" : "tun_dst";
-}
-
-static const char *
-tun_src_field(const char *pa)
-{
-    return strchr(pa, ':') ? "tun_ipv6_src" : "tun_src";
 }
 
 static int
@@ -214,39 +422,86 @@ overlay_pipeline_bind(const struct overlay_input *in,
     return n;
 }
 
-static const char *
-ip_kw(const struct in6_addr *a)
+/* The learn() actions of the pipeline, each parsed once: their specs are
+ * constants (tables, priorities, timeout) but for a tunnel's family, and
+ * read far better as ovs-ofctl writes them than as learn_spec structs. */
+enum learn_kind {
+    /* A migrated VM's announcement on its new port: deliver to it here. */
+    LEARN_DELIVERY,
+    /* Its announcement arriving by tunnel at its old host: send it there
+     * what still comes here. */
+    LEARN_REDIRECT_IPV4,
+    LEARN_REDIRECT_IPV6,
+    N_LEARN_KINDS
+};
+
+static char *
+learn_text(enum learn_kind kind)
 {
-    return policy_addr_is_ipv4(a) ? "ip" : "ipv6";
+    if (kind == LEARN_DELIVERY) {
+        return xasprintf("learn(table=%d,priority=%d,hard_timeout=%d,"
+                         "delete_learned,OXM_OF_METADATA[],"
+                         "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],"
+                         "output:NXM_OF_IN_PORT[])", OVERLAY_T_FORWARD,
+                         LEARNT_PRIORITY, LEARNT_TIMEOUT_S);
+    }
+    const char *family = kind == LEARN_REDIRECT_IPV4 ? "IPV4" : "IPV6";
+    return xasprintf("learn(table=%d,priority=%d,hard_timeout=%d,"
+                     "OXM_OF_METADATA[],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],"
+                     "load:NXM_NX_TUN_%s_SRC[]->NXM_NX_TUN_%s_DST[],"
+                     "load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],"
+                     "load:0->NXM_OF_IN_PORT[],output:NXM_OF_IN_PORT[])",
+                     OVERLAY_T_FORWARD, LEARNT_PRIORITY, LEARNT_TIMEOUT_S,
+                     family, family);
 }
 
-static const char *
-dst_kw(const struct in6_addr *a)
+static void
+put_learn(struct ofpbuf *ofpacts, enum learn_kind kind)
 {
-    return policy_addr_is_ipv4(a) ? "nw_dst" : "ipv6_dst";
+    static struct ofpbuf learns[N_LEARN_KINDS];
+    struct ofpbuf *learn = &learns[kind];
+    if (!learn->size) {
+        char *text = learn_text(kind);
+        enum ofputil_protocol usable;
+        struct ofpact_parse_params pp = {
+            .ofpacts = learn,
+            .usable_protocols = &usable,
+        };
+        ofpbuf_init(learn, 0);
+        char *error = ofpacts_parse_actions(text, &pp);
+        /* The texts are constants that the unit tests parse. */
+        ovs_assert(!error);
+        free(text);
+    }
+    ofpbuf_put(ofpacts, learn->data, learn->size);
 }
 
 /* Adds a flow in 'table' for each way the VM of 'r' announces itself,
- * matching 'match' too: the RARPs QEMU sends after a migration and the
- * gratuitous ARP or unsolicited neighbour advertisement of a guest that
- * announces itself. */
+ * matching 'base' too, with the actions in 'actions': the RARPs QEMU sends
+ * after a migration and the gratuitous ARP or unsolicited neighbour
+ * advertisement of a guest that announces itself. */
 static void
 xlate_announcements(struct xlate *x, enum overlay_table table,
                     uint16_t priority, const struct policy_lookup_record *r,
-                    const char *match, const char *actions)
+                    const struct match *base, const struct ofpbuf *actions)
 {
     uint64_t cookie = cookie_of(&r->origin);
 
-    add_flow(x, table, priority, cookie, "%s,dl_src=%s,rarp actions=%s",
-             match, r->mac, actions);
-    if (policy_addr_is_ipv4(&r->ca_a)) {
-        add_flow(x, table, priority, cookie,
-                 "%s,dl_src=%s,arp,arp_spa=%s,arp_tpa=%s actions=%s",
-                 match, r->mac, r->ca, r->ca, actions);
-    } else {
-        add_flow(x, table, priority, cookie,
-                 "%s,dl_src=%s,icmp6,icmp_type=136,nd_target=%s actions=%s",
-                 match, r->mac, r->ca, actions);
+    for (int rarp = 0; rarp <= 1; rarp++) {
+        struct match *m = flow_start(x);
+        *m = *base;
+        match_set_dl_src(m, r->mac_e);
+        if (rarp) {
+            match_set_dl_type(m, htons(ETH_TYPE_RARP));
+        } else if (policy_addr_is_ipv4(&r->ca_a)) {
+            match_arp(m, true, &r->ca_a, 128);
+            match_arp(m, false, &r->ca_a, 128);
+        } else {
+            match_icmp(m, true, ND_NEIGHBOR_ADVERT);
+            match_set_nd_target(m, &r->ca_a);
+        }
+        ofpbuf_put(&x->ofpacts, actions->data, actions->size);
+        flow_add(x, table, priority, cookie);
     }
 }
 
@@ -260,18 +515,17 @@ xlate_activation(struct xlate *x, const struct overlay_port *port)
     if (x->in->gre_ofport <= 0) {
         return;
     }
-    char *match = xasprintf("in_port=%"PRId64, port->iface->ofport);
-    char *actions = xasprintf(
-        "learn(table=%d,priority=%d,hard_timeout=%d,delete_learned,"
-        "OXM_OF_METADATA[],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],"
-        "output:NXM_OF_IN_PORT[]),"
-        "set_field:%s->%s,set_field:%#"PRIx32"->tun_id,output:%"PRId64
-        ",controller", OVERLAY_T_FORWARD, LEARNT_PRIORITY, LEARNT_TIMEOUT_S, r->pa,
-        tun_dst_field(r->pa),
-        overlay_gre_key(r->vsid), x->in->gre_ofport);
-    xlate_announcements(x, OVERLAY_T_PORT_SECURITY, 110, r, match, actions);
-    free(actions);
-    free(match);
+    struct match base;
+    match_init_catchall(&base);
+    match_port(&base, port->iface->ofport);
+
+    uint64_t stub[32];
+    struct ofpbuf actions = OFPBUF_STUB_INITIALIZER(stub);
+    put_learn(&actions, LEARN_DELIVERY);
+    put_tunnel(&actions, &r->pa_a, r->vsid, x->in->gre_ofport, false);
+    put_output(&actions, OFPP_CONTROLLER);
+    xlate_announcements(x, OVERLAY_T_PORT_SECURITY, 110, r, &base, &actions);
+    ofpbuf_uninit(&actions);
 }
 
 /* Table 5 for a VM here: its announcement arriving by tunnel means it now
@@ -284,18 +538,17 @@ xlate_departure(struct xlate *x, const struct policy_lookup_record *r)
     if (x->in->gre_ofport <= 0) {
         return;
     }
-    const char *family = policy_addr_is_ipv4(&r->pa_a) ? "IPV4" : "IPV6";
-    char *match = xasprintf("reg0=1,metadata=%"PRId64, r->vsid);
-    char *actions = xasprintf(
-        "learn(table=%d,priority=%d,hard_timeout=%d,OXM_OF_METADATA[],"
-        "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],"
-        "load:NXM_NX_TUN_%s_SRC[]->NXM_NX_TUN_%s_DST[],"
-        "load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],load:0->NXM_OF_IN_PORT[],"
-        "output:NXM_OF_IN_PORT[])",
-        OVERLAY_T_FORWARD, LEARNT_PRIORITY, LEARNT_TIMEOUT_S, family, family);
-    xlate_announcements(x, OVERLAY_T_FORWARD, 130, r, match, actions);
-    free(actions);
-    free(match);
+    struct match base;
+    match_init_catchall(&base);
+    match_set_reg(&base, 0, 1);
+    match_metadata(&base, r->vsid);
+
+    uint64_t stub[32];
+    struct ofpbuf actions = OFPBUF_STUB_INITIALIZER(stub);
+    put_learn(&actions, (policy_addr_is_ipv4(&r->pa_a) ? LEARN_REDIRECT_IPV4
+                         : LEARN_REDIRECT_IPV6));
+    xlate_announcements(x, OVERLAY_T_FORWARD, 130, r, &base, &actions);
+    ofpbuf_uninit(&actions);
 }
 
 /* ICMPv6 that a VM sends from its link-local address, and some of it from
@@ -314,6 +567,18 @@ static const struct {
     { 143, true },              /* MLDv2 report. */
 };
 
+/* Starts a table 2 flow for what 'port''s VM sends from its MAC, and
+ * returns its match. */
+static struct match *
+port_security_start(struct xlate *x, const struct overlay_port *port)
+{
+    struct match *m = flow_start(x);
+    match_port(m, port->iface->ofport);
+    match_set_dl_src(m, port->record->mac_e);
+    put_goto(&x->ofpacts, OVERLAY_T_RESPONDER);
+    return m;
+}
+
 /* Table 2 for a local IPv6 port: anything from its CA; from its link-local
  * address (the one made from its MAC, as OVN's port security allows) and
  * from :: only the ICMPv6 of 'vm_icmp6'; neighbour advertisements only
@@ -323,36 +588,41 @@ xlate_port_security_ipv6(struct xlate *x, const struct overlay_port *port)
 {
     const struct policy_lookup_record *r = port->record;
     uint64_t cookie = cookie_of(&r->origin);
-    int64_t ofport = port->iface->ofport;
-    struct in6_addr lla_a;
-    char lla[INET6_ADDRSTRLEN];
+    struct in6_addr lla;
 
-    in6_generate_lla(r->mac_e, &lla_a);
-    inet_ntop(AF_INET6, &lla_a, lla, sizeof lla);
+    in6_generate_lla(r->mac_e, &lla);
 
-    add_flow(x, OVERLAY_T_PORT_SECURITY, 100, cookie,
-             "in_port=%"PRId64",dl_src=%s,ipv6,ipv6_src=%s "
-             "actions=goto_table:%d", ofport, r->mac, r->ca,
-             OVERLAY_T_RESPONDER);
+    match_ip(port_security_start(x, port), true, &r->ca_a, 128);
+    flow_add(x, OVERLAY_T_PORT_SECURITY, 100, cookie);
     for (size_t i = 0; i < ARRAY_SIZE(vm_icmp6); i++) {
         for (int unspec = 0; unspec <= vm_icmp6[i].unspecified; unspec++) {
-            add_flow(x, OVERLAY_T_PORT_SECURITY, 100, cookie,
-                     "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=%s,"
-                     "icmp_type=%d actions=goto_table:%d", ofport, r->mac,
-                     unspec ? "::" : lla, vm_icmp6[i].type,
-                     OVERLAY_T_RESPONDER);
+            struct match *m = port_security_start(x, port);
+            match_icmp(m, true, vm_icmp6[i].type);
+            match_set_ipv6_src(m, unspec ? &in6addr_any : &lla);
+            flow_add(x, OVERLAY_T_PORT_SECURITY, 100, cookie);
         }
     }
-    const char *own[] = { r->ca, lla };
+    const struct in6_addr *own[] = { &r->ca_a, &lla };
     for (size_t src = 0; src < ARRAY_SIZE(own); src++) {
         for (size_t target = 0; target < ARRAY_SIZE(own); target++) {
-            add_flow(x, OVERLAY_T_PORT_SECURITY, 106, cookie,
-                     "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=%s,"
-                     "icmp_type=136,nd_target=%s actions=goto_table:%d",
-                     ofport, r->mac, own[src], own[target],
-                     OVERLAY_T_RESPONDER);
+            struct match *m = port_security_start(x, port);
+            match_icmp(m, true, ND_NEIGHBOR_ADVERT);
+            match_set_ipv6_src(m, own[src]);
+            match_set_nd_target(m, own[target]);
+            flow_add(x, OVERLAY_T_PORT_SECURITY, 106, cookie);
         }
     }
+}
+
+/* Starts a table 5 flow for packets to 'mac' in 'vsid', and returns its
+ * match. */
+static struct match *
+forward_start(struct xlate *x, int64_t vsid, struct eth_addr mac)
+{
+    struct match *m = flow_start(x);
+    match_metadata(m, vsid);
+    match_set_dl_dst(m, mac);
+    return m;
 }
 
 /* Table 0 and 2 for a local port: classify, then port security. */
@@ -364,35 +634,36 @@ xlate_port(struct xlate *x, const struct overlay_port *port)
     int64_t ofport = port->iface->ofport;
     int rd = record_rd_index(x->in->policy, r);
 
-    add_flow(x, OVERLAY_T_CLASSIFY, 100, cookie,
-             "in_port=%"PRId64" actions=set_field:%"PRId64"->metadata,"
-             "set_field:%d->reg1,goto_table:%d",
-             ofport, r->vsid, rd + 1, OVERLAY_T_PORT_SECURITY);
+    match_port(flow_start(x), ofport);
+    put_set_int(&x->ofpacts, MFF_METADATA, r->vsid);
+    put_set_int(&x->ofpacts, MFF_REG1, rd + 1);
+    put_goto(&x->ofpacts, OVERLAY_T_PORT_SECURITY);
+    flow_add(x, OVERLAY_T_CLASSIFY, 100, cookie);
 
     if (policy_addr_is_ipv4(&r->ca_a)) {
-        add_flow(x, OVERLAY_T_PORT_SECURITY, 100, cookie,
-                 "in_port=%"PRId64",dl_src=%s,ip,nw_src=%s "
-                 "actions=goto_table:%d", ofport, r->mac, r->ca,
-                 OVERLAY_T_RESPONDER);
-        add_flow(x, OVERLAY_T_PORT_SECURITY, 100, cookie,
-                 "in_port=%"PRId64",dl_src=%s,arp,arp_spa=%s,arp_sha=%s "
-                 "actions=goto_table:%d", ofport, r->mac, r->ca, r->mac,
-                 OVERLAY_T_RESPONDER);
+        match_ip(port_security_start(x, port), true, &r->ca_a, 128);
+        flow_add(x, OVERLAY_T_PORT_SECURITY, 100, cookie);
+
+        struct match *m = port_security_start(x, port);
+        match_arp(m, true, &r->ca_a, 128);
+        match_set_arp_sha(m, r->mac_e);
+        flow_add(x, OVERLAY_T_PORT_SECURITY, 100, cookie);
     } else {
         xlate_port_security_ipv6(x, port);
     }
 
     if (port->incoming) {
         xlate_activation(x, port);
-        add_flow(x, OVERLAY_T_FORWARD, INCOMING_PRIORITY, cookie,
-                 "reg0=1,metadata=%"PRId64",dl_dst=%s actions=output:%"PRId64,
-                 r->vsid, r->mac, ofport);
+        match_set_reg(forward_start(x, r->vsid, r->mac_e), 0, 1);
+        put_output(&x->ofpacts, OFP_PORT_C(ofport));
+        flow_add(x, OVERLAY_T_FORWARD, INCOMING_PRIORITY, cookie);
     } else {
         bool departing = (r->vm && x->in->outgoing
                           && sset_contains(x->in->outgoing, r->vm));
-        add_flow(x, OVERLAY_T_FORWARD, departing ? 100 : SETTLED_PRIORITY,
-                 cookie, "metadata=%"PRId64",dl_dst=%s actions=output:%"PRId64,
-                 r->vsid, r->mac, ofport);
+        forward_start(x, r->vsid, r->mac_e);
+        put_output(&x->ofpacts, OFP_PORT_C(ofport));
+        flow_add(x, OVERLAY_T_FORWARD, departing ? 100 : SETTLED_PRIORITY,
+                 cookie);
         xlate_departure(x, r);
     }
 }
@@ -403,16 +674,33 @@ xlate_port(struct xlate *x, const struct overlay_port *port)
  * flow is a few bytes in the switch and in the agent. */
 static void
 xlate_responder(struct xlate *x, uint64_t cookie, int64_t vsid,
-                const char *addr, const struct in6_addr *addr_a,
-                const struct eth_addr mac)
+                const struct in6_addr *addr, const struct eth_addr mac)
 {
-    bool ipv4 = policy_addr_is_ipv4(addr_a);
-    add_flow(x, OVERLAY_T_RESPONDER, 100, cookie,
-             "metadata=%"PRId64",%s=%s actions=set_field:%#"PRIx64"->"
-             ANSWER_REG",resubmit(,%d)", vsid,
-             ipv4 ? "arp,arp_op=1,arp_tpa" : "icmp6,icmp_type=135,nd_target",
-             addr, ANSWER_FLAG | eth_addr_to_uint64(mac),
-             OVERLAY_T_RESPONDER);
+    struct match *m = flow_start(x);
+    match_metadata(m, vsid);
+    if (policy_addr_is_ipv4(addr)) {
+        match_arp(m, false, addr, 128);
+        match_set_nw_proto(m, ARP_OP_REQUEST);
+    } else {
+        match_icmp(m, true, ND_NEIGHBOR_SOLICIT);
+        match_set_nd_target(m, addr);
+    }
+    put_set_int(&x->ofpacts, ANSWER_REG,
+                ANSWER_FLAG | eth_addr_to_uint64(mac));
+    put_resubmit(&x->ofpacts, OVERLAY_T_RESPONDER);
+    flow_add(x, OVERLAY_T_RESPONDER, 100, cookie);
+}
+
+/* Starts a table 3 flow for the questions xlate_responder() takes, with
+ * the answering MAC's moves to the answer's Ethernet addresses. */
+static struct match *
+answer_start(struct xlate *x)
+{
+    struct match *m = flow_start(x);
+    match_set_xreg_masked(m, ANSWER_XREG, ANSWER_FLAG, ANSWER_FLAG);
+    put_move(&x->ofpacts, MFF_ETH_SRC, MFF_ETH_DST);
+    put_move_bits(&x->ofpacts, ANSWER_REG, 0, MFF_ETH_SRC, 48);
+    return m;
 }
 
 /* Table 3: the answers to the questions xlate_responder() takes, from the
@@ -422,32 +710,52 @@ xlate_answers(struct xlate *x)
 {
     /* ARP: the reply comes from the MAC asked about, for the address asked
      * about, to the asker. */
-    add_flow(x, OVERLAY_T_RESPONDER, 130, 0,
-             ANSWER_REG"=%#"PRIx64"/%#"PRIx64",arp,arp_op=1 "
-             "actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
-             "move:"ANSWER_MAC"->NXM_OF_ETH_SRC[],set_field:2->arp_op,"
-             "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
-             "move:"ANSWER_MAC"->NXM_NX_ARP_SHA[],"
-             "move:NXM_OF_ARP_TPA[]->"ANSWER_SWAP_REG","
-             "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
-             "move:"ANSWER_SWAP_REG"->NXM_OF_ARP_SPA[],in_port",
-             ANSWER_FLAG, ANSWER_FLAG);
+    struct match *m = answer_start(x);
+    match_set_dl_type(m, htons(ETH_TYPE_ARP));
+    match_set_nw_proto(m, ARP_OP_REQUEST);
+    put_set_int(&x->ofpacts, MFF_ARP_OP, ARP_OP_REPLY);
+    put_move(&x->ofpacts, MFF_ARP_SHA, MFF_ARP_THA);
+    put_move_bits(&x->ofpacts, ANSWER_REG, 0, MFF_ARP_SHA, 48);
+    put_move(&x->ofpacts, MFF_ARP_TPA, ANSWER_SWAP_REG);
+    put_move(&x->ofpacts, MFF_ARP_SPA, MFF_ARP_TPA);
+    put_move(&x->ofpacts, ANSWER_SWAP_REG, MFF_ARP_SPA);
+    put_output(&x->ofpacts, OFPP_IN_PORT);
+    flow_add(x, OVERLAY_T_RESPONDER, 130, 0);
+
     /* ND: a neighbor advertisement made from the solicitation (S and O
      * flags set, the option now a target link-layer address).  OVS checks
      * set_field prerequisites against the flow's match, so the option's
      * address is set by the flow that the advertisement meets when
      * resubmitted (see xlate_defaults()). */
-    add_flow(x, OVERLAY_T_RESPONDER, 130, 0,
-             ANSWER_REG"=%#"PRIx64"/%#"PRIx64",icmp6,icmp_type=135 "
-             "actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
-             "move:"ANSWER_MAC"->NXM_OF_ETH_SRC[],"
-             "move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],"
-             "move:NXM_NX_ND_TARGET[]->NXM_NX_IPV6_SRC[],"
-             "set_field:136->icmpv6_type,"
-             "set_field:0x60000000->nd_reserved,"
-             "set_field:2->nd_options_type,"
-             "set_field:1->"ND_ANSWER_REG",resubmit(,%d)",
-             ANSWER_FLAG, ANSWER_FLAG, OVERLAY_T_RESPONDER);
+    match_icmp(answer_start(x), true, ND_NEIGHBOR_SOLICIT);
+    put_move(&x->ofpacts, MFF_IPV6_SRC, MFF_IPV6_DST);
+    put_move(&x->ofpacts, MFF_ND_TARGET, MFF_IPV6_SRC);
+    put_set_int(&x->ofpacts, MFF_ICMPV6_TYPE, ND_NEIGHBOR_ADVERT);
+    put_set_int(&x->ofpacts, MFF_ND_RESERVED, 0x60000000);
+    put_set_int(&x->ofpacts, MFF_ND_OPTIONS_TYPE, ND_OPT_TARGET_LINKADDR);
+    put_set_int(&x->ofpacts, MFF_REG0 + ND_ANSWER_REG, 1);
+    put_resubmit(&x->ofpacts, OVERLAY_T_RESPONDER);
+    flow_add(x, OVERLAY_T_RESPONDER, 130, 0);
+}
+
+/* Table 4: what the distributed router of routing domain 'rd' (by index)
+ * routes to 'prefix'/'plen' goes to 'mac' in 'vsid'. */
+static void
+xlate_route_to(struct xlate *x, uint16_t priority, uint64_t cookie,
+               const char *routing_domain, const struct in6_addr *prefix,
+               unsigned int plen, struct eth_addr mac, int64_t vsid)
+{
+    struct eth_addr rmac = overlay_router_mac(routing_domain);
+    struct match *m = flow_start(x);
+    match_set_reg(m, 1, rd_index(x->in->policy, routing_domain) + 1);
+    match_set_dl_dst(m, rmac);
+    match_ip(m, false, prefix, plen);
+    put_dec_ttl(&x->ofpacts);
+    put_set_eth(&x->ofpacts, MFF_ETH_SRC, rmac);
+    put_set_eth(&x->ofpacts, MFF_ETH_DST, mac);
+    put_set_int(&x->ofpacts, MFF_METADATA, vsid);
+    put_goto(&x->ofpacts, OVERLAY_T_FORWARD);
+    flow_add(x, OVERLAY_T_ROUTER, priority, cookie);
 }
 
 /* Flows for one lookup record of a routing domain present on this chassis:
@@ -458,26 +766,14 @@ xlate_record(struct xlate *x, const struct policy_lookup_record *r,
              const struct policy_virtual_subnet *vs, bool local)
 {
     uint64_t cookie = cookie_of(&r->origin);
-    struct eth_addr rmac = overlay_router_mac(vs->routing_domain);
-    int rd = rd_index(x->in->policy, vs->routing_domain);
 
-    xlate_responder(x, cookie, r->vsid, r->ca, &r->ca_a, r->mac_e);
-
-    add_flow(x, OVERLAY_T_ROUTER, 1000, cookie,
-             "reg1=%d,dl_dst="ETH_ADDR_FMT",%s,%s=%s "
-             "actions=dec_ttl,set_field:"ETH_ADDR_FMT"->eth_src,"
-             "set_field:%s->eth_dst,set_field:%"PRId64"->metadata,"
-             "goto_table:%d", rd + 1, ETH_ADDR_ARGS(rmac), ip_kw(&r->ca_a),
-             dst_kw(&r->ca_a), r->ca, ETH_ADDR_ARGS(rmac), r->mac, r->vsid,
-             OVERLAY_T_FORWARD);
-
+    xlate_responder(x, cookie, r->vsid, &r->ca_a, r->mac_e);
+    xlate_route_to(x, 1000, cookie, vs->routing_domain, &r->ca_a, 128,
+                   r->mac_e, r->vsid);
     if (!local && x->in->gre_ofport > 0) {
-        add_flow(x, OVERLAY_T_FORWARD, 100, cookie,
-                 "reg0=0,metadata=%"PRId64",dl_dst=%s "
-                 "actions=set_field:%s->%s,set_field:%#"PRIx32"->tun_id,"
-                 "output:%"PRId64, r->vsid, r->mac, r->pa,
-                 tun_dst_field(r->pa),
-                 overlay_gre_key(r->vsid), x->in->gre_ofport);
+        match_set_reg(forward_start(x, r->vsid, r->mac_e), 0, 0);
+        put_tunnel(&x->ofpacts, &r->pa_a, r->vsid, x->in->gre_ofport, false);
+        flow_add(x, OVERLAY_T_FORWARD, 100, cookie);
     }
 }
 
@@ -494,18 +790,22 @@ xlate_gateway_echo(struct xlate *x, const struct policy_virtual_subnet *vs,
     struct eth_addr rmac = overlay_router_mac(vs->routing_domain);
     bool ipv4 = policy_addr_is_ipv4(&vs->gateway_a);
 
-    add_flow(x, OVERLAY_T_ROUTER, 1100, cookie_of(&vs->origin),
-             "reg1=%d,dl_dst="ETH_ADDR_FMT",%s,%s=%s,icmp_type=%d,"
-             "icmp_code=0 actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
-             "set_field:"ETH_ADDR_FMT"->eth_src,"
-             "move:%s[]->%s[],set_field:%s->%s,set_field:255->nw_ttl,"
-             "set_field:%d->%s,in_port", rd + 1, ETH_ADDR_ARGS(rmac),
-             ipv4 ? "icmp" : "icmp6", dst_kw(&vs->gateway_a), vs->gateway,
-             ipv4 ? 8 : 128, ETH_ADDR_ARGS(rmac),
-             ipv4 ? "NXM_OF_IP_SRC" : "NXM_NX_IPV6_SRC",
-             ipv4 ? "NXM_OF_IP_DST" : "NXM_NX_IPV6_DST",
-             vs->gateway, ipv4 ? "ip_src" : "ipv6_src",
-             ipv4 ? 0 : 129, ipv4 ? "icmp_type" : "icmpv6_type");
+    struct match *m = flow_start(x);
+    match_set_reg(m, 1, rd + 1);
+    match_set_dl_dst(m, rmac);
+    match_ip(m, false, &vs->gateway_a, 128);
+    match_icmp(m, !ipv4, ipv4 ? ICMP4_ECHO_REQUEST : ICMP6_ECHO_REQUEST);
+    match_set_icmp_code(m, 0);
+    put_move(&x->ofpacts, MFF_ETH_SRC, MFF_ETH_DST);
+    put_set_eth(&x->ofpacts, MFF_ETH_SRC, rmac);
+    put_move(&x->ofpacts, ipv4 ? MFF_IPV4_SRC : MFF_IPV6_SRC,
+             ipv4 ? MFF_IPV4_DST : MFF_IPV6_DST);
+    put_set_ip(&x->ofpacts, MFF_IPV4_SRC, MFF_IPV6_SRC, &vs->gateway_a);
+    put_set_int(&x->ofpacts, MFF_IP_TTL, 255);
+    put_set_int(&x->ofpacts, ipv4 ? MFF_ICMPV4_TYPE : MFF_ICMPV6_TYPE,
+                ipv4 ? ICMP4_ECHO_REPLY : ICMP6_ECHO_REPLY);
+    put_output(&x->ofpacts, OFPP_IN_PORT);
+    flow_add(x, OVERLAY_T_ROUTER, 1100, cookie_of(&vs->origin));
 }
 
 /* Table 1: accept the GRE key of 'vs'. */
@@ -513,12 +813,15 @@ static void
 xlate_tunnel_key(struct xlate *x, const struct policy_virtual_subnet *vs)
 {
     if (x->in->gre_ofport > 0) {
-        add_flow(x, OVERLAY_T_TUNNEL_KEY, 100, cookie_of(&vs->origin),
-                 "tun_id=%#"PRIx32"/%#x actions=set_field:%"PRId64
-                 "->metadata,set_field:%d->reg1,set_field:1->reg0,"
-                 "goto_table:%d", overlay_gre_key(vs->vsid), GRE_KEY_MASK,
-                 vs->vsid, rd_index(x->in->policy, vs->routing_domain) + 1,
-                 OVERLAY_T_FORWARD);
+        match_set_tun_id_masked(flow_start(x),
+                                htonll(overlay_gre_key(vs->vsid)),
+                                htonll(GRE_KEY_MASK));
+        put_set_int(&x->ofpacts, MFF_METADATA, vs->vsid);
+        put_set_int(&x->ofpacts, MFF_REG1,
+                    rd_index(x->in->policy, vs->routing_domain) + 1);
+        put_set_int(&x->ofpacts, MFF_REG0, 1);
+        put_goto(&x->ofpacts, OVERLAY_T_FORWARD);
+        flow_add(x, OVERLAY_T_TUNNEL_KEY, 100, cookie_of(&vs->origin));
     }
 }
 
@@ -532,7 +835,7 @@ xlate_subnet(struct xlate *x, const struct policy_virtual_subnet *vs)
 
     xlate_tunnel_key(x, vs);
     if (vs->gateway) {
-        xlate_responder(x, cookie, vs->vsid, vs->gateway, &vs->gateway_a,
+        xlate_responder(x, cookie, vs->vsid, &vs->gateway_a,
                         overlay_router_mac(vs->routing_domain));
         xlate_gateway_echo(x, vs, rd);
     }
@@ -557,24 +860,21 @@ xlate_route_sources(struct xlate *x, const struct policy_customer_route *cr,
                     const struct policy_lookup_record *nh)
 {
     uint64_t cookie = cookie_of(&cr->origin);
-    bool ipv4 = policy_addr_is_ipv4(&cr->prefix_p.addr);
+    const struct policy_prefix *prefix = &cr->prefix_p;
 
     for (size_t i = 0; i < x->n_ports; i++) {
         const struct overlay_port *port = &x->ports[i];
         if (port->record != nh) {
             continue;
         }
-        int64_t ofport = port->iface->ofport;
-        add_flow(x, OVERLAY_T_PORT_SECURITY, 100, cookie,
-                 "in_port=%"PRId64",dl_src=%s,%s,%s=%s actions=goto_table:%d",
-                 ofport, nh->mac, ipv4 ? "ip" : "ipv6",
-                 ipv4 ? "nw_src" : "ipv6_src", cr->prefix,
-                 OVERLAY_T_RESPONDER);
-        if (ipv4) {
-            add_flow(x, OVERLAY_T_PORT_SECURITY, 100, cookie,
-                     "in_port=%"PRId64",dl_src=%s,arp,arp_spa=%s,arp_sha=%s "
-                     "actions=goto_table:%d", ofport, nh->mac, cr->prefix,
-                     nh->mac, OVERLAY_T_RESPONDER);
+        match_ip(port_security_start(x, port), true, &prefix->addr,
+                 prefix->plen);
+        flow_add(x, OVERLAY_T_PORT_SECURITY, 100, cookie);
+        if (policy_addr_is_ipv4(&prefix->addr)) {
+            struct match *m = port_security_start(x, port);
+            match_arp(m, true, &prefix->addr, prefix->plen);
+            match_set_arp_sha(m, nh->mac_e);
+            flow_add(x, OVERLAY_T_PORT_SECURITY, 100, cookie);
         }
     }
 }
@@ -602,28 +902,25 @@ xlate_route(struct xlate *x, const struct policy_customer_route *cr)
     overlay_desired_pin(x->desired, cookie_of(&nh->origin));
 
     xlate_route_sources(x, cr, nh);
-
-    struct eth_addr rmac = overlay_router_mac(cr->routing_domain);
-    unsigned int plen = cr->prefix_p.plen;
-    add_flow(x, OVERLAY_T_ROUTER, 100 + plen, cookie_of(&cr->origin),
-             "reg1=%d,dl_dst="ETH_ADDR_FMT",%s,%s=%s "
-             "actions=dec_ttl,set_field:"ETH_ADDR_FMT"->eth_src,"
-             "set_field:%s->eth_dst,set_field:%"PRId64"->metadata,"
-             "goto_table:%d", rd_index(p, cr->routing_domain) + 1,
-             ETH_ADDR_ARGS(rmac), ip_kw(&cr->prefix_p.addr),
-             dst_kw(&cr->prefix_p.addr), cr->prefix, ETH_ADDR_ARGS(rmac),
-             nh->mac, nh->vsid, OVERLAY_T_FORWARD);
+    xlate_route_to(x, 100 + cr->prefix_p.plen, cookie_of(&cr->origin),
+                   cr->routing_domain, &cr->prefix_p.addr, cr->prefix_p.plen,
+                   nh->mac_e, nh->vsid);
 }
 
 /* Table 0: GRE from the PA of another host, one that carries records or
  * one of the chassis, and only those. */
 static void
-xlate_tunnel_source(struct xlate *x, const char *pa)
+xlate_tunnel_source(struct xlate *x, const struct in6_addr *pa)
 {
-    add_flow(x, OVERLAY_T_CLASSIFY, 100, 0,
-             "in_port=%"PRId64",%s=%s actions=goto_table:%d",
-             x->in->gre_ofport, tun_src_field(pa),
-             pa, OVERLAY_T_TUNNEL_KEY);
+    struct match *m = flow_start(x);
+    match_port(m, x->in->gre_ofport);
+    if (policy_addr_is_ipv4(pa)) {
+        match_set_tun_src(m, ipv4_of(pa));
+    } else {
+        match_set_tun_ipv6_src(m, pa);
+    }
+    put_goto(&x->ofpacts, OVERLAY_T_TUNNEL_KEY);
+    flow_add(x, OVERLAY_T_CLASSIFY, 100, 0);
 }
 
 /* The other hosts' PAs, whether or not they carry records. */
@@ -633,31 +930,35 @@ xlate_peer_tunnel_sources(struct xlate *x)
     if (x->in->peer_pas) {
         const char *pa;
         SSET_FOR_EACH (pa, x->in->peer_pas) {
-            xlate_tunnel_source(x, pa);
+            struct in6_addr pa_a;
+            char *error = policy_addr_parse(pa, &pa_a);
+            if (!error) {
+                xlate_tunnel_source(x, &pa_a);
+            }
+            free(error);
         }
     }
 }
 
-/* Table 5: packets for 'r''s MAC that match 'match' too (empty, or ending
- * in a comma) go on by tunnel to its PA.  One that came in on the GRE
- * port has its in_port cleared first: OpenFlow never outputs to the port a
- * packet came from. */
+/* Table 5: packets for 'r''s MAC, from a tunnel only if 'from_tunnel', go
+ * on by tunnel to its PA. */
 static void
-xlate_tunnel_on(struct xlate *x, uint16_t priority, const char *match,
+xlate_tunnel_on(struct xlate *x, uint16_t priority, bool from_tunnel,
                 const struct overlay_redirect *r)
 {
     struct in6_addr pa;
+    struct eth_addr mac;
     char *error = policy_addr_parse(r->pa, &pa);
-    if (error) {
+    if (error || !eth_addr_from_string(r->mac, &mac)) {
         free(error);
         return;
     }
-    add_flow(x, OVERLAY_T_FORWARD, priority, 0,
-             "%smetadata=%"PRId64",dl_dst=%s "
-             "actions=set_field:%s->%s,set_field:%#"PRIx32"->tun_id,"
-             "load:0->NXM_OF_IN_PORT[],output:%"PRId64, match, r->vsid,
-             r->mac, r->pa, tun_dst_field(r->pa), overlay_gre_key(r->vsid),
-             x->in->gre_ofport);
+    struct match *m = forward_start(x, r->vsid, mac);
+    if (from_tunnel) {
+        match_set_reg(m, 0, 1);
+    }
+    put_tunnel(&x->ofpacts, &pa, r->vsid, x->in->gre_ofport, true);
+    flow_add(x, OVERLAY_T_FORWARD, priority, 0);
 }
 
 /* Late packets for a VM that migrated away, still tunnelled here.  The
@@ -676,7 +977,7 @@ xlate_redirects(struct xlate *x)
             xlate_tunnel_key(x, vs);
             x->owner = 0;
         }
-        xlate_tunnel_on(x, 110, "reg0=1,", r);
+        xlate_tunnel_on(x, 110, true, r);
     }
 }
 
@@ -695,16 +996,20 @@ overlay_pipeline_hold(struct overlay_desired *desired, int64_t gre_ofport,
         return;
     }
     struct overlay_input in = { .gre_ofport = gre_ofport };
-    struct xlate x = {
-        .in = &in,
-        .desired = desired,
-        .owner = owner,
-        .match = DS_EMPTY_INITIALIZER,
-    };
+    struct xlate x;
+    xlate_init(&x, &in, desired, NULL);
+    x.owner = owner;
     for (size_t i = 0; i < n; i++) {
-        xlate_tunnel_on(&x, HOLD_PRIORITY, "", &held[i]);
+        xlate_tunnel_on(&x, HOLD_PRIORITY, false, &held[i]);
     }
-    ds_destroy(&x.match);
+    xlate_destroy(&x);
+}
+
+/* The field of a tunnel's remote end at 'pa', by its family. */
+static const char *
+tun_dst_field(const char *pa)
+{
+    return strchr(pa, ':') ? "tun_ipv6_dst" : "tun_dst";
 }
 
 /* A packet-out that sends a frame by GRE to 'pa' with key 0, which no
@@ -732,41 +1037,51 @@ static void
 xlate_defaults(struct xlate *x)
 {
     for (int t = OVERLAY_T_CLASSIFY; t <= OVERLAY_T_FORWARD; t++) {
-        const char *miss = (t == OVERLAY_T_RESPONDER ? "goto_table:4"
-                            : t == OVERLAY_T_ROUTER ? "goto_table:5"
-                            : "drop");
-        add_flow(x, t, 0, 0, "actions=%s", miss);
+        flow_start(x);
+        if (t == OVERLAY_T_RESPONDER || t == OVERLAY_T_ROUTER) {
+            put_goto(&x->ofpacts, t + 1);
+        }
+        flow_add(x, t, 0, 0);
     }
     /* What no VM may send (see vm_icmp6): router advertisements,
      * redirects, and neighbour advertisements but for its own addresses
      * (those go at a higher priority). */
-    add_flow(x, OVERLAY_T_PORT_SECURITY, 105, 0,
-             "icmp6,icmp_type=134 actions=drop");
-    add_flow(x, OVERLAY_T_PORT_SECURITY, 105, 0,
-             "icmp6,icmp_type=136 actions=drop");
-    add_flow(x, OVERLAY_T_PORT_SECURITY, 105, 0,
-             "icmp6,icmp_type=137 actions=drop");
+    static const uint8_t router_only[] = {
+        ND_ROUTER_ADVERT, ND_NEIGHBOR_ADVERT, ND_REDIRECT
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(router_only); i++) {
+        match_icmp(flow_start(x), true, router_only[i]);
+        flow_add(x, OVERLAY_T_PORT_SECURITY, 105, 0);
+    }
     xlate_answers(x);
     /* The second half of an ND answer: its target link-layer address is
      * the MAC it comes from.  (Setting the option while the packet is a
      * solicitation writes the source option, which the datapath then
      * leaves as the asker's own MAC once the option is a target one.) */
-    add_flow(x, OVERLAY_T_RESPONDER, 120, 0,
-             ND_ANSWER_REG"=1,icmp6,icmp_type=136,icmp_code=0 "
-             "actions=move:NXM_OF_ETH_SRC[]->NXM_NX_ND_TLL[],in_port");
+    struct match *m = flow_start(x);
+    match_set_reg(m, ND_ANSWER_REG, 1);
+    match_icmp(m, true, ND_NEIGHBOR_ADVERT);
+    match_set_icmp_code(m, 0);
+    put_move(&x->ofpacts, MFF_ETH_SRC, MFF_ND_TLL);
+    put_output(&x->ofpacts, OFPP_IN_PORT);
+    flow_add(x, OVERLAY_T_RESPONDER, 120, 0);
     /* Duplicate address detection (a solicitation from ::) is never
      * answered: a VM asks for its own new address, which the lookup
      * records give it alone, and an answer would make it give the address
      * up. */
-    add_flow(x, OVERLAY_T_RESPONDER, 110, 0,
-             "icmp6,ipv6_src=::,icmp_type=135 actions=drop");
+    m = flow_start(x);
+    match_icmp(m, true, ND_NEIGHBOR_SOLICIT);
+    match_set_ipv6_src(m, &in6addr_any);
+    flow_add(x, OVERLAY_T_RESPONDER, 110, 0);
     /* ARP and ND the responder did not answer, and other broadcast and
      * multicast, stop here: the overlay never floods. */
-    add_flow(x, OVERLAY_T_RESPONDER, 50, 0, "arp actions=drop");
-    add_flow(x, OVERLAY_T_RESPONDER, 50, 0,
-             "icmp6,icmp_type=135 actions=drop");
-    add_flow(x, OVERLAY_T_RESPONDER, 40, 0,
-             "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00 actions=drop");
+    match_set_dl_type(flow_start(x), htons(ETH_TYPE_ARP));
+    flow_add(x, OVERLAY_T_RESPONDER, 50, 0);
+    match_icmp(flow_start(x), true, ND_NEIGHBOR_SOLICIT);
+    flow_add(x, OVERLAY_T_RESPONDER, 50, 0);
+    static const struct eth_addr group = ETH_ADDR_C(01,00,00,00,00,00);
+    match_set_dl_dst_masked(flow_start(x), group, group);
+    flow_add(x, OVERLAY_T_RESPONDER, 40, 0);
 }
 
 /* All the flows of lookup record 'r', remote or local, but for those of a
@@ -777,7 +1092,7 @@ xlate_record_flows(struct xlate *x, const struct policy_lookup_record *r)
     bool local = !strcmp(r->host, x->in->chassis);
     x->owner = cookie_of(&r->origin);
     if (!local && x->in->gre_ofport > 0) {
-        xlate_tunnel_source(x, r->pa);
+        xlate_tunnel_source(x, &r->pa_a);
     }
     const struct policy_virtual_subnet *vs = find_subnet(x->in->policy,
                                                          r->vsid);
@@ -796,14 +1111,10 @@ overlay_pipeline_translate(const struct overlay_input *in,
                            struct sset *local_rds)
 {
     const struct policy *p = in->policy;
-    struct xlate x = {
-        .in = in,
-        .ports = ports,
-        .n_ports = n_ports,
-        .desired = desired,
-        .local_rds = local_rds,
-        .match = DS_EMPTY_INITIALIZER,
-    };
+    struct xlate x;
+    xlate_init(&x, in, desired, local_rds);
+    x.ports = ports;
+    x.n_ports = n_ports;
 
     overlay_desired_clear(desired);
     sset_clear(local_rds);
@@ -840,7 +1151,7 @@ overlay_pipeline_translate(const struct overlay_input *in,
         xlate_redirects(&x);
     }
     xlate_defaults(&x);
-    ds_destroy(&x.match);
+    xlate_destroy(&x);
 }
 
 /* Whether lookup record 'r' is the next hop of a customer route. */
@@ -891,14 +1202,10 @@ overlay_pipeline_update_record(const struct overlay_input *in,
 
     overlay_desired_remove_owner(desired, owner);
     if (r) {
-        struct xlate x = {
-            .in = in,
-            .desired = desired,
-            .local_rds = local_rds,
-            .match = DS_EMPTY_INITIALIZER,
-        };
+        struct xlate x;
+        xlate_init(&x, in, desired, local_rds);
         xlate_record_flows(&x, r);
-        ds_destroy(&x.match);
+        xlate_destroy(&x);
     }
     return true;
 }
