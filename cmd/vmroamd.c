@@ -118,8 +118,9 @@ struct agent {
     unsigned int vmroam_seqno, ovs_seqno;
     char *switch_inputs;        /* switch_inputs() of the last full
                                  * translation. */
-    bool vms_unreported;        /* It had no transaction to report the
-                                 * VMs bound here in. */
+    struct overlay_vm_nic *vm_nics;     /* Bound by the last full */
+    size_t n_vm_nics;                   /* translation... */
+    bool vms_unreported;        /* ...and not yet in the VM table. */
     unsigned int structure_seqno;   /* policy_db_structure_seqno(). */
     bool recompute;
     unsigned int n_full, n_incremental;     /* Translations made. */
@@ -630,6 +631,19 @@ switch_inputs_changed(const struct agent *a)
 
 /* Recomputes the desired flows from the current contents of both
  * databases. */
+/* Records in the VM table the VMs bound by the last full translation, once
+ * there is a transaction to do it in: when that translation had none (one
+ * was on its way), the next pass that has one. */
+static void
+report_vms(struct agent *a, struct ovsdb_idl_txn *vtxn)
+{
+    if (a->vms_unreported && vtxn) {
+        overlay_chassis_report_vms(a->vmroam.idl, vtxn, a->cfg.chassis,
+                                   a->vm_nics, a->n_vm_nics);
+        a->vms_unreported = false;
+    }
+}
+
 static void
 translate_all(struct agent *a, struct ovsdb_idl_txn *vtxn)
 {
@@ -674,11 +688,10 @@ translate_all(struct agent *a, struct ovsdb_idl_txn *vtxn)
         }
     }
     follow_incoming_ports(a);
-    if (vtxn) {
-        overlay_chassis_report_vms(a->vmroam.idl, vtxn, a->cfg.chassis,
-                                   ports, n_ports);
-    }
-    a->vms_unreported = !vtxn;
+    overlay_chassis_vm_nics_destroy(a->vm_nics, a->n_vm_nics);
+    a->n_vm_nics = overlay_chassis_vm_nics(ports, n_ports, &a->vm_nics);
+    a->vms_unreported = true;
+    report_vms(a, vtxn);
     a->n_full++;
     VLOG_DBG("full translation: %"PRIuSIZE" flows, %"PRIuSIZE" ports",
              hmap_count(&a->desired.flows), n_ports);
@@ -1102,6 +1115,7 @@ run(struct agent *a)
     if (a->portq_retry && time_msec() >= a->portq_retry) {
         follow_incoming_ports(a);
     }
+    report_vms(a, vtxn);
 
     /* Translate only once both databases have been read in full, and the
      * server has sent every record asked for: flows from half a picture
@@ -1111,7 +1125,6 @@ run(struct agent *a)
         unsigned int vseqno = ovsdb_idl_get_seqno(a->vmroam.idl);
         unsigned int oseqno = ovsdb_idl_get_seqno(a->ovs.idl);
         bool full = (a->recompute || !a->n_full
-                     || (a->vms_unreported && vtxn)
                      || (oseqno != a->ovs_seqno && switch_inputs_changed(a))
                      || time_wall_msec() >= a->redirects_expire);
         a->ovs_seqno = oseqno;
@@ -1409,6 +1422,7 @@ main(int argc, char *argv[])
     overlay_inputs_destroy(&a.inputs);
     policy_destroy(&a.policy);
     free(a.switch_inputs);
+    overlay_chassis_vm_nics_destroy(a.vm_nics, a.n_vm_nics);
     smap_destroy(&a.held);
     sset_destroy(&a.bound);
     smap_destroy(&a.incoming_ports);

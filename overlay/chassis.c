@@ -204,31 +204,60 @@ overlay_chassis_own_vm(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     return NULL;
 }
 
-/* Records in the VM table that each named VM of 'ports' runs here, with its
- * NIC (MAC -> interface). */
+/* Stores in '*nicsp' (freed with overlay_chassis_vm_nics_destroy()) the
+ * NICs of the named VMs bound to 'ports' that run here, and returns how
+ * many there are.  An incoming VM runs here once its migration says so. */
+size_t
+overlay_chassis_vm_nics(const struct overlay_port *ports, size_t n,
+                        struct overlay_vm_nic **nicsp)
+{
+    struct overlay_vm_nic *nics = xmalloc(MAX(n, 1) * sizeof *nics);
+    size_t n_nics = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct policy_lookup_record *r = ports[i].record;
+        if (r->vm && !ports[i].incoming) {
+            nics[n_nics++] = (struct overlay_vm_nic) {
+                .vm = xstrdup(r->vm),
+                .mac = xstrdup(r->mac),
+                .iface = xstrdup(ports[i].iface->name),
+            };
+        }
+    }
+    *nicsp = nics;
+    return n_nics;
+}
+
+void
+overlay_chassis_vm_nics_destroy(struct overlay_vm_nic *nics, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(nics[i].vm);
+        free(nics[i].mac);
+        free(nics[i].iface);
+    }
+    free(nics);
+}
+
+/* Records in the VM table that the VM of each of 'nics' runs here, with
+ * that NIC (MAC -> interface). */
 void
 overlay_chassis_report_vms(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
                            const char *chassis,
-                           const struct overlay_port *ports, size_t n)
+                           const struct overlay_vm_nic *nics, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        const struct policy_lookup_record *r = ports[i].record;
-        if (!r->vm || ports[i].incoming) {
-            /* An incoming VM runs here once its migration says so. */
-            continue;
-        }
         const struct vmroamrec_vm *vm = overlay_chassis_own_vm(idl, txn,
-                                                               chassis, r->vm);
+                                                               chassis,
+                                                               nics[i].vm);
         if (!vm) {
             continue;
         }
         if (!vm->chassis || strcmp(vm->chassis, chassis)) {
             vmroamrec_vm_set_chassis(vm, chassis);
         }
-        const char *iface = smap_get(&vm->ports, r->mac);
-        if (!iface || strcmp(iface, ports[i].iface->name)) {
-            vmroamrec_vm_update_ports_setkey(vm, r->mac,
-                                             ports[i].iface->name);
+        const char *iface = smap_get(&vm->ports, nics[i].mac);
+        if (!iface || strcmp(iface, nics[i].iface)) {
+            vmroamrec_vm_update_ports_setkey(vm, nics[i].mac, nics[i].iface);
         }
     }
 }

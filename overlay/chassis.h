@@ -62,9 +62,19 @@ void overlay_chassis_mark_down(struct ovsdb_idl *, const char *name,
                                int timeout_ms);
 unsigned int overlay_chassis_monitor(struct ovsdb_idl *, const char *self,
                                      const struct sset *peers);
+/* A VM's NIC bound to a port here, as the VM table records it. */
+struct overlay_vm_nic {
+    char *vm;
+    char *mac;
+    char *iface;
+};
+
+size_t overlay_chassis_vm_nics(const struct overlay_port *, size_t n,
+                               struct overlay_vm_nic **);
+void overlay_chassis_vm_nics_destroy(struct overlay_vm_nic *, size_t n);
 void overlay_chassis_report_vms(struct ovsdb_idl *, struct ovsdb_idl_txn *,
                                 const char *chassis,
-                                const struct overlay_port *, size_t n);
+                                const struct overlay_vm_nic *, size_t n);
 const struct vmroamrec_vm *overlay_chassis_own_vm(struct ovsdb_idl *,
                                                   struct ovsdb_idl_txn *,
                                                   const char *chassis,

@@ -145,6 +145,33 @@ sleep 1
 if [ "$(full_translations)" -gt "$full" ]; then pass "a VM's new port: a full translation"
 else fail "a VM's new port: still $full full translations"; fi
 ovs-vsctl --db="unix:$T/h1/db.sock" del-port br-int vm9-1 -- del-port br-int other
+
+# A full translation made while a write to the database is on its way
+# (the database stopped: the agent's heartbeat waits) records the VMs it
+# binds once the write is done, without translating everything again.
+vm_ports() {
+    ovsdb-client -f csv --no-headings dump "unix:$DUMMY_DB/db.sock" vmroam VM \
+        name ports | grep "^vm1-2,"
+}
+db_pid=$(cat "$DUMMY_DB/ovsdb-server.pid")
+kill -STOP "$db_pid"
+sleep 3
+full=$(full_translations)
+ovs-vsctl --db="unix:$T/h1/db.sock" del-port br-int vm1-2 \
+    -- add-port br-int vm1-2b -- set Interface vm1-2b type=dummy \
+       external_ids:vm-id=vm1-2
+sleep 1
+kill -CONT "$db_pid"
+for _ in $(seq 50); do vm_ports | grep -q vm1-2b && break; sleep 0.1; done
+sleep 1
+if vm_ports | grep -q vm1-2b && [ "$(full_translations)" = $((full + 1)) ]; then
+    pass "a VM bound with the database stopped: recorded once it runs again, one full translation"
+else
+    fail "a VM bound with the database stopped: $(full_translations) full translations ($full before), VM row: $(vm_ports)"
+fi
+ovs-vsctl --db="unix:$T/h1/db.sock" del-port br-int vm1-2b \
+    -- add-port br-int vm1-2 -- set Interface vm1-2 type=dummy \
+       external_ids:vm-id=vm1-2
 # stalled DESCRIPTION: the agent answers while its switch is stopped, and
 # says it has sent part of a bundle.
 stalled() {
