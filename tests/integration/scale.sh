@@ -153,13 +153,16 @@ vm_ports() {
     ovsdb-client -f csv --no-headings dump "unix:$DUMMY_DB/db.sock" vmroam VM \
         name ports | grep "^vm1-2,"
 }
+# The new interface has its OpenFlow port before it names the VM, so that
+# binding it is one change of the switch's database.
+ovs-vsctl --db="unix:$T/h1/db.sock" --timeout=10 \
+    add-port br-int vm1-2b -- set Interface vm1-2b type=dummy
 db_pid=$(cat "$DUMMY_DB/ovsdb-server.pid")
 kill -STOP "$db_pid"
 sleep 3
 full=$(full_translations)
 ovs-vsctl --db="unix:$T/h1/db.sock" del-port br-int vm1-2 \
-    -- add-port br-int vm1-2b -- set Interface vm1-2b type=dummy \
-       external_ids:vm-id=vm1-2
+    -- set Interface vm1-2b external_ids:vm-id=vm1-2
 sleep 1
 kill -CONT "$db_pid"
 for _ in $(seq 50); do vm_ports | grep -q vm1-2b && break; sleep 0.1; done
