@@ -119,8 +119,7 @@ struct agent {
     char *switch_inputs;        /* switch_inputs() of the last full
                                  * translation. */
     struct overlay_vm_nic *vm_nics;     /* Bound by the last full */
-    size_t n_vm_nics;                   /* translation... */
-    bool vms_unreported;        /* ...and not yet in the VM table. */
+    size_t n_vm_nics;           /* translation, not yet in the VM table. */
     unsigned int structure_seqno;   /* policy_db_structure_seqno(). */
     bool recompute;
     unsigned int n_full, n_incremental;     /* Translations made. */
@@ -637,10 +636,12 @@ switch_inputs_changed(const struct agent *a)
 static void
 report_vms(struct agent *a, struct ovsdb_idl_txn *vtxn)
 {
-    if (a->vms_unreported && vtxn) {
+    if (a->vm_nics && vtxn) {
         overlay_chassis_report_vms(a->vmroam.idl, vtxn, a->cfg.chassis,
                                    a->vm_nics, a->n_vm_nics);
-        a->vms_unreported = false;
+        overlay_chassis_vm_nics_destroy(a->vm_nics, a->n_vm_nics);
+        a->vm_nics = NULL;
+        a->n_vm_nics = 0;
     }
 }
 
@@ -690,7 +691,6 @@ translate_all(struct agent *a, struct ovsdb_idl_txn *vtxn)
     follow_incoming_ports(a);
     overlay_chassis_vm_nics_destroy(a->vm_nics, a->n_vm_nics);
     a->n_vm_nics = overlay_chassis_vm_nics(ports, n_ports, &a->vm_nics);
-    a->vms_unreported = true;
     report_vms(a, vtxn);
     a->n_full++;
     VLOG_DBG("full translation: %"PRIuSIZE" flows, %"PRIuSIZE" ports",

@@ -206,7 +206,8 @@ overlay_chassis_own_vm(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
 
 /* Stores in '*nicsp' (freed with overlay_chassis_vm_nics_destroy()) the
  * NICs of the named VMs bound to 'ports' that run here, and returns how
- * many there are.  An incoming VM runs here once its migration says so. */
+ * many there are; '*nicsp' is never null.  An incoming VM runs here once
+ * its migration says so. */
 size_t
 overlay_chassis_vm_nics(const struct overlay_port *ports, size_t n,
                         struct overlay_vm_nic **nicsp)

@@ -4,14 +4,14 @@
 
 #include <string.h>
 
+#include "byte-order.h"
 #include "hash.h"
 #include "lib/flow.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-protocol.h"
-#include "openvswitch/ofp-errors.h"
-#include "byte-order.h"
 #include "util.h"
 
 /* Every content shared, by hash_bytes() of it. */
@@ -195,9 +195,16 @@ overlay_flow_format(const struct overlay_flow *f, struct ds *s)
         ds_put_char(s, ',');
     }
     ds_put_cstr(s, "actions=");
+    overlay_actions_format(f->actions, s);
+}
+
+/* Formats 'actions' (a series of ofpacts) as ovs-ofctl writes them. */
+void
+overlay_actions_format(const struct overlay_shared *actions, struct ds *s)
+{
     struct ofpact_format_params fp = { .s = s };
-    ofpacts_format(ALIGNED_CAST(const struct ofpact *, f->actions->data),
-                   f->actions->size, &fp);
+    ofpacts_format(ALIGNED_CAST(const struct ofpact *, actions->data),
+                   actions->size, &fp);
 }
 
 /* Returns NULL if the switch will take 'f', or else why not (the caller

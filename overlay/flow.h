@@ -73,6 +73,7 @@ void overlay_flow_destroy(struct overlay_flow *);
 bool overlay_flow_same_value(const struct overlay_flow *,
                              const struct overlay_flow *);
 void overlay_flow_format(const struct overlay_flow *, struct ds *);
+void overlay_actions_format(const struct overlay_shared *, struct ds *);
 char *overlay_flow_check(const struct overlay_flow *) OVS_WARN_UNUSED_RESULT;
 void overlay_flow_mod(const struct overlay_flow *, int command,
                       struct ofputil_flow_mod *);

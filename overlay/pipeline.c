@@ -579,10 +579,27 @@ port_security_start(struct xlate *x, const struct overlay_port *port)
     return m;
 }
 
-/* Table 2 for a local IPv6 port: anything from its CA; from its link-local
- * address (the one made from its MAC, as OVN's port security allows) and
- * from :: only the ICMPv6 of 'vm_icmp6'; neighbour advertisements only
- * for its own addresses, so that it cannot claim another VM's. */
+/* Table 2: 'port''s VM may send from 'addr'/'plen' with its own MAC, and,
+ * from an IPv4 address, ARP too. */
+static void
+xlate_sources(struct xlate *x, const struct overlay_port *port,
+              uint64_t cookie, const struct in6_addr *addr, unsigned int plen)
+{
+    match_ip(port_security_start(x, port), true, addr, plen);
+    flow_add(x, OVERLAY_T_PORT_SECURITY, 100, cookie);
+    if (policy_addr_is_ipv4(addr)) {
+        struct match *m = port_security_start(x, port);
+        match_arp(m, true, addr, plen);
+        match_set_arp_sha(m, port->record->mac_e);
+        flow_add(x, OVERLAY_T_PORT_SECURITY, 100, cookie);
+    }
+}
+
+/* Table 2 for a local IPv6 port, besides what it sends from its CA: from
+ * its link-local address (the one made from its MAC, as OVN's port security
+ * allows) and from :: only the ICMPv6 of 'vm_icmp6'; neighbour
+ * advertisements only for its own addresses, so that it cannot claim
+ * another VM's. */
 static void
 xlate_port_security_ipv6(struct xlate *x, const struct overlay_port *port)
 {
@@ -591,9 +608,6 @@ xlate_port_security_ipv6(struct xlate *x, const struct overlay_port *port)
     struct in6_addr lla;
 
     in6_generate_lla(r->mac_e, &lla);
-
-    match_ip(port_security_start(x, port), true, &r->ca_a, 128);
-    flow_add(x, OVERLAY_T_PORT_SECURITY, 100, cookie);
     for (size_t i = 0; i < ARRAY_SIZE(vm_icmp6); i++) {
         for (int unspec = 0; unspec <= vm_icmp6[i].unspecified; unspec++) {
             struct match *m = port_security_start(x, port);
@@ -640,15 +654,8 @@ xlate_port(struct xlate *x, const struct overlay_port *port)
     put_goto(&x->ofpacts, OVERLAY_T_PORT_SECURITY);
     flow_add(x, OVERLAY_T_CLASSIFY, 100, cookie);
 
-    if (policy_addr_is_ipv4(&r->ca_a)) {
-        match_ip(port_security_start(x, port), true, &r->ca_a, 128);
-        flow_add(x, OVERLAY_T_PORT_SECURITY, 100, cookie);
-
-        struct match *m = port_security_start(x, port);
-        match_arp(m, true, &r->ca_a, 128);
-        match_set_arp_sha(m, r->mac_e);
-        flow_add(x, OVERLAY_T_PORT_SECURITY, 100, cookie);
-    } else {
+    xlate_sources(x, port, cookie, &r->ca_a, 128);
+    if (!policy_addr_is_ipv4(&r->ca_a)) {
         xlate_port_security_ipv6(x, port);
     }
 
@@ -859,22 +866,10 @@ static void
 xlate_route_sources(struct xlate *x, const struct policy_customer_route *cr,
                     const struct policy_lookup_record *nh)
 {
-    uint64_t cookie = cookie_of(&cr->origin);
-    const struct policy_prefix *prefix = &cr->prefix_p;
-
     for (size_t i = 0; i < x->n_ports; i++) {
-        const struct overlay_port *port = &x->ports[i];
-        if (port->record != nh) {
-            continue;
-        }
-        match_ip(port_security_start(x, port), true, &prefix->addr,
-                 prefix->plen);
-        flow_add(x, OVERLAY_T_PORT_SECURITY, 100, cookie);
-        if (policy_addr_is_ipv4(&prefix->addr)) {
-            struct match *m = port_security_start(x, port);
-            match_arp(m, true, &prefix->addr, prefix->plen);
-            match_set_arp_sha(m, nh->mac_e);
-            flow_add(x, OVERLAY_T_PORT_SECURITY, 100, cookie);
+        if (x->ports[i].record == nh) {
+            xlate_sources(x, &x->ports[i], cookie_of(&cr->origin),
+                          &cr->prefix_p.addr, cr->prefix_p.plen);
         }
     }
 }

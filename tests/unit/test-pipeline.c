@@ -158,9 +158,7 @@ static const char *
 actions_text(struct fixture *f, const struct overlay_shared *a)
 {
     struct ds s = DS_EMPTY_INITIALIZER;
-    struct ofpact_format_params fp = { .s = &s };
-    ofpacts_format(ALIGNED_CAST(const struct ofpact *, a->data), a->size,
-                   &fp);
+    overlay_actions_format(a, &s);
     svec_add_nocopy(&f->texts, ds_steal_cstr(&s));
     return f->texts.names[f->texts.n - 1];
 }
