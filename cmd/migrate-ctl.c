@@ -261,10 +261,11 @@ print_summary(const struct vmroamrec_migration *m)
     int64_t wire = migr_row_stat(m, "channel_bytes_wire");
     if (in) {
         printf("  channel: %"PRId64" stream%s, %.1f MB from QEMU, %.1f MB "
-               "on the wire (ratio %.2f), mutual TLS\n",
+               "on the wire (ratio %.2f), mutual TLS, %.2f CPU s on %s\n",
                migr_row_stat(m, "channel_streams"),
                migr_row_stat(m, "channel_streams") == 1 ? "" : "s",
-               in / 1e6, wire / 1e6, wire ? (double) in / wire : 0);
+               in / 1e6, wire / 1e6, wire ? (double) in / wire : 0,
+               migr_row_stat(m, "channel_cpu_ms") / 1e3, m->source);
     } else if (smap_get_bool(&m->options, "plain", false)) {
         printf("  hypervisor's own path (--plain): unencrypted\n");
     }
@@ -527,8 +528,8 @@ compare_queued(const void *a_, const void *b_)
     return qa < qb ? -1 : qa > qb;
 }
 
-/* Throughput, the channel's streams, wire bytes and ratio (QEMU's bytes
- * per wire byte), and when it started. */
+/* Throughput, the channel's streams, wire bytes, ratio (QEMU's bytes per
+ * wire byte) and CPU seconds on the source, and when it started. */
 static void
 channel_cells(struct table *t, const struct vmroamrec_migration *m)
 {
@@ -546,6 +547,9 @@ channel_cells(struct table *t, const struct vmroamrec_migration *m)
     vmroam_cell_nocopy(t, xasprintf("%.1f", wire / 1e6));
     vmroam_cell_nocopy(t, wire ? xasprintf("%.2f", (double) in / wire)
                        : xstrdup("-"));
+    vmroam_cell_nocopy(t, wire ? xasprintf("%.2f", migr_row_stat(
+                                               m, "channel_cpu_ms") / 1e3)
+                       : xstrdup("-"));
     vmroam_cell_nocopy(t, started ? xastrftime_msec("%Y-%m-%dT%H:%M:%S",
                                                     started, true)
                        : xstrdup("-"));
@@ -557,7 +561,7 @@ list_migrations(const struct vmroam_ctx *ctx, struct ovsdb_idl *idl)
     static const char *const columns[] = {
         "id", "vm", "source", "destination", "storage", "state", "progress",
         "iteration", "downtime", "MB", "MB/s", "streams", "wire MB", "ratio",
-        "started", "error"
+        "CPU s", "started", "error"
     };
     struct table t;
     table_init(&t);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hash.h"
@@ -164,16 +165,18 @@ route_fail(struct migr_channel *ch, struct route *r, char *error)
     free(error);
 }
 
-/* Adds to 'r''s statistics 'streams' connections carried and 'in' bytes
- * from QEMU that went out as 'wire' bytes. */
+/* Adds to 'r''s statistics 'streams' connections carried, 'in' bytes
+ * from QEMU that went out as 'wire' bytes, and 'cpu_ns' of a relay's CPU
+ * time. */
 static void
 route_count(struct migr_channel *ch, struct route *r, unsigned int streams,
-            size_t in, size_t wire)
+            size_t in, size_t wire, long long int cpu_ns)
 {
     ovs_mutex_lock(&ch->mutex);
     r->stats.streams += streams;
     r->stats.bytes_in += in;
     r->stats.bytes_wire += wire;
+    r->stats.cpu_ns += MAX(cpu_ns, 0);
     ovs_mutex_unlock(&ch->mutex);
 }
 
@@ -311,6 +314,9 @@ struct relay {
     bool window_backlogged;     /* A send waited in the window. */
     bool local_eof;             /* QEMU closed its side. */
     bool sent_end, got_end, got_ack, remote_eof;
+
+    long long int cpu_counted;  /* This thread's CPU time (ns) counted in
+                                 * its route's statistics. */
 };
 
 
@@ -361,9 +367,33 @@ relay_log_summary(const struct relay *r)
               migr_compress_ratio(c), c->link_bps / 1e6);
 }
 
+/* The calling thread's CPU time, in ns. */
+static long long int
+thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Adds to the statistics of 'r''s migration, once it is known, 'streams'
+ * connections, 'in' bytes from QEMU sent as 'wire' bytes, and the CPU time
+ * that 'r''s thread took since it last counted. */
+static void
+relay_count(struct relay *r, unsigned int streams, size_t in, size_t wire)
+{
+    if (r->route) {
+        long long int cpu = thread_cpu_ns();
+        route_count(r->ch, r->route, streams, in, wire,
+                    cpu - r->cpu_counted);
+        r->cpu_counted = cpu;
+    }
+}
+
 static void
 relay_destroy(struct relay *r)
 {
+    relay_count(r, 0, 0, 0);
     relay_log_summary(r);
     stream_close(r->local);
     stream_close(r->remote);
@@ -467,9 +497,7 @@ pump_up(struct relay *r)
     h = r->up.data;
     size_t len = r->up.size - start;
     *h = (struct frame_header) { .type = FRAME_DATA, .len = htonl(len) };
-    if (r->route) {
-        route_count(r->ch, r->route, 0, n, len + sizeof *h);
-    }
+    relay_count(r, 0, n, len + sizeof *h);
 }
 
 /* Takes the whole frames out of 'r->rx'.  Returns NULL or an error. */
@@ -544,7 +572,13 @@ pump_down(struct relay *r)
         return r->got_end ? NULL : ended_early(n ? -n : 0);
     }
     r->rx.size += n;
-    return take_frames(r);
+    char *error = take_frames(r);
+    if (r->down.size) {
+        /* Once a frame of QEMU's bytes, not once a TLS record: the
+         * clock is a system call. */
+        relay_count(r, 0, 0, 0);
+    }
+    return error;
 }
 
 /* Sends what is pending in 'b' to 'stream', adding to '*sent' what it
@@ -689,7 +723,7 @@ source_relay_main(void *r_)
                                 "certificate, not %s's", route->peer,
                                 cn ? cn : "a nameless", route->host));
     } else {
-        route_count(r->ch, r->route, 1, 0, 0);
+        relay_count(r, 1, 0, 0);
         char *greeting = xasprintf("VMROAM-CHANNEL 1 %s %s %u\n", route->id,
                                    kind_names[r->kind], r->seq);
         ofpbuf_put(&r->up, greeting, strlen(greeting));
@@ -867,7 +901,7 @@ destination_relay_main(void *r_)
     if (why) {
         relay_fail(r, why);
     } else {
-        route_count(r->ch, r->route, 1, 0, 0);
+        relay_count(r, 1, 0, 0);
         relay_pump(r);
     }
     relay_destroy(r);

@@ -49,6 +49,9 @@ struct migr_channel_stats {
     uint64_t bytes_wire;        /* Sent to the destination, framed and
                                  * compressed (before TLS). */
     unsigned int streams;       /* Connections carried so far. */
+    uint64_t cpu_ns;            /* CPU time its relay threads took on this
+                                 * host: what carrying the migration cost
+                                 * (TLS, framing, lz4). */
 };
 
 struct migr_channel *migr_channel_create(const char *listen, char **errorp);

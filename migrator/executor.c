@@ -781,7 +781,8 @@ run_preparing(struct migr_executor *ex, struct ovsdb_idl *idl,
     advance(m, MIGR_EV_PREPARED);
 }
 
-/* The channel's figures: QEMU's bytes, the bytes on the wire, streams. */
+/* The channel's figures: QEMU's bytes, the bytes on the wire, streams, and
+ * the CPU time that carrying them took here. */
 static void
 write_channel_stats(struct migr_executor *ex,
                     const struct vmroamrec_migration *m, const struct job *j)
@@ -797,6 +798,8 @@ write_channel_stats(struct migr_executor *ex,
                                                 cs.bytes_wire);
         vmroamrec_migration_update_stats_setkey(m, "channel_streams",
                                                 cs.streams);
+        vmroamrec_migration_update_stats_setkey(m, "channel_cpu_ms",
+                                                cs.cpu_ns / 1000000);
     }
 }
 

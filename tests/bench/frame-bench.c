@@ -9,7 +9,8 @@
  * them over loopback, unix sockets standing in for the two QEMUs, all
  * pinned to one core, so that stream bytes per second are bytes per core;
  * and the channel's own CPU per GB, both ends, without what the QEMU
- * stand-ins' threads spent.
+ * stand-ins' threads spent; and each end's stream bytes per second of its
+ * relay's CPU time, as the channel counts it in its statistics.
  *
  *   frame-bench [-m MB] [-p] [-r ROUNDS] FILE...
  *
@@ -358,7 +359,7 @@ drain_main(void *d_)
 struct path_result {
     double sec, cpu;
     double qemus;               /* CPU of the QEMU stand-ins, in 'cpu'. */
-    struct migr_channel_stats stats;
+    struct migr_channel_stats src, dst;     /* Each end's channel. */
 };
 
 /* One migration of 'total' bytes of 'data' through the memory stream. */
@@ -408,7 +409,10 @@ path_run(struct path *p, const uint8_t *data, size_t n, size_t total,
         ovs_fatal(0, "the destination got %"PRIu64" bytes of %zu",
                   d.bytes, total);
     }
-    migr_channel_get(p->src, id, &r->stats, &error);
+    migr_channel_get(p->src, id, &r->src, &error);
+    if (!error) {
+        migr_channel_get(p->dst, id, &r->dst, &error);
+    }
     if (error) {
         ovs_fatal(0, "%s", error);
     }
@@ -436,12 +440,13 @@ bench_path(struct path *p, const char *name, const uint8_t *data, size_t n,
     }
     double gb = total / 1e9;
     printf("  %-7s %-4s %6.0f MB/s of stream, %5.2f CPU s per GB, of "
-           "which the channel's %4.2f (both ends: %4.0f MB/s a core), "
-           "ratio %.3f\n",
+           "which the channel's %4.2f (both ends: %4.0f MB/s a core; "
+           "sending end %4.0f, receiving end %4.0f), ratio %.3f\n",
            name, migr_compress_mode_name(mode), gb * 1e3 / best.sec,
            best.cpu / gb, (best.cpu - best.qemus) / gb,
            gb * 1e3 / (best.cpu - best.qemus),
-           (double) best.stats.bytes_wire / best.stats.bytes_in);
+           total / (best.src.cpu_ns / 1e3), total / (best.dst.cpu_ns / 1e3),
+           (double) best.src.bytes_wire / best.src.bytes_in);
 }
 
 /* Keeps this process and the threads it starts on one core. */

@@ -24,6 +24,19 @@ real_downtime() {
     echo "downtime ${ms:-missing} ms"
     [ -n "$ms" ] && [ "$ms" -gt 0 ] && [ "$ms" -le 3000 ]
 }
+# channel_cpu FILE HOST: the summary in FILE gives the CPU time the
+# channel took on the source HOST: more than 0 and less than the
+# migration's total time on both of this machine's 2 cores.
+channel_cpu() {
+    python3 - "$1" "$2" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+total = re.search(r"total ([0-9.]+) s", text)
+cpu = re.search(r"mutual TLS, ([0-9.]+) CPU s on %s" % sys.argv[2], text)
+print("channel CPU %s s, total %s s" % (cpu and cpu.group(1), total and total.group(1)))
+sys.exit(not (cpu and total and 0 < float(cpu.group(1)) < 2 * float(total.group(1))))
+PY
+}
 # check_downtime DESCRIPTION: real_downtime of the last command's output.
 check_downtime() {
     cp "$T/out" "$T/summary"
@@ -110,6 +123,7 @@ check_output "the migration is done" "$T/out" "migration of a3 from hv2 to hv3: 
 check_output "through the channel: memory in one stream, the disk in another" \
     "$T/out" "channel: 2 streams"
 check_downtime "its summary gives the guest's pause: over 0 ms, within the 3000 ms target"
+check "and the CPU time the channel took on hv2" channel_cpu "$T/summary" hv2
 check "only TLS to hv3's channel crossed the underlay" tls_only "$T/copy.pcap"
 check_status "never the QEMU stream in clear" 1 in_clear "$T/copy.pcap"
 check "a3 runs on hv3, exactly once" runs_on a3 hv3

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -219,11 +220,13 @@ read_answer(int fd, char *answer, size_t size)
     answer[len] = '\0';
 }
 
-/* Both streams of a migration cross intact, compressed as 'mode' says;
- * returns the wire bytes per stream byte. */
+/* Both streams of a migration cross intact, compressed as 'mode' says, and
+ * each end counts the CPU time its relays took; returns the wire bytes per
+ * stream byte. */
 static double
 streams_cross_intact(struct world *w, enum migr_compress_mode mode)
 {
+    clock_t cpu_before = clock();
     struct sink sinks[MIGR_N_STREAM_KINDS];
     pthread_t threads[MIGR_N_STREAM_KINDS];
     expect(w, "hv1");
@@ -258,9 +261,16 @@ streams_cross_intact(struct world *w, enum migr_compress_mode mode)
     assert_int_equal(st.streams, 2);
     assert_int_equal(st.bytes_in, sizes[0] + sizes[1]);
     double ratio = (double) st.bytes_wire / st.bytes_in;
+    uint64_t cpu_ns = st.cpu_ns;
     migr_channel_get(w->dst, ID, &st, &error);
     assert_null(error);
     assert_int_equal(st.streams, 2);
+
+    /* Each end's relays took some of this process's CPU time, and together
+     * no more than all of it. */
+    assert_true(cpu_ns > 0 && st.cpu_ns > 0);
+    assert_true(cpu_ns + st.cpu_ns
+                <= (clock() - cpu_before) * (1e9 / CLOCKS_PER_SEC));
     return ratio;
 }
 
