@@ -5,7 +5,10 @@
  * The socket is the one given, or the one ovs-vswitchd's pidfile in the
  * given directory names, so that a restarted switch (which forgets the
  * routes it was given) is found and given them again.  The routes are
- * checked whenever the PA or the switch changes, and every few seconds.
+ * checked whenever the PA or the switch changes, and every few seconds:
+ * a check is a few requests on the control socket, each taken up when its
+ * answer comes, so that a switch that answers late (busy with a large
+ * bundle) never holds the agent up.
  * A switch that also takes the kernel's routes is given them too, and
  * warned about once: its tunnels stop for a moment at every link change
  * of the host (see overlay/routes.h). */
