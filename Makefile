@@ -161,7 +161,8 @@ $(FUZZ_B)/fuzz-policy: $(FUZZ_B)/tests/fuzz/fuzz-policy.o $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ $(OVS_LIBS) -o $@
 
 $(FUZZ_B)/fuzz-frame: $(FUZZ_B)/tests/fuzz/fuzz-frame.o \
-		      $(FUZZ_B)/migrator/frame.o $(FUZZ_B)/migrator/compress.o
+		      $(FUZZ_B)/migrator/frame.o $(FUZZ_B)/migrator/compress.o \
+		      $(FUZZ_B)/migrator/checksum.o
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ $(OVS_LIBS) -o $@
 
 fuzz: deps $(FUZZ_B)/fuzz-policy $(FUZZ_B)/fuzz-frame

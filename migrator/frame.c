@@ -7,11 +7,8 @@
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
-#ifdef __x86_64__
-#include <nmmintrin.h>
-#endif
 
-#include "crc32c.h"
+#include "migrator/checksum.h"
 #include "openvswitch/ofpbuf.h"
 #include "unaligned.h"
 #include "util.h"
@@ -28,39 +25,6 @@ put_header(uint8_t *h, enum migr_frame_type type, size_t payload_len,
     put_unaligned_be32((ovs_be32 *) (h + 4), htonl(payload_len));
     put_unaligned_be32((ovs_be32 *) (h + 8), htonl(decoded_len));
     put_unaligned_be32((ovs_be32 *) (h + 12), crc);
-}
-
-#ifdef __x86_64__
-static uint32_t __attribute__((target("sse4.2")))
-crc32c_sse42(const uint8_t *p, size_t n)
-{
-    uint64_t crc = UINT32_MAX;
-
-    for (; n >= 8; p += 8, n -= 8) {
-        uint64_t x;
-        memcpy(&x, p, sizeof x);
-        crc = _mm_crc32_u64(crc, x);
-    }
-    for (; n; p++, n--) {
-        crc = _mm_crc32_u8(crc, *p);
-    }
-    return ~crc;
-}
-#endif
-
-/* crc32c() of lib/crc32c.h, computed by the CPU where it can: that
- * function's table takes a few cycles a byte, which alone would cap the
- * stream at about 300 MB/s a core (make bench BENCH=frame). */
-static ovs_be32
-block_crc(const uint8_t *data, size_t n)
-{
-#ifdef __x86_64__
-    if (__builtin_cpu_supports("sse4.2")) {
-        /* x86 is little-endian, where crc32c() returns its value as is. */
-        return (OVS_FORCE ovs_be32) crc32c_sse42(data, n);
-    }
-#endif
-    return crc32c(data, n);
 }
 
 static long long int
@@ -140,7 +104,7 @@ encode_block(struct migr_frame_encoder *enc, const uint8_t *data, size_t n,
         type = MIGR_FRAME_RAW;
         enc->stats.blocks_raw++;
     }
-    put_header(frame, type, len, n, block_crc(data, n));
+    put_header(frame, type, len, n, migr_checksum(data, n));
     ofpbuf_put_uninit(out, MIGR_FRAME_HEADER_LEN + len);
     enc->stats.stream_bytes += n;
     enc->stats.wire_bytes += MIGR_FRAME_HEADER_LEN + len;
@@ -292,7 +256,7 @@ decode_payload(struct migr_frame_decoder *dec, const uint8_t *payload,
         memcpy(dst, payload, decoded_len);
     }
 
-    ovs_be32 crc = block_crc(dst, decoded_len);
+    ovs_be32 crc = migr_checksum(dst, decoded_len);
     ovs_be32 want = header_be32(dec, 12);
     if (crc != want) {
         set_error(dec, MIGR_FRAME_BAD_CHECKSUM, "checksum 0x%08"PRIx32" does "

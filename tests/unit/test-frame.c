@@ -241,24 +241,41 @@ test_nothing_until_flush(void **state OVS_UNUSED)
     ofpbuf_uninit(&wire);
 }
 
+/* The checksum of an 'n'-byte block is lib/crc32c.c's. */
+static void
+check_checksum(size_t n)
+{
+    uint8_t *data = make(n, RANDOM);
+    struct migr_frame_encoder enc;
+    struct ofpbuf wire;
+
+    ofpbuf_init(&wire, 0);
+    migr_frame_encoder_init(&enc, MIGR_COMPRESS_NONE, MIGR_FRAME_MAX_BLOCK);
+    encode(&enc, data, n, n, &wire);
+    ovs_be32 crc = get_unaligned_be32(ofpbuf_at_assert(&wire, 12, 4));
+    assert_int_equal(crc, crc32c(data, n));
+
+    migr_frame_encoder_destroy(&enc);
+    ofpbuf_uninit(&wire);
+    free(data);
+}
+
 static void
 test_checksum_is_crc32c(void **state OVS_UNUSED)
 {
     for (size_t n = 1; n <= 100; n++) {
-        uint8_t *data = make(n, RANDOM);
-        struct migr_frame_encoder enc;
-        struct ofpbuf wire;
-
-        ofpbuf_init(&wire, 0);
-        migr_frame_encoder_init(&enc, MIGR_COMPRESS_NONE, BLOCK);
-        encode(&enc, data, n, n, &wire);
-        ovs_be32 crc = get_unaligned_be32(ofpbuf_at_assert(&wire, 12, 4));
-        assert_int_equal(crc, crc32c(data, n));
-
-        migr_frame_encoder_destroy(&enc);
-        ofpbuf_uninit(&wire);
-        free(data);
+        check_checksum(n);
     }
+    /* Around the lengths where the block is checked in three interleaved
+     * runs of 4 kB, and up to the largest block. */
+    static const size_t runs[] = { 1, 2, 3, 4, 16, 21 };
+    for (size_t i = 0; i < ARRAY_SIZE(runs); i++) {
+        for (int d = -9; d <= 9; d++) {
+            check_checksum(3 * 4096 * runs[i] + d);
+        }
+    }
+    check_checksum(MIGR_FRAME_DEFAULT_BLOCK);
+    check_checksum(MIGR_FRAME_MAX_BLOCK);
 }
 
 /* Two frames of BLOCK bytes, the first raw (random), the second lz4
