@@ -18,8 +18,9 @@
 #define POLY 0x82f63b78
 
 /* The bytes of each of the three runs in a round.  Joining the runs costs
- * two multiplications a round, about as much as 50 bytes of one run: so
- * rounds are long, and what is left after the last one goes in one run. */
+ * two multiplications a round, which overlap: about 100 cycles, some 6% of
+ * a round of this length.  What is left after the last round goes in one
+ * run. */
 #define RUN 4096
 
 /* 'a' times 'b' modulo the polynomial, both bit-reflected. */

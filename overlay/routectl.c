@@ -157,8 +157,10 @@ find_target(const struct overlay_routectl *rc)
                    : NULL;
 }
 
-/* Asks the switch to run 'command' with 'argc' arguments 'argv', as
- * "ovs-appctl" would; its answer comes to overlay_routectl_run(). */
+/* Asks the switch to run 'command' (a string constant) with 'argc'
+ * arguments 'argv', as "ovs-appctl" would; its answer comes to
+ * overlay_routectl_run().  A request that cannot be sent fails the
+ * connection, which the next jsonrpc_recv() reports. */
 static void
 ask(struct overlay_routectl *rc, const char *command, int argc,
     char *argv[])
