@@ -6,7 +6,8 @@
 # disk checkers stay clean, its heartbeat goes on and its CA stays
 # reachable from a VM on a third host.  A capture on the source's uplink
 # shows what crosses the underlay: through the channel only TLS, never the
-# QEMU stream in clear.  Faults during a
+# QEMU stream in clear; the channel takes TLS 1.3 and 1.2 from a host
+# certificate and refuses TLS 1.1.  Faults during a
 # migration (cancel, killed daemons, a cut link) are migration-faults.sh's.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lab-lib.bash"
@@ -112,6 +113,39 @@ tls_only() {
     echo "$channel packets of the channel, $other others"
     [ "$other" = 0 ] && [ "$channel" -gt 1000 ]
 }
+
+# handshake VERSION [OPTION...]: openssl s_client, in hv2 with hv2's
+# certificate, shakes hands with hv3's channel in TLS VERSION (tls1_3,
+# tls1_2, tls1_1); its output in $T/tls-VERSION.
+handshake() {
+    local v=$1 pki=/run/vmroam-lab/vmmt/db/pki
+    shift
+    X hv2 timeout 10 openssl s_client -connect "$(pa_of hv3):6643" "-$v" "$@" \
+        -cert "$pki/hv2-cert.pem" -key "$pki/hv2-privkey.pem" \
+        -CAfile "$pki/cacert.pem" </dev/null >"$T/tls-$v" 2>&1
+}
+# tls_accepted VERSION NAME: hv3's channel took a handshake in TLS VERSION
+# (as s_client names it) and hv2 found hv3's certificate good.
+tls_accepted() {
+    grep -E "^New, |^ *Verify return code" "$T/tls-$1"
+    grep -q "^New, $2, Cipher is [A-Z]" "$T/tls-$1" &&
+        grep -q "^ *Verify return code: 0 (ok)" "$T/tls-$1"
+}
+# tls_refused VERSION NAME: hv2 offered TLS VERSION and hv3's channel
+# refused it: no cipher agreed on.
+tls_refused() {
+    grep -E "^New, |Protocol  :" "$T/tls-$1"
+    grep -q "^ *Protocol  : $2$" "$T/tls-$1" &&
+        grep -q "^New, (NONE), Cipher is (NONE)" "$T/tls-$1"
+}
+handshake tls1_3
+check "hv3's channel takes TLS 1.3 from a host certificate" tls_accepted tls1_3 TLSv1.3
+handshake tls1_2
+check "and TLS 1.2" tls_accepted tls1_2 TLSv1.2
+# The client's own library refuses TLS 1.1 at its default security level:
+# lowered here, so that only the channel can refuse it.
+handshake tls1_1 -cipher DEFAULT@SECLEVEL=0
+check "but refuses TLS 1.1, even offered" tls_refused tls1_1 TLSv1.1
 
 # Shared-nothing: a3's disk is copied, hv2 (10.0.1.0/24) -> hv3 (10.0.2.0/24).
 hb0=$(hb a3)
