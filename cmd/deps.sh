@@ -12,7 +12,7 @@ set -eu
 
 PACKAGES="openvswitch-switch openvswitch-common openvswitch-source
 libnl-3-dev libnl-route-3-dev libvirt-dev libxml2-dev liblz4-dev libcmocka-dev
-libssl-dev libcap-ng-dev libunbound-dev python3 autoconf automake libtool
+libssl-dev openssl libcap-ng-dev libunbound-dev python3 autoconf automake libtool
 pkg-config make gcc clang libclang-rt-14-dev iproute2 iputils-ping tcpdump
 ethtool socat time procps bc qemu-system-x86 qemu-utils libvirt-daemon
 libvirt-daemon-driver-qemu libvirt-clients busybox-static cpio kmod gzip"
