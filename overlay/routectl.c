@@ -23,6 +23,8 @@ VLOG_DEFINE_THIS_MODULE(overlay_routectl);
 /* How long a check waits for the switch to answer.  A switch busy with a
  * large bundle answers late; one that never answers is asked afresh. */
 #define ANSWER_TIMEOUT_MS 30000
+/* The first request of a check; its answer is the plan's input. */
+#define SHOW "ovs/route/show"
 
 struct overlay_routectl {
     char *ctl_path;             /* Given, or NULL to follow the pidfile. */
@@ -42,7 +44,6 @@ struct overlay_routectl {
     const char *asked;          /* The command of the request... */
     struct json *request_id;    /* ...its id... */
     long long int asked_at;     /* ...and when it was sent. */
-    bool planned;
     struct overlay_routes del, add;
     size_t n_del, n_add;        /* Of them, already made. */
 };
@@ -69,7 +70,6 @@ stop_check(struct overlay_routectl *rc)
     rc->rpc = NULL;
     json_destroy(rc->request_id);
     rc->request_id = NULL;
-    rc->planned = false;
     overlay_routes_destroy(&rc->del);
     overlay_routes_destroy(&rc->add);
     rc->n_del = rc->n_add = 0;
@@ -212,14 +212,13 @@ plan(struct overlay_routectl *rc, const char *show)
     overlay_routes_plan(&installed, &rc->desired, rc->dev, &rc->del,
                         &rc->add);
     overlay_routes_destroy(&installed);
-    rc->planned = true;
 }
 
 /* Takes the switch's answer 'output' to the last request. */
 static void
 take_answer(struct overlay_routectl *rc, const char *output)
 {
-    if (!rc->planned) {
+    if (!strcmp(rc->asked, SHOW)) {
         plan(rc, output);
     } else {
         bool add = rc->n_del == rc->del.n;
@@ -304,7 +303,7 @@ start_check(struct overlay_routectl *rc, const char *target)
         return;
     }
     rc->rpc = jsonrpc_open(stream);
-    ask(rc, "ovs/route/show", 0, NULL);
+    ask(rc, SHOW, 0, NULL);
 }
 
 /* Keeps the switch's routes the desired ones, without ever waiting for the

@@ -13,7 +13,8 @@
 . "$(dirname "$0")/lab-lib.bash"
 
 lab_init migration.json vmmt
-DB="--state-dir /run/vmroam-lab/vmmt/db --timeout 120"
+STATE=/run/vmroam-lab/vmmt       # the lab's hosts and its database
+DB="--state-dir $STATE/db --timeout 120"
 vmroam() { "$VMROAM" $DB "$@"; }
 # real_downtime FILE: the summary of "vmroam migrate --wait" in FILE gives
 # the guest's pause at switchover as libvirt measured it: not 0 (what it
@@ -52,7 +53,7 @@ A1=$(ca_of a1)
 A3=$(ca_of a3)
 
 # qemu_pid HOST VM: the pid of VM's QEMU on HOST.
-qemu_pid() { cat "/run/vmroam-lab/vmmt/$1/libvirt/run/qemu/$2.pid"; }
+qemu_pid() { cat "$STATE/$1/libvirt/run/qemu/$2.pid"; }
 # reaped_at_once HOST VM: VM's QEMU on HOST is a child of the lab's reaper
 # (labs/libvirt/reaper), which collects it the moment it exits: libvirt
 # ends a migration only once the source QEMU is gone, zombie or not.
@@ -118,7 +119,7 @@ tls_only() {
 # certificate, shakes hands with hv3's channel in TLS VERSION (tls1_3,
 # tls1_2, tls1_1); its output in $T/tls-VERSION.
 handshake() {
-    local v=$1 pki=/run/vmroam-lab/vmmt/db/pki
+    local v=$1 pki=$STATE/db/pki
     shift
     X hv2 timeout 10 openssl s_client -connect "$(pa_of hv3):6643" "-$v" "$@" \
         -cert "$pki/hv2-cert.pem" -key "$pki/hv2-privkey.pem" \
@@ -186,7 +187,7 @@ no_channel_dirs() {
     local h i left
     for i in $(seq 50); do
         left=$(for h in "$@"; do
-                   ls -d /run/vmroam-lab/vmmt/"$h"/libvirt/run/qemu/vmroam-* 2>/dev/null
+                   ls -d "$STATE/$h"/libvirt/run/qemu/vmroam-* 2>/dev/null
                done)
         [ -z "$left" ] && return 0
         sleep 0.1
