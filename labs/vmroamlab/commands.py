@@ -24,8 +24,8 @@ from .ipam import (
     start_db_server)
 from .mgmt import build_mgmt, mgmt_state
 from .qemu import (
-    build_guest, last_status, start_guest, start_libvirtd, stop_libvirt,
-    vm_host_now, wait_guests)
+    build_guest, finished_lines, last_status, start_guest, start_libvirtd,
+    stop_libvirt, vm_host_now, wait_guests)
 from .topology import NAME_RE, VM
 from .vms import (
     build_vm, installed_ports, plug_vm, unplug_vm, wait_dad, wait_installed)
@@ -643,7 +643,7 @@ def cmd_console(lab, a):
         os.execvp("tail", ["tail", "-n", str(a.lines), "-F", log])
     try:
         with open(log, errors="replace") as f:
-            lines = f.read().replace("\r", "").splitlines()
+            lines = finished_lines(f.read())
     except OSError as e:
         print("lab: %s: %s" % (log, e.strerror), file=sys.stderr)
         return 1

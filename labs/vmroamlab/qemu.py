@@ -293,7 +293,15 @@ def start_guest(lab, vm, guest):
     wait_port(h, vm.port, "br-int")
 
 
-STATUS_RE = re.compile(r"^vmroam \S+ hb=\d+ .*$", re.M)
+STATUS_RE = re.compile(r"vmroam \S+ hb=\d+ ")
+
+
+def finished_lines(text):
+    """The lines of a serial log's text, less a last one without its
+    newline: QEMU writes the log as the guest prints, so that line may
+    still be half written."""
+    text = text.replace("\r", "")
+    return text[:text.rfind("\n") + 1].splitlines()
 
 
 def last_status(path, size=8192):
@@ -303,10 +311,10 @@ def last_status(path, size=8192):
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)
             f.seek(max(0, f.tell() - size))
-            text = f.read().decode(errors="replace").replace("\r", "")
+            text = f.read().decode(errors="replace")
     except OSError:
         return None
-    m = STATUS_RE.findall(text)
+    m = [line for line in finished_lines(text) if STATUS_RE.match(line)]
     return m[-1] if m else None
 
 
