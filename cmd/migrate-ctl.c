@@ -28,12 +28,6 @@
 #include "timeval.h"
 #include "util.h"
 
-/* How long a summary waits for the source's count of the packets it held
- * for the guest: its hold ends once it has read the records' move back,
- * within a second of the migration's end, and the source writes the count
- * once its switch has reported it, within 2 s. */
-#define HELD_COUNT_WAIT_MS 4000
-
 static bool
 vm_is_migrating(struct ovsdb_idl *idl, const char *vm)
 {
@@ -245,35 +239,6 @@ print_progress(const struct vmroamrec_migration *m, bool tty)
     fflush(stdout);
 }
 
-/* Whether the source has said how many packets it held for the guest
- * around its last pause ('held_packets'): it does once its hold ended,
- * shortly after the migration. */
-static bool
-held_counted(const struct vmroamrec_migration *m)
-{
-    for (size_t i = 0; i < m->n_stats; i++) {
-        if (!strcmp(m->key_stats[i], "held_packets")) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static void
-print_held(const struct vmroamrec_migration *m)
-{
-    int64_t held = migr_row_stat(m, "held_packets");
-    if (migr_row_state(m) == MIGR_DONE) {
-        printf("  switchover: %"PRId64" packets for the guest held on %s "
-               "until it ran there, %"PRId64" of them dropped\n", held,
-               m->destination, migr_row_stat(m, "held_dropped"));
-    } else {
-        printf("  switchover: %"PRId64" packets for the guest, held on %s "
-               "since just before its last pause, were lost with the "
-               "destination's QEMU\n", held, m->destination);
-    }
-}
-
 static void
 print_summary(const struct vmroamrec_migration *m)
 {
@@ -304,23 +269,6 @@ print_summary(const struct vmroamrec_migration *m)
     } else if (smap_get_bool(&m->options, "plain", false)) {
         printf("  hypervisor's own path (--plain): unencrypted\n");
     }
-    if (held_counted(m)) {
-        print_held(m);
-    }
-}
-
-/* Whether the summary of 'm', which has ended (since '*final_at', set
- * now if 0), waits a little for its source's count of the packets it held
- * for the guest: a hold ends shortly after its migration. */
-static bool
-awaits_held_count(const struct vmroamrec_migration *m,
-                  long long int *final_at)
-{
-    if (!*final_at) {
-        *final_at = time_msec();
-    }
-    return (migr_row_timestamp(m, "held") && !held_counted(m)
-            && time_msec() - *final_at < HELD_COUNT_WAIT_MS);
 }
 
 /* Follows migration 'uuid' until it ends.  Returns the exit status. */
@@ -330,7 +278,6 @@ follow(struct policy_db *db, const struct uuid *uuid)
     bool tty = isatty(STDOUT_FILENO);
     char *last = NULL;
     long long int lost = 0;     /* Since when the database is gone. */
-    long long int final_at = 0; /* Since when the migration has ended. */
 
     for (;;) {
         ovsdb_idl_run(db->idl);
@@ -358,8 +305,7 @@ follow(struct policy_db *db, const struct uuid *uuid)
         }
         free(last);
         last = now;
-        if (migr_state_is_final(migr_row_state(m))
-            && !awaits_held_count(m, &final_at)) {
+        if (migr_state_is_final(migr_row_state(m))) {
             if (tty) {
                 putchar('\n');
             }
@@ -614,7 +560,7 @@ list_migrations(const struct vmroam_ctx *ctx, struct ovsdb_idl *idl)
 {
     static const char *const columns[] = {
         "id", "vm", "source", "destination", "storage", "state", "progress",
-        "iteration", "downtime", "held", "MB", "MB/s", "streams", "wire MB", "ratio",
+        "iteration", "downtime", "MB", "MB/s", "streams", "wire MB", "ratio",
         "CPU s", "started", "error"
     };
     struct table t;
@@ -648,10 +594,6 @@ list_migrations(const struct vmroam_ctx *ctx, struct ovsdb_idl *idl)
                                          migr_row_stat(m, "iteration")));
         vmroam_cell_nocopy(&t, xasprintf("%"PRId64" ms",
                                          migr_row_stat(m, "downtime_ms")));
-        vmroam_cell_nocopy(&t, held_counted(m)
-                           ? xasprintf("%"PRId64, migr_row_stat(
-                                           m, "held_packets"))
-                           : xstrdup("-"));
         vmroam_cell_nocopy(&t, xasprintf(
             "%.1f", migr_row_stat(m, "bytes_processed") / 1e6));
         channel_cells(&t, m);

@@ -41,7 +41,6 @@
 #include "overlay/inputs.h"
 #include "overlay/monitor.h"
 #include "overlay/flow.h"
-#include "overlay/hold.h"
 #include "overlay/ofctrl.h"
 #include "overlay/pipeline.h"
 #include "overlay/portq.h"
@@ -142,7 +141,6 @@ struct agent {
     uint64_t held_req;          /* The request that last changed them. */
     long long int held_at;      /* When the switch acknowledged it (wall
                                  * clock, ms), or 0 if not yet. */
-    struct overlay_holds *holds;    /* Their flows, and their counts. */
     struct sset bound;          /* Interfaces bound in it. */
     struct smap incoming_ports; /* Those of VMs migrating here -> VM. */
     struct smap deepened;       /* Those of them whose queue was made to
@@ -465,19 +463,30 @@ idl_synced(const struct ovsdb_idl_loop *loop)
     return ovsdb_idl_has_ever_connected(loop->idl);
 }
 
-/* Makes the desired flows send the packets for 'vm''s NICs to 'pa'. */
+/* The owner, in the desired flows, of the flows that hold 'vm''s
+ * packets: "hold" in the high half keeps it apart from rows' owners,
+ * which are the first half of a UUID. */
+static uint64_t
+hold_owner(const char *vm)
+{
+    return (uint64_t) 0x686f6c64 << 32 | hash_string(vm, 0);
+}
+
+/* Makes the desired flows send the packets for 'vm''s NICs to 'pa' (NULL:
+ * no longer). */
 static void
 hold_vm(struct agent *a, const char *vm, const char *pa)
 {
     const struct vmroamrec_lookup_record **records = NULL;
-    size_t n = policy_db_vm_records(a->records, vm, &records);
+    size_t n = pa ? policy_db_vm_records(a->records, vm, &records) : 0;
     struct overlay_redirect *held = xcalloc(n, sizeof *held);
     for (size_t i = 0; i < n; i++) {
         held[i] = (struct overlay_redirect) {
             records[i]->vsid, records[i]->mac, pa,
         };
     }
-    overlay_holds_start(a->holds, &a->desired, a->gre_ofport, vm, held, n);
+    overlay_pipeline_hold(&a->desired, a->gre_ofport, hold_owner(vm), held,
+                          n);
     free(held);
     free(records);
 }
@@ -497,8 +506,7 @@ hold(struct agent *a)
         struct smap_node *node;
         SMAP_FOR_EACH (node, &a->held) {
             if (!smap_get(&held, node->key)) {
-                overlay_holds_end(a->holds, &a->desired, node->key,
-                                  time_msec());
+                hold_vm(a, node->key, NULL);
                 VLOG_INFO("%s: no longer held", node->key);
             }
         }
@@ -516,23 +524,6 @@ hold(struct agent *a)
         a->held_at = 0;
     }
     smap_destroy(&held);
-}
-
-/* Writes how many packets each hold whose count is in sent on to the VM's
- * destination. */
-static void
-count_held(struct agent *a)
-{
-    uint64_t n;
-    bool complete;
-    char *vm;
-    while ((vm = overlay_holds_take_count(a->holds, a->ofctrl, time_msec(),
-                                          &n, &complete))) {
-        VLOG_INFO("%s: its hold sent %s%"PRIu64" packets on to its "
-                  "destination", vm, complete ? "" : "at least ", n);
-        migr_executor_held_packets(a->migrations, a->vmroam.idl, vm, n);
-        free(vm);
-    }
 }
 
 /* How long vmroamd waits before it tries again to deepen a port's
@@ -680,7 +671,10 @@ translate_all(struct agent *a, struct ovsdb_idl_txn *vtxn)
 
     overlay_pipeline_translate(&in, ports, n_ports, &a->desired,
                                &a->local_rds);
-    overlay_holds_reapply(a->holds, &a->desired, a->gre_ofport);
+    struct smap_node *held;
+    SMAP_FOR_EACH (held, &a->held) {
+        hold_vm(a, held->key, held->value);
+    }
     sset_clear(&a->bound);
     smap_clear(&a->incoming_macs);
     smap_clear(&a->incoming_ports);
@@ -1143,10 +1137,6 @@ run(struct agent *a)
             monitor(a);
         }
         hold(a);
-        if (overlay_holds_settle(a->holds, &a->desired, time_msec(),
-                                 a->req + 1)) {
-            a->req++;
-        }
         if (replica_complete(a)) {
             overlay_ofctrl_put(a->ofctrl, &a->desired, a->req);
         }
@@ -1170,7 +1160,6 @@ run(struct agent *a)
                                            node->name, node->data);
             }
             simap_clear(&a->held_dropped);
-            count_held(a);
         }
         migr_executor_run(a->migrations, a->vmroam.idl, vtxn,
                           ipam_host_link_state(a->host));
@@ -1192,7 +1181,6 @@ wait_(struct agent *a)
     if (a->hypervisor) {
         poll_timer_wait_until(a->next_vm_scan);
     }
-    poll_timer_wait_until(overlay_holds_next_wake(a->holds));
     if (a->portq_retry) {
         poll_timer_wait_until(a->portq_retry);
     }
@@ -1389,7 +1377,6 @@ main(int argc, char *argv[])
     sset_init(&a.local_rds);
     overlay_desired_init(&a.desired);
     smap_init(&a.held);
-    a.holds = overlay_holds_create();
     sset_init(&a.bound);
     smap_init(&a.incoming_ports);
     smap_init(&a.deepened);
@@ -1437,7 +1424,6 @@ main(int argc, char *argv[])
     free(a.switch_inputs);
     overlay_chassis_vm_nics_destroy(a.vm_nics, a.n_vm_nics);
     smap_destroy(&a.held);
-    overlay_holds_destroy(a.holds);
     sset_destroy(&a.bound);
     smap_destroy(&a.incoming_ports);
     smap_destroy(&a.deepened);

@@ -1093,24 +1093,6 @@ migr_executor_activated(struct migr_executor *ex, struct ovsdb_idl *idl,
     activate(ex, idl, txn, vm, "announced");
 }
 
-/* The migration that last took 'vm' here ('incoming') or from here, or
- * NULL. */
-static const struct vmroamrec_migration *
-last_migration(const struct migr_executor *ex, struct ovsdb_idl *idl,
-               const char *vm, bool incoming)
-{
-    const struct vmroamrec_migration *m, *last = NULL;
-    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
-        const char *here = incoming ? m->destination : m->source;
-        if (!strcmp(m->vm, vm) && here && !strcmp(here, ex->chassis)
-            && (!last || (migr_row_timestamp(m, "queued")
-                          > migr_row_timestamp(last, "queued")))) {
-            last = m;
-        }
-    }
-    return last;
-}
-
 /* Writes into the stats of the migration that last brought 'vm' here
  * ('held_dropped') how many packets its port dropped while it held them
  * for the VM: what the hold lost here. */
@@ -1118,24 +1100,18 @@ void
 migr_executor_held_dropped(struct migr_executor *ex, struct ovsdb_idl *idl,
                            const char *vm, unsigned int dropped)
 {
-    const struct vmroamrec_migration *m = last_migration(ex, idl, vm, true);
-    if (m) {
-        vmroamrec_migration_update_stats_setkey(m, "held_dropped", dropped);
+    const struct vmroamrec_migration *m, *last = NULL;
+    VMROAMREC_MIGRATION_FOR_EACH (m, idl) {
+        if (!strcmp(m->vm, vm) && m->destination
+            && !strcmp(m->destination, ex->chassis)
+            && (!last || (migr_row_timestamp(m, "queued")
+                          > migr_row_timestamp(last, "queued")))) {
+            last = m;
+        }
     }
-}
-
-/* Adds to the stats of the migration that last took 'vm' from here
- * ('held_packets') the 'packets' that a hold of its guest's packets, now
- * ended, sent on to the destination: there they waited for the VM, and
- * died with the destination's QEMU if the migration failed. */
-void
-migr_executor_held_packets(struct migr_executor *ex, struct ovsdb_idl *idl,
-                           const char *vm, uint64_t packets)
-{
-    const struct vmroamrec_migration *m = last_migration(ex, idl, vm, false);
-    if (m) {
-        vmroamrec_migration_update_stats_setkey(
-            m, "held_packets", migr_row_stat(m, "held_packets") + packets);
+    if (last) {
+        vmroamrec_migration_update_stats_setkey(last, "held_dropped",
+                                                dropped);
     }
 }
 

@@ -53,8 +53,6 @@ void migr_executor_activated(struct migr_executor *, struct ovsdb_idl *,
                              struct ovsdb_idl_txn *, const char *vm);
 void migr_executor_held_dropped(struct migr_executor *, struct ovsdb_idl *,
                                 const char *vm, unsigned int dropped);
-void migr_executor_held_packets(struct migr_executor *, struct ovsdb_idl *,
-                                const char *vm, uint64_t packets);
 void migr_executor_read_lifecycle(struct migr_executor *);
 void migr_executor_probing(const struct migr_executor *,
                            unsigned int *in_progress, unsigned int *waiting);

@@ -259,9 +259,6 @@ overlay_flow_mod(const struct overlay_flow *f, int command,
         .out_group = OFPG_ANY,
     };
     if (f && command == OFPFC_ADD) {
-        if (overlay_cookie_is_counted(f->cookie)) {
-            fm->flags = OFPUTIL_FF_SEND_FLOW_REM;
-        }
         fm->ofpacts = ALIGNED_CAST(struct ofpact *,
                                    CONST_CAST(uint64_t *, f->actions->data));
         fm->ofpacts_len = f->actions->size;

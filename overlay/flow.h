@@ -55,25 +55,6 @@ struct overlay_match *overlay_match_new(const struct match *);
 struct overlay_match *overlay_match_ref(const struct overlay_match *);
 void overlay_match_unref(struct overlay_match *);
 
-/* A cookie whose high half is OVERLAY_COOKIE_COUNTED marks flows whose
- * packets the agent counts: the switch reports how many each carried when
- * it removes it (overlay_ofctrl_take_carried()).  A row's cookie, the
- * first half of its random UUID, has that high half once in 2^32 rows: its
- * flows are then counted too, which costs a few bytes. */
-#define OVERLAY_COOKIE_COUNTED 0x636e7464u    /* "cntd" */
-
-static inline uint64_t
-overlay_cookie_counted(uint32_t low)
-{
-    return (uint64_t) OVERLAY_COOKIE_COUNTED << 32 | low;
-}
-
-static inline bool
-overlay_cookie_is_counted(uint64_t cookie)
-{
-    return cookie >> 32 == OVERLAY_COOKIE_COUNTED;
-}
-
 struct overlay_flow {
     struct hmap_node node;      /* In a flow set, by (table, priority, match). */
     uint8_t table_id;

@@ -11,7 +11,6 @@
 #include "openvswitch/ofp-connection.h"
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-flow.h"
-#include "openvswitch/ofp-monitor.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-packet.h"
 #include "openvswitch/ofp-protocol.h"
@@ -49,7 +48,7 @@ struct overlay_ofctrl {
     struct rconn *rconn;
     struct rconn_packet_counter *backlog;   /* Queued, not yet sent. */
     unsigned int conn_seqno;    /* rconn's connection seqno we synced to. */
-    bool asked_async;           /* On this connection. */
+    bool asked_packet_ins;      /* On this connection. */
     bool need_resync;
     unsigned int n_resyncs;
 
@@ -71,19 +70,6 @@ struct overlay_ofctrl {
 
     struct overlay_packet_in *packet_ins;   /* Not yet taken. */
     size_t n_packet_ins, allocated_packet_ins;
-
-    struct hmap carried;        /* Of 'struct carried', by cookie. */
-};
-
-/* The flows with one counted cookie that the agent deleted and the
- * packets they carried, as far as the switch has reported them, not yet
- * taken. */
-struct carried {
-    struct hmap_node node;      /* In 'carried', by hash of 'cookie'. */
-    uint64_t cookie;
-    uint64_t packets;
-    unsigned int n_deleted;     /* Flows deleted. */
-    unsigned int n_reported;    /* Flows the switch reported removed. */
 };
 
 /* Bytes a bundle queues at most before it waits for the socket to take
@@ -108,7 +94,6 @@ overlay_ofctrl_create(const char *target)
     rconn_connect(oc->rconn, target, target);
     oc->backlog = rconn_packet_counter_create();
     hmap_init(&oc->installed);
-    hmap_init(&oc->carried);
     oc->need_resync = true;
     return oc;
 }
@@ -124,11 +109,6 @@ overlay_ofctrl_destroy(struct overlay_ofctrl *oc)
         stop_sending(oc);
         free(oc->pending);
         free(oc->packet_ins);
-        struct carried *c;
-        HMAP_FOR_EACH_POP (c, node, &oc->carried) {
-            free(c);
-        }
-        hmap_destroy(&oc->carried);
         free(oc);
     }
 }
@@ -185,58 +165,6 @@ handle_packet_in(struct overlay_ofctrl *oc, const struct ofp_header *oh)
     };
 }
 
-static struct carried *
-find_carried(const struct overlay_ofctrl *oc, uint64_t cookie)
-{
-    struct carried *c;
-    HMAP_FOR_EACH_WITH_HASH (c, node, hash_uint64(cookie), &oc->carried) {
-        if (c->cookie == cookie) {
-            return c;
-        }
-    }
-    return NULL;
-}
-
-static struct carried *
-get_carried(struct overlay_ofctrl *oc, uint64_t cookie)
-{
-    struct carried *c = find_carried(oc, cookie);
-    if (!c) {
-        c = xzalloc(sizeof *c);
-        c->cookie = cookie;
-        hmap_insert(&oc->carried, &c->node, hash_uint64(cookie));
-    }
-    return c;
-}
-
-/* Notes that a flow_mod on its way deletes 'f', whose removal the switch
- * reports if its cookie is counted. */
-static void
-note_deleted(struct overlay_ofctrl *oc, const struct overlay_flow *f)
-{
-    if (overlay_cookie_is_counted(f->cookie)) {
-        get_carried(oc, f->cookie)->n_deleted++;
-    }
-}
-
-/* Adds what a removed flow of a counted cookie carried to its cookie's
- * sum.  The switch reports it once the flow is gone for good, a moment
- * after it acknowledged the bundle that deleted it. */
-static void
-handle_flow_removed(struct overlay_ofctrl *oc, const struct ofp_header *oh)
-{
-    struct ofputil_flow_removed fr;
-    if (ofputil_decode_flow_removed(&fr, oh)
-        || !overlay_cookie_is_counted(ntohll(fr.cookie))) {
-        return;
-    }
-    struct carried *c = get_carried(oc, ntohll(fr.cookie));
-    c->n_reported++;
-    if (fr.packet_count != UINT64_MAX) {
-        c->packets += fr.packet_count;
-    }
-}
-
 static void
 handle_message(struct overlay_ofctrl *oc, const struct ofpbuf *msg)
 {
@@ -252,8 +180,6 @@ handle_message(struct overlay_ofctrl *oc, const struct ofpbuf *msg)
         handle_error(oc, oh);
     } else if (type == OFPTYPE_PACKET_IN) {
         handle_packet_in(oc, oh);
-    } else if (type == OFPTYPE_FLOW_REMOVED) {
-        handle_flow_removed(oc, oh);
     } else if (type == OFPTYPE_BUNDLE_CONTROL) {
         struct ofputil_bundle_ctrl_msg bc;
         if (!ofputil_decode_bundle_ctrl(oh, &bc)
@@ -265,18 +191,16 @@ handle_message(struct overlay_ofctrl *oc, const struct ofpbuf *msg)
 
 /* The switch sends a service connection such as ours no asynchronous
  * messages unless asked: ask for the packets its flows send to the
- * controller, and for the flows deleted that asked to be reported. */
+ * controller. */
 static void
-ask_async(struct overlay_ofctrl *oc)
+ask_packet_ins(struct overlay_ofctrl *oc)
 {
     struct ofputil_async_cfg ac = OFPUTIL_ASYNC_CFG_INIT;
     ac.primary[OAM_PACKET_IN] = 1u << OFPR_ACTION;
-    ac.primary[OAM_FLOW_REMOVED] = 1u << OFPRR_DELETE;
     rconn_send(oc->rconn, ofputil_encode_set_async_config(
-                   &ac, (1u << OAM_PACKET_IN) | (1u << OAM_FLOW_REMOVED),
-                   rconn_get_version(oc->rconn)),
+                   &ac, 1u << OAM_PACKET_IN, rconn_get_version(oc->rconn)),
                NULL);
-    oc->asked_async = true;
+    oc->asked_packet_ins = true;
 }
 
 void
@@ -287,11 +211,11 @@ overlay_ofctrl_run(struct overlay_ofctrl *oc)
         oc->conn_seqno = rconn_get_connection_seqno(oc->rconn);
         oc->need_resync = true;
         oc->n_pending = 0;
-        oc->asked_async = false;
+        oc->asked_packet_ins = false;
         stop_sending(oc);
     }
-    if (!oc->asked_async && rconn_is_connected(oc->rconn)) {
-        ask_async(oc);
+    if (!oc->asked_packet_ins && rconn_is_connected(oc->rconn)) {
+        ask_packet_ins(oc);
     }
     for (int i = 0; i < 100; i++) {
         struct ofpbuf *msg = rconn_recv(oc->rconn);
@@ -341,32 +265,6 @@ overlay_ofctrl_take_packet_ins(struct overlay_ofctrl *oc,
     oc->packet_ins = NULL;
     oc->n_packet_ins = oc->allocated_packet_ins = 0;
     return n;
-}
-
-/* Whether the switch has reported the removal of every flow with the
- * counted 'cookie' that the agent deleted since the last take.  A switch
- * that restarted never reports the flows it lost. */
-bool
-overlay_ofctrl_carried_known(const struct overlay_ofctrl *oc, uint64_t cookie)
-{
-    const struct carried *c = find_carried(oc, cookie);
-    return !c || c->n_reported >= c->n_deleted;
-}
-
-/* Returns how many packets the flows with the counted 'cookie' that the
- * switch reported removed since the last call carried, and forgets
- * them. */
-uint64_t
-overlay_ofctrl_take_carried(struct overlay_ofctrl *oc, uint64_t cookie)
-{
-    struct carried *c = find_carried(oc, cookie);
-    if (!c) {
-        return 0;
-    }
-    uint64_t packets = c->packets;
-    hmap_remove(&oc->carried, &c->node);
-    free(c);
-    return packets;
 }
 
 void
@@ -468,9 +366,6 @@ start_resync(struct overlay_ofctrl *oc, const struct hmap *desired,
 
     start_sending(oc, req, hmap_count(desired));
     bundle_flow_mod(oc, oc->out_id, OFPFC_DELETE, NULL);
-    HMAP_FOR_EACH (f, node, &oc->installed) {
-        note_deleted(oc, f);
-    }
     overlay_flows_clear(&oc->installed);
     HMAP_FOR_EACH (f, node, desired) {
         struct overlay_flow *copy = overlay_flow_clone(f);
@@ -514,9 +409,6 @@ send_more(struct overlay_ofctrl *oc)
         bundle_flow_mod(oc, oc->out_id,
                         o->new ? OFPFC_ADD : OFPFC_DELETE_STRICT,
                         o->new ? o->new : o->old);
-        if (!o->new) {
-            note_deleted(oc, o->old);
-        }
         overlay_flow_destroy(o->old);
         o->old = NULL;
     }

@@ -14,10 +14,7 @@
  * committed the bundle holding it, overlay_ofctrl_acked() returns it.
  *
  * Packets the pipeline sends to the controller (a migrated VM announcing
- * itself) are kept for overlay_ofctrl_take_packet_ins(), and how many
- * packets the flows of a counted cookie (overlay_cookie_is_counted())
- * that the agent deleted carried, as the switch reports them once it has
- * removed them, for overlay_ofctrl_take_carried(). */
+ * itself) are kept for overlay_ofctrl_take_packet_ins(). */
 
 #ifndef OVERLAY_OFCTRL_H
 #define OVERLAY_OFCTRL_H 1
@@ -56,9 +53,5 @@ struct overlay_packet_in {
 };
 size_t overlay_ofctrl_take_packet_ins(struct overlay_ofctrl *,
                                       struct overlay_packet_in **);
-bool overlay_ofctrl_carried_known(const struct overlay_ofctrl *,
-                                  uint64_t cookie);
-uint64_t overlay_ofctrl_take_carried(struct overlay_ofctrl *,
-                                     uint64_t cookie);
 
 #endif /* overlay/ofctrl.h */

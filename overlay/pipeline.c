@@ -14,7 +14,6 @@
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofpbuf.h"
 #include "overlay/desired.h"
-#include "overlay/flow.h"
 #include "policy/policy.h"
 #include "sset.h"
 #include "util.h"
@@ -936,12 +935,11 @@ xlate_peer_tunnel_sources(struct xlate *x)
     }
 }
 
-/* Packets for 'r''s MAC, from a tunnel only if 'from_tunnel', go on by
- * tunnel to its PA, by a flow in 'table' with 'cookie'. */
+/* Table 5: packets for 'r''s MAC, from a tunnel only if 'from_tunnel', go
+ * on by tunnel to its PA. */
 static void
-xlate_tunnel_on(struct xlate *x, enum overlay_table table, uint16_t priority,
-                bool from_tunnel, const struct overlay_redirect *r,
-                uint64_t cookie)
+xlate_tunnel_on(struct xlate *x, uint16_t priority, bool from_tunnel,
+                const struct overlay_redirect *r)
 {
     struct in6_addr pa;
     struct eth_addr mac;
@@ -955,7 +953,7 @@ xlate_tunnel_on(struct xlate *x, enum overlay_table table, uint16_t priority,
         match_set_reg(m, 0, 1);
     }
     put_tunnel(&x->ofpacts, &pa, r->vsid, x->in->gre_ofport, true);
-    flow_add(x, table, priority, cookie);
+    flow_add(x, OVERLAY_T_FORWARD, priority, 0);
 }
 
 /* Late packets for a VM that migrated away, still tunnelled here.  The
@@ -974,65 +972,32 @@ xlate_redirects(struct xlate *x)
             xlate_tunnel_key(x, vs);
             x->owner = 0;
         }
-        xlate_tunnel_on(x, OVERLAY_T_FORWARD, 110, true, r, 0);
+        xlate_tunnel_on(x, 110, true, r);
     }
-}
-
-/* The owner, and cookie, of the flows that count what the hold of 'owner'
- * carries. */
-uint64_t
-overlay_pipeline_hold_counter(uint64_t owner)
-{
-    return overlay_cookie_counted(owner);
 }
 
 /* Replaces the flows of 'owner' in 'desired' by those that send every
  * packet for the NICs of 'held' (a VM migrating away whose guest has
  * paused here for the last time) to its destination's PA, whatever their
  * origin: its port there holds them until the VM runs, where they would be
- * lost here.  They go through a flow per NIC in table HELD, owned by
- * overlay_pipeline_hold_counter(owner), whose cookie has the switch count
- * the packets it carries.
- *
- * With 'n' 0, only removes the flows of 'owner': the counting flows stay,
- * unused, until overlay_pipeline_hold_uncount(), because the switch counts
- * a packet against a flow a moment after it forwarded it (overlay/hold.h),
- * and reports what a flow carried as it removes it. */
+ * lost here.  With 'n' 0, only removes them. */
 void
 overlay_pipeline_hold(struct overlay_desired *desired, int64_t gre_ofport,
                       uint64_t owner, const struct overlay_redirect *held,
                       size_t n)
 {
     overlay_desired_remove_owner(desired, owner);
-    if (gre_ofport <= 0 || !n) {
+    if (gre_ofport <= 0) {
         return;
     }
-    uint64_t counter = overlay_pipeline_hold_counter(owner);
-    overlay_desired_remove_owner(desired, counter);
     struct overlay_input in = { .gre_ofport = gre_ofport };
     struct xlate x;
     xlate_init(&x, &in, desired, NULL);
+    x.owner = owner;
     for (size_t i = 0; i < n; i++) {
-        struct eth_addr mac;
-        if (eth_addr_from_string(held[i].mac, &mac)) {
-            x.owner = owner;
-            forward_start(&x, held[i].vsid, mac);
-            put_resubmit(&x.ofpacts, OVERLAY_T_HELD);
-            flow_add(&x, OVERLAY_T_FORWARD, HOLD_PRIORITY, 0);
-            x.owner = counter;
-            xlate_tunnel_on(&x, OVERLAY_T_HELD, HOLD_PRIORITY, false,
-                            &held[i], counter);
-        }
+        xlate_tunnel_on(&x, HOLD_PRIORITY, false, &held[i]);
     }
     xlate_destroy(&x);
-}
-
-/* Removes the flows that counted what the hold of 'owner' carried: the
- * switch reports what each carried (overlay_ofctrl_take_carried()). */
-void
-overlay_pipeline_hold_uncount(struct overlay_desired *desired, uint64_t owner)
-{
-    overlay_desired_remove_owner(desired, overlay_pipeline_hold_counter(owner));
 }
 
 /* The field of a tunnel's remote end at 'pa', by its family. */

@@ -60,7 +60,6 @@ enum overlay_table {
     OVERLAY_T_RESPONDER = 3,
     OVERLAY_T_ROUTER = 4,
     OVERLAY_T_FORWARD = 5,
-    OVERLAY_T_HELD = 6,
 };
 
 /* A VM interface on br-int, as the switch reports it. */
@@ -128,8 +127,6 @@ bool overlay_pipeline_update_record(const struct overlay_input *,
 void overlay_pipeline_hold(struct overlay_desired *, int64_t gre_ofport,
                            uint64_t owner,
                            const struct overlay_redirect *held, size_t n);
-uint64_t overlay_pipeline_hold_counter(uint64_t owner);
-void overlay_pipeline_hold_uncount(struct overlay_desired *, uint64_t owner);
 
 char *overlay_pipeline_tunnel_probe(int64_t gre_ofport, const char *pa);
 

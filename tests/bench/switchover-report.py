@@ -144,17 +144,6 @@ def lost_after(inside, held, until=None):
                if echo is None and sent >= held and (not until or sent < until))
 
 
-def sent_while_held(inside, held, moved):
-    """How many of the datagrams 'inside' were sent from 100 ms after the
-    source's switch held the guest's packets (its datapath may go on with
-    the flows it cached for 40 ms) until the records moved: they all
-    reached the source, whose hold sent them on; None if nothing was
-    held."""
-    if not held or not moved:
-        return None
-    return sum(1 for sent, _ in inside if held + 100 <= sent < moved)
-
-
 def order(packets, dups, t0, t1):
     """For the datagrams sent in [t0, t1): how many came back more than
     once, how many came back after one sent later (reordered), and the
@@ -324,9 +313,6 @@ def analyse(args):
             port_ready=ts.get("port-ready"), activated=ts.get("activated"),
             held=ts.get("held"), paused=ts.get("paused"),
             held_dropped=stats.get("held_dropped"),
-            held_packets=stats.get("held_packets"),
-            udp_while_held=sent_while_held(inside, ts.get("held"),
-                                           ts.get("records-moved")),
             udp_sent=sent, udp_lost=lost, udp_gap_ms=round(gap, 1),
             lost_after_hold=lost_after(inside, ts.get("held")),
             lost_at_pause=lost_after(inside, ts.get("held"),
@@ -379,7 +365,6 @@ FIGURES = [  # key, summary label
     ("udp_lost", "UDP datagrams lost"),
     ("beyond_pause", "UDP lost beyond the pause"),
     ("lost_after_hold", "UDP lost once held"),
-    ("held_packets", "packets the source held for the guest"),
     ("held_dropped", "held packets the destination's port dropped"),
     ("udp_dup", "UDP datagrams duplicated"),
     ("udp_reordered", "UDP datagrams reordered"),

@@ -33,7 +33,7 @@ p, M, S = d["probe"], d["migrations"], d["summary"]
 if not eval(sys.argv[2]):
     keys = ("mode", "udp_lost", "lost_at_pause", "lost_after_hold", "udp_dup",
             "udp_reordered", "downtime_ms", "held", "paused", "records_moved",
-            "held_dropped", "held_packets", "udp_while_held", "flows_ms")
+            "held_dropped", "flows_ms")
     sys.exit("false: %s\n" % sys.argv[2] + "\n".join(
         "migration %s: " % m.get("n") + ", ".join(
             "%s %s" % (k, m.get(k)) for k in keys) for m in M))
@@ -91,12 +91,8 @@ holds "resume: the source held the guest's packets before its pause" \
 # deepened, since 1000 datagrams/s hardly fill even the default queue.
 holds "resume: the destination reports what the VM's port dropped while it held" \
     'all(isinstance(m["held_dropped"], int) for m in M if m["mode"] == "resume")'
-# The source counts what its hold sent on: at least every datagram that
-# reached it once its datapath had the hold, until the records moved.
-holds "resume: the source counts the packets it held, every datagram it was sent meanwhile included" \
-    'all(m["held_packets"] >= m["udp_while_held"] > 100 for m in M if m["mode"] == "resume")'
 holds "completion: nothing held" \
-    'all(not m["held"] and m["held_packets"] is None for m in M if m["mode"] == "completion")'
+    'all(not m["held"] for m in M if m["mode"] == "completion")'
 # With the hold in place before the pause, nothing is on its way to the
 # source when the guest stops there, and with the switch routing along
 # vmroamd's routes, no link change at the resume (QEMU giving the tap its
