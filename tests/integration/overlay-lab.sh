@@ -7,7 +7,8 @@
 
 . "$(dirname "$0")/lab-lib.bash"
 lab_init default.json vmrt
-DB="--state-dir /run/vmroam-lab/vmrt/db"
+STATE=/run/vmroam-lab/vmrt       # the lab's hosts and its database
+DB="--state-dir $STATE/db"
 # A host's PA: the lab leases it from IPAM.
 pa_of() { "$VMROAM" $DB ipam leases --format json | python3 -c "import json,sys; t=json.load(sys.stdin); h=t['headings']; print([r[h.index('address')] for r in t['data'] if r[h.index('kind')]=='PA' and r[h.index('state')]=='active' and r[h.index('holder')]=='$1'][0])"; }
 
@@ -25,7 +26,7 @@ check "ipam check: lookup records and leases agree" "$VMROAM" $DB ipam check
 
 # Each agent replicates the lookup records of its routing domains only:
 # hv1 hosts tenant-a's a1 (a1 and a2's records), hv3 both tenants.
-agent_status() { ovs-appctl -t "/run/vmroam-lab/vmrt/$1/vmroamd.ctl" vmroamd/status; }
+agent_status() { ovs-appctl -t "$STATE/$1/vmroamd.ctl" vmroamd/status; }
 replicated() { agent_status "$1" | sed -n 's/^lookup records replicated: \([0-9]*\).*/\1/p'; }
 if [ "$(replicated hv1)" = 2 ] && [ "$(replicated hv3)" = 4 ]; then
     pass "hv1 replicates tenant-a's 2 lookup records, hv3 all 4"
@@ -41,8 +42,8 @@ if [ "$(grep -c " 10\.254\.0\.1[012]:" "$T/ssl")" = 3 ]; then
 else fail "agents' connections to 10.254.0.1:6641: $(cat "$T/ssl")"; fi
 check_status "hosts do not reach each other on the management network" 1 \
     X hv1 ping -c 1 -W 1 10.254.0.11
-PKI=/run/vmroam-lab/vmrt/db/pki
-python3 - /run/vmroam-lab/vmrt/policy.json "$T/steal.json" <<'PY'
+PKI=$STATE/db/pki
+python3 - "$STATE/policy.json" "$T/steal.json" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))
 p["lookup_records"][0].update(pa="10.0.1.3", host="hv2")
@@ -131,7 +132,7 @@ for _ in $(seq 100); do
 done
 ip -n vmrt-hv3 link add churn0 type veth peer name churn1
 churn() {  # churn SECONDS: link changes on hv3, flows in and out of br-int
-    local end=$((SECONDS + $1)) i=0 br=unix:/run/vmroam-lab/vmrt/hv3/br-int.mgmt
+    local end=$((SECONDS + $1)) i=0 br="unix:$STATE/hv3/br-int.mgmt"
     while [ $SECONDS -lt "$end" ]; do
         i=$((i + 1))
         ip -n vmrt-hv3 link set churn0 txqueuelen $((1000 + i % 2))
@@ -251,7 +252,7 @@ flows() { X "$1" ovs-ofctl -O OpenFlow15 dump-flows br-int | grep -c "table="; }
 n_before=$(flows hv3)
 check "stop ovs-vswitchd on hv3" "$LABS/lab" stop "$LAB" hv3 ovs-vswitchd
 # Without a switch, vmroamd waits for one, idle, and says so.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$(cat /run/vmroam-lab/vmrt/hv3/vmroamd.pid)/stat"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$(cat "$STATE/hv3/vmroamd.pid")/stat"; }
 t0=$(cpu_ticks); sleep 2; t1=$(cpu_ticks)
 if [ $((t1 - t0)) -lt 40 ]; then pass "hv3's vmroamd idles while no switch runs ($((t1 - t0)) ticks in 2 s)"
 else fail "hv3's vmroamd used $((t1 - t0)) CPU ticks in 2 s without a switch"; fi
@@ -275,10 +276,10 @@ else fail "flows on hv3: $n_before before, $n_after after"; fi
 # A switch that does not answer on its control socket (stopped here, as a
 # switch busy with a large bundle answers late) does not hold vmroamd up:
 # its check of the switch's routes waits for the answer without blocking.
-vswitchd_pid=$(cat /run/vmroam-lab/vmrt/hv3/ovs-vswitchd.pid)
+vswitchd_pid=$(cat "$STATE/hv3/ovs-vswitchd.pid")
 kill -STOP "$vswitchd_pid"
 sleep 6                         # past the routes' next check, every 5 s
-timeout 2 ovs-appctl -t /run/vmroam-lab/vmrt/hv3/vmroamd.ctl vmroamd/status \
+timeout 2 ovs-appctl -t "$STATE/hv3/vmroamd.ctl" vmroamd/status \
     >"$T/status" 2>&1
 answered=$?
 kill -CONT "$vswitchd_pid"
